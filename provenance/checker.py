@@ -1,0 +1,134 @@
+"""The pipeline: file -> container walk -> readers -> signatures -> classifier -> policy.
+
+``Checker`` holds what is costly to set up (policy, trust anchors, the C2PA
+context made lazily per process) so a service or a scan reuses it for every
+file.  ``check`` never raises for a bad media file: problems end up in the
+result's ``errors`` and the verdict is ``unreadable`` unless AI was found.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from typing import Optional, Union
+
+from . import formats
+from .classifier import classify
+from .errors import MediaError, UsageError
+from .model import (DECLARATIONS, C2paSummary, CheckResult, Container, Finding, ReadError)
+from .policy import Policy, load_policy
+from .readers import ReadContext, all_readers
+from .signatures import SignalView, collect
+from .source import ByteSource
+from .trust import anchors_pem
+
+Target = Union[str, os.PathLike, bytes, bytearray, memoryview]
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    policy: str = "cn"
+    trust_anchor_files: tuple[str, ...] = ()
+    use_default_trust: bool = True
+    allow_network: bool = False
+    verify_hash: bool = True
+    generators_file: Optional[str] = None
+    # Filled in by Checker: the PEM text handed to the C2PA library.
+    trust_anchors_pem: str = field(default="", repr=False)
+
+
+class Checker:
+    def __init__(self, options: CheckOptions = CheckOptions()) -> None:
+        pem = anchors_pem(options.trust_anchor_files, options.use_default_trust)
+        self.options = replace(options, trust_anchors_pem=pem)
+        self.policy: Policy = load_policy(options.policy)
+        if options.generators_file:
+            from .signatures.fingerprints import generators
+            generators(options.generators_file)  # fail now on a bad file, not per media file
+        self.readers = all_readers()
+
+    def check(self, target: Target, declared: str = "none", name: Optional[str] = None) -> CheckResult:
+        if declared not in DECLARATIONS:
+            raise UsageError(f"declared must be one of {', '.join(DECLARATIONS)}, not {declared!r}")
+        started = time.perf_counter()
+        display = name or (os.fsdecode(target) if isinstance(target, (str, os.PathLike)) else "<bytes>")
+        try:
+            src = ByteSource.open(target, display)
+        except OSError as exc:
+            return self._unreadable(display, declared, ReadError("io-error", f"cannot open: {exc.strerror or exc}",
+                                                                 fatal=True), started)
+        with src:
+            result = self._check_source(src, display, declared)
+        result.elapsed_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def _check_source(self, src: ByteSource, display: str, declared: str) -> CheckResult:
+        if src.size == 0:
+            return self._unreadable(display, declared, ReadError("empty", "the file is empty", fatal=True), None, 0)
+        handler = formats.identify(src.head)
+        if handler is None:
+            return self._unreadable(display, declared, ReadError(
+                "unsupported-format", f"not a supported media file (starts with {src.head[:8].hex(' ')})",
+                fatal=True), None, src.size, src.bytes_read)
+        container = Container(handler.name, handler.media_type)
+        try:
+            handler.walk(src, container)
+        except MediaError as exc:
+            container.errors.append(ReadError(exc.code, str(exc), exc.location, fatal=True))
+        except Exception as exc:  # a walker bug must not crash a batch: report it as a broken file
+            container.errors.append(ReadError("malformed", f"{type(exc).__name__}: {exc}", "", fatal=True))
+
+        ctx = ReadContext(src, container, self.options)
+        for reader in self.readers:
+            try:
+                reader.read(ctx)
+            except Exception as exc:
+                ctx.errors.append(ReadError("metadata-unreadable", f"{reader.family} reader failed: "
+                                            f"{type(exc).__name__}: {exc}"))
+        summary = ctx.extras.get("c2pa") or C2paSummary(verified_hash=self.options.verify_hash)
+        view = SignalView(ctx.fields, container, summary, self.options)
+        collect(view)
+        classification, conflicts = classify(view.evidence)
+        errors = container.errors + ctx.errors
+        findings = view.findings + conflicts + [
+            Finding("metadata-unreadable", "warning", e.message, e.location)
+            for e in errors if e.code == "metadata-unreadable"]
+        unreadable = any(e.fatal for e in errors)
+        decision = self.policy.decide(classification, declared, unreadable, findings)
+        return CheckResult(
+            path=display, media_type=container.media_type, format=container.format, declared=declared,
+            status=classification.status, certainty=classification.certainty, generator=classification.generator,
+            verdict=decision.verdict, label=decision.label, label_text=decision.label_text, action=decision.action,
+            measures=decision.measures, advice=decision.advice, policy=decision.policy, findings=findings,
+            evidence=view.evidence, errors=errors, c2pa=summary, bytes_read=src.bytes_read, size=src.size)
+
+    def _unreadable(self, display: str, declared: str, error: ReadError, started: Optional[float],
+                    size: Optional[int] = None, bytes_read: int = 0) -> CheckResult:
+        from .model import Classification, Status
+
+        c = Classification(Status.UNKNOWN, "none", None, "none", None)
+        decision = self.policy.decide(c, declared, True, [])
+        result = CheckResult(
+            path=display, media_type=None, format=None, declared=declared, status=Status.UNKNOWN, certainty="none",
+            generator=None, verdict=decision.verdict, label=decision.label, label_text=decision.label_text,
+            action=decision.action, measures=decision.measures, advice=decision.advice, policy=decision.policy,
+            findings=[], evidence=[], errors=[error], c2pa=C2paSummary(verified_hash=self.options.verify_hash),
+            bytes_read=bytes_read, size=size)
+        if started is not None:
+            result.elapsed_ms = (time.perf_counter() - started) * 1000
+        return result
+
+
+_default: Optional[Checker] = None
+
+
+def check(target: Target, declared: str = "none", *, options: Optional[CheckOptions] = None,
+          name: Optional[str] = None) -> CheckResult:
+    """Check one file (path or bytes) with the default options, or with ``options``."""
+    global _default
+    if options is not None:
+        return Checker(options).check(target, declared, name)
+    if _default is None:
+        _default = Checker()
+    return _default.check(target, declared, name)

@@ -1,0 +1,191 @@
+"""ISO BMFF (HEIF, AVIF, MP4, MOV): walk boxes without reading media data.
+
+Reads the C2PA and XMP ``uuid`` boxes and, for HEIF/AVIF images, the Exif and
+XMP items named in ``meta``/``iinf`` and located by ``iloc``.  The walk is
+bounded in depth and box count.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Iterator
+
+from ..errors import LimitExceededError, MediaError
+from ..limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_METADATA_BLOCK
+from ..model import Block, C2paMarker, Container
+from ..source import ByteSource
+from . import FormatHandler, register
+
+C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
+XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+# Boxes whose payload is only child boxes, walked in search of metadata.
+CONTAINER_BOXES = {b"moov", b"udta", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"moof", b"traf"}
+IMAGE_BRANDS = {
+    b"avif": "image/avif", b"avis": "image/avif",
+    b"heic": "image/heic", b"heix": "image/heic", b"heim": "image/heic", b"heis": "image/heic",
+    b"mif1": "image/heif", b"msf1": "image/heif",
+}
+VIDEO_BRANDS = {b"qt  ": "video/quicktime", b"M4A ": "audio/mp4", b"M4B ": "audio/mp4"}
+
+
+@dataclass
+class Box:
+    type: bytes
+    at: int  # header offset
+    body: int  # payload offset
+    end: int  # offset after the box
+
+
+def _accept(head: bytes) -> bool:
+    return head[4:8] == b"ftyp"
+
+
+def media_type_for(head: bytes) -> tuple[str, str]:
+    """(format, media type) from the ftyp major and compatible brands."""
+    size = int.from_bytes(head[0:4], "big")
+    brands = [head[8:12]] + [head[i:i + 4] for i in range(16, min(size, len(head), 256), 4)]
+    for brand in brands:
+        if brand in IMAGE_BRANDS:
+            mt = IMAGE_BRANDS[brand]
+            return mt.split("/")[1], mt
+    for brand in brands:
+        if brand in VIDEO_BRANDS:
+            mt = VIDEO_BRANDS[brand]
+            return ("mov" if brand == b"qt  " else "m4a"), mt
+    return "mp4", "video/mp4"
+
+
+class _Walk:
+    def __init__(self, src: ByteSource, c: Container) -> None:
+        self.src, self.c, self.count = src, c, 0
+
+    def boxes(self, start: int, end: int) -> Iterator[Box]:
+        pos = start
+        while pos + 8 <= end:
+            self.count += 1
+            if self.count > MAX_BOXES:
+                raise LimitExceededError(f"more than {MAX_BOXES} boxes")
+            size, btype = struct.unpack(">I4s", self.src.read_exact(pos, 8, "a box header"))
+            body = pos + 8
+            if size == 1:
+                size = struct.unpack(">Q", self.src.read_exact(pos + 8, 8, "a box size"))[0]
+                body += 8
+            elif size == 0:  # box runs to the end of the enclosing space
+                size = end - pos
+            if size < body - pos or pos + size > end:
+                raise MediaError(f"box {btype!r} claims {size} bytes, more than its container holds",
+                                 f"offset {pos:#x}")
+            yield Box(btype, pos, body, pos + size)
+            pos += size
+
+    def run(self, start: int, end: int, depth: int = 0) -> None:
+        if depth > MAX_BOX_DEPTH:
+            raise LimitExceededError(f"boxes nested more than {MAX_BOX_DEPTH} deep")
+        for box in self.boxes(start, end):
+            if box.type == b"uuid":
+                self.uuid(box)
+            elif box.type == b"meta":
+                self.meta(box, depth)
+            elif box.type in CONTAINER_BOXES:
+                self.run(box.body, box.end, depth + 1)
+
+    def uuid(self, box: Box) -> None:
+        usertype = self.src.read_exact(box.body, 16, "a uuid box")
+        where = f"BMFF uuid box at offset {box.at:#x}"
+        if usertype == C2PA_UUID:
+            self.c.c2pa = self.c.c2pa or C2paMarker(where + " (C2PA)")
+        elif usertype == XMP_UUID:
+            self.c.blocks.append(Block("xmp", where + " (XMP)", self._payload(box.body + 16, box.end)))
+
+    def _payload(self, start: int, end: int) -> bytes:
+        if end - start > MAX_METADATA_BLOCK:
+            raise LimitExceededError(f"metadata box of {end - start} bytes is over the limit", f"offset {start:#x}")
+        return self.src.read_exact(start, end - start, "a metadata box")
+
+    def meta(self, box: Box, depth: int) -> None:
+        items: dict[int, tuple[str, str]] = {}  # item id -> (kind, description)
+        locations: dict[int, list[tuple[int, int]]] = {}
+        for child in self.boxes(box.body + 4, box.end):  # meta is a full box: skip version/flags
+            if child.type == b"iinf":
+                items = self._item_info(child)
+            elif child.type == b"iloc":
+                locations = self._item_locations(child)
+            elif child.type in CONTAINER_BOXES:
+                self.run(child.body, child.end, depth + 1)
+        for item_id, (kind, where) in items.items():
+            extents = locations.get(item_id)
+            if not extents:
+                continue
+            data = b"".join(self.src.read_exact(off, n, "an item") for off, n in extents
+                            if n <= MAX_METADATA_BLOCK)
+            if kind == "exif" and len(data) >= 4:
+                skip = 4 + int.from_bytes(data[:4], "big")
+                tiff = data[skip:]
+                self.c.blocks.append(Block("exif", where, tiff[6:] if tiff.startswith(b"Exif\x00\x00") else tiff))
+            elif kind == "xmp":
+                self.c.blocks.append(Block("xmp", where, data))
+
+    def _item_info(self, box: Box) -> dict[int, tuple[str, str]]:
+        version = self.src.read_exact(box.body, 1, "iinf")[0]
+        first = box.body + 4 + (2 if version == 0 else 4)
+        found = {}
+        for infe in self.boxes(first, box.end):
+            if infe.type != b"infe":
+                continue
+            raw = self.src.read_exact(infe.body, min(infe.end - infe.body, 512), "infe")
+            if raw[0] < 2:
+                continue
+            id_len = 4 if raw[0] == 3 else 2
+            item_id = int.from_bytes(raw[4:4 + id_len], "big")
+            item_type = raw[6 + id_len:10 + id_len]
+            rest = raw[10 + id_len:].split(b"\x00")
+            where = f"HEIF item {item_id} ({item_type.decode('latin-1')}) in meta at offset {infe.at:#x}"
+            if item_type == b"Exif":
+                found[item_id] = ("exif", where)
+            elif item_type == b"mime" and len(rest) > 1 and rest[1] == b"application/rdf+xml":
+                found[item_id] = ("xmp", where)
+        return found
+
+    def _item_locations(self, box: Box) -> dict[int, list[tuple[int, int]]]:
+        raw = self.src.read_exact(box.body, min(box.end - box.body, 1 << 20), "iloc")
+        version = raw[0]
+        off_size, len_size = raw[4] >> 4, raw[4] & 15
+        base_size, index_size = raw[5] >> 4, (raw[5] & 15 if version in (1, 2) else 0)
+        pos = 6
+        count, pos = _uint(raw, pos, 2 if version < 2 else 4)
+        out: dict[int, list[tuple[int, int]]] = {}
+        for _ in range(min(count, MAX_BOXES)):
+            item_id, pos = _uint(raw, pos, 2 if version < 2 else 4)
+            method = 0
+            if version in (1, 2):
+                method, pos = _uint(raw, pos, 2)
+                method &= 15
+            pos += 2  # data reference index
+            base, pos = _uint(raw, pos, base_size)
+            extents, pos = _uint(raw, pos, 2)
+            spans = []
+            for _ in range(min(extents, 64)):
+                pos += index_size
+                off, pos = _uint(raw, pos, off_size)
+                n, pos = _uint(raw, pos, len_size)
+                spans.append((base + off, n))
+            if method == 0:  # file offsets; idat-relative items are not metadata we need
+                out[item_id] = spans
+        return out
+
+
+def _uint(raw: bytes, pos: int, size: int) -> tuple[int, int]:
+    if size == 0:
+        return 0, pos
+    if pos + size > len(raw):
+        raise MediaError("iloc box is truncated")
+    return int.from_bytes(raw[pos:pos + size], "big"), pos + size
+
+
+def walk(src: ByteSource, c: Container) -> None:
+    c.format, c.media_type = media_type_for(src.head)
+    _Walk(src, c).run(0, src.size)
+
+
+register(FormatHandler("bmff", "video/mp4", _accept, walk))

@@ -1,0 +1,112 @@
+"""JPEG: walk the marker segments up to the start of scan; never read scan data."""
+
+from __future__ import annotations
+
+import struct
+
+from ..errors import LimitExceededError, MediaError
+from ..limits import MAX_METADATA_BLOCK, MAX_SEGMENTS
+from ..model import Block, C2paMarker, Container, ReadError
+from ..source import ByteSource
+from . import FormatHandler, register
+
+XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
+XMP_EXT_ID = b"http://ns.adobe.com/xmp/extension/\x00"
+EXIF_ID = b"Exif\x00\x00"
+# Markers without a length field: TEM, RST0-7, SOI, EOI.
+STANDALONE = {0x01, 0xD8, 0xD9} | set(range(0xD0, 0xD8))
+SOS, EOI = 0xDA, 0xD9
+TRAILER_SCAN = 64 * 1024
+
+
+def _accept(head: bytes) -> bool:
+    return head[:3] == b"\xff\xd8\xff"
+
+
+def _where(marker: int, offset: int, what: str = "") -> str:
+    name = f"APP{marker - 0xE0}" if 0xE0 <= marker <= 0xEF else ("COM" if marker == 0xFE else f"marker 0x{marker:02X}")
+    return f"JPEG {name}{' (' + what + ')' if what else ''} at offset {offset:#x}"
+
+
+def walk(src: ByteSource, c: Container) -> None:
+    extended_xmp: dict[bytes, dict[int, bytes]] = {}
+    try:
+        _walk_segments(src, c, extended_xmp)
+    finally:
+        _finish_extended_xmp(c, extended_xmp)
+
+
+def _walk_segments(src: ByteSource, c: Container, extended_xmp: dict) -> None:
+    pos = 2
+    for _ in range(MAX_SEGMENTS):
+        marker_bytes = src.read_exact(pos, 2, "a JPEG marker")
+        if marker_bytes[0] != 0xFF:
+            raise MediaError(f"expected a JPEG marker, found byte 0x{marker_bytes[0]:02X}", f"offset {pos:#x}")
+        marker = marker_bytes[1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in STANDALONE:
+            if marker == EOI:
+                return
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", src.read_exact(pos + 2, 2, "a segment length"))
+        if length < 2:
+            raise MediaError(f"segment length {length} is too small", f"offset {pos:#x}")
+        payload_at, payload_len = pos + 4, length - 2
+        if payload_at + payload_len > src.size:
+            raise MediaError("a segment runs past the end of the file", _where(marker, pos))
+        if marker == SOS:
+            _check_end_of_image(src, c)
+            return
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            _read_segment(src, c, marker, pos, payload_at, payload_len, extended_xmp)
+        pos = payload_at + payload_len
+    raise LimitExceededError(f"more than {MAX_SEGMENTS} JPEG segments before the image data")
+
+
+def _read_segment(src, c, marker, pos, at, n, extended_xmp) -> None:
+    probe = src.read(at, min(n, 64))
+    if marker == 0xE1 and probe.startswith(EXIF_ID):
+        c.blocks.append(Block("exif", _where(marker, pos, "EXIF"), _payload(src, at, n)[len(EXIF_ID):]))
+    elif marker == 0xE1 and probe.startswith(XMP_ID[:20]) and _payload(src, at, min(n, len(XMP_ID))) == XMP_ID:
+        c.blocks.append(Block("xmp", _where(marker, pos, "XMP"), _payload(src, at, n)[len(XMP_ID):]))
+    elif marker == 0xE1 and probe.startswith(XMP_EXT_ID[:20]):
+        data = _payload(src, at, n)[len(XMP_EXT_ID):]
+        if len(data) >= 40:
+            guid, offset = data[:32], struct.unpack(">I", data[36:40])[0]
+            extended_xmp.setdefault(guid, {})[offset] = data[40:]
+    elif marker == 0xEB and probe[:2] == b"JP":
+        # JUMBF; C2PA stores may span several APP11 segments, the first one names the store.
+        if b"c2pa" in probe and c.c2pa is None:
+            c.c2pa = C2paMarker(_where(marker, pos, "JUMBF c2pa manifest store"))
+    elif marker == 0xFE:
+        c.blocks.append(Block("comment", _where(marker, pos), _payload(src, at, n), key="COM"))
+    elif b"AIGC" in probe:
+        # Some generators glue a bare ``AIGC{...}`` label into an otherwise unused APP segment.
+        c.blocks.append(Block("comment", _where(marker, pos, "unregistered"), _payload(src, at, n),
+                              key=f"APP{marker - 0xE0}"))
+
+
+def _payload(src: ByteSource, at: int, n: int) -> bytes:
+    if n > MAX_METADATA_BLOCK:
+        raise LimitExceededError(f"metadata segment of {n} bytes is over the limit", f"offset {at:#x}")
+    return src.read_exact(at, n, "a metadata segment")
+
+
+def _finish_extended_xmp(c: Container, parts: dict[bytes, dict[int, bytes]]) -> None:
+    for guid, pieces in parts.items():
+        data = b"".join(pieces[k] for k in sorted(pieces))
+        c.blocks.append(Block("xmp", f"JPEG APP1 (extended XMP {guid[:8].decode('latin-1')}…)", data))
+
+
+def _check_end_of_image(src: ByteSource, c: Container) -> None:
+    """A JPEG cut short loses its end-of-image marker; trailers after it are allowed."""
+    tail_at = max(0, src.size - TRAILER_SCAN)
+    if b"\xff\xd9" not in src.read(tail_at, src.size - tail_at):
+        c.errors.append(ReadError("truncated", "the JPEG has no end-of-image marker: the file was cut short",
+                                  "end of file", fatal=True))
+
+
+register(FormatHandler("jpeg", "image/jpeg", _accept, walk))

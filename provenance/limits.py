@@ -1,0 +1,14 @@
+"""Structural bounds every reader honours, so a hostile file cannot make the
+checker loop, recurse or allocate without limit.  Hitting one is reported as
+a ``limit-exceeded`` error, never silently ignored."""
+
+MAX_SEGMENTS = 20_000  # JPEG marker segments before the scan
+MAX_CHUNKS = 200_000  # PNG / RIFF chunks
+MAX_BOXES = 20_000  # ISO BMFF boxes, all levels together
+MAX_BOX_DEPTH = 16
+MAX_GIF_BLOCKS = 200_000
+MAX_IFD_ENTRIES = 4_096
+MAX_METADATA_BLOCK = 16 * 1024 * 1024  # one XMP packet / EXIF blob / text chunk
+MAX_INFLATE = 16 * 1024 * 1024  # decompressed zTXt / iTXt / compressed payloads
+MAX_JSON_TEXT = 4 * 1024 * 1024  # JSON values parsed from metadata
+STEALTH_MAX_PIXELS = 16_000_000  # decode pixels for stealth pnginfo only below this

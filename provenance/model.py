@@ -1,0 +1,238 @@
+"""Data passed between the pipeline stages.
+
+file -> formats (container walk: ``Container`` of ``Block``s)
+     -> readers (``Field``s per metadata family)
+     -> signatures (``Evidence`` and ``Finding``s)
+     -> classifier (``Classification``)
+     -> policy (``Decision``)
+     -> report (``CheckResult`` -> JSON / text)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Optional
+
+
+class Status(str, Enum):
+    AI_GENERATED = "ai-generated"
+    AI_MODIFIED = "ai-modified"
+    CAPTURED = "captured"
+    UNKNOWN = "unknown"
+
+
+class Strength(str, Enum):
+    """How much one piece of evidence is worth (see signals research legend)."""
+
+    DEFINITIVE = "definitive"  # signed, trusted, hashes intact
+    STRONG = "strong"  # unambiguous but unsigned, or signed by an untrusted signer
+    WEAK = "weak"  # circumstantial: never decides a status alone
+
+    @property
+    def rank(self) -> int:
+        return {"definitive": 3, "strong": 2, "weak": 1}[self.value]
+
+
+class Indicates(str, Enum):
+    AI_GENERATED = "ai-generated"
+    AI_MODIFIED = "ai-modified"
+    CAPTURED = "captured"
+    INFO = "info"  # recorded for the reader, says nothing about origin
+
+
+class EvidenceKind(str, Enum):
+    """What the Measures call the signal: an implicit label or another trace."""
+
+    IMPLICIT_LABEL = "implicit-label"  # GB 45438 AIGC field, IPTC DST, C2PA manifest
+    TRACE = "trace"  # generator fingerprints and other traces of generation
+    CAPTURE = "capture"  # camera EXIF, capture claims
+
+
+DECLARATIONS = ("ai", "not-ai", "none")
+
+
+@dataclass
+class Block:
+    """One raw metadata block found by a container walker."""
+
+    kind: str  # "xmp" | "exif" | "text" | "comment"
+    location: str  # human-readable place in the file, e.g. "APP1 (XMP) at offset 0x14"
+    data: bytes = b""
+    key: str = ""  # PNG text keyword, etc.
+    text: Optional[str] = None  # already-decoded text where the container defines the encoding
+    # Already-parsed EXIF entries, shaped like ``piexif.load``'s result ({"0th": {tag: value}, ...}),
+    # for containers (TIFF) whose tags are the EXIF structure itself.
+    entries: Optional[dict] = None
+
+
+@dataclass
+class C2paMarker:
+    """Where a C2PA manifest store was seen, without parsing it."""
+
+    location: str
+
+
+@dataclass
+class ReadError:
+    """A problem met while reading; listed in the report, never raised."""
+
+    code: str
+    message: str
+    location: str = ""
+    fatal: bool = False  # the container itself could not be read
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "location": self.location}
+
+
+@dataclass
+class Container:
+    """What a format walker learned about the file's structure."""
+
+    format: str  # "jpeg", "png", ...
+    media_type: str
+    blocks: list[Block] = field(default_factory=list)
+    c2pa: Optional[C2paMarker] = None
+    errors: list[ReadError] = field(default_factory=list)
+    width: int = 0
+    height: int = 0
+    has_alpha: bool = False
+    bytes_read: int = 0
+
+
+@dataclass
+class Field:
+    """One named metadata value, as a reader decoded it."""
+
+    family: str  # "xmp" | "exif" | "text" | "comment" | "c2pa" | "stealth"
+    key: str  # family-specific name: "photoshop:Credit", "Software", "parameters"
+    value: Any
+    location: str
+
+    @property
+    def name(self) -> str:
+        """Family-qualified name used by fingerprint rules, e.g. ``exif/Software``."""
+        return f"{self.family}/{self.key}"
+
+
+@dataclass
+class Evidence:
+    source: str  # "c2pa" | "gb45438" | "iptc" | "generator" | "camera-exif" | "stealth-pnginfo"
+    location: str
+    key: str
+    value: str
+    indicates: Indicates
+    strength: Strength
+    kind: EvidenceKind
+    generator: Optional[str] = None
+    explanation: str = ""
+    aigc_label: Optional[str] = None  # GB 45438 Label value when this is such a label
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for k in ("indicates", "strength", "kind"):
+            d[k] = getattr(self, k).value
+        return d
+
+
+@dataclass
+class Finding:
+    """An integrity or conformance problem worth reporting (not an origin signal)."""
+
+    code: str
+    severity: str  # "error" | "warning" | "info"
+    message: str
+    location: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Classification:
+    status: Status
+    certainty: str  # "definitive" | "strong" | "none"
+    generator: Optional[str]
+    basis: str  # "implicit-label" | "trace" | "none"
+    aigc_label: Optional[str]  # strongest GB 45438 Label value seen, if any
+    deciding: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    verdict: str
+    label: Optional[str]
+    label_text: Optional[dict]
+    action: str
+    measures: list[str]
+    advice: str
+    policy: str
+
+
+@dataclass
+class C2paSummary:
+    """What the C2PA stage did, for the report (added to the JSON contract)."""
+
+    present: bool = False
+    validation_state: Optional[str] = None  # "Invalid" | "Valid" | "Trusted"
+    verified_hash: bool = True
+    remote_url: Optional[str] = None
+    signer: Optional[str] = None
+    claim_generator: Optional[str] = None
+    failure_codes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class CheckResult:
+    path: str
+    media_type: Optional[str]
+    format: Optional[str]
+    declared: str
+    status: Status
+    certainty: str
+    generator: Optional[str]
+    verdict: str
+    label: Optional[str]
+    label_text: Optional[dict]
+    action: str
+    measures: list[str]
+    advice: str
+    policy: str
+    findings: list[Finding]
+    evidence: list[Evidence]
+    errors: list[ReadError]
+    c2pa: C2paSummary
+    bytes_read: int = 0
+    size: Optional[int] = None
+    elapsed_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        """The JSON contract. Change only by adding keys."""
+        return {
+            "schema": "aigc-check/1",
+            "path": self.path,
+            "media_type": self.media_type,
+            "format": self.format,
+            "size": self.size,
+            "declared": self.declared,
+            "status": self.status.value,
+            "certainty": self.certainty,
+            "generator": self.generator,
+            "verdict": self.verdict,
+            "label": self.label,
+            "label_text": self.label_text,
+            "action": self.action,
+            "measures": list(self.measures),
+            "advice": self.advice,
+            "policy": self.policy,
+            "findings": [f.to_dict() for f in self.findings],
+            "evidence": [e.to_dict() for e in self.evidence],
+            "errors": [e.to_dict() for e in self.errors],
+            "c2pa": self.c2pa.to_dict(),
+            "bytes_read": self.bytes_read,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+        }

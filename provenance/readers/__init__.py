@@ -1,0 +1,75 @@
+"""Metadata readers: one module per metadata family, one small interface.
+
+A reader turns the blocks a container walker found (or, for C2PA and stealth
+pnginfo, the file itself) into ``Field``s.  Like hachoir's fault-tolerant
+extractors, each block is read on its own: a broken EXIF block becomes one
+``ReadError`` and never hides the XMP or C2PA next to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from ..errors import AigcCheckError, MediaError
+from ..model import Block, Container, Field, ReadError
+from ..source import ByteSource
+
+
+@dataclass
+class ReadContext:
+    source: ByteSource
+    container: Container
+    options: Any  # provenance.checker.CheckOptions
+    fields: list[Field] = field(default_factory=list)
+    errors: list[ReadError] = field(default_factory=list)
+    extras: dict = field(default_factory=dict)  # per-reader results the report wants (c2pa summary)
+
+
+class PartialRead(Exception):
+    """Raised by a reader that recovered some fields from a damaged block."""
+
+    def __init__(self, fields: list[Field], message: str) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+class MetadataReader:
+    """Base class. Subclasses set ``family`` and implement ``read_block`` or ``read``."""
+
+    family: str = ""
+    kinds: tuple[str, ...] = ()  # block kinds this reader decodes
+
+    def read(self, ctx: ReadContext) -> None:
+        for block in ctx.container.blocks:
+            if block.kind not in self.kinds:
+                continue
+            try:
+                ctx.fields.extend(self.read_block(block))
+            except AigcCheckError:
+                raise
+            except PartialRead as partial:
+                ctx.fields.extend(partial.fields)
+                ctx.errors.append(ReadError("metadata-unreadable", f"{self.family}: {partial}", block.location))
+            except MediaError as exc:
+                ctx.errors.append(ReadError("metadata-unreadable", f"{self.family}: {exc}", block.location))
+            except Exception as exc:  # third-party parsers raise anything on corrupt input
+                ctx.errors.append(ReadError("metadata-unreadable",
+                                            f"{self.family} block could not be parsed: {type(exc).__name__}: {exc}",
+                                            block.location))
+
+    def read_block(self, block: Block) -> Iterable[Field]:
+        raise NotImplementedError(f"{type(self).__name__} must implement read_block or read")
+
+
+def all_readers() -> list[MetadataReader]:
+    """Readers in the order they run: C2PA runs after XMP because it needs the
+    XMP ``dcterms:provenance`` reference to spot remote or stripped manifests."""
+    from .c2pa import C2paReader
+    from .comment import CommentReader
+    from .exif import ExifReader
+    from .stealth import StealthReader
+    from .text import TextChunkReader
+    from .xmp import XmpReader
+
+    return [XmpReader(), ExifReader(), TextChunkReader(), CommentReader(), C2paReader(), StealthReader()]

@@ -1,0 +1,44 @@
+"""Signatures: turn metadata fields into evidence (origin signals) and findings
+(integrity or conformance problems).  One module per signal family; each
+exposes ``collect(view) -> None`` and appends to the view's lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..model import C2paSummary, Container, Evidence, Field, Finding
+
+
+@dataclass
+class SignalView:
+    """What the signature modules read (fields) and write (evidence, findings)."""
+
+    fields: list[Field]
+    container: Container
+    c2pa: C2paSummary
+    options: Any
+    evidence: list[Evidence] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def find(self, family: str, key: str) -> list[Field]:
+        return [f for f in self.fields if f.family == family and f.key == key]
+
+    def first_text(self, family: str, key: str) -> Optional[str]:
+        for f in self.find(family, key):
+            if isinstance(f.value, str):
+                return f.value
+        return None
+
+
+def collect(view: SignalView) -> SignalView:
+    from . import aigc_label, c2pa_manifest, camera, fingerprints, iptc
+
+    for module in (c2pa_manifest, aigc_label, iptc, fingerprints, camera):
+        module.collect(view)
+    return view
+
+
+def clip(value: Any, limit: int = 300) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

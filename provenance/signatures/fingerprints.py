@@ -1,0 +1,164 @@
+"""Generator fingerprints: data-driven matching of metadata fields.
+
+``provenance/data/generators.json`` holds one entry per generator.  Adding a
+generator is a data edit.  Entry shape::
+
+    {
+      "id": "forge",                      # stable id reported as ``generator``
+      "name": "Stable Diffusion WebUI Forge",
+      "media": ["image"],                 # informational
+      "indicates": "ai-generated",        # or "ai-modified"
+      "strength": "strong",               # or "weak" (recorded, never decides alone)
+      "supersedes": ["a1111"],            # ids dropped when this one matches
+      "rules": [                          # any rule may match ...
+        {"when": [                        # ... when all its conditions match
+          {"field": ["text/parameters", "exif/UserComment"],   # fnmatch globs on family/key
+           "pattern": "Version: f\\d",    # regex searched in the value (optional: presence)
+           "flags": "is"}                 # i = ignore case, s = dot matches newline
+        ]}
+      ],
+      "c2pa_names": ["(?i)^Adobe Firefly"],   # regexes on C2PA softwareAgent / claim generator
+      "aigc_producers": ["MACQD9K640"],      # regexes on GB 45438 ContentProducer
+      "description": "what the matched data is"
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..data import load
+from ..errors import DataFileError
+from ..model import Evidence, EvidenceKind, Field, Indicates, Strength
+from . import SignalView, clip
+
+MAX_MATCH_TEXT = 256 * 1024  # regexes see at most this much of one value
+
+
+@dataclass(frozen=True)
+class Condition:
+    globs: tuple[str, ...]
+    pattern: Optional[re.Pattern]
+
+    def first_match(self, fields: Sequence[Field]) -> Optional[Field]:
+        for f in fields:
+            if not any(fnmatchcase(f.name, g) for g in self.globs):
+                continue
+            if self.pattern is None:
+                return f
+            value = f.value if isinstance(f.value, str) else str(f.value)
+            if self.pattern.search(value[:MAX_MATCH_TEXT]):
+                return f
+        return None
+
+
+@dataclass(frozen=True)
+class Generator:
+    id: str
+    name: str
+    indicates: Indicates
+    strength: Strength
+    rules: tuple[tuple[Condition, ...], ...]
+    supersedes: tuple[str, ...]
+    c2pa_names: tuple[re.Pattern, ...]
+    aigc_producers: tuple[re.Pattern, ...]
+    description: str
+
+    def match(self, fields: Sequence[Field]) -> Optional[Field]:
+        """The field that shows this generator (the first condition's match), or None."""
+        for conditions in self.rules:
+            hits = [c.first_match(fields) for c in conditions]
+            if hits and all(h is not None for h in hits):
+                return hits[0]
+        return None
+
+
+def _flags(text: str) -> int:
+    return (re.I if "i" in text else 0) | (re.S if "s" in text else 0) | (re.M if "m" in text else 0)
+
+
+def _compile(pattern: str, flags: str, where: str) -> re.Pattern:
+    try:
+        return re.compile(pattern, _flags(flags))
+    except re.error as exc:
+        raise DataFileError(f"{where}: bad regular expression {pattern!r}: {exc}") from exc
+
+
+def parse_generators(data: dict) -> tuple[Generator, ...]:
+    out = []
+    seen = set()
+    for i, entry in enumerate(data.get("generators", [])):
+        where = f"generators[{i}] ({entry.get('id', '?')})"
+        try:
+            gid = entry["id"]
+            if gid in seen:
+                raise DataFileError(f"{where}: duplicate id")
+            seen.add(gid)
+            rules = tuple(
+                tuple(Condition(tuple([c["field"]] if isinstance(c["field"], str) else c["field"]),
+                                _compile(c["pattern"], c.get("flags", ""), where) if "pattern" in c else None)
+                      for c in rule["when"])
+                for rule in entry.get("rules", []))
+            out.append(Generator(
+                id=gid, name=entry["name"], indicates=Indicates(entry.get("indicates", "ai-generated")),
+                strength=Strength(entry.get("strength", "strong")), rules=rules,
+                supersedes=tuple(entry.get("supersedes", [])),
+                c2pa_names=tuple(_compile(p, "", where) for p in entry.get("c2pa_names", [])),
+                aigc_producers=tuple(_compile(p, "", where) for p in entry.get("aigc_producers", [])),
+                description=entry.get("description", "")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataFileError(f"{where}: {exc}") from exc
+    return tuple(out)
+
+
+@lru_cache(maxsize=8)
+def generators(path: Optional[str] = None) -> tuple[Generator, ...]:
+    """The shipped fingerprints, or those of a user file."""
+    if path is None:
+        return parse_generators(load("generators.json"))
+    try:
+        return parse_generators(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        raise DataFileError(f"generator file {path} could not be read: {exc}") from exc
+
+
+def _lookup(names: Sequence[str], attr: str, path: Optional[str]) -> Optional[Generator]:
+    for g in generators(path):
+        for pattern in getattr(g, attr):
+            if any(pattern.search(n) for n in names if n):
+                return g
+    return None
+
+
+def generator_for_c2pa(names: Sequence[str], path: Optional[str] = None) -> Optional[Generator]:
+    return _lookup(names, "c2pa_names", path)
+
+
+def generator_for_producer(producer: str, path: Optional[str] = None) -> Optional[Generator]:
+    return _lookup([producer], "aigc_producers", path)
+
+
+def collect(view: SignalView) -> None:
+    path = getattr(view.options, "generators_file", None)
+    matched: list[tuple[Generator, Field]] = []
+    for g in generators(path):
+        if g.rules:
+            hit = g.match(view.fields)
+            if hit is not None:
+                matched.append((g, hit))
+    dropped = {s for g, _ in matched for s in g.supersedes}
+    for g, hit in matched:
+        if g.id in dropped:
+            continue
+        view.evidence.append(Evidence(
+            source="stealth-pnginfo" if hit.family == "stealth" else "generator",
+            location=hit.location, key=hit.name, value=clip(hit.value), indicates=g.indicates,
+            strength=g.strength, kind=EvidenceKind.TRACE, generator=g.id,
+            explanation=f"{hit.name} matches the fingerprint of {g.name}"
+                        + (f": {g.description}" if g.description else "")))

@@ -1,0 +1,77 @@
+"""Random access to a file or an in-memory buffer, counting the bytes read.
+
+Readers ask for byte ranges; the file is never read whole unless C2PA hash
+validation needs it.  The first ``HEAD_SIZE`` bytes are fetched once because
+almost every header read lands there.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import BinaryIO, Union
+
+from .errors import TruncatedError
+
+HEAD_SIZE = 64 * 1024
+
+
+class ByteSource:
+    def __init__(self, fileobj: BinaryIO, size: int, name: str) -> None:
+        self._f = fileobj
+        self.size = size
+        self.name = name
+        self.bytes_read = 0
+        self._head = self._raw(0, min(size, HEAD_SIZE))
+
+    @classmethod
+    def open(cls, target: Union[str, os.PathLike, bytes, bytearray, memoryview], name: str = "") -> "ByteSource":
+        if isinstance(target, (bytes, bytearray, memoryview)):
+            data = bytes(target)
+            return cls(io.BytesIO(data), len(data), name or "<bytes>")
+        f = open(target, "rb")
+        try:
+            size = os.fstat(f.fileno()).st_size
+            return cls(f, size, name or os.fspath(target))
+        except BaseException:
+            f.close()
+            raise
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self) -> "ByteSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def head(self) -> bytes:
+        return self._head
+
+    def _raw(self, offset: int, n: int) -> bytes:
+        self._f.seek(offset)
+        data = self._f.read(n)
+        self.bytes_read += len(data)
+        return data
+
+    def read(self, offset: int, n: int) -> bytes:
+        """Up to ``n`` bytes at ``offset`` (fewer at end of file)."""
+        if n <= 0 or offset >= self.size:
+            return b""
+        end = offset + n
+        if end <= len(self._head):
+            return self._head[offset:end]
+        return self._raw(offset, n)
+
+    def read_exact(self, offset: int, n: int, what: str) -> bytes:
+        data = self.read(offset, n)
+        if len(data) != n:
+            raise TruncatedError(f"file ends inside {what}", f"offset {offset:#x}")
+        return data
+
+    def stream(self) -> BinaryIO:
+        """The underlying stream, rewound, for libraries that need the whole file."""
+        self._f.seek(0)
+        return self._f
