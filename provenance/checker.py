@@ -91,9 +91,9 @@ class Checker:
         collect(view)
         classification, conflicts = classify(view.evidence)
         errors = container.errors + ctx.errors
+        # A damaged block that did not stop the walk may still have hidden a label: say so.
         findings = view.findings + conflicts + [
-            Finding("metadata-unreadable", "warning", e.message, e.location)
-            for e in errors if e.code == "metadata-unreadable"]
+            Finding("metadata-unreadable", "warning", e.message, e.location) for e in errors if not e.fatal]
         unreadable = any(e.fatal for e in errors)
         decision = self.policy.decide(classification, declared, unreadable, findings)
         return CheckResult(

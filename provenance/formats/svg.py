@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Block, C2paMarker, Container
+from ..model import Block, C2paMarker, Container, ReadError
 from ..source import ByteSource
 from . import FormatHandler, register
 
@@ -20,6 +20,10 @@ def walk(src: ByteSource, c: Container) -> None:
     head = src.head
     if b"c2pa:manifest" in head or b"<c2pa" in head:
         c.c2pa = C2paMarker("SVG c2pa:manifest element")
+    tail = src.read(max(0, src.size - 4096), 4096)
+    if b"</svg>" not in tail and not tail.rstrip().endswith(b"/>"):
+        c.errors.append(ReadError("truncated", "the SVG document has no closing </svg> tag: the file was cut short",
+                                  "end of file", fatal=True))
     m = _XMP.search(head)
     if m:
         c.blocks.append(Block("xmp", f"SVG metadata element at offset {m.start():#x}", m.group(0)))

@@ -11,7 +11,7 @@ import struct
 
 from ..errors import LimitExceededError, MediaError
 from ..limits import MAX_IFD_ENTRIES, MAX_METADATA_BLOCK
-from ..model import Block, C2paMarker, Container
+from ..model import Block, C2paMarker, Container, ReadError
 from ..source import ByteSource
 from . import FormatHandler, register
 
@@ -45,7 +45,23 @@ def walk(src: ByteSource, c: Container) -> None:
         c.format, c.media_type = "dng", "image/x-adobe-dng"
     c.width = _int(ifd0.get(256))
     c.height = _int(ifd0.get(257))
+    _check_image_data(src, c, ifd0)
     c.blocks.append(Block("exif", f"TIFF IFD0 at offset {ifd0_at:#x}", entries=entries))
+
+
+def _check_image_data(src: ByteSource, c: Container, ifd0: dict) -> None:
+    """A file cut short loses image data the IFD points to; the IFD itself may still be whole."""
+    for offsets_tag, counts_tag in ((273, 279), (324, 325)):  # strips, tiles
+        offsets, counts = ifd0.get(offsets_tag), ifd0.get(counts_tag)
+        if offsets is None or counts is None:
+            continue
+        offsets = offsets if isinstance(offsets, tuple) else (offsets,)
+        counts = counts if isinstance(counts, tuple) else (counts,)
+        end = max((o + n for o, n in zip(offsets, counts) if isinstance(o, int) and isinstance(n, int)), default=0)
+        if end > src.size:
+            c.errors.append(ReadError("truncated", f"image data runs to offset {end:#x} but the file has "
+                                      f"{src.size} bytes: the file was cut short", "IFD0 strip/tile offsets",
+                                      fatal=True))
 
 
 def _int(v) -> int:

@@ -44,13 +44,18 @@ class ParsedLabel:
         return v if isinstance(v, str) else (str(v) if v is not None else None)
 
 
+def _named_aigc(f: Field) -> bool:
+    """The field's own name is AIGC, whatever its namespace prefix or path."""
+    return f.key.rsplit(":", 1)[-1].rsplit("/", 1)[-1].upper() == "AIGC"
+
+
+def _embedded(f: Field) -> bool:
+    """A free-text field that may hold a label, as opposed to a field named AIGC."""
+    return not _named_aigc(f) and (f.name in EMBEDDING_FIELDS or f.family == "comment")
+
+
 def _is_candidate(f: Field) -> bool:
-    if not isinstance(f.value, str):
-        return False
-    local = f.key.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
-    if local.upper() == "AIGC":
-        return True
-    return (f.name in EMBEDDING_FIELDS or f.family == "comment") and "AIGC" in f.value
+    return isinstance(f.value, str) and (_named_aigc(f) or (_embedded(f) and "AIGC" in f.value))
 
 
 def _decode_json(text: str) -> object:
@@ -75,7 +80,7 @@ def parse(f: Field) -> Optional[ParsedLabel]:
     with ``problems`` and empty ``values``.
     """
     text = f.value
-    if f.name in EMBEDDING_FIELDS or f.family == "comment":
+    if _embedded(f):
         start = text.find("{")  # label JSON embedded in free text, or a bare AIGC{...} blob
         if start < 0:
             return None
@@ -93,7 +98,10 @@ def parse(f: Field) -> Optional[ParsedLabel]:
                 return ParsedLabel(f, {}, ["AIGC wrapper holds a string that is not JSON"])
         obj = inner
     if not isinstance(obj, dict) or not any(k in obj for k in KEYS):
-        return None  # some other JSON under an AIGC name: not an Annex E label
+        if _embedded(f):
+            return None  # free text that merely mentions AIGC: not a label
+        # A field named AIGC is the standard's carrier: content that is not Annex E is a malformed label.
+        return ParsedLabel(f, {}, ["the AIGC field holds no Annex E elements (Label, ContentProducer, ...)"])
     return ParsedLabel(f, obj, validate(obj))
 
 

@@ -104,8 +104,7 @@ class _ManifestOrigin:
                 indicates = Indicates.AI_MODIFIED  # generative AI used on an existing asset
             if indicates is Indicates.CAPTURED and name != "c2pa.created":
                 continue
-            if indicates is not Indicates.INFO:
-                out.append((indicates, f"action {name} with digitalSourceType {term}", action))
+            out.append((indicates, f"action {name} with digitalSourceType {term} ({entry['name']})", action))
         for assertion in manifest.get("assertions") or []:
             if assertion.get("label") == LEGACY_AI_ASSERTION:
                 out.append((Indicates.AI_GENERATED, f"assertion {LEGACY_AI_ASSERTION}", {}))
@@ -178,20 +177,35 @@ def collect(view: SignalView) -> None:
                  *(n for n in (sig.get("issuer"), sig.get("common_name")) if n)]
         g = generator_for_c2pa(names, gen_file)
         captured = indicates is Indicates.CAPTURED
+        info = indicates is Indicates.INFO  # e.g. algorithmicMedia: recorded so the report can say "not AI"
         view.evidence.append(Evidence(
             source="c2pa", location=location, key=f"c2pa/{action.get('action', 'assertion')}",
             value=str(action.get("digitalSourceType") or reason), indicates=indicates,
-            strength=strength if not captured or strength is Strength.DEFINITIVE else Strength.WEAK,
-            kind=EvidenceKind.CAPTURE if captured else EvidenceKind.IMPLICIT_LABEL,
-            generator=(g.id if g else (agent or view.c2pa.claim_generator)) if not captured else None,
+            strength=Strength.WEAK if info else _strength(strength, captured),
+            kind=EvidenceKind.CAPTURE if captured else EvidenceKind.TRACE if info else _ai_kind(strength),
+            generator=(g.id if g else (agent or view.c2pa.claim_generator)) if not (captured or info) else None,
             explanation=f"C2PA {reason}" + (f", software agent {agent!r}" if agent else "") + f"; {trust_note}"))
     inherited = origin.inherited(manifest)
     if inherited is not None:
         view.evidence.append(Evidence(
             source="c2pa", location=location, key="c2pa/ingredients", value=inherited[1],
-            indicates=inherited[0], strength=strength, kind=EvidenceKind.IMPLICIT_LABEL,
+            indicates=inherited[0], strength=_strength(strength, False), kind=_ai_kind(strength),
             generator=None, explanation=f"C2PA {inherited[1]}; {trust_note}"))
     _training_mining(view, manifest, location)
+
+
+def _strength(validation: Strength, captured: bool) -> Strength:
+    """A capture claim counts only when definitive.  An AI claim whose manifest failed
+    validation is still a strong trace: nobody forges a manifest to claim AI they did not use,
+    and the most common cause is an edit after signing."""
+    if captured:
+        return validation if validation is Strength.DEFINITIVE else Strength.WEAK
+    return Strength.STRONG if validation is Strength.WEAK else validation
+
+
+def _ai_kind(validation: Strength) -> EvidenceKind:
+    """An unverifiable manifest is not a verified implicit label, only a trace (label 'suspected')."""
+    return EvidenceKind.TRACE if validation is Strength.WEAK else EvidenceKind.IMPLICIT_LABEL
 
 
 def _validation_findings(view: SignalView, failures: list[dict], location: str) -> None:

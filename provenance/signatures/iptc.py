@@ -40,14 +40,13 @@ def collect(view: SignalView) -> None:
         if entry is None:
             continue
         indicates = Indicates(entry["indicates"])
-        if indicates is Indicates.INFO:
-            continue
         ai = indicates in (Indicates.AI_GENERATED, Indicates.AI_MODIFIED)
         view.evidence.append(Evidence(
             source="iptc", location=f.location, key=f.name, value=str(f.value), indicates=indicates,
             # Unsigned XMP: strong for an AI claim, but a capture claim anyone can write proves nothing.
             strength=Strength.STRONG if ai else Strength.WEAK,
-            kind=EvidenceKind.IMPLICIT_LABEL if ai else EvidenceKind.CAPTURE,
+            kind=EvidenceKind.IMPLICIT_LABEL if ai else EvidenceKind.CAPTURE if indicates is Indicates.CAPTURED
+            else EvidenceKind.TRACE,
             explanation=f"XMP IPTC DigitalSourceType is {term} ({entry['name']}), unsigned"))
     for key in AI_SYSTEM_KEYS:
         for f in view.find("xmp", key):

@@ -1,0 +1,20 @@
+"""Truncating any fixture at every 1/16th never crashes and never passes as compliant."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import FIXTURES, expected_fixtures
+
+READABLE = [c for c in expected_fixtures() if not c["unreadable"]]
+
+
+@pytest.mark.parametrize("case", READABLE, ids=[c["file"] for c in READABLE])
+def test_truncations(case, checker):
+    data = (FIXTURES / case["file"]).read_bytes()
+    for k in range(1, 16):
+        cut = data[: len(data) * k // 16]
+        result = checker.check(cut, name=f"{case['file']}[:{len(cut)}]")
+        assert result.verdict != "compliant", (f"{case['file']} cut at {k}/16 passed as compliant; "
+                                               f"errors {[e.message for e in result.errors]}")
+        assert result.errors or result.status.value != "unknown"
