@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from fnmatch import translate
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Sequence
@@ -46,14 +46,24 @@ class Condition:
     globs: tuple[str, ...]
     pattern: Optional[re.Pattern]
 
+    @property
+    def names(self) -> re.Pattern:
+        # One compiled regex for all globs: a raw camera file has hundreds of fields.
+        compiled = self.__dict__.get("_names")
+        if compiled is None:
+            compiled = re.compile("|".join(f"(?:{translate(g)})" for g in self.globs))
+            object.__setattr__(self, "_names", compiled)
+        return compiled
+
     def first_match(self, fields: Sequence[Field]) -> Optional[Field]:
+        names = self.names
         for f in fields:
-            if not any(fnmatchcase(f.name, g) for g in self.globs):
+            if not names.match(f.name):
                 continue
             if self.pattern is None:
                 return f
-            value = f.value if isinstance(f.value, str) else str(f.value)
-            if self.pattern.search(value[:MAX_MATCH_TEXT]):
+            # Only text is matched: numeric tags (strip offsets of a raw file) can be huge tuples.
+            if isinstance(f.value, str) and self.pattern.search(f.value[:MAX_MATCH_TEXT]):
                 return f
         return None
 
