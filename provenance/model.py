@@ -56,14 +56,17 @@ DECLARATIONS = ("ai", "not-ai", "none")
 class Block:
     """One raw metadata block found by a container walker."""
 
-    kind: str  # "xmp" | "exif" | "text" | "comment"
+    kind: str  # "xmp" | "exif" | "text" | "comment" | "tag" | "id3" | "vorbis"
     location: str  # human-readable place in the file, e.g. "APP1 (XMP) at offset 0x14"
     data: bytes = b""
-    key: str = ""  # PNG text keyword, etc.
+    key: str = ""  # PNG text keyword, container tag name, etc.
     text: Optional[str] = None  # already-decoded text where the container defines the encoding
     # Already-parsed EXIF entries, shaped like ``piexif.load``'s result ({"0th": {tag: value}, ...}),
     # for containers (TIFF) whose tags are the EXIF structure itself.
     entries: Optional[dict] = None
+    # For "tag" blocks: the tag system the container defines ("mp4", "riff", "mkv", "aiff"),
+    # which becomes the field family, so fingerprints can name "mp4/©too" or "riff/ISFT".
+    family: str = ""
 
 
 @dataclass

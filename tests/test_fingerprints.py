@@ -224,6 +224,21 @@ POSITIVE = [
                   "ContentId": "abc"}}))]),
     ("liblibai", "png AIGC python dict", [F("text/AIGC", "{'ServiceProvider': 'liblibai.com', 'ContentID': "
                                                          "'a1b2c3', 'Time': '2025-09-01 12:00:00'}")]),
+    ("sora", "mp4 encoder atom", [F("mp4/©too", "Sora 2")]),
+    ("sora", "mkv comment", [F("mkv/COMMENT", "Generated with OpenAI Sora")]),
+    ("veo", "quicktime software key", [F("mp4/com.apple.quicktime.software", "Google Veo 3")]),
+    ("runway", "mp4 software", [F("mp4/©swr", "RunwayML Gen-4")]),
+    ("kling", "mp4 description", [F("mp4/desc", "Created with Kling 2.1")]),
+    ("kling", "chinese encoder", [F("mkv/ENCODER", "可灵AI")]),
+    ("jimeng", "mp4 encoder", [F("mp4/©too", "Jimeng 3.0")]),
+    ("dreamina", "mp4 encoder", [F("mp4/©too", "Dreamina")]),
+    ("minimax", "hailuo encoder", [F("mp4/encoder", "Hailuo 02")]),
+    ("luma", "dream machine encoder", [F("mp4/©too", "Dream Machine")]),
+    ("pika", "mp4 encoder", [F("mp4/©too", "Pika Labs")]),
+    ("vidu", "mp4 comment", [F("mp4/©cmt", "made with Vidu Q1")]),
+    ("pixverse", "mp4 encoder", [F("mp4/©too", "PixVerse V5")]),
+    ("suno", "ogg encoder", [F("vorbis/encoder", "Suno v4.5")]),
+    ("elevenlabs", "wav software", [F("riff/ISFT", "ElevenLabs")]),
     ("suno", "id3 comment", [F("id3/COMM", f"made with suno; created=2025-05-01T12:00:00.000Z; id={UUID}")]),
     ("suno", "id3 woas", [F("id3/WOAS", f"https://suno.com/song/{UUID}")]),
     ("suno", "downloader tags", [F("id3/TXXX:SUNO_PROMPT", "a song about cats"), F("id3/TXXX:SUNO_MODEL", "chirp-crow")]),
@@ -313,6 +328,10 @@ NEGATIVE = [
     ("bare Stable Diffusion source", [F("text/Source", "Stable Diffusion")]),
     ("plain Google credit", [F("xmp/photoshop:Credit", "Google")]),
     ("lavf encoder", [F("mp4/©too", "Lavf60.16.100"), F("id3/TSSE", "Lavf60.3.100")]),
+    ("generator names inside other words or mid-sentence", [
+        F("mp4/©too", "Lavf61.7.100 (soranik build)"), F("mp4/©cmt", "My trip to Sora island, shot on a Pixel"),
+        F("mkv/COMMENT", "review of the Kling app"), F("id3/COMM", "not made with suno, recorded live"),
+        F("mp4/©nam", "Runway walk"), F("riff/INAM", "Luma")]),
 ]
 
 

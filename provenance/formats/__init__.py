@@ -26,7 +26,8 @@ class FormatHandler:
 
 
 _HANDLERS: list[FormatHandler] = []
-_MODULES = ("jpeg", "png", "webp", "gif", "tiff", "bmff", "jxl", "svg")
+_MODULES = ("jpeg", "png", "webp", "gif", "tiff", "bmff", "jxl", "riff", "aiff", "flac", "ogg", "matroska",
+            "asf", "mpeg_audio", "svg")
 _loaded = False
 
 

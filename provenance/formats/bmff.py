@@ -1,8 +1,12 @@
-"""ISO BMFF (HEIF, AVIF, MP4, MOV): walk boxes without reading media data.
+"""ISO BMFF (HEIF, AVIF, MP4, MOV, M4A): walk boxes without reading media data.
 
-Reads the C2PA and XMP ``uuid`` boxes and, for HEIF/AVIF images, the Exif and
-XMP items named in ``meta``/``iinf`` and located by ``iloc``.  The walk is
-bounded in depth and box count.
+Reads the C2PA and XMP ``uuid`` boxes; for HEIF/AVIF images, the Exif and XMP
+items named in ``meta``/``iinf`` and located by ``iloc``; for video and audio,
+the ``meta`` item list (``ilst``) with its ``keys`` (the GB 45438 ``AIGC``
+label is an ``mdta`` key, which mutagen does not resolve), classic iTunes
+atoms (``©too``, ``©cmt``, ``desc``) and QuickTime ``udta`` strings and
+``XMP_``.  ``mdat`` is skipped by its size.  The walk is bounded in depth and
+box count.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import struct
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..errors import LimitExceededError, MediaError
+from ..errors import LimitExceededError, MediaError, TruncatedError
 from ..limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_METADATA_BLOCK
 from ..model import Block, C2paMarker, Container
 from ..source import ByteSource
@@ -20,13 +24,16 @@ from . import FormatHandler, register
 C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
 # Boxes whose payload is only child boxes, walked in search of metadata.
-CONTAINER_BOXES = {b"moov", b"udta", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"moof", b"traf"}
+CONTAINER_BOXES = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"moof", b"traf"}
 IMAGE_BRANDS = {
     b"avif": "image/avif", b"avis": "image/avif",
     b"heic": "image/heic", b"heix": "image/heic", b"heim": "image/heic", b"heis": "image/heic",
     b"mif1": "image/heif", b"msf1": "image/heif",
 }
 VIDEO_BRANDS = {b"qt  ": "video/quicktime", b"M4A ": "audio/mp4", b"M4B ": "audio/mp4"}
+# ilst items that hold pictures or binary state, not provenance text.
+SKIPPED_ITEMS = {b"covr", b"trkn", b"disk", b"tmpo", b"cpil", b"pgap", b"stik", b"rtng", b"hdvd"}
+TEXT_DATA_TYPES = {0, 1}  # implicit (treated as UTF-8 text when it decodes) and UTF-8
 
 
 @dataclass
@@ -59,6 +66,7 @@ def media_type_for(head: bytes) -> tuple[str, str]:
 class _Walk:
     def __init__(self, src: ByteSource, c: Container) -> None:
         self.src, self.c, self.count = src, c, 0
+        self.top_level: set[bytes] = set()
 
     def boxes(self, start: int, end: int) -> Iterator[Box]:
         pos = start
@@ -78,15 +86,21 @@ class _Walk:
                                  f"offset {pos:#x}")
             yield Box(btype, pos, body, pos + size)
             pos += size
+        if end - pos and start == 0:  # only at the top level: QuickTime allows short padding inside udta
+            raise TruncatedError(f"the file ends inside a box header ({end - pos} bytes left)", f"offset {pos:#x}")
 
     def run(self, start: int, end: int, depth: int = 0) -> None:
         if depth > MAX_BOX_DEPTH:
             raise LimitExceededError(f"boxes nested more than {MAX_BOX_DEPTH} deep")
         for box in self.boxes(start, end):
+            if depth == 0:
+                self.top_level.add(box.type)
             if box.type == b"uuid":
                 self.uuid(box)
             elif box.type == b"meta":
                 self.meta(box, depth)
+            elif box.type == b"udta":
+                self.user_data(box, depth)
             elif box.type in CONTAINER_BOXES:
                 self.run(box.body, box.end, depth + 1)
 
@@ -103,16 +117,53 @@ class _Walk:
             raise LimitExceededError(f"metadata box of {end - start} bytes is over the limit", f"offset {start:#x}")
         return self.src.read_exact(start, end - start, "a metadata box")
 
+    def user_data(self, box: Box, depth: int) -> None:
+        """``udta``: QuickTime ``©xxx`` strings, ``XMP_``, and ``meta`` below."""
+        for child in self.boxes(box.body, box.end):
+            where = f"BMFF udta/{_name(child.type)} at offset {child.at:#x}"
+            if child.type == b"meta":
+                self.meta(child, depth + 1)
+            elif child.type == b"XMP_":
+                self.c.blocks.append(Block("xmp", where + " (XMP)", self._payload(child.body, child.end)))
+            elif child.type[0] == 0xA9:
+                self._quicktime_strings(child, where)
+            elif child.type == b"uuid":
+                self.uuid(child)
+
+    def _quicktime_strings(self, box: Box, where: str) -> None:
+        """A QuickTime user-data text atom: (16-bit length, 16-bit language, text) records."""
+        raw = self._payload(box.body, box.end)
+        pos = 0
+        while pos + 4 <= len(raw):
+            n = int.from_bytes(raw[pos:pos + 2], "big")
+            text = raw[pos + 4:pos + 4 + n]
+            if text:
+                self._tag(_name(box.type), _text(text), where)
+            pos += 4 + n
+
+    def _tag(self, key: str, text: str, where: str) -> None:
+        self.c.blocks.append(Block("tag", where, key=key, text=text, family="mp4"))
+
     def meta(self, box: Box, depth: int) -> None:
         items: dict[int, tuple[str, str]] = {}  # item id -> (kind, description)
         locations: dict[int, list[tuple[int, int]]] = {}
-        for child in self.boxes(box.body + 4, box.end):  # meta is a full box: skip version/flags
+        keys: list[str] = []
+        item_lists: list[Box] = []
+        # ISO meta is a full box (version/flags first); QuickTime's is not, and starts with hdlr.
+        first = box.body if self.src.read(box.body + 4, 4) == b"hdlr" else box.body + 4
+        for child in self.boxes(first, box.end):
             if child.type == b"iinf":
                 items = self._item_info(child)
             elif child.type == b"iloc":
                 locations = self._item_locations(child)
+            elif child.type == b"keys":
+                keys = self._keys(child)
+            elif child.type == b"ilst":
+                item_lists.append(child)
             elif child.type in CONTAINER_BOXES:
                 self.run(child.body, child.end, depth + 1)
+        for ilst in item_lists:  # after the loop: keys may follow ilst
+            self._item_list(ilst, keys)
         for item_id, (kind, where) in items.items():
             extents = locations.get(item_id)
             if not extents:
@@ -125,6 +176,35 @@ class _Walk:
                 self.c.blocks.append(Block("exif", where, tiff[6:] if tiff.startswith(b"Exif\x00\x00") else tiff))
             elif kind == "xmp":
                 self.c.blocks.append(Block("xmp", where, data))
+
+    def _keys(self, box: Box) -> list[str]:
+        """``keys``: version/flags, count, then (size, namespace, name) entries."""
+        names = []
+        for entry in self.boxes(box.body + 8, box.end):  # entries are shaped like boxes
+            names.append(_text(self._payload(entry.body, entry.end)))
+        return names
+
+    def _item_list(self, box: Box, keys: list[str]) -> None:
+        for item in self.boxes(box.body, box.end):
+            if item.type in SKIPPED_ITEMS:
+                continue
+            index = int.from_bytes(item.type, "big")
+            key = keys[index - 1] if keys and 0 < index <= len(keys) else _name(item.type)
+            where = f"BMFF meta/ilst item '{key}' at offset {item.at:#x}"
+            values = []
+            for part in self.boxes(item.body, item.end):
+                if part.type == b"name" and item.type == b"----":  # freeform item: named by its name box
+                    key = _text(self._payload(part.body + 4, part.end))
+                    where = f"BMFF meta/ilst freeform item '{key}' at offset {item.at:#x}"
+                elif part.type == b"data" and part.end - part.body >= 8:
+                    head = self.src.read_exact(part.body, 8, "an ilst data box")
+                    data_type = int.from_bytes(head[1:4], "big")
+                    if data_type in TEXT_DATA_TYPES:
+                        values.append(_text(self._payload(part.body + 8, part.end)))
+                    elif data_type == 2:
+                        values.append(self._payload(part.body + 8, part.end).decode("utf-16-be", "replace"))
+            for value in values:
+                self._tag(key, value, where)
 
     def _item_info(self, box: Box) -> dict[int, tuple[str, str]]:
         version = self.src.read_exact(box.body, 1, "iinf")[0]
@@ -175,6 +255,17 @@ class _Walk:
         return out
 
 
+def _name(box_type: bytes) -> str:
+    return box_type.decode("latin-1")  # b"\xa9too" -> "©too", as iTunes and exiftool name it
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8").rstrip("\x00")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1").rstrip("\x00")
+
+
 def _uint(raw: bytes, pos: int, size: int) -> tuple[int, int]:
     if size == 0:
         return 0, pos
@@ -185,7 +276,12 @@ def _uint(raw: bytes, pos: int, size: int) -> tuple[int, int]:
 
 def walk(src: ByteSource, c: Container) -> None:
     c.format, c.media_type = media_type_for(src.head)
-    _Walk(src, c).run(0, src.size)
+    w = _Walk(src, c)
+    w.run(0, src.size)
+    required = b"meta" if c.media_type.startswith("image/") else b"moov"
+    if required not in w.top_level:
+        raise TruncatedError(f"no {required.decode()} box: the file is cut or is not a complete "
+                             f"{c.format.upper()} file", "top level")
 
 
 register(FormatHandler("bmff", "video/mp4", _accept, walk))

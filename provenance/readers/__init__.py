@@ -45,7 +45,7 @@ class MetadataReader:
             if block.kind not in self.kinds:
                 continue
             try:
-                ctx.fields.extend(self.read_block(block))
+                ctx.fields.extend(self.read_block_in(ctx, block))
             except AigcCheckError:
                 raise
             except PartialRead as partial:
@@ -58,18 +58,29 @@ class MetadataReader:
                                             f"{self.family} block could not be parsed: {type(exc).__name__}: {exc}",
                                             block.location))
 
+    def read_block_in(self, ctx: ReadContext, block: Block) -> Iterable[Field]:
+        """Readers that unpack nested carriers (ID3 frames holding XMP or C2PA)
+        override this to reach the container; the others only see the block."""
+        return self.read_block(block)
+
     def read_block(self, block: Block) -> Iterable[Field]:
         raise NotImplementedError(f"{type(self).__name__} must implement read_block or read")
 
 
 def all_readers() -> list[MetadataReader]:
-    """Readers in the order they run: C2PA runs after XMP because it needs the
-    XMP ``dcterms:provenance`` reference to spot remote or stripped manifests."""
+    """Readers in the order they run.  ID3 runs first because its frames can
+    carry XMP and C2PA, which it hands on as blocks and markers to the readers
+    after it; C2PA runs after XMP because it needs the XMP
+    ``dcterms:provenance`` reference to spot remote or stripped manifests."""
     from .c2pa import C2paReader
     from .comment import CommentReader
     from .exif import ExifReader
+    from .id3 import Id3Reader
     from .stealth import StealthReader
+    from .tags import ContainerTagReader
     from .text import TextChunkReader
+    from .vorbis import VorbisCommentReader
     from .xmp import XmpReader
 
-    return [XmpReader(), ExifReader(), TextChunkReader(), CommentReader(), C2paReader(), StealthReader()]
+    return [Id3Reader(), XmpReader(), ExifReader(), TextChunkReader(), CommentReader(), ContainerTagReader(),
+            VorbisCommentReader(), C2paReader(), StealthReader()]

@@ -38,6 +38,7 @@ PREFIXES = {
     "http://ns.adobe.com/camera-raw-settings/1.0/": "crs",
     "http://ns.google.com/photos/1.0/camera/": "GCamera",
     "http://c2pa.org/": "c2pa",
+    "http://ns.adobe.com/xmp/1.0/DynamicMedia/": "xmpDM",
 }
 RDF_ATTRS = {f"{{{RDF}}}about", f"{{{RDF}}}ID", f"{{{RDF}}}nodeID", f"{{{RDF}}}parseType",
              "{http://www.w3.org/XML/1998/namespace}lang"}
