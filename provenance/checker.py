@@ -43,9 +43,9 @@ class Checker:
         pem = anchors_pem(options.trust_anchor_files, options.use_default_trust)
         self.options = replace(options, trust_anchors_pem=pem)
         self.policy: Policy = load_policy(options.policy)
-        if options.generators_file:
-            from .signatures.fingerprints import generators
-            generators(options.generators_file)  # fail now on a bad file, not per media file
+        from .signatures.fingerprints import generators
+        # Loading now also fails early on a bad user file, not once per media file.
+        self.generator_ids = frozenset(g.id for g in generators(options.generators_file))
         self.readers = all_readers()
 
     def check(self, target: Target, declared: str = "none", name: Optional[str] = None) -> CheckResult:
@@ -89,7 +89,7 @@ class Checker:
         summary = ctx.extras.get("c2pa") or C2paSummary(verified_hash=self.options.verify_hash)
         view = SignalView(ctx.fields, container, summary, self.options)
         collect(view)
-        classification, conflicts = classify(view.evidence)
+        classification, conflicts = classify(view.evidence, self.generator_ids)
         errors = container.errors + ctx.errors
         # A damaged block that did not stop the walk may still have hidden a label: say so.
         findings = view.findings + conflicts + [

@@ -178,7 +178,7 @@ class C2paSummary:
     """What the C2PA stage did, for the report (added to the JSON contract)."""
 
     present: bool = False
-    validation_state: Optional[str] = None  # "Invalid" | "Valid" | "Trusted"
+    validation_state: Optional[str] = None  # "Invalid" | "Valid" | "Trusted" | "NotVerified" | "Unreadable"
     verified_hash: bool = True
     remote_url: Optional[str] = None
     signer: Optional[str] = None

@@ -71,7 +71,39 @@ class ByteSource:
             raise TruncatedError(f"file ends inside {what}", f"offset {offset:#x}")
         return data
 
-    def stream(self) -> BinaryIO:
-        """The underlying stream, rewound, for libraries that need the whole file."""
+    def stream(self) -> "CountingStream":
+        """The underlying stream, rewound, for libraries that need the whole file
+        (the C2PA reader).  What they read is added to ``bytes_read``, so the
+        report shows whether validation had to touch the media data."""
         self._f.seek(0)
-        return self._f
+        return CountingStream(self._f, self)
+
+
+class CountingStream(io.RawIOBase):
+    """A read-only view of a stream that counts the bytes read through it."""
+
+    def __init__(self, f: BinaryIO, owner: ByteSource) -> None:
+        super().__init__()
+        self._f, self._owner = f, owner
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._f.read(n)
+        self._owner.bytes_read += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._f.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._f.tell()

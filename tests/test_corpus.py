@@ -1,7 +1,9 @@
 """Conformance over the shared corpus of real files (see its README).
 
-For every image whose ``ai_truth`` is ai-generated / ai-edited / not-ai, the
-status must agree.  Known disagreements are listed with their reason.
+For every image, audio and video file whose ``ai_truth`` is ai-generated /
+ai-edited / not-ai, the status must agree; files whose truth is unknown (the
+hostile and broken ones) have their expected outcome listed here.  Known
+disagreements are listed with their reason.
 """
 
 from __future__ import annotations
@@ -21,15 +23,27 @@ KNOWN_DISAGREEMENTS = {
         "remote-only manifest: offline, only the XMP reference is there; the truth comes from the source's "
         "documentation, not the file. Reported as c2pa-remote-manifest; --allow-network fetches it.",
 }
-IMAGE_ROWS = [r for r in corpus_rows() if r["media_type"].startswith("image/") and r["ai_truth"] in AGREES]
+MEDIA = ("image/", "audio/", "video/")
+MEDIA_ROWS = [r for r in corpus_rows() if r["media_type"].startswith(MEDIA) and r["ai_truth"] in AGREES]
+AV_ROWS = [r for r in corpus_rows() if r["media_type"].startswith(("audio/", "video/"))]
+# Audio/video rows whose truth is unknown: hostile or broken files, with the outcome they must have.
+UNKNOWN_TRUTH_AV = {
+    "c2pa-rs/sample3.invalid.wav": ("unreadable", "truncated"),  # RIFF size promises 1 MB more than the file
+    "c2pa-rs/riff_bomb_1000.wav": ("compliant", None),  # nested LISTs are not descended into
+    "c2pa-rs/id3v23_compression_underflow.mp3": ("compliant", None),  # mutagen drops the bad frame
+    "c2pa-rs/nested_moov_1000.mp4": ("unreadable", "limit-exceeded"),
+    "c2pa-rs/dashinit.mp4": ("compliant", None),  # init segment alone: hash mismatch, no AI claim
+    "tinytag/incomplete.mp3": ("unreadable", "unsupported-format"),
+}
 
 
-def test_corpus_has_images(corpus):
-    assert len(IMAGE_ROWS) > 60
+def test_corpus_has_images_audio_and_video(corpus):
+    assert len([r for r in MEDIA_ROWS if r["media_type"].startswith("image/")]) > 60
+    assert len(AV_ROWS) >= 25
 
 
-@pytest.mark.parametrize("row", IMAGE_ROWS, ids=[r["file"] for r in IMAGE_ROWS])
-def test_image_status_agrees_with_truth(row, corpus, checker):
+@pytest.mark.parametrize("row", MEDIA_ROWS, ids=[r["file"] for r in MEDIA_ROWS])
+def test_status_agrees_with_truth(row, corpus, checker):
     result = checker.check(corpus / row["file"])
     agrees = result.status.value in AGREES[row["ai_truth"]]
     if row["file"] in KNOWN_DISAGREEMENTS:
@@ -41,6 +55,63 @@ def test_image_status_agrees_with_truth(row, corpus, checker):
         assert result.verdict == "unlabelled-ai"
         assert checker.check(corpus / row["file"], declared="ai").verdict == "compliant"
         assert checker.check(corpus / row["file"], declared="not-ai").verdict == "mislabelled"
+
+
+UNKNOWN_ROWS = [r for r in AV_ROWS if r["ai_truth"] not in AGREES]
+
+
+@pytest.mark.parametrize("row", UNKNOWN_ROWS, ids=[r["file"] for r in UNKNOWN_ROWS])
+def test_hostile_and_broken_av_files(row, corpus, checker):
+    assert row["file"] in UNKNOWN_TRUTH_AV, f"new corpus row {row['file']}: list its expected outcome"
+    verdict, error_code = UNKNOWN_TRUTH_AV[row["file"]]
+    result = checker.check(corpus / row["file"])
+    assert result.verdict == verdict, [e.message for e in result.errors]
+    assert error_code in {e.code for e in result.errors} if error_code else not result.errors
+
+
+def test_av_generators_and_manifests(corpus, checker):
+    sora = checker.check(corpus / "huminify-c2pa-detector" / "videotest2.mp4")
+    assert sora.generator == "sora" and sora.status.value == "ai-generated"
+    assert "c2pa-expired-signer" in {f.code for f in sora.findings}
+    veo = checker.check(corpus / "huminify-c2pa-detector" / "videotest.mp4")
+    assert veo.generator == "google" and veo.c2pa.present
+    wav = checker.check(corpus / "c2pa-python" / "sample1_signed.wav")
+    assert wav.c2pa.present and wav.status.value == "unknown"
+    assert "c2pa-training-mining" in {f.code for f in wav.findings}
+    stripped = checker.check(corpus / "c2pa-rs" / "video1_no_manifest.mp4")
+    assert "c2pa-manifest-stripped" in {f.code for f in stripped.findings}
+    dash = checker.check(corpus / "c2pa-rs" / "dashinit.mp4")
+    assert "c2pa-hash-mismatch" in {f.code for f in dash.findings}
+
+
+def test_av_metadata_is_read_where_it_lives(corpus, checker):
+    """Each corpus file's tags reach the readers under the field names the
+    fingerprints and the label parser look for."""
+    from provenance import formats
+    from provenance.model import Container
+    from provenance.readers import ReadContext, all_readers
+    from provenance.source import ByteSource
+
+    def fields(name):
+        with ByteSource.open(corpus / name) as src:
+            handler = formats.identify(src.head)
+            c = Container(handler.name, handler.media_type)
+            handler.walk(src, c)
+            ctx = ReadContext(src, c, checker.options)
+            for reader in all_readers():
+                reader.read(ctx)
+            return {f.name: f.value for f in ctx.fields}
+
+    assert fields("tinytag/xmp_data.mp3")["xmp/dc:title"] == "some title"  # ID3 PRIV XMP
+    assert fields("tinytag/xmp_data.wav")["riff/INAM"] == "some title"
+    assert fields("tinytag/xmp_data.aiff")["xmp/dc:creator"] == "Serhiy Storchaka"  # APPL 'XMP '
+    assert fields("tinytag/xmp_data.wma")["asf/Title"] == "some title"
+    assert fields("tinytag/xmp_data.m4a")["mp4/©too"] == "Lavf61.7.100"
+    assert fields("tinytag/mpeg4_desc_cmt.m4a")["mp4/desc"] == "test description"
+    assert fields("tinytag/flac1sMono.flac")["vorbis/title"] == "track"
+    assert fields("tinytag/ogg_with_image.ogg")["vorbis/artist"] == "Sample Artist"
+    assert fields("tinytag/test-tagged.wav")["id3/COMM"] == "hello"  # ID3 in a WAV id3 chunk
+    assert fields("c2pa-rs/c.mov")["mp4/com.apple.quicktime.software"] == "macOS 14.6.1 (23G93)"
 
 
 TAMPERED = {

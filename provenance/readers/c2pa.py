@@ -100,8 +100,7 @@ class C2paReader(MetadataReader):
             return None, None, None
         with reader:
             store = json.loads(reader.json())
-            state = reader.get_validation_state()
+            # Without validation the library says "Invalid" for every manifest; say what happened instead.
+            state = reader.get_validation_state() if o.verify_hash else "NotVerified"
             remote = None if reader.is_embedded() else reader.get_remote_url()
-        # The native reader consumed the whole stream to check hashes.
-        ctx.source.bytes_read += ctx.source.size
         return store, state, remote
