@@ -105,6 +105,15 @@ def test_mp4_item_list_with_keys_out_of_range_keeps_the_raw_name():
     assert result.status.value == "ai-generated" and "mp4/AIGC" in evidence_keys(result)
 
 
+def test_doubao_ios_variant_meta_under_moov_with_keyless_item_list():
+    """Observed Doubao iOS exports: a bare ``meta`` directly under ``moov``, ``hdlr`` mdir, and an
+    ``ilst`` item named AIGC with no ``keys`` box."""
+    item = box(b"AIGC", box(b"data", struct.pack(">II", 1, 0) + LABEL.encode()))
+    meta = box(b"meta", b"\x00" * 4 + box(b"hdlr", b"\x00" * 8 + b"mdir" + b"\x00" * 13) + box(b"ilst", item))
+    result = check(box(b"ftyp", b"isom\x00\x00\x02\x00isom") + box(b"moov", meta))
+    assert result.status.value == "ai-generated" and "mp4/AIGC" in evidence_keys(result)
+
+
 def test_quicktime_udta_strings_and_xmp():
     text = "Generated with OpenAI Sora".encode()
     xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
