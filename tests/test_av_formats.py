@@ -97,7 +97,8 @@ def test_wav_id3_chunk_label():
 
 def test_mp4_item_list_with_keys_out_of_range_keeps_the_raw_name():
     keys = box(b"keys", b"\x00" * 4 + struct.pack(">I", 1) + struct.pack(">I", 12) + b"mdtaAIGC")
-    item = lambda index, text: box(struct.pack(">I", index), box(b"data", struct.pack(">II", 1, 0) + text))
+    def item(index: int, text: bytes) -> bytes:
+        return box(struct.pack(">I", index), box(b"data", struct.pack(">II", 1, 0) + text))
     ilst = box(b"ilst", item(1, LABEL.encode()) + item(7, b"stray"))
     meta = box(b"meta", b"\x00" * 4 + box(b"hdlr", b"\x00" * 8 + b"mdta" + b"\x00" * 13) + keys + ilst)
     data = box(b"ftyp", b"isom\x00\x00\x02\x00isom") + box(b"moov", box(b"udta", meta))
