@@ -8,6 +8,7 @@ MAX_BOXES = 20_000  # ISO BMFF boxes, all levels together
 MAX_BOX_DEPTH = 16
 MAX_GIF_BLOCKS = 200_000
 MAX_IFD_ENTRIES = 4_096
+MAX_IFD_VALUES = 65_536  # numbers in one IFD entry (strip offsets of a large DNG stay below)
 MAX_METADATA_BLOCK = 16 * 1024 * 1024  # one XMP packet / EXIF blob / text chunk
 MAX_INFLATE = 16 * 1024 * 1024  # decompressed zTXt / iTXt / compressed payloads
 MAX_JSON_TEXT = 4 * 1024 * 1024  # JSON values parsed from metadata

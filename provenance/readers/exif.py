@@ -1,4 +1,7 @@
-"""EXIF (IFD0, Exif IFD, GPS) through piexif; TIFF containers hand over parsed entries.
+"""EXIF (IFD0, Exif IFD, GPS): EXIF blobs are parsed by the bounded IFD parser
+(``formats/ifd.py``, one bad entry skipped and reported, never the whole
+block); TIFF containers hand over the entries already parsed.  piexif supplies
+the tag names.
 
 Text tags come out as ``str``; UserComment is decoded by its 8-byte charset
 prefix; numbers keep piexif's shapes (ints, (num, den) tuples).
@@ -10,8 +13,10 @@ from typing import Any, Iterable
 
 import piexif
 
+from ..formats.ifd import read_directories
 from ..model import Block, Field
-from . import MetadataReader
+from ..source import ByteSource
+from . import MetadataReader, PartialRead
 
 IFDS = ("0th", "Exif", "GPS")
 USER_COMMENT = 0x9286
@@ -26,8 +31,13 @@ class ExifReader(MetadataReader):
     kinds = ("exif",)
 
     def read_block(self, block: Block) -> Iterable[Field]:
-        # The "Exif" prefix keeps piexif from treating unknown bytes as a file name.
-        entries = block.entries if block.entries is not None else piexif.load(b"Exif\x00\x00" + block.data)
+        problems: list[str] = []
+        if block.entries is not None:
+            entries = block.entries
+        else:
+            with ByteSource.open(block.data, block.location) as blob:
+                dirs = read_directories(blob)
+            entries, problems = dirs.entries, dirs.problems
         out = []
         for ifd in IFDS:
             for tag, value in (entries.get(ifd) or {}).items():
@@ -37,6 +47,8 @@ class ExifReader(MetadataReader):
                     out.append(Field(self.family, name, text, block.location))
                 elif tag not in SKIP:
                     out.append(Field(self.family, name, _decode(tag, value), block.location))
+        if problems:
+            raise PartialRead(out, "; ".join(problems[:5]))
         return out
 
 

@@ -1,0 +1,97 @@
+"""TIFF image file directories: the structure of TIFF/DNG files and of EXIF blobs.
+
+One bounded parser for both, returning entries in the shape ``piexif.load``
+gives (``{"0th": {tag: value}, "Exif": {...}, "GPS": {...}}``) so the EXIF
+reader treats a TIFF file and a JPEG's EXIF blob alike.  Bounds: entries per
+directory, bytes per value, values per numeric array.  A bad entry (an offset
+past the end, a value over a bound) is skipped and named in ``problems``; in
+strict mode (TIFF files, where a cut file shows up exactly so) it raises.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from ..errors import LimitExceededError, MediaError
+from ..limits import MAX_IFD_ENTRIES, MAX_IFD_VALUES, MAX_METADATA_BLOCK
+from ..source import ByteSource
+
+TAG_EXIF_IFD, TAG_GPS_IFD = 0x8769, 0x8825
+# type id -> (struct code, size of one value)
+TYPES = {1: ("B", 1), 2: ("s", 1), 3: ("H", 2), 4: ("I", 4), 5: ("I", 8), 6: ("b", 1), 7: ("s", 1),
+         8: ("h", 2), 9: ("i", 4), 10: ("i", 8), 11: ("f", 4), 12: ("d", 8)}
+RAW_TYPES = {1, 2, 7}
+
+
+@dataclass
+class Directories:
+    endian: str
+    ifd0_at: int
+    entries: dict = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def read_directories(src: ByteSource, base: int = 0, strict: bool = False) -> Directories:
+    """IFD0, the Exif IFD and the GPS IFD of the TIFF structure starting at ``base``."""
+    order = src.read_exact(base, 8, "the TIFF header")
+    if order[:4] not in (b"II*\x00", b"MM\x00*"):
+        raise MediaError("not a TIFF header (II*\\0 or MM\\0*)", f"offset {base:#x}")
+    endian = "<" if order[:2] == b"II" else ">"
+    (ifd0_at,) = struct.unpack(endian + "I", order[4:8])
+    d = Directories(endian, ifd0_at)
+    d.entries["0th"] = read_ifd(src, endian, base, ifd0_at, "IFD0", d.problems, strict)
+    for name, key, tag in (("EXIF IFD", "Exif", TAG_EXIF_IFD), ("GPS IFD", "GPS", TAG_GPS_IFD)):
+        at = d.entries["0th"].get(tag)
+        d.entries[key] = {}
+        if isinstance(at, int) and 0 < at and base + at < src.size:
+            try:
+                d.entries[key] = read_ifd(src, endian, base, at, name, d.problems, strict)
+            except (MediaError, LimitExceededError) as exc:
+                if strict:
+                    raise
+                d.problems.append(str(exc))
+    return d
+
+
+def read_ifd(src: ByteSource, endian: str, base: int, at: int, name: str, problems: list[str],
+             strict: bool = False) -> dict:
+    (count,) = struct.unpack(endian + "H", src.read_exact(base + at, 2, name))
+    if count > MAX_IFD_ENTRIES:
+        raise LimitExceededError(f"{name} claims {count} entries", f"offset {base + at:#x}")
+    table = src.read_exact(base + at + 2, 12 * count, name)
+    out: dict = {}
+    for i in range(count):
+        tag, typ, n, raw = struct.unpack(endian + "HHI4s", table[12 * i: 12 * i + 12])
+        if typ not in TYPES:
+            continue
+        code, size = TYPES[typ]
+        total = size * n
+        problem = None
+        if total > MAX_METADATA_BLOCK or (typ not in RAW_TYPES and n > MAX_IFD_VALUES):
+            problem = f"{name} tag {tag:#06x} holds {n} values ({total} bytes), over the limit"
+        elif total <= 4:
+            data = raw[:total]
+        else:
+            (offset,) = struct.unpack(endian + "I", raw)
+            data = src.read(base + offset, total)
+            if len(data) < total:
+                problem = f"{name} tag {tag:#06x} points past the end of the data"
+        if problem:
+            if strict:
+                error = LimitExceededError if "limit" in problem else MediaError
+                raise error(problem, f"offset {base + at:#x}")
+            problems.append(problem)
+            continue
+        out[tag] = _value(data, typ, n, endian, code)
+    return out
+
+
+def _value(data: bytes, typ: int, n: int, endian: str, code: str):
+    if typ in RAW_TYPES:
+        return data  # piexif also returns ASCII as bytes
+    count = 2 * n if typ in (5, 10) else n
+    values = struct.unpack(f"{endian}{count}{code}", data)  # a repeat count, not code * n: no huge format string
+    if typ in (5, 10):
+        values = tuple(zip(values[0::2], values[1::2]))
+    return values[0] if n == 1 else values
