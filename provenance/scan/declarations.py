@@ -127,7 +127,7 @@ class DeclarationIndex:
         if os.path.exists(db_path):
             os.remove(db_path)  # left by a killed run: rebuild, the sidecar may have changed
         self._db = sqlite3.connect(db_path)
-        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA journal_mode=MEMORY")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute("CREATE TABLE rows (path TEXT PRIMARY KEY, declared TEXT, account TEXT, post_id TEXT, "
                          "line INTEGER, matched INTEGER DEFAULT 0)")
@@ -149,9 +149,11 @@ class DeclarationIndex:
         self._db.commit()
 
     def _insert(self, sql: str, batch: list[tuple]) -> None:
+        self._db.execute("SAVEPOINT batch")
         try:
             self._db.executemany(sql, batch)
-        except sqlite3.IntegrityError:  # find the row that repeats a path, to name both lines
+        except sqlite3.IntegrityError:  # undo the batch, then insert row by row to name both lines
+            self._db.execute("ROLLBACK TO batch")
             for values in batch:
                 try:
                     self._db.execute(sql, values)
@@ -159,6 +161,7 @@ class DeclarationIndex:
                     first = self._db.execute("SELECT line FROM rows WHERE path = ?", (values[0],)).fetchone()[0]
                     raise SidecarError(f"{self.sidecar} line {values[4]}: path {values[0]!r} is already "
                                        f"declared on line {first}") from None
+        self._db.execute("RELEASE batch")
         self.rows += len(batch)
         batch.clear()
 

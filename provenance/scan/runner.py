@@ -205,20 +205,25 @@ class Scan:
                         exhausted = True
                         break
                     alone = len(chunk) == 1 and not pending
-                    pending[pool.submit(scan_chunk, chunk, self.config.options)] = (chunk, alone)
-                if not pending or self.stop_signal is not None:
+                    try:
+                        pending[pool.submit(scan_chunk, chunk, self.config.options)] = (chunk, alone)
+                    except BrokenProcessPool:  # a worker died before its future said so
+                        retry.extend(chunk)
+                        pool = self._restart(pool, pending, retry)
+                        break
+                if not pending:
+                    if retry and self.stop_signal is None:
+                        continue
+                    break
+                if self.stop_signal is not None:
                     break
                 finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                 broken = False
                 for future in finished:
                     chunk, alone = pending.pop(future)
                     broken |= self._collect(future, chunk, alone, retry, writer)
-                if broken:  # the other pending chunks are lost with the pool
-                    for chunk, _ in pending.values():
-                        retry.extend(chunk)
-                    pending.clear()
-                    _stop_pool(pool)
-                    pool = self._pool(jobs)
+                if broken:
+                    pool = self._restart(pool, pending, retry)
                 now = time.monotonic()
                 self._show_progress()
                 if now - last_flush >= 1.0:
@@ -239,6 +244,14 @@ class Scan:
                 _stop_pool(pool)
             else:
                 pool.shutdown(wait=True)
+
+    def _restart(self, pool: ProcessPoolExecutor, pending: dict, retry: list) -> ProcessPoolExecutor:
+        """A new pool after a worker died; the chunks lost with the old one are retried file by file."""
+        for chunk, _ in pending.values():
+            retry.extend(chunk)
+        pending.clear()
+        _stop_pool(pool)
+        return self._pool(self.config.worker_count())
 
     def _collect(self, future, chunk: list, alone: bool, retry: list, writer: ResultWriter) -> bool:
         """Record a finished chunk; return True when a worker died (the pool is then broken)."""
