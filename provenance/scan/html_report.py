@@ -66,18 +66,18 @@ def bar_chart(title: str, counts: dict, chart_id: str, colours: Optional[dict] =
 
 def thumbnail(path: str) -> Optional[str]:
     """A small JPEG data URI of the image, or None (unreadable, too large, not an image)."""
-    try:
-        from PIL import Image
+    from PIL import Image
 
-        with warnings.catch_warnings(), Image.open(path) as img:
+    try:
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow warns about the very damage the report lists
-            if img.width * img.height > THUMB_MAX_PIXELS:
-                return None
-            img.draft("RGB", (THUMB_PX * 2, THUMB_PX * 2))  # JPEG: decode at a reduced scale
-            img.thumbnail((THUMB_PX, THUMB_PX))
-            rgb = img.convert("RGB")
-            buf = io.BytesIO()
-            rgb.save(buf, "JPEG", quality=70)
+            with Image.open(path) as img:
+                if img.width * img.height > THUMB_MAX_PIXELS:
+                    return None
+                img.draft("RGB", (THUMB_PX * 2, THUMB_PX * 2))  # JPEG: decode at a reduced scale
+                img.thumbnail((THUMB_PX, THUMB_PX))
+                buf = io.BytesIO()
+                img.convert("RGB").save(buf, "JPEG", quality=70)
     except Exception:  # any broken image: no thumbnail, never a failed report
         return None
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
