@@ -188,10 +188,8 @@ class DeclarationIndex:
 
     def close(self) -> None:
         self._db.close()
-        try:
+        if os.path.exists(self.db_path):
             os.remove(self.db_path)
-        except OSError:
-            pass
 
 
 def _key(path: str) -> str:

@@ -320,6 +320,7 @@ class Scan:
         finally:
             restore()
             writer.close()
+            _remove(os.path.join(self.out, ISSUES_TMP))  # the report holds it now; a resume rebuilds it
             if declarations:
                 declarations.close()
 
@@ -391,6 +392,13 @@ class Scan:
 
         previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
         return lambda: [signal.signal(s, h) for s, h in previous.items()]
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 def _take(items: Iterator, n: int) -> list:
