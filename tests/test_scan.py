@@ -76,8 +76,10 @@ def test_content_sniffing_not_extension(tmp_path):
     shutil.copyfile(FIXTURES / "gen-a1111-parameters.png", folder / "upload.bin")  # media with a wrong name
     (folder / "readme.jpg").write_text("not an image")  # not media with a media name
     (folder / "empty.png").write_bytes(b"")
+    os.mkfifo(folder / "pipe.jpg")  # opening it would block forever
     out = tmp_path / "out"
     scan(folder, "--out", out)
+    assert summary(out)["walk_problems"]["counts"] == {"special-file": 1}
     checked = {os.path.basename(r["path"]): r for r in results(out)}
     assert set(checked) == {"plain.jpg", "upload.bin"}
     assert checked["upload.bin"]["format"] == "png" and checked["upload.bin"]["verdict"] == "unlabelled-ai"
@@ -256,3 +258,20 @@ def test_a_worker_that_dies_costs_one_file_not_the_scan(tmp_path, monkeypatch):
     assert rows["boom.jpg"]["errors"][0]["code"] == "worker-crashed"
     assert all(r["errors"] == [] or r["errors"][0]["code"] != "worker-crashed"
                for name, r in rows.items() if name != "boom.jpg")
+
+
+def test_account_grading_is_policy_data(tmp_path, capsys):
+    policy = json.loads((Path(__file__).resolve().parent.parent / "provenance" / "policies" / "cn.json").read_text())
+    policy["repeat_offenders"]["thresholds"] = [{"score": 1, "action": "ban"}]
+    strict = tmp_path / "strict.json"
+    strict.write_text(json.dumps(policy), encoding="utf-8")
+    folder = copy_fixtures(tmp_path / "in", ["gen-flux.jpg"])[0].parent
+    sidecar = tmp_path / "posts.csv"
+    sidecar.write_text("path,declared,account\ngen-flux.jpg,none,dave\n", encoding="utf-8")
+    scan(folder, "--declarations", sidecar, "--policy", strict, "--out", tmp_path / "out")
+    assert summary(tmp_path / "out")["accounts"]["top"][0]["action"] == "ban"
+
+    policy["repeat_offenders"]["thresholds"] = [{"score": 1, "action": "shadow-ban"}]
+    strict.write_text(json.dumps(policy), encoding="utf-8")
+    code = scan(folder, "--policy", strict, "--out", tmp_path / "out2")
+    assert code == ExitStatus.USAGE and "repeat_offenders: actions must be in measure_order" in capsys.readouterr().err

@@ -47,7 +47,7 @@ class Progress:
 
     def update(self, done_now: int, done_before: int, violations: int, unreadable: int, skipped: int,
                force: bool = False) -> None:
-        """``done_now``: files handled by this run; ``done_before``: by the run(s) it resumes."""
+        """``done_now``: files handled by this run; ``done_before``: files met that earlier runs finished."""
         if self.mode == "none":
             return
         now = time.monotonic()

@@ -101,6 +101,7 @@ class Scan:
         self.tally = Tally()
         self.done_before = 0
         self.done_now = 0
+        self.found_done = 0  # files the walk met that an earlier run had finished (for the progress total)
         self.stop_signal: Optional[int] = None
         self.declaration_rows: Optional[int] = None
         self.started_at = datetime.now(timezone.utc)
@@ -155,6 +156,7 @@ class Scan:
                 continue
             decl = declarations.lookup(event.path, event.root) if declarations else None
             if event.path in done:
+                self.found_done += 1
                 continue
             yield ScanItem(event.path, decl.declared if decl else self.config.declared,
                            decl.account if decl else None, decl.post_id if decl else None,
@@ -283,7 +285,7 @@ class Scan:
 
     def _show_progress(self, force: bool = False) -> None:
         t = self.tally
-        self.progress.update(self.done_now, self.done_before, t.violations, t.verdicts["unreadable"],
+        self.progress.update(self.done_now, self.found_done, t.violations, t.verdicts["unreadable"],
                              sum(t.skipped.values()), force=force)
 
     # --- the whole run --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ with the number of files.  Folder symlinks are followed once per real folder
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Union
 
@@ -31,7 +32,7 @@ class WalkProblem:
     """A folder that could not be read, or a folder link that leads back into the tree."""
 
     path: str
-    code: str  # "io-error" | "symlink-loop" | "too-deep"
+    code: str  # "io-error" | "symlink-loop" | "too-deep" | "special-file"
     message: str
 
 
@@ -52,6 +53,8 @@ def walk_targets(paths: Iterable[str], explicit_files: bool = True) -> Iterator[
             is_dir = False
         if is_dir:
             yield from _walk_folder(path, visited)
+        elif _special(path):
+            yield _special_problem(path)
         else:  # a missing or unreadable path becomes an unreadable result, not a crash
             yield FoundFile(path, None, explicit_files)
 
@@ -87,7 +90,14 @@ def _walk_folder(root: str, visited: set[tuple[int, int]]) -> Iterator[WalkEvent
         except OSError:
             is_dir = False
         if not is_dir:
-            yield FoundFile(entry.path, root, False)
+            try:
+                regular = entry.is_file()  # free from d_type; only other entries cost a stat
+            except OSError:
+                regular = False
+            if regular or not _special(entry.path):
+                yield FoundFile(entry.path, root, False)
+            else:
+                yield _special_problem(entry.path)
             continue
         try:
             st = entry.stat()
@@ -109,6 +119,18 @@ def _walk_folder(root: str, visited: set[tuple[int, int]]) -> Iterator[WalkEvent
             yield opened
         else:
             stack.append((entry.path, opened))
+
+
+def _special(path: str) -> bool:
+    """A pipe, socket or device: opening a pipe would block a worker forever."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False  # missing or unreadable: the check reports it
+
+
+def _special_problem(path: str) -> WalkProblem:
+    return WalkProblem(path, "special-file", "not a regular file (pipe, socket or device): not opened")
 
 
 def _open_folder(path: str) -> Union[Iterator[os.DirEntry], WalkProblem]:
