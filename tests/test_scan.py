@@ -272,6 +272,7 @@ def test_account_grading_is_policy_data(tmp_path, capsys):
     assert summary(tmp_path / "out")["accounts"]["top"][0]["action"] == "ban"
 
     policy["repeat_offenders"]["thresholds"] = [{"score": 1, "action": "shadow-ban"}]
-    strict.write_text(json.dumps(policy), encoding="utf-8")
-    code = scan(folder, "--policy", strict, "--out", tmp_path / "out2")
+    unknown = tmp_path / "unknown-action.json"  # another name: policies are cached by path
+    unknown.write_text(json.dumps(policy), encoding="utf-8")
+    code = scan(folder, "--policy", unknown, "--out", tmp_path / "out2")
     assert code == ExitStatus.USAGE and "repeat_offenders: actions must be in measure_order" in capsys.readouterr().err
