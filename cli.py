@@ -16,6 +16,7 @@ from provenance import CheckOptions, Checker, shipped_policies
 from provenance.errors import AigcCheckError
 from provenance.model import DECLARATIONS, CheckResult
 from provenance.report import summary_line, to_json_line, to_text
+from provenance.scan.runner import ScanSummary
 
 
 class ExitStatus(IntEnum):
@@ -25,8 +26,14 @@ class ExitStatus(IntEnum):
     UNREADABLE = 3  # at least one unreadable file, and no violation
 
 
+INTERRUPTED = 130  # the shell's code for Ctrl-C; a scan stopped this way can be resumed
+
+
 def exit_status(results: Iterable[CheckResult]) -> ExitStatus:
-    verdicts = {r.verdict for r in results}
+    return verdicts_exit_status({r.verdict for r in results})
+
+
+def verdicts_exit_status(verdicts: set) -> ExitStatus:
     if verdicts & {"unlabelled-ai", "mislabelled"}:
         return ExitStatus.VIOLATION
     if "unreadable" in verdicts:
@@ -40,28 +47,41 @@ def cli() -> None:
     """Check media files for AI provenance labels and judge them against marking rules."""
 
 
+def checker_options(command):
+    """The options that configure a Checker, shared by the commands that check files."""
+    for option in reversed([
+        click.option("--policy", default="cn", show_default=True,
+                     help=f"Marking rules: a shipped policy ({', '.join(shipped_policies())}) or a JSON file."),
+        click.option("--trust-anchors", "trust_anchors", multiple=True,
+                     type=click.Path(exists=True, dir_okay=False),
+                     help="PEM file of extra C2PA trust anchors (repeatable)."),
+        click.option("--no-default-trust", is_flag=True, help="Do not use the shipped C2PA trust list."),
+        click.option("--allow-network", is_flag=True, help="Fetch remote C2PA manifests and OCSP (off by default)."),
+        click.option("--no-verify-hash", is_flag=True, help="Skip C2PA hash and signature validation (reported)."),
+        click.option("--generators", "generators_file", type=click.Path(exists=True, dir_okay=False),
+                     help="A generator-fingerprint JSON file to use instead of the shipped one."),
+    ]):
+        command = option(command)
+    return command
+
+
+def make_options(policy, trust_anchors, no_default_trust, allow_network, no_verify_hash,
+                 generators_file) -> CheckOptions:
+    return CheckOptions(policy=policy, trust_anchor_files=tuple(trust_anchors),
+                        use_default_trust=not no_default_trust, allow_network=allow_network,
+                        verify_hash=not no_verify_hash, generators_file=generators_file)
+
+
 @cli.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=False))
 @click.option("--declared", type=click.Choice(DECLARATIONS), default="none", show_default=True,
               help="What the creator declared: ai, not-ai, or none.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for people; json prints one object per file, one per line.")
-@click.option("--policy", default="cn", show_default=True,
-              help=f"Marking rules: a shipped policy ({', '.join(shipped_policies())}) or a JSON file.")
-@click.option("--trust-anchors", "trust_anchors", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="PEM file of extra C2PA trust anchors (repeatable).")
-@click.option("--no-default-trust", is_flag=True, help="Do not use the shipped C2PA trust list.")
-@click.option("--allow-network", is_flag=True, help="Fetch remote C2PA manifests and OCSP (off by default).")
-@click.option("--no-verify-hash", is_flag=True, help="Skip C2PA hash and signature validation (reported).")
-@click.option("--generators", "generators_file", type=click.Path(exists=True, dir_okay=False),
-              help="A generator-fingerprint JSON file to use instead of the shipped one.")
-def check_command(files, declared, fmt, policy, trust_anchors, no_default_trust,
-                  allow_network, no_verify_hash, generators_file) -> None:
+@checker_options
+def check_command(files, declared, fmt, **checker_args) -> None:
     """Check FILES and print a verdict for each."""
-    options = CheckOptions(policy=policy, trust_anchor_files=tuple(trust_anchors),
-                           use_default_trust=not no_default_trust, allow_network=allow_network,
-                           verify_hash=not no_verify_hash, generators_file=generators_file)
-    checker = Checker(options)
+    checker = Checker(make_options(**checker_args))
     results = []
     for path in files:
         result = checker.check(path, declared)
@@ -70,6 +90,39 @@ def check_command(files, declared, fmt, policy, trust_anchors, no_default_trust,
     if fmt == "text" and len(results) > 1:
         click.echo(summary_line(results))
     return results
+
+
+@cli.command("scan")
+@click.argument("paths", nargs=-1, type=click.Path(allow_dash=False))
+@click.option("--from-list", "from_list", type=click.Path(allow_dash=True, dir_okay=False),
+              help="A file of paths to check, one a line ('-' for standard input).")
+@click.option("--declarations", type=click.Path(exists=True, dir_okay=False),
+              help="Sidecar CSV or JSONL: path, declared (ai/not-ai/none), optional account, post_id.")
+@click.option("--declared", type=click.Choice(DECLARATIONS), default="none", show_default=True,
+              help="Declaration for every file the sidecar does not name.")
+@click.option("--out", "out_dir", default="scan-report", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for results.jsonl, results.csv, summary.json and report.html.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default="all cores",
+              help="Worker processes.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted scan from its results.jsonl.")
+@click.option("--overwrite", is_flag=True, help="Replace the results already in --out.")
+@click.option("--no-html", is_flag=True, help="Do not write report.html.")
+@click.option("--thumbnails", type=click.IntRange(min=0), default=200, show_default=True,
+              help="At most this many image thumbnails in report.html.")
+@click.option("--progress", type=click.Choice(["auto", "bar", "lines", "none"]), default="auto", show_default=True,
+              help="auto: a bar on a terminal, a line every few seconds otherwise.")
+@checker_options
+def scan_command(paths, from_list, declarations, declared, out_dir, jobs, resume, overwrite, no_html, thumbnails,
+                 progress, **checker_args):
+    """Check every media file below PATHS (folders or files) in parallel; write results and a report."""
+    from provenance.scan import ScanConfig, run_scan
+
+    if not paths and not from_list:
+        raise click.UsageError("name folders or files to scan, or --from-list")
+    return run_scan(ScanConfig(paths=tuple(paths), from_list=from_list, out_dir=out_dir, declared=declared,
+                               declarations=declarations, options=make_options(**checker_args), jobs=jobs,
+                               resume=resume, overwrite=overwrite, html=not no_html, thumbnails=thumbnails,
+                               progress=progress))
 
 
 def main(argv=None) -> int:
@@ -89,6 +142,8 @@ def main(argv=None) -> int:
         return int(ExitStatus.USAGE)
     if isinstance(outcome, int):  # --help and --version return 0 in this mode
         return outcome
+    if isinstance(outcome, ScanSummary):
+        return INTERRUPTED if outcome.interrupted else int(verdicts_exit_status(outcome.verdicts))
     return int(exit_status(outcome or []))
 
 

@@ -103,6 +103,10 @@ class Checker:
             measures=decision.measures, advice=decision.advice, policy=decision.policy, findings=findings,
             evidence=view.evidence, errors=errors, c2pa=summary, bytes_read=src.bytes_read, size=src.size)
 
+    def unreadable_result(self, name: str, declared: str, code: str, message: str) -> CheckResult:
+        """The result for something that could not be read at all (e.g. a folder a scan cannot list)."""
+        return self._unreadable(name, declared, ReadError(code, message, fatal=True), None)
+
     def _unreadable(self, display: str, declared: str, error: ReadError, started: Optional[float],
                     size: Optional[int] = None, bytes_read: int = 0) -> CheckResult:
         from .model import Classification, Status

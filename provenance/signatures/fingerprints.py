@@ -83,9 +83,15 @@ class Generator:
     def match(self, fields: Sequence[Field]) -> Optional[Field]:
         """The field that shows this generator (the first condition's match), or None."""
         for conditions in self.rules:
-            hits = [c.first_match(fields) for c in conditions]
-            if hits and all(h is not None for h in hits):
-                return hits[0]
+            first = None
+            for i, condition in enumerate(conditions):  # stop at the first condition that fails
+                hit = condition.first_match(fields)
+                if hit is None:
+                    break
+                first = hit if i == 0 else first
+            else:
+                if first is not None:
+                    return first
         return None
 
 

@@ -1,0 +1,197 @@
+"""What each creator declared, from a sidecar file (CSV or JSONL) kept on disk, not in memory.
+
+Columns / keys: ``path``, ``declared`` (``ai``, ``not-ai`` or ``none``), and
+optionally ``account`` and ``post_id``.  The sidecar is validated completely
+before the scan starts (a bad row stops everything with its line number: a
+half-applied sidecar would give wrong verdicts), then loaded into a SQLite
+file in the output folder, so a sidecar of millions of rows costs disk, not RAM.
+
+A row's ``path`` may be relative to the scanned folder, relative to the
+current directory, or absolute; a found file is looked up in that order.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from ..errors import AigcCheckError
+from ..model import DECLARATIONS
+
+FIELDS = ("path", "declared", "account", "post_id")
+
+
+class SidecarError(AigcCheckError):
+    """The declarations sidecar is unreadable or has a bad row (the message names the line)."""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    declared: str
+    account: Optional[str] = None
+    post_id: Optional[str] = None
+    line: int = 0  # line in the sidecar, 0 when not from a sidecar
+
+
+@dataclass(frozen=True)
+class MissingRow:
+    """A sidecar row whose file was not found by the scan."""
+
+    line: int
+    path: str
+    declared: str
+    account: Optional[str]
+    post_id: Optional[str]
+
+    def to_dict(self) -> dict:
+        return {"line": self.line, "path": self.path, "declared": self.declared,
+                "account": self.account, "post_id": self.post_id}
+
+
+def read_sidecar(path: str) -> Iterator[tuple[int, dict]]:
+    """(line number, row) for each row; raises SidecarError naming the line of the first bad one."""
+    kind = "jsonl" if path.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv"
+    try:
+        # surrogateescape: a file name that is not valid UTF-8 is written in the sidecar as the same
+        # bytes, and must become the same str as os.fsdecode gives the walk.
+        f = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    except OSError as exc:
+        raise SidecarError(f"{path}: cannot read declarations: {exc.strerror or exc}") from exc
+    with f:
+        rows = _jsonl_rows(f, path) if kind == "jsonl" else _csv_rows(f, path)
+        for line, row in rows:
+            yield line, _validated(row, path, line)
+
+
+def _csv_rows(f, where: str) -> Iterator[tuple[int, dict]]:
+    reader = csv.DictReader(f)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("path", "declared") if c not in header]
+    if missing:
+        raise SidecarError(f"{where} line 1: the header needs columns path and declared "
+                           f"(missing {', '.join(missing)}; found {', '.join(header) or 'nothing'})")
+    reader.fieldnames = header
+    try:
+        for row in reader:
+            if None in row:  # more cells than the header has columns
+                raise SidecarError(f"{where} line {reader.line_num}: {len(header) + len(row[None])} cells "
+                                   f"but the header has {len(header)} columns")
+            if not any((v or "").strip() for v in row.values()):
+                continue
+            yield reader.line_num, row
+    except csv.Error as exc:
+        raise SidecarError(f"{where} line {reader.line_num}: {exc}") from exc
+
+
+def _jsonl_rows(f, where: str) -> Iterator[tuple[int, dict]]:
+    for number, text in enumerate(f, 1):
+        if not text.strip():
+            continue
+        try:
+            row = json.loads(text)
+        except ValueError as exc:
+            raise SidecarError(f"{where} line {number}: not valid JSON ({exc})") from exc
+        if not isinstance(row, dict):
+            raise SidecarError(f"{where} line {number}: each line must be a JSON object")
+        yield number, row
+
+
+def _validated(row: dict, where: str, line: int) -> dict:
+    path = row.get("path")
+    if not isinstance(path, str) or not path.strip():
+        raise SidecarError(f"{where} line {line}: path is missing or empty")
+    declared = row.get("declared")
+    declared = declared.strip().lower() if isinstance(declared, str) else declared
+    if declared not in DECLARATIONS:
+        raise SidecarError(f"{where} line {line}: declared must be one of {', '.join(DECLARATIONS)}, "
+                           f"not {row.get('declared')!r}")
+    out = {"path": os.path.normpath(path.strip()), "declared": declared}
+    for key in ("account", "post_id"):
+        value = row.get(key)
+        if isinstance(value, (dict, list)):
+            raise SidecarError(f"{where} line {line}: {key} must be text or a number")
+        out[key] = None if value is None or str(value).strip() == "" else str(value).strip()
+    return out
+
+
+class DeclarationIndex:
+    """Sidecar rows in SQLite, looked up per found file; remembers which rows were matched."""
+
+    def __init__(self, sidecar: str, db_path: str) -> None:
+        self.sidecar = sidecar
+        self.db_path = db_path
+        if os.path.exists(db_path):
+            os.remove(db_path)  # left by a killed run: rebuild, the sidecar may have changed
+        self._db = sqlite3.connect(db_path)
+        self._db.execute("PRAGMA journal_mode=MEMORY")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE rows (path TEXT PRIMARY KEY, declared TEXT, account TEXT, post_id TEXT, "
+                         "line INTEGER, matched INTEGER DEFAULT 0)")
+        self.rows = 0
+        try:
+            self._load()
+        except BaseException:
+            self.close()
+            raise
+
+    def _load(self) -> None:
+        insert = "INSERT INTO rows (path, declared, account, post_id, line) VALUES (?, ?, ?, ?, ?)"
+        batch: list[tuple] = []
+        for line, row in read_sidecar(self.sidecar):
+            batch.append((_key(row["path"]), row["declared"], row["account"], row["post_id"], line))
+            if len(batch) >= 10_000:
+                self._insert(insert, batch)
+        self._insert(insert, batch)
+        self._db.commit()
+
+    def _insert(self, sql: str, batch: list[tuple]) -> None:
+        self._db.execute("SAVEPOINT batch")
+        try:
+            self._db.executemany(sql, batch)
+        except sqlite3.IntegrityError:  # undo the batch, then insert row by row to name both lines
+            self._db.execute("ROLLBACK TO batch")
+            for values in batch:
+                try:
+                    self._db.execute(sql, values)
+                except sqlite3.IntegrityError:
+                    first = self._db.execute("SELECT line FROM rows WHERE path = ?", (values[0],)).fetchone()[0]
+                    raise SidecarError(f"{self.sidecar} line {values[4]}: path {values[0]!r} is already "
+                                       f"declared on line {first}") from None
+        self._db.execute("RELEASE batch")
+        self.rows += len(batch)
+        batch.clear()
+
+    def lookup(self, path: str, root: Optional[str]) -> Optional[Declaration]:
+        candidates = [os.path.normpath(path), os.path.abspath(path)]
+        if root is not None:
+            candidates.insert(0, os.path.relpath(path, root))
+        for candidate in candidates:
+            hit = self._db.execute("SELECT rowid, declared, account, post_id, line FROM rows WHERE path = ?",
+                                   (_key(candidate),)).fetchone()
+            if hit:
+                self._db.execute("UPDATE rows SET matched = 1 WHERE rowid = ?", (hit[0],))
+                return Declaration(hit[1], hit[2], hit[3], hit[4])
+        return None
+
+    def missing(self) -> Iterator[MissingRow]:
+        """Rows that no scanned file matched, in sidecar order."""
+        query = "SELECT line, path, declared, account, post_id FROM rows WHERE matched = 0 ORDER BY line"
+        for line, path, declared, account, post_id in self._db.execute(query):
+            yield MissingRow(line, path, declared, account, post_id)
+
+    def count_missing(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM rows WHERE matched = 0").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+        if os.path.exists(self.db_path):
+            os.remove(self.db_path)
+
+
+def _key(path: str) -> str:
+    # SQLite stores UTF-8: a lone surrogate (undecodable byte in a file name) must survive the round trip.
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

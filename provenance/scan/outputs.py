@@ -1,0 +1,263 @@
+"""Streamed outputs: ``results.jsonl``, ``results.csv``, ``summary.json`` and the tallies behind them.
+
+Every line is written whole and flushed in whole lines, so an interrupted scan
+leaves files that load; a scan killed outright may leave one partial last
+line, which ``--resume`` cuts off.  Undecodable bytes in file names (lone
+surrogates after ``os.fsdecode``) are written as ``\\udcXX`` escapes, which in
+JSON decode back to the very same name.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Optional
+
+from ..errors import AigcCheckError
+
+RESULTS_JSONL = "results.jsonl"
+RESULTS_CSV = "results.csv"
+SUMMARY_JSON = "summary.json"
+REPORT_HTML = "report.html"
+MISSING_JSONL = "missing-files.jsonl"
+ACCOUNTS_CSV = "accounts.csv"
+ISSUES_TMP = ".issues.jsonl"  # digests of the files the HTML report lists, kept on disk until it is written
+
+VIOLATIONS = ("unlabelled-ai", "mislabelled")
+CSV_COLUMNS = ("path", "format", "media_type", "size", "verdict", "status", "certainty", "declared", "label",
+               "action", "measures", "generator", "account", "post_id", "findings", "errors", "evidence",
+               "c2pa_state", "policy", "elapsed_ms")
+# Categorical tallies keep at most this many distinct values (generator names come from manifests
+# and could be unique per file); the rest are counted under "(other)".
+MAX_DISTINCT = 500
+
+
+class ScanError(AigcCheckError):
+    """The scan cannot start or continue (output folder, resume file)."""
+
+
+def jsonl_line(result: dict) -> str:
+    return json.dumps(result, ensure_ascii=False)
+
+
+def csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV injection);
+    # account names and file names come from users.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_row(r: dict) -> list[str]:
+    c2pa = r.get("c2pa") or {}
+    values = {
+        **r,
+        "measures": ";".join(r.get("measures") or []),
+        "findings": ";".join(f["code"] for f in r.get("findings") or []),
+        "errors": " | ".join(f"{e['code']}: {e['message']}" for e in r.get("errors") or []),
+        "evidence": ";".join(sorted({e["source"] for e in r.get("evidence") or []})),
+        "c2pa_state": c2pa.get("validation_state") or ("present" if c2pa.get("present") else ""),
+    }
+    return [csv_cell(values.get(k)) for k in CSV_COLUMNS]
+
+
+def csv_lines(rows: Iterable[list[str]]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+def is_issue(r: dict) -> bool:
+    """Listed in the HTML report: a violation, an unreadable file, or an integrity error (tampering)."""
+    return r["verdict"] != "compliant" or any(f["severity"] == "error" for f in r.get("findings") or [])
+
+
+def digest(r: dict) -> dict:
+    """The few fields the tallies and the HTML report need, small enough to pass between processes."""
+    deciding = [e for e in r.get("evidence") or [] if e["strength"] != "weak" and e["indicates"] != "info"]
+    return {
+        "path": r["path"], "format": r.get("format"), "media_type": r.get("media_type"), "verdict": r["verdict"],
+        "status": r["status"], "declared": r["declared"], "generator": r.get("generator"), "label": r.get("label"),
+        "action": r.get("action"), "account": r.get("account"), "post_id": r.get("post_id"),
+        "findings": [[f["code"], f["severity"]] for f in r.get("findings") or []],
+        "errors": [f"{e['code']}: {e['message']}" for e in r.get("errors") or []],
+        "evidence": [f"{e['explanation']} (at {e['location']})" for e in deciding[:3]],
+        "bytes": r.get("bytes_read") or 0, "issue": is_issue(r),
+    }
+
+
+class CappedCounter(Counter):
+    def bump(self, key) -> None:
+        key = "(none)" if key is None else key
+        if key in self or len(self) < MAX_DISTINCT:
+            self[key] += 1
+        else:
+            self["(other)"] += 1
+
+
+@dataclass
+class AccountStats:
+    posts: int = 0
+    ai: int = 0
+    unlabelled: int = 0
+    mislabelled: int = 0
+    unreadable: int = 0
+
+
+@dataclass
+class Tally:
+    """Running counts for the summary, the progress line and the report: O(distinct values), not O(files)."""
+
+    checked: int = 0
+    bytes_read: int = 0
+    verdicts: CappedCounter = field(default_factory=CappedCounter)
+    statuses: CappedCounter = field(default_factory=CappedCounter)
+    formats: CappedCounter = field(default_factory=CappedCounter)
+    generators: CappedCounter = field(default_factory=CappedCounter)
+    declared: CappedCounter = field(default_factory=CappedCounter)
+    findings: CappedCounter = field(default_factory=CappedCounter)
+    errors: CappedCounter = field(default_factory=CappedCounter)
+    skipped: CappedCounter = field(default_factory=CappedCounter)
+    walk_problems: CappedCounter = field(default_factory=CappedCounter)
+    walk_problem_examples: list = field(default_factory=list)
+    # One entry per account named in the sidecar: accounts are far fewer than files.
+    accounts: dict = field(default_factory=dict)
+
+    @property
+    def violations(self) -> int:
+        return sum(self.verdicts[v] for v in VIOLATIONS)
+
+    def add(self, d: dict) -> None:
+        self.checked += 1
+        self.bytes_read += d["bytes"]
+        self.verdicts.bump(d["verdict"])
+        self.statuses.bump(d["status"])
+        self.formats.bump(d["format"])
+        self.declared.bump(d["declared"])
+        if d["status"] in ("ai-generated", "ai-modified"):
+            self.generators.bump(d["generator"] or "(not named)")
+        for code in {code for code, _ in d["findings"]}:
+            self.findings.bump(code)
+        for message in d["errors"]:
+            self.errors.bump(message.split(":", 1)[0])
+        if d["account"] is not None:
+            stats = self.accounts.setdefault(d["account"], AccountStats())
+            stats.posts += 1
+            stats.ai += d["status"] in ("ai-generated", "ai-modified")
+            stats.unlabelled += d["verdict"] == "unlabelled-ai"
+            stats.mislabelled += d["verdict"] == "mislabelled"
+            stats.unreadable += d["verdict"] == "unreadable"
+
+    def skip(self, reason: str) -> None:
+        self.skipped.bump(reason)
+
+    def walk_problem(self, code: str, path: str, message: str) -> None:
+        self.walk_problems.bump(code)
+        if len(self.walk_problem_examples) < 100:
+            self.walk_problem_examples.append({"code": code, "path": path, "message": message})
+
+
+class DoneSet:
+    """Paths already in results.jsonl, as sorted 64-bit hashes: 8 bytes a file, so resuming
+    a scan of millions of files does not hold millions of path strings."""
+
+    def __init__(self, paths: Iterable[str] = ()) -> None:
+        hashes = array("Q", sorted(self._hash(p) for p in paths))
+        self._hashes = hashes
+
+    @staticmethod
+    def _hash(path: str) -> int:
+        raw = path.encode("utf-8", "surrogateescape")
+        return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def __contains__(self, path: str) -> bool:
+        h = self._hash(path)
+        i = bisect_left(self._hashes, h)
+        return i < len(self._hashes) and self._hashes[i] == h
+
+
+def open_text(path: str, mode: str):
+    # backslashreplace: see the module docstring (lone surrogates become \udcXX, valid JSON escapes)
+    return open(path, mode, encoding="utf-8", errors="backslashreplace", newline="")
+
+
+def repair_results(path: str) -> int:
+    """Cut a partial last line left by a killed scan; return how many bytes were cut."""
+    with open(path, "rb+") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return 0
+        # Walk back to the last newline in blocks, so a huge file is not read whole.
+        position, block = size, 65536
+        while position > 0:
+            start = max(0, position - block)
+            f.seek(start)
+            chunk = f.read(position - start)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            position = start
+        else:
+            keep = 0
+        f.truncate(keep)
+        return size - keep
+
+
+def read_results(path: str) -> Iterator[dict]:
+    """The result objects of an existing results.jsonl (call ``repair_results`` first)."""
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except ValueError as exc:
+                raise ScanError(f"{path} line {number} is not a JSON object ({exc}): cannot resume from it; "
+                                f"start again without --resume") from exc
+
+
+class ResultWriter:
+    """Appends to results.jsonl and results.csv (and the report's issue list) in whole lines."""
+
+    def __init__(self, out_dir: str, append: bool) -> None:
+        mode = "a" if append else "w"
+        self.jsonl = open_text(os.path.join(out_dir, RESULTS_JSONL), mode)
+        self.csv = open_text(os.path.join(out_dir, RESULTS_CSV), "w")  # rebuilt from the JSONL on resume
+        self.csv.write(csv_lines([list(CSV_COLUMNS)]))
+        self.issues = open_text(os.path.join(out_dir, ISSUES_TMP), "w")  # rebuilt too
+
+    def write(self, json_lines: str, csv_text: str, issue_lines: str) -> None:
+        # Each argument holds whole lines; a signal cannot split them (the handler only sets a flag).
+        if json_lines:
+            self.jsonl.write(json_lines)
+        if csv_text:
+            self.csv.write(csv_text)
+        if issue_lines:
+            self.issues.write(issue_lines)
+
+    def flush(self) -> None:
+        for f in (self.jsonl, self.csv, self.issues):
+            f.flush()
+
+    def close(self) -> None:
+        for f in (self.jsonl, self.csv, self.issues):
+            f.close()
+
+
+def write_json_atomic(path: str, data: dict) -> None:
+    """Replace ``path`` in one step, so a reader (or a kill) never sees half a summary."""
+    tmp = path + ".tmp"
+    with open_text(tmp, "w") as f:
+        json.dump(data, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)

@@ -1,0 +1,93 @@
+"""Progress on standard error: a redrawn bar on a terminal, a plain line every few seconds otherwise.
+
+The walk is lazy, so the total is not known up front: a background thread
+counts the files (a second, cheap walk that only counts) and the ETA appears
+once that count is complete.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+import time
+from typing import Callable, Iterable, Optional, TextIO
+
+MODES = ("auto", "bar", "lines", "none")
+
+
+class FileCounter(threading.Thread):
+    """Counts what a walk will find, beside the scan; ``total`` is None until it is done."""
+
+    def __init__(self, events: Callable[[], Iterable]) -> None:
+        super().__init__(name="aigc-check-count", daemon=True)
+        self._events = events
+        self.seen = 0
+        self.total: Optional[int] = None
+
+    def run(self) -> None:
+        try:
+            for _ in self._events():
+                self.seen += 1
+        except Exception:  # counting is a nicety: without it there is simply no ETA
+            return
+        self.total = self.seen
+
+
+class Progress:
+    def __init__(self, mode: str = "auto", stream: Optional[TextIO] = None, interval: float = 5.0) -> None:
+        self.stream = stream or sys.stderr
+        if mode == "auto":
+            mode = "bar" if getattr(self.stream, "isatty", lambda: False)() else "lines"
+        self.mode = mode
+        self.interval = interval if mode == "lines" else 0.2
+        self.started = time.monotonic()
+        self._last = self.started if self.mode == "lines" else 0.0  # a quiet log: first line after one interval
+        self.counter: Optional[FileCounter] = None
+
+    def update(self, done_now: int, done_before: int, violations: int, unreadable: int, skipped: int,
+               force: bool = False) -> None:
+        """``done_now``: files handled by this run; ``done_before``: files met that earlier runs finished."""
+        if self.mode == "none":
+            return
+        now = time.monotonic()
+        if not force and now - self._last < self.interval:
+            return
+        self._last = now
+        elapsed = max(now - self.started, 1e-6)
+        rate = done_now / elapsed
+        done = done_now + done_before
+        total = self.counter.total if self.counter else None
+        if total is not None:
+            left = max(total - done, 0)
+            eta = _duration(left / rate) if rate > 0 else "?"
+            where = f"{done:,}/{total:,} files ({100 * done / total if total else 100:.0f}%)"
+        else:
+            eta = "counting"
+            where = f"{done:,} files"
+        text = (f"{where}  {rate:,.0f} files/s  violations {violations:,}  unreadable {unreadable:,}  "
+                f"skipped {skipped:,}  ETA {eta}")
+        if self.mode == "bar":
+            width = shutil.get_terminal_size((100, 20)).columns
+            bar = ""
+            if total:
+                cells = 20
+                filled = min(cells, int(cells * done / total))
+                bar = "[" + "#" * filled + "-" * (cells - filled) + "] "
+            self.stream.write("\r" + (bar + text)[: width - 1].ljust(width - 1))
+        else:
+            self.stream.write(f"aigc-check scan: {text}\n")
+        self.stream.flush()
+
+    def close(self, message: str) -> None:
+        if self.mode == "none":
+            return
+        if self.mode == "bar":
+            self.stream.write("\n")
+        self.stream.write(f"aigc-check scan: {message}\n")
+        self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

@@ -1,0 +1,427 @@
+"""The local scan: lazy walk -> bounded process pool running ``check_batch`` -> streamed outputs.
+
+At most ``2 * jobs`` chunks are in flight, so the walk never runs far ahead
+of the workers and memory stays flat whatever the file count.  Workers turn
+their results into finished output lines (JSON, CSV) and small digests; the
+parent only appends lines and counts, so it is not the bottleneck.
+
+Ctrl-C (or SIGTERM) only sets a flag: the loop stops submitting, collects what
+the workers finish within a grace period, flushes whole lines, writes the
+summary and the report, and returns ``interrupted``.  A worker that dies (a
+native crash on a hostile file) is replaced; its chunk is retried file by file
+and the file that kills a worker again is reported as unreadable.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterator, Optional
+
+from ..checker import CheckOptions, Checker
+from .accounts import RepeatOffenderRules, account_rows
+from .batch import ScanItem, check_batch, init_worker
+from .declarations import DeclarationIndex
+from .outputs import (ACCOUNTS_CSV, ISSUES_TMP, MISSING_JSONL, REPORT_HTML, RESULTS_CSV, RESULTS_JSONL, SUMMARY_JSON, VIOLATIONS,
+                      DoneSet, ResultWriter, ScanError, Tally, csv_cell, csv_lines, open_text, csv_row, digest, jsonl_line, read_results,
+                      repair_results, write_json_atomic)
+from .progress import FileCounter, Progress
+from .walk import FoundFile, WalkProblem, read_path_list, walk_targets
+
+SUMMARY_EVERY_S = 2.0
+GRACE_S = 3.0  # how long an interrupted scan waits for files the workers are already checking
+
+
+@dataclass
+class ScanConfig:
+    paths: tuple = ()
+    from_list: Optional[str] = None
+    out_dir: str = "report"
+    declared: str = "none"  # for every file the sidecar does not name
+    declarations: Optional[str] = None
+    options: CheckOptions = field(default_factory=CheckOptions)
+    jobs: int = 0  # 0: every core this process may use
+    resume: bool = False
+    overwrite: bool = False
+    chunk_size: int = 64
+    html: bool = True
+    thumbnails: int = 200
+    progress: str = "auto"
+    progress_interval: float = 5.0
+
+    def worker_count(self) -> int:
+        if self.jobs > 0:
+            return self.jobs
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:
+            return os.cpu_count() or 1
+
+
+@dataclass
+class ScanSummary:
+    tally: Tally
+    interrupted: bool
+    out_dir: str
+    data: dict
+
+    @property
+    def verdicts(self) -> set:
+        return {v for v, n in self.tally.verdicts.items() if n}
+
+
+def scan_chunk(items: list, options: CheckOptions) -> tuple:
+    """Worker side: check a chunk and return finished output text plus digests for the tallies."""
+    results = check_batch(items, options)
+    checked = [r for r in results if "skipped" not in r]
+    digests = [digest(r) for r in checked]
+    return ("".join(jsonl_line(r) + "\n" for r in checked),
+            csv_lines(csv_row(r) for r in checked),
+            "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in digests if d["issue"]),
+            digests,
+            [r["skipped"] for r in results if "skipped" in r])
+
+
+class Scan:
+    def __init__(self, config: ScanConfig) -> None:
+        if not config.paths and not config.from_list:
+            raise ScanError("nothing to scan: name folders or files, or --from-list")
+        self.config = config
+        self.checker = Checker(config.options)  # fails now on a bad policy or trust file
+        self.rules = RepeatOffenderRules.from_policy(self.checker.policy)
+        self.out = config.out_dir
+        self.tally = Tally()
+        self.done_before = 0
+        self.done_now = 0
+        self.found_done = 0  # files the walk met that an earlier run had finished (for the progress total)
+        self.stop_signal: Optional[int] = None
+        self.declaration_rows: Optional[int] = None
+        self.started_at = datetime.now(timezone.utc)
+        self.progress = Progress(config.progress, interval=config.progress_interval)
+
+    # --- setup -------------------------------------------------------------------------------
+
+    def _prepare_out_dir(self) -> bool:
+        """Create the output folder; return True when an earlier run's results are continued."""
+        try:
+            os.makedirs(self.out, exist_ok=True)
+        except OSError as exc:
+            raise ScanError(f"cannot create the output folder {self.out}: {exc.strerror or exc}") from exc
+        results = os.path.join(self.out, RESULTS_JSONL)
+        exists = os.path.exists(results)
+        if exists and not (self.config.resume or self.config.overwrite):
+            raise ScanError(f"{self.out} already holds {RESULTS_JSONL}: continue it with --resume, "
+                            f"or replace it with --overwrite")
+        return exists and self.config.resume
+
+    def _reload(self, writer: ResultWriter) -> DoneSet:
+        """Rebuild tallies, CSV and issue list from an interrupted run's results.jsonl."""
+        path = os.path.join(self.out, RESULTS_JSONL)
+        cut = repair_results(path)
+        if cut:
+            self.progress.close(f"resume: cut a partial last line ({cut} bytes) from {RESULTS_JSONL}")
+        paths = []
+        for result in read_results(path):
+            if result.get("policy") != self.checker.policy.id:
+                raise ScanError(f"{path} was made with policy {result.get('policy')!r}, not "
+                                f"{self.checker.policy.id!r}: resume with the same options")
+            d = digest(result)
+            self.tally.add(d)
+            writer.write("", csv_lines([csv_row(result)]), json.dumps(d, ensure_ascii=False) + "\n" if d["issue"]
+                         else "")
+            paths.append(result["path"])
+        self.done_before = len(paths)
+        return DoneSet(paths)
+
+    def _targets(self) -> Iterator:
+        listed = read_path_list(self.config.from_list) if self.config.from_list else ()
+        yield from walk_targets(self.config.paths, explicit_files=True)
+        # Paths in a list are usually the output of find: sniff them like walked files.
+        yield from walk_targets(listed, explicit_files=False)
+
+    # --- the walk, as work items ---------------------------------------------------------------
+
+    def _items(self, declarations: Optional[DeclarationIndex], done: DoneSet, writer: ResultWriter) -> Iterator:
+        for event in self._targets():
+            if isinstance(event, WalkProblem):
+                self._walk_problem(event, done, writer)
+                continue
+            decl = declarations.lookup(event.path, event.root) if declarations else None
+            if event.path in done:
+                self.found_done += 1
+                continue
+            yield ScanItem(event.path, decl.declared if decl else self.config.declared,
+                           decl.account if decl else None, decl.post_id if decl else None,
+                           sniff=not (event.explicit or decl is not None))
+
+    def _walk_problem(self, problem: WalkProblem, done: DoneSet, writer: ResultWriter) -> None:
+        self.tally.walk_problem(problem.code, problem.path, problem.message)
+        if problem.code == "io-error" and problem.path not in done:
+            # A folder that cannot be listed hides files: it must not pass silently, so it is a result.
+            result = self.checker.unreadable_result(problem.path, self.config.declared, "io-error",
+                                                    problem.message).to_dict()
+            result.update(account=None, post_id=None)
+            self._record((jsonl_line(result) + "\n", csv_lines([csv_row(result)]),
+                          json.dumps(digest(result), ensure_ascii=False) + "\n", [digest(result)], []), writer)
+
+    def _record(self, chunk_output: tuple, writer: ResultWriter) -> None:
+        json_text, csv_text, issue_text, digests, skipped = chunk_output
+        writer.write(json_text, csv_text, issue_text)
+        for d in digests:
+            self.tally.add(d)
+        for reason in skipped:
+            self.tally.skip(reason)
+        self.done_now += len(digests) + len(skipped)
+
+    # --- the pool loop --------------------------------------------------------------------------
+
+    def _pool(self, jobs: int) -> ProcessPoolExecutor:
+        # fork: workers start in milliseconds and inherit the loaded tables; each makes its own
+        # C2PA context on first use (a context made before a fork is invalid in the child).
+        return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=init_worker, initargs=(self.config.options,))
+
+    def _run_pool(self, items: Iterator, writer: ResultWriter) -> None:
+        jobs = self.config.worker_count()
+        size = max(1, self.config.chunk_size)
+        pool = self._pool(jobs)
+        pending: dict = {}  # future -> (its items, whether it ran alone)
+        retry: list = []  # files of chunks lost with a dead worker, retried one at a time
+        exhausted = False
+        last_flush = last_summary = time.monotonic()
+        try:
+            while True:
+                # After a worker died, files are retried alone, so the one that kills a worker is known.
+                limit = 1 if retry else 2 * jobs
+                while self.stop_signal is None and len(pending) < limit and (retry or not exhausted):
+                    chunk = [retry.pop()] if retry else _take(items, size)
+                    if not chunk:
+                        exhausted = True
+                        break
+                    alone = len(chunk) == 1 and not pending
+                    try:
+                        pending[pool.submit(scan_chunk, chunk, self.config.options)] = (chunk, alone)
+                    except BrokenProcessPool:  # a worker died before its future said so
+                        retry.extend(chunk)
+                        pool = self._restart(pool, pending, retry)
+                        break
+                if not pending:
+                    if retry and self.stop_signal is None:
+                        continue
+                    break
+                if self.stop_signal is not None:
+                    break
+                finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                broken = False
+                for future in finished:
+                    chunk, alone = pending.pop(future)
+                    broken |= self._collect(future, chunk, alone, retry, writer)
+                if broken:
+                    pool = self._restart(pool, pending, retry)
+                now = time.monotonic()
+                self._show_progress()
+                if now - last_flush >= 1.0:
+                    writer.flush()
+                    last_flush = now
+                if now - last_summary >= SUMMARY_EVERY_S:
+                    write_json_atomic(os.path.join(self.out, SUMMARY_JSON), self._summary_data(False, None))
+                    last_summary = now
+            if pending:  # interrupted: keep what the workers finish within the grace period
+                for future in pending:
+                    future.cancel()
+                finished, _ = wait(pending, timeout=GRACE_S)
+                for future in finished:
+                    if not future.cancelled():
+                        self._collect(future, pending[future][0], False, [], writer)
+        finally:
+            if pending or self.stop_signal is not None:
+                _stop_pool(pool)
+            else:
+                pool.shutdown(wait=True)
+
+    def _restart(self, pool: ProcessPoolExecutor, pending: dict, retry: list) -> ProcessPoolExecutor:
+        """A new pool after a worker died; the chunks lost with the old one are retried file by file."""
+        for chunk, _ in pending.values():
+            retry.extend(chunk)
+        pending.clear()
+        _stop_pool(pool)
+        return self._pool(self.config.worker_count())
+
+    def _collect(self, future, chunk: list, alone: bool, retry: list, writer: ResultWriter) -> bool:
+        """Record a finished chunk; return True when a worker died (the pool is then broken)."""
+        try:
+            output = future.result()
+        except BrokenProcessPool:
+            if alone:  # nothing else was running: this file killed the worker
+                self._worker_died(chunk[0], writer)
+            else:
+                retry.extend(chunk)
+            return True
+        except Exception as exc:  # a bug in the core: report the files, keep scanning
+            for item in chunk:
+                self._unreadable(item, "internal-error", f"{type(exc).__name__}: {exc}", writer)
+            return False
+        self._record(output, writer)
+        return False
+
+    def _worker_died(self, item: ScanItem, writer: ResultWriter) -> None:
+        self._unreadable(item, "worker-crashed", "the checking process died on this file (native crash or "
+                                                 "out of memory); it was retried alone and died again", writer)
+
+    def _unreadable(self, item: ScanItem, code: str, message: str, writer: ResultWriter) -> None:
+        result = self.checker.unreadable_result(item.path, item.declared, code, message).to_dict()
+        result.update(account=item.account, post_id=item.post_id)
+        d = digest(result)
+        self._record((jsonl_line(result) + "\n", csv_lines([csv_row(result)]),
+                      json.dumps(d, ensure_ascii=False) + "\n", [d], []), writer)
+
+    def _show_progress(self, force: bool = False) -> None:
+        t = self.tally
+        self.progress.update(self.done_now, self.found_done, t.violations, t.verdicts["unreadable"],
+                             sum(t.skipped.values()), force=force)
+
+    # --- the whole run --------------------------------------------------------------------------
+
+    def run(self) -> ScanSummary:
+        resuming = self._prepare_out_dir()
+        declarations = None
+        if self.config.declarations:
+            declarations = DeclarationIndex(self.config.declarations, os.path.join(self.out, ".declarations.sqlite"))
+            self.declaration_rows = declarations.rows
+        writer = ResultWriter(self.out, append=resuming)
+        restore = self._install_signal_handlers()
+        try:
+            done = self._reload(writer) if resuming else DoneSet()
+            if self.config.from_list != "-" and self.progress.mode != "none":
+                self.progress.counter = FileCounter(self._count_targets)
+                self.progress.counter.start()
+            self._run_pool(self._items(declarations, done, writer), writer)
+            interrupted = self.stop_signal is not None
+            writer.flush()
+            missing = self._write_missing(declarations) if declarations and not interrupted else None
+            data = self._summary_data(interrupted, missing)
+            write_json_atomic(os.path.join(self.out, SUMMARY_JSON), data)
+            if self.tally.accounts:
+                self._write_accounts_csv(self._account_rows())
+            if self.config.html:
+                from .html_report import write_report
+                write_report(self.out, data, self._account_rows(), os.path.join(self.out, ISSUES_TMP),
+                             os.path.join(self.out, MISSING_JSONL) if missing else None,
+                             self.config.thumbnails)
+            self._show_progress(force=True)
+            self.progress.close(self._closing_line(interrupted))
+            return ScanSummary(self.tally, interrupted, self.out, data)
+        finally:
+            restore()
+            writer.close()
+            _remove(os.path.join(self.out, ISSUES_TMP))  # the report holds it now; a resume rebuilds it
+            if declarations:
+                declarations.close()
+
+    def _count_targets(self) -> Iterator:
+        return (e for e in self._targets() if isinstance(e, FoundFile))
+
+    def _write_missing(self, declarations: DeclarationIndex) -> int:
+        count = 0
+        with open(os.path.join(self.out, MISSING_JSONL), "w", encoding="utf-8", errors="backslashreplace") as f:
+            for row in declarations.missing():
+                f.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
+                count += 1
+        return count
+
+    def _account_rows(self) -> list:
+        return account_rows(self.tally.accounts, self.rules)
+
+    def _write_accounts_csv(self, rows: list) -> None:
+        columns = ["account", "posts", "ai", "ai_share", "unlabelled", "mislabelled", "unreadable", "score", "action"]
+        with open_text(os.path.join(self.out, ACCOUNTS_CSV), "w") as f:
+            f.write(csv_lines([columns] + [[csv_cell(r[c]) for c in columns] for r in rows]))
+
+    def _summary_data(self, interrupted: bool, missing: Optional[int]) -> dict:
+        t = self.tally
+        elapsed = (datetime.now(timezone.utc) - self.started_at).total_seconds()
+        accounts = self._account_rows()
+        return {
+            "schema": "aigc-check-scan/1",
+            "started": self.started_at.isoformat(timespec="seconds"),
+            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "complete": not interrupted,
+            "interrupted": interrupted,
+            "policy": {"id": self.checker.policy.id, "name": self.checker.policy.name,
+                       "repeat_offenders": self.rules.basis if self.rules else None},
+            "scanned": {"paths": [os.fsdecode(p) for p in self.config.paths], "from_list": self.config.from_list,
+                        "declarations": self.config.declarations, "declared_default": self.config.declared,
+                        "jobs": self.config.worker_count()},
+            "files": {"checked": t.checked, "skipped": dict(t.skipped), "resumed": self.done_before,
+                      "this_run": self.done_now, "elapsed_s": round(elapsed, 3),
+                      "per_second": round(self.done_now / elapsed, 1) if elapsed > 0 else None,
+                      "bytes_read": t.bytes_read},
+            "violations": t.violations,
+            "verdicts": dict(t.verdicts), "statuses": dict(t.statuses), "formats": dict(t.formats),
+            "generators": dict(t.generators), "declared": dict(t.declared), "findings": dict(t.findings),
+            "errors": dict(t.errors),
+            "walk_problems": {"counts": dict(t.walk_problems), "examples": t.walk_problem_examples},
+            "declarations": ({"rows": self.declaration_rows, "missing_files": missing, "missing_list": MISSING_JSONL}
+                             if self.config.declarations else None),
+            "accounts": {"count": len(accounts), "top": accounts[:100]},
+            "outputs": {"results_jsonl": RESULTS_JSONL, "results_csv": RESULTS_CSV,
+                        "report_html": REPORT_HTML if self.config.html else None},
+        }
+
+    def _closing_line(self, interrupted: bool) -> str:
+        t = self.tally
+        word = "interrupted" if interrupted else "done"
+        return (f"{word}: {t.checked:,} files checked, {sum(t.skipped.values()):,} skipped, {t.violations:,} "
+                f"violations, {t.verdicts['unreadable']:,} unreadable; results in {self.out}"
+                + ("; continue with --resume" if interrupted else ""))
+
+    def _install_signal_handlers(self):
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None  # run from a thread (a service): its owner handles signals
+
+        def stop(signum, frame):
+            self.stop_signal = signum
+            # A second Ctrl-C is the user insisting: back to the default (immediate) behaviour.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        return lambda: [signal.signal(s, h) for s, h in previous.items()]
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _take(items: Iterator, n: int) -> list:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= n:
+            break
+    return chunk
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    # Python < 3.14 has no public way to end workers busy on a long file; they hold no output.
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
+def run_scan(config: ScanConfig) -> ScanSummary:
+    return Scan(config).run()
