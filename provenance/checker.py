@@ -16,6 +16,7 @@ from typing import Optional, Union
 from . import formats
 from .classifier import classify
 from .errors import MediaError, UsageError
+from .limits import MAX_FIELDS
 from .model import (DECLARATIONS, C2paSummary, CheckResult, Container, Finding, ReadError)
 from .policy import Policy, load_policy
 from .readers import ReadContext, all_readers
@@ -86,6 +87,11 @@ class Checker:
             except Exception as exc:
                 ctx.errors.append(ReadError("metadata-unreadable", f"{reader.family} reader failed: "
                                             f"{type(exc).__name__}: {exc}"))
+        if len(ctx.fields) > MAX_FIELDS:
+            # Thousands of tiny tags are an attack on the matching stage, not metadata: judge the first ones.
+            ctx.errors.append(ReadError("limit-exceeded", f"{len(ctx.fields)} metadata fields, more than "
+                                        f"{MAX_FIELDS}; only the first were judged", fatal=True))
+            del ctx.fields[MAX_FIELDS:]
         summary = ctx.extras.get("c2pa") or C2paSummary(verified_hash=self.options.verify_hash)
         view = SignalView(ctx.fields, container, summary, self.options)
         collect(view)

@@ -69,8 +69,9 @@ def _checked_data(src: ByteSource, c: Container, at: int, length: int, ctype: by
 def _read_text(data: bytes, ctype: bytes, where: str, c: Container) -> None:
     try:
         keyword, text = _decode_text(data, ctype)
-    except MediaError as exc:  # e.g. a decompression bomb: refuse this chunk, keep walking
-        c.errors.append(ReadError(exc.code, f"text chunk refused: {exc}", where))
+    except MediaError as exc:  # e.g. a decompression bomb: refuse this chunk, keep walking for other labels
+        c.errors.append(ReadError(exc.code, f"text chunk refused: {exc}", where,
+                                  fatal=isinstance(exc, LimitExceededError)))
         return
     except (ValueError, UnicodeDecodeError, zlib.error) as exc:
         c.errors.append(ReadError("malformed", f"text chunk could not be decoded: {exc}", where))

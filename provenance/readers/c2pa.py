@@ -76,10 +76,11 @@ class C2paReader(MetadataReader):
             message = str(exc) or type(exc).__name__
             if "ManifestNotFound" in type(exc).__name__ or "ManifestNotFound" in message:
                 ctx.errors.append(ReadError("c2pa-unreadable", "a C2PA marker was found but no manifest store "
-                                            "could be read from it", location))
+                                            "could be read from it", location, fatal=True))
             else:
+                # Fatal: a manifest is there but unreadable, and it may be the label that decides.
                 ctx.errors.append(ReadError("c2pa-unreadable", f"C2PA manifest store could not be read: {message}",
-                                            location))
+                                            location, fatal=True))
             summary.validation_state = "Unreadable"
             return
         if store is None:
