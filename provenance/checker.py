@@ -15,6 +15,7 @@ from typing import Optional, Union
 
 from . import formats
 from .classifier import classify
+from .deadline import TimeLimitError, time_limit
 from .errors import MediaError, UsageError
 from .limits import MAX_FIELDS
 from .model import (DECLARATIONS, C2paSummary, CheckResult, Container, Finding, ReadError)
@@ -35,6 +36,8 @@ class CheckOptions:
     allow_network: bool = False
     verify_hash: bool = True
     generators_file: Optional[str] = None
+    # Seconds one file may take (None: unbounded, the library default; the CLI, scan and serve set one).
+    time_limit: Optional[float] = None
     # Filled in by Checker: the PEM text handed to the C2PA library.
     trust_anchors_pem: str = field(default="", repr=False)
 
@@ -60,7 +63,16 @@ class Checker:
             return self._unreadable(display, declared, ReadError("io-error", f"cannot open: {exc.strerror or exc}",
                                                                  fatal=True), started)
         with src:
-            result = self._check_source(src, display, declared)
+            try:
+                with time_limit(self.options.time_limit):
+                    result = self._check_source(src, display, declared)
+            except TimeLimitError as exc:
+                result = self._unreadable(display, declared, ReadError(exc.code, str(exc), fatal=True), None,
+                                          src.size, src.bytes_read)
+            except MemoryError:
+                result = self._unreadable(display, declared, ReadError(
+                    "memory-limit", "the check needed more memory than the process may use", fatal=True),
+                    None, src.size, src.bytes_read)
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 
@@ -75,6 +87,8 @@ class Checker:
         container = Container(handler.name, handler.media_type)
         try:
             handler.walk(src, container)
+        except (TimeLimitError, MemoryError):
+            raise  # the whole check is over: handled in check()
         except MediaError as exc:
             container.errors.append(ReadError(exc.code, str(exc), exc.location, fatal=True))
         except Exception as exc:  # a walker bug must not crash a batch: report it as a broken file
@@ -84,6 +98,8 @@ class Checker:
         for reader in self.readers:
             try:
                 reader.read(ctx)
+            except (TimeLimitError, MemoryError):
+                raise
             except Exception as exc:
                 ctx.errors.append(ReadError("metadata-unreadable", f"{reader.family} reader failed: "
                                             f"{type(exc).__name__}: {exc}"))

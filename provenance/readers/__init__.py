@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..deadline import TimeLimitError
 from ..errors import AigcCheckError, LimitExceededError, MediaError
 from ..model import Block, Container, Field, ReadError
 from ..source import ByteSource
@@ -48,6 +49,8 @@ class MetadataReader:
                 continue
             try:
                 ctx.fields.extend(self.read_block_in(ctx, block))
+            except (TimeLimitError, MemoryError):
+                raise  # ends the whole check, not just this block
             except PartialRead as partial:
                 ctx.fields.extend(partial.fields)
                 ctx.errors.append(ReadError(partial.code, f"{self.family}: {partial}", block.location,

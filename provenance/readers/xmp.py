@@ -17,6 +17,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from ..deadline import TimeLimitError
 from ..model import Block, Field
 from . import MetadataReader, PartialRead
 
@@ -87,6 +88,8 @@ class XmpReader(MetadataReader):
             raise PartialRead(list(self._fallback(data, block.location)),
                               f"XMP packet refused: {type(exc).__name__} (XML entities and DTDs are not allowed)",
                               code="limit-exceeded", fatal=True) from exc
+        except (TimeLimitError, MemoryError):
+            raise
         except Exception as exc:
             fields = list(self._fallback(data, block.location))
             if fields:  # report the damage but keep what the scan recovered
