@@ -155,20 +155,31 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
-        status = 500
+        endpoint = scope["path"] if scope["path"] in KNOWN_ENDPOINTS else "other"
+        status = 0
+        recorded = False
+
+        def record(final_status: int) -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self.metrics.requests.labels(endpoint, str(final_status)).inc()
+                self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
 
         async def send_and_note(message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
+            # Counted when the answer is out, not after background clean-up, so a client that
+            # scrapes /metrics right after its answer sees its request.
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                record(status)
 
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            endpoint = scope["path"] if scope["path"] in KNOWN_ENDPOINTS else "other"
-            self.metrics.requests.labels(endpoint, str(status)).inc()
-            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+            record(status or 500)
 
 
 def _load_assets() -> dict[str, bytes]:
