@@ -34,7 +34,7 @@ from .errors import BadRequestError, OverloadedError, ServiceError, error_body
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import ServiceMetrics
 from .pool import WorkerPool
-from .upload import receive_upload
+from .upload import Upload, receive_upload
 
 # The page loads nothing from elsewhere; the policy makes the browser enforce that too.
 PAGE_HEADERS = {
@@ -97,15 +97,20 @@ async def check_file(request: Request) -> Response:
         state.metrics.check_latency.observe(time.perf_counter() - started)
         state.metrics.upload_bytes.observe(upload.size)
         state.metrics.verdicts.labels(reply.verdict).inc()
-        # Freeing a large file's pages takes a while: do it right after the answer is sent,
-        # still inside this request.
-        response = Response(reply.body, media_type="application/json", background=BackgroundTask(upload.discard))
+        # Freeing a large file's pages takes a while: do it right after the answer is sent, still
+        # inside this request (an async task: Starlette would run a plain function in a thread).
+        response = Response(reply.body, media_type="application/json",
+                            background=BackgroundTask(_discard_upload, upload))
         return response
     finally:
         state.in_flight -= 1
         state.metrics.in_flight.dec()
         if upload is not None and response is None:
             upload.discard()
+
+
+async def _discard_upload(upload: Upload) -> None:
+    upload.discard()
 
 
 async def healthz(request: Request) -> Response:
