@@ -11,7 +11,8 @@ concurrency (1, 4, 16 client connections, keep-alive) sends requests until
 - ``jpeg-3mb``: a generated 3 MB JPEG of noise without C2PA, raw body and multipart.
 
 Client and server share the machine's cores, so high-concurrency figures include the
-client's own cost.  The baseline runs ``aigc-check check --format json FILE`` as a new
+client's own cost; "in the service" is the server's own time per request (its Server-Timing
+header: from the request's headers to the answer, upload included).  The baseline runs ``aigc-check check --format json FILE`` as a new
 process per file for a sample of the same files.  Not a test: run it by hand.
 """
 
@@ -71,6 +72,7 @@ def run_load(url: str, requests: list[tuple[bytes, str, str]], concurrency: int,
     """``concurrency`` keep-alive connections send ``requests`` round-robin; returns latency stats."""
     parts = urlsplit(url)
     latencies: list[float] = []
+    server_totals: list[float] = []  # the service's own time, from its Server-Timing header
     failures: list[int] = []
     lock = threading.Lock()
     deadline = time.monotonic() + max_seconds
@@ -79,6 +81,7 @@ def run_load(url: str, requests: list[tuple[bytes, str, str]], concurrency: int,
     def client() -> None:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         mine: list[float] = []
+        mine_server: list[float] = []
         for i in counter:
             if time.monotonic() > deadline:
                 break
@@ -88,12 +91,16 @@ def run_load(url: str, requests: list[tuple[bytes, str, str]], concurrency: int,
             response = conn.getresponse()
             response.read()
             mine.append(time.perf_counter() - started)
+            timing = response.getheader("Server-Timing", "")
+            if "total;dur=" in timing:
+                mine_server.append(float(timing.rsplit("total;dur=", 1)[1]) / 1000)
             if response.status != 200:
                 with lock:
                     failures.append(response.status)
         conn.close()
         with lock:
             latencies.extend(mine)
+            server_totals.extend(mine_server)
 
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
     started = time.perf_counter()
@@ -103,8 +110,10 @@ def run_load(url: str, requests: list[tuple[bytes, str, str]], concurrency: int,
         t.join()
     wall = time.perf_counter() - started
     latencies.sort()
+    server_totals.sort()
     n = len(latencies)
     return {"concurrency": concurrency, "requests": n, "failures": len(failures),
+            "server_p50_ms": server_totals[len(server_totals) // 2] * 1000 if server_totals else None,
             "p50_ms": latencies[n // 2] * 1000 if n else None,
             "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else None,
             "rps": n / wall if wall else None}
@@ -167,7 +176,8 @@ def main() -> int:
                     r["load"] = name
                     results["runs"].append(r)
                     print(f"{name:22s} c={c:<3d} n={r['requests']:<5d} p50 {r['p50_ms']:7.2f} ms  "
-                          f"p99 {r['p99_ms']:7.2f} ms  {r['rps']:8.0f} req/s  failures {r['failures']}",
+                          f"p99 {r['p99_ms']:7.2f} ms  {r['rps']:6.0f} req/s  "
+                          f"(in the service: p50 {r['server_p50_ms']:6.2f} ms)  failures {r['failures']}",
                           flush=True)
 
         step = max(1, len(fixture_paths) // args.process_sample)
