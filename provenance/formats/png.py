@@ -10,7 +10,7 @@ import struct
 import zlib
 
 from ..errors import LimitExceededError, MediaError
-from ..limits import MAX_CHUNKS, MAX_METADATA_BLOCK
+from ..limits import MAX_BLOCKS, MAX_CHUNKS, MAX_METADATA_BLOCK
 from ..model import Block, C2paMarker, Container, ReadError
 from ..source import ByteSource
 from . import FormatHandler, register
@@ -37,6 +37,8 @@ def walk(src: ByteSource, c: Container) -> None:
         if ctype == b"IHDR":
             _read_header(src.read_exact(data_at, 13, "IHDR"), c)
         elif ctype in TEXT_CHUNKS or ctype == b"eXIf":
+            if len(c.blocks) >= MAX_BLOCKS:
+                raise LimitExceededError(f"more than {MAX_BLOCKS} metadata chunks", where)
             data = _checked_data(src, c, data_at, length, ctype, where)
             if ctype == b"eXIf":
                 c.blocks.append(Block("exif", where, data))
