@@ -89,36 +89,38 @@ class _Walk:
                     self.c.format, self.c.media_type = "wmv", "video/x-ms-wmv"
 
     def content_description(self, data: bytes, where: str) -> None:
-        lengths = struct.unpack("<5H", data[:10])
+        lengths = struct.unpack("<5H", _take(data, 0, 10, where))
         pos = 10
         for name, n in zip(CONTENT_FIELDS, lengths):
             self.tag(name, _utf16(data[pos:pos + n]), f"{where} (Content Description {name})")
             pos += n
 
     def extended_description(self, data: bytes, where: str) -> None:
-        (count,) = struct.unpack("<H", data[:2])
+        (count,) = struct.unpack("<H", _take(data, 0, 2, where))
         pos = 2
         for _ in range(count):
-            if pos + 2 > len(data):
-                raise MediaError("Extended Content Description ends early", where)
-            (name_len,) = struct.unpack("<H", data[pos:pos + 2])
+            (name_len,) = struct.unpack("<H", _take(data, pos, 2, where))
             name = _utf16(data[pos + 2:pos + 2 + name_len])
             pos += 2 + name_len
-            vtype, vlen = struct.unpack("<HH", data[pos:pos + 4])
+            vtype, vlen = struct.unpack("<HH", _take(data, pos, 4, where))
             self.tag(name, _value(vtype, data[pos + 4:pos + 4 + vlen]), f"{where} (Extended Content {name})")
             pos += 4 + vlen
 
     def metadata(self, data: bytes, where: str) -> None:
-        (count,) = struct.unpack("<H", data[:2])
+        (count,) = struct.unpack("<H", _take(data, 0, 2, where))
         pos = 2
         for _ in range(count):
-            if pos + 12 > len(data):
-                raise MediaError("Metadata object ends early", where)
-            _lang, _stream, name_len, vtype, vlen = struct.unpack("<HHHHI", data[pos:pos + 12])
+            _lang, _stream, name_len, vtype, vlen = struct.unpack("<HHHHI", _take(data, pos, 12, where))
             name = _utf16(data[pos + 12:pos + 12 + name_len])
             start = pos + 12 + name_len
             self.tag(name, _value(vtype, data[start:start + vlen]), f"{where} ({name})")
             pos = start + vlen
+
+
+def _take(data: bytes, pos: int, n: int, where: str) -> bytes:
+    if pos + n > len(data):
+        raise MediaError("metadata object ends inside a record", where)
+    return data[pos:pos + n]
 
 
 def _value(vtype: int, raw: bytes) -> str:
