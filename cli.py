@@ -14,8 +14,9 @@ from typing import Iterable
 import click
 
 from provenance import CheckOptions, Checker, shipped_policies
+from provenance.deadline import limit_memory
 from provenance.errors import AigcCheckError
-from provenance.limits import DEFAULT_TIME_LIMIT
+from provenance.limits import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT
 from provenance.model import DECLARATIONS, CheckResult
 from provenance.report import summary_line, to_json_line, to_text
 from provenance.scan.runner import ScanSummary
@@ -70,6 +71,11 @@ def checker_options(env_prefix: str = "", time_limit: bool = False):
                      help="A generator-fingerprint JSON file to use instead of the shipped one."),
     ]
 
+    option_decorators.append(click.option(
+        "--memory-limit", "memory_limit_mb", type=click.IntRange(min=0), default=DEFAULT_MEMORY_LIMIT_MB,
+        show_default=True, envvar=env("MEMORY_LIMIT") or "AIGC_MEMORY_LIMIT",
+        help="MiB of address space each long-running checking process may use (scan and serve workers, "
+             "check --stdin-jsonl); an allocation past it makes the file unreadable (memory-limit). 0: no cap."))
     if time_limit:
         option_decorators.append(click.option(
             "--time-limit", "time_limit_s", type=click.FloatRange(min=0), default=DEFAULT_TIME_LIMIT,
@@ -79,11 +85,11 @@ def checker_options(env_prefix: str = "", time_limit: bool = False):
     def decorate(command):
         @functools.wraps(command)
         def with_options(*args, policy, trust_anchors, no_default_trust, allow_network, no_verify_hash,
-                         generators_file, time_limit_s=None, **kwargs):
+                         generators_file, memory_limit_mb, time_limit_s=None, **kwargs):
             options = CheckOptions(policy=policy, trust_anchor_files=tuple(trust_anchors),
                                    use_default_trust=not no_default_trust, allow_network=allow_network,
                                    verify_hash=not no_verify_hash, generators_file=generators_file,
-                                   time_limit=time_limit_s or None)
+                                   time_limit=time_limit_s or None, memory_limit_mb=memory_limit_mb or None)
             return command(*args, options=options, **kwargs)
 
         for option in reversed(option_decorators):
@@ -115,6 +121,7 @@ def check_command(files, declared, fmt, options, stdin_jsonl) -> None:
         raise click.UsageError("give FILES to check, or --stdin-jsonl to read requests from stdin (not both)")
     checker = Checker(options)
     if stdin_jsonl:
+        limit_memory(options.memory_limit_mb)  # a long-running peer: cap it like a scan or service worker
         from provenance.service.jsonl import serve_lines
 
         serve_lines(checker, click.get_text_stream("stdin"), click.get_text_stream("stdout"), declared)

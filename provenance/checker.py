@@ -38,6 +38,9 @@ class CheckOptions:
     generators_file: Optional[str] = None
     # Seconds one file may take (None: unbounded, the library default; the CLI, scan and serve set one).
     time_limit: Optional[float] = None
+    # Address-space cap (MiB) for the processes that run checks for others (scan and service
+    # workers apply it at start; the library never changes the caller's own process).
+    memory_limit_mb: Optional[int] = None
     # Filled in by Checker: the PEM text handed to the C2PA library.
     trust_anchors_pem: str = field(default="", repr=False)
 

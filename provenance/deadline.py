@@ -33,9 +33,12 @@ def time_limit(seconds: Optional[float]) -> Iterator[None]:
     if not seconds or seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
+    expired = []
+    message = f"the check took longer than the {seconds:g} s limit"
 
     def expire(signum, frame):
-        raise TimeLimitError(f"the check took longer than the {seconds:g} s limit")
+        expired.append(True)
+        raise TimeLimitError(message)
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -44,6 +47,10 @@ def time_limit(seconds: Optional[float]) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    # Reached only when the block ended normally: if the timer fired anyway, some library caught the
+    # TimeLimitError (c2pa-python's stream callbacks, parsers that catch Exception) and went on.
+    if expired:
+        raise TimeLimitError(message)
 
 
 def limit_memory(megabytes: Optional[int]) -> None:

@@ -17,6 +17,7 @@ from typing import Iterable, Mapping, Optional, Union
 
 from .. import formats
 from ..checker import CheckOptions, Checker
+from ..deadline import limit_memory
 
 # Enough for every header test (SVG looks at 4 KiB), small enough to cost one read.
 SNIFF_BYTES = 8192
@@ -86,4 +87,5 @@ def check_batch(items: Iterable[Union[ScanItem, Mapping]], options: CheckOptions
 def init_worker(options: CheckOptions) -> None:
     """Pool initializer: the parent handles Ctrl-C and stops the workers itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_memory(options.memory_limit_mb)
     checker_for(options)

@@ -54,8 +54,10 @@ def _worker_main(conn: Connection, options: CheckOptions) -> None:
     """Runs in the worker process: build a Checker, then answer (path, declared, name) requests."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
     from ..checker import Checker
+    from ..deadline import limit_memory
     from ..report import to_json_line
 
+    limit_memory(options.memory_limit_mb)  # an allocation a hostile file provokes fails here, not the host
     checker = Checker(options)
     checker.check(_warmup_jpeg(), "none", name="warm-up")
     conn.send(("ready", os.getpid()))
