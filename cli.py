@@ -15,6 +15,7 @@ import click
 
 from provenance import CheckOptions, Checker, shipped_policies
 from provenance.errors import AigcCheckError
+from provenance.limits import DEFAULT_TIME_LIMIT
 from provenance.model import DECLARATIONS, CheckResult
 from provenance.report import summary_line, to_json_line, to_text
 from provenance.scan.runner import ScanSummary
@@ -42,35 +43,60 @@ def verdicts_exit_status(verdicts: set) -> ExitStatus:
     return ExitStatus.COMPLIANT
 
 
+def checker_options(env_prefix: str = "", time_limit: bool = False):
+    """The options that build a Checker, shared by the commands; they arrive as one ``options`` argument.
+
+    With ``env_prefix`` each also reads an environment variable (``AIGC_SERVE_POLICY``, ...).  With
+    ``time_limit`` the command also takes ``--time-limit`` (serve has its own ``--timeout``, enforced
+    by replacing the worker).
+    """
+    def env(name: str):
+        return f"{env_prefix}{name}" if env_prefix else None
+
+    option_decorators = [
+        click.option("--policy", default="cn", show_default=True, envvar=env("POLICY"),
+                     help=f"Marking rules: a shipped policy ({', '.join(shipped_policies())}) or a JSON file."),
+        click.option("--trust-anchors", "trust_anchors", multiple=True, envvar=env("TRUST_ANCHORS"),
+                     type=click.Path(exists=True, dir_okay=False),
+                     help="PEM file of extra C2PA trust anchors (repeatable)."),
+        click.option("--no-default-trust", is_flag=True, envvar=env("NO_DEFAULT_TRUST"),
+                     help="Do not use the shipped C2PA trust list."),
+        click.option("--allow-network", is_flag=True, envvar=env("ALLOW_NETWORK"),
+                     help="Fetch remote C2PA manifests and OCSP (off by default)."),
+        click.option("--no-verify-hash", is_flag=True, envvar=env("NO_VERIFY_HASH"),
+                     help="Skip C2PA hash and signature validation (reported)."),
+        click.option("--generators", "generators_file", type=click.Path(exists=True, dir_okay=False),
+                     envvar=env("GENERATORS"),
+                     help="A generator-fingerprint JSON file to use instead of the shipped one."),
+    ]
+
+    if time_limit:
+        option_decorators.append(click.option(
+            "--time-limit", "time_limit_s", type=click.FloatRange(min=0), default=DEFAULT_TIME_LIMIT,
+            show_default=True, envvar="AIGC_TIME_LIMIT",
+            help="Seconds one file may take; past it the file is reported unreadable (time-limit). 0: no limit."))
+
+    def decorate(command):
+        @functools.wraps(command)
+        def with_options(*args, policy, trust_anchors, no_default_trust, allow_network, no_verify_hash,
+                         generators_file, time_limit_s=None, **kwargs):
+            options = CheckOptions(policy=policy, trust_anchor_files=tuple(trust_anchors),
+                                   use_default_trust=not no_default_trust, allow_network=allow_network,
+                                   verify_hash=not no_verify_hash, generators_file=generators_file,
+                                   time_limit=time_limit_s or None)
+            return command(*args, options=options, **kwargs)
+
+        for option in reversed(option_decorators):
+            with_options = option(with_options)
+        return with_options
+
+    return decorate
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="aigc-check")
 def cli() -> None:
     """Check media files for AI provenance labels and judge them against marking rules."""
-
-
-def checker_options(command):
-    """The options that configure a Checker, shared by the commands that check files."""
-    for option in reversed([
-        click.option("--policy", default="cn", show_default=True,
-                     help=f"Marking rules: a shipped policy ({', '.join(shipped_policies())}) or a JSON file."),
-        click.option("--trust-anchors", "trust_anchors", multiple=True,
-                     type=click.Path(exists=True, dir_okay=False),
-                     help="PEM file of extra C2PA trust anchors (repeatable)."),
-        click.option("--no-default-trust", is_flag=True, help="Do not use the shipped C2PA trust list."),
-        click.option("--allow-network", is_flag=True, help="Fetch remote C2PA manifests and OCSP (off by default)."),
-        click.option("--no-verify-hash", is_flag=True, help="Skip C2PA hash and signature validation (reported)."),
-        click.option("--generators", "generators_file", type=click.Path(exists=True, dir_okay=False),
-                     help="A generator-fingerprint JSON file to use instead of the shipped one."),
-    ]):
-        command = option(command)
-    return command
-
-
-def make_options(policy, trust_anchors, no_default_trust, allow_network, no_verify_hash,
-                 generators_file) -> CheckOptions:
-    return CheckOptions(policy=policy, trust_anchor_files=tuple(trust_anchors),
-                        use_default_trust=not no_default_trust, allow_network=allow_network,
-                        verify_hash=not no_verify_hash, generators_file=generators_file)
 
 
 def spark_options(command):
@@ -97,26 +123,36 @@ def spark_options(command):
         click.option("--partitions", type=click.IntRange(min=1), help="[spark] Repartition the input first."),
     ]
 
-    def collect(**kwargs):
+    @functools.wraps(command)
+    def collect(*args, **kwargs):
         kwargs["spark_args"] = {name: kwargs.pop(name) for name in names}
-        return command(**kwargs)
+        return command(*args, **kwargs)
 
-    functools.update_wrapper(collect, command)  # keeps the options already attached (__click_params__)
     for option in reversed(options):
         collect = option(collect)
     return collect
 
 
 @cli.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=False))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=False))
 @click.option("--declared", type=click.Choice(DECLARATIONS), default="none", show_default=True,
               help="What the creator declared: ai, not-ai, or none.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for people; json prints one object per file, one per line.")
-@checker_options
-def check_command(files, declared, fmt, **checker_args) -> None:
+@checker_options(time_limit=True)
+@click.option("--stdin-jsonl", is_flag=True,
+              help='Stay up and read requests from stdin, one JSON line each ({"path": ..., "declared": ..., '
+                   '"id": ...}); answer one JSON line each. --declared is the default declaration.')
+def check_command(files, declared, fmt, options, stdin_jsonl) -> None:
     """Check FILES and print a verdict for each."""
-    checker = Checker(make_options(**checker_args))
+    if bool(files) == stdin_jsonl:
+        raise click.UsageError("give FILES to check, or --stdin-jsonl to read requests from stdin (not both)")
+    checker = Checker(options)
+    if stdin_jsonl:
+        from provenance.service.jsonl import serve_lines
+
+        serve_lines(checker, click.get_text_stream("stdin"), click.get_text_stream("stdout"), declared)
+        return ExitStatus.COMPLIANT  # a pipe peer reads verdicts from the lines, not the exit code
     results = []
     for path in files:
         result = checker.check(path, declared)
@@ -146,16 +182,16 @@ def check_command(files, declared, fmt, **checker_args) -> None:
               help="At most this many image thumbnails in report.html.")
 @click.option("--progress", type=click.Choice(["auto", "bar", "lines", "none"]), default="auto", show_default=True,
               help="auto: a bar on a terminal, a line every few seconds otherwise.")
+@checker_options(time_limit=True)
 @spark_options
-@checker_options
 def scan_command(paths, from_list, declarations, declared, out_dir, jobs, resume, overwrite, no_html, thumbnails,
-                 progress, engine, spark_args, **checker_args):
+                 progress, engine, spark_args, options):
     """Check every media file below PATHS (folders or files) in parallel; write results and a report.
 
     With --engine spark: check the objects of --input-table (or below one path prefix) on Apache Spark
     and write one row per file to --output-table or to --out (Parquet, or JSON lines)."""
     if engine == "spark":
-        return spark_scan(paths, declarations or from_list, declared, out_dir, overwrite, spark_args, checker_args)
+        return spark_scan(paths, declarations or from_list, declared, out_dir, overwrite, spark_args, options)
     ctx = click.get_current_context()
     given = [name for name in spark_args if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
     if given:
@@ -165,12 +201,12 @@ def scan_command(paths, from_list, declarations, declared, out_dir, jobs, resume
     if not paths and not from_list:
         raise click.UsageError("name folders or files to scan, or --from-list")
     return run_scan(ScanConfig(paths=tuple(paths), from_list=from_list, out_dir=out_dir, declared=declared,
-                               declarations=declarations, options=make_options(**checker_args), jobs=jobs,
+                               declarations=declarations, options=options, jobs=jobs,
                                resume=resume, overwrite=overwrite, html=not no_html, thumbnails=thumbnails,
                                progress=progress))
 
 
-def spark_scan(paths, local_only, declared, out_dir, overwrite, spark_args, checker_args):
+def spark_scan(paths, local_only, declared, out_dir, overwrite, spark_args, options: CheckOptions):
     from provenance.spark.job import InputColumns, SparkScanConfig, run_spark_scan
 
     if local_only:
@@ -183,9 +219,48 @@ def spark_scan(paths, local_only, declared, out_dir, overwrite, spark_args, chec
     return run_spark_scan(SparkScanConfig(
         prefix=paths[0] if paths else None, input_table=a["input_table"], output_table=a["output_table"],
         out_dir=out_dir if out_given or not a["output_table"] else None, output_format=a["output_format"],
-        overwrite=overwrite, master=a["master"], declared=declared, options=make_options(**checker_args),
+        overwrite=overwrite, master=a["master"], declared=declared, options=options,
         columns=InputColumns(a["uri_col"], a["declared_col"], a["account_col"], a["post_id_col"]),
         io_threads=a["io_threads"], partitions=a["partitions"]))
+
+
+def _serve_env(name: str) -> str:
+    return f"AIGC_SERVE_{name}"
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar=_serve_env("HOST"),
+              help="Address to listen on (loopback by default: put it behind the gateway's own host).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), envvar=_serve_env("PORT"),
+              help="Port to listen on; 0 picks a free one (printed on stderr when ready).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 256), envvar=_serve_env("WORKERS"),
+              help="Checker processes.")
+@click.option("--queue", default=32, show_default=True, type=click.IntRange(0), envvar=_serve_env("QUEUE"),
+              help="Requests admitted beyond the workers (uploading or waiting); more get 503 + Retry-After.")
+@click.option("--max-bytes", default="100M", show_default=True, envvar=_serve_env("MAX_BYTES"),
+              help="Largest file accepted (bytes, or with K/M/G); larger gets 413.")
+@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              envvar=_serve_env("TIMEOUT"), help="Seconds one check may take; past it 504 and the worker is replaced.")
+@click.option("--read-timeout", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              envvar=_serve_env("READ_TIMEOUT"), help="Seconds a client has to send the whole upload; past it 408.")
+@click.option("--tmp-dir", type=click.Path(exists=True, file_okay=False), envvar=_serve_env("TMP_DIR"),
+              help="Where the private upload folder is made (default: the system temp folder).")
+@click.option("--access-log", is_flag=True, envvar=_serve_env("ACCESS_LOG"), help="Log every request (stderr).")
+@checker_options(env_prefix="AIGC_SERVE_")
+def serve_command(host, port, workers, queue, max_bytes, timeout, read_timeout, tmp_dir, access_log,
+                  options) -> int:
+    """Serve checks over HTTP: POST /v1/check, GET /healthz, GET /metrics, and a check-your-file page at /."""
+    from provenance.service import require_serve_stack
+    from provenance.service.config import ServeConfig, parse_size
+
+    require_serve_stack()
+    Checker(options)  # a bad policy, anchor or fingerprint file fails here, before any worker starts
+    config = ServeConfig(host=host, port=port, workers=workers, queue=queue, max_bytes=parse_size(max_bytes),
+                         timeout=timeout, read_timeout=read_timeout, tmp_dir=tmp_dir, access_log=access_log,
+                         check_options=options)
+    from provenance.service.server import run
+
+    return run(config)
 
 
 def main(argv=None) -> int:

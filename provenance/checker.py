@@ -15,7 +15,9 @@ from typing import BinaryIO, Optional, Union
 
 from . import formats
 from .classifier import classify
+from .deadline import TimeLimitError, time_limit
 from .errors import MediaError, UsageError
+from .limits import MAX_FIELDS
 from .model import (DECLARATIONS, C2paSummary, CheckResult, Container, Finding, ReadError)
 from .policy import Policy, load_policy
 from .readers import ReadContext, all_readers
@@ -35,6 +37,8 @@ class CheckOptions:
     allow_network: bool = False
     verify_hash: bool = True
     generators_file: Optional[str] = None
+    # Seconds one file may take (None: unbounded, the library default; the CLI, scan and serve set one).
+    time_limit: Optional[float] = None
     # Filled in by Checker: the PEM text handed to the C2PA library.
     trust_anchors_pem: str = field(default="", repr=False)
 
@@ -59,7 +63,16 @@ class Checker:
         except OSError as exc:
             return self.open_failed(display, declared, exc, started)
         with src:
-            result = self._check_source(src, display, declared)
+            try:
+                with time_limit(self.options.time_limit):
+                    result = self._check_source(src, display, declared)
+            except TimeLimitError as exc:
+                result = self._unreadable(display, declared, ReadError(exc.code, str(exc), fatal=True), None,
+                                          src.size, src.bytes_read)
+            except MemoryError:
+                result = self._unreadable(display, declared, ReadError(
+                    "memory-limit", "the check needed more memory than the process may use", fatal=True),
+                    None, src.size, src.bytes_read)
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 
@@ -74,6 +87,8 @@ class Checker:
         container = Container(handler.name, handler.media_type)
         try:
             handler.walk(src, container)
+        except (TimeLimitError, MemoryError):
+            raise  # the whole check is over: handled in check()
         except MediaError as exc:
             container.errors.append(ReadError(exc.code, str(exc), exc.location, fatal=True))
         except Exception as exc:  # a walker bug must not crash a batch: report it as a broken file
@@ -83,9 +98,16 @@ class Checker:
         for reader in self.readers:
             try:
                 reader.read(ctx)
+            except (TimeLimitError, MemoryError):
+                raise
             except Exception as exc:
                 ctx.errors.append(ReadError("metadata-unreadable", f"{reader.family} reader failed: "
                                             f"{type(exc).__name__}: {exc}"))
+        if len(ctx.fields) > MAX_FIELDS:
+            # Thousands of tiny tags are an attack on the matching stage, not metadata: judge the first ones.
+            ctx.errors.append(ReadError("limit-exceeded", f"{len(ctx.fields)} metadata fields, more than "
+                                        f"{MAX_FIELDS}; only the first were judged", fatal=True))
+            del ctx.fields[MAX_FIELDS:]
         summary = ctx.extras.get("c2pa") or C2paSummary(verified_hash=self.options.verify_hash)
         view = SignalView(ctx.fields, container, summary, self.options)
         collect(view)

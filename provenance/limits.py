@@ -12,4 +12,7 @@ MAX_IFD_VALUES = 65_536  # numbers in one IFD entry (strip offsets of a large DN
 MAX_METADATA_BLOCK = 16 * 1024 * 1024  # one XMP packet / EXIF blob / text chunk
 MAX_INFLATE = 16 * 1024 * 1024  # decompressed zTXt / iTXt / compressed payloads
 MAX_JSON_TEXT = 4 * 1024 * 1024  # JSON values parsed from metadata
+MAX_BLOCKS = 10_000  # metadata blocks (text chunks, tags) one walker hands on
+MAX_FIELDS = 20_000  # metadata fields from one file (a real file has hundreds at most)
 STEALTH_MAX_PIXELS = 16_000_000  # decode pixels for stealth pnginfo only below this
+DEFAULT_TIME_LIMIT = 10.0  # seconds per file for the CLI and scan (the service has --timeout)

@@ -10,9 +10,33 @@ file -> formats (container walk: ``Container`` of ``Block``s)
 
 from __future__ import annotations
 
+import base64
+import os
+import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Optional
+
+# Lone surrogates (bytes of a file name that are not UTF-8, after os.fsdecode) and control characters.
+_UNPRINTABLE = re.compile("[\udc80-\udcff\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_UNPRINTABLE_WITH_NEWLINES = re.compile("[\udc80-\udcff\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """``text`` with undecodable bytes and control characters written as ``\\xNN``: safe to print
+    on a terminal, to put in a CSV cell or in strict JSON (which rejects lone surrogates)."""
+    pattern = _UNPRINTABLE if keep_newlines else _UNPRINTABLE_WITH_NEWLINES
+
+    def escape(m: re.Match) -> str:
+        c = ord(m.group())
+        return f"\\x{c - 0xDC00 if c >= 0xDC80 else c:02x}"
+    return pattern.sub(escape, text)
+
+
+def result_path(d: dict) -> str:
+    """The file-system path of a result object: exact even for names that are not UTF-8."""
+    raw = d.get("path_b64")
+    return os.fsdecode(base64.b64decode(raw)) if raw else d["path"]
 
 
 class Status(str, Enum):
@@ -215,9 +239,10 @@ class CheckResult:
 
     def to_dict(self) -> dict:
         """The JSON contract. Change only by adding keys."""
-        return {
+        d = {
             "schema": "aigc-check/1",
-            "path": self.path,
+            # A name that is not valid UTF-8 is shown with \\xNN escapes and given exactly in path_b64.
+            "path": printable(self.path, keep_newlines=True) if _has_surrogates(self.path) else self.path,
             "media_type": self.media_type,
             "format": self.format,
             "size": self.size,
@@ -239,3 +264,10 @@ class CheckResult:
             "bytes_read": self.bytes_read,
             "elapsed_ms": round(self.elapsed_ms, 3),
         }
+        if _has_surrogates(self.path):
+            d["path_b64"] = base64.b64encode(os.fsencode(self.path)).decode("ascii")
+        return d
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= c <= "\udcff" for c in text)

@@ -14,6 +14,10 @@ from typing import BinaryIO, Union
 from .errors import TruncatedError
 
 HEAD_SIZE = 64 * 1024
+# Small reads past the head are served from a read-ahead window: walkers that step through many
+# small headers (Ogg pages, PNG chunks, EBML elements) then cost one system call per window.
+WINDOW_SIZE = 64 * 1024
+SMALL_READ = 4 * 1024
 
 
 class ByteSource:
@@ -23,6 +27,7 @@ class ByteSource:
         self.name = name
         self.bytes_read = 0
         self._head = self._raw(0, min(size, HEAD_SIZE))
+        self._window_at, self._window = 0, b""
 
     @classmethod
     def open(cls, target: Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO],
@@ -67,6 +72,12 @@ class ByteSource:
         end = offset + n
         if end <= len(self._head):
             return self._head[offset:end]
+        w = offset - self._window_at
+        if 0 <= w and end <= self._window_at + len(self._window):
+            return self._window[w:w + n]
+        if n <= SMALL_READ:
+            self._window_at, self._window = offset, self._raw(offset, WINDOW_SIZE)
+            return self._window[:n]
         return self._raw(offset, n)
 
     def read_exact(self, offset: int, n: int, what: str) -> bytes:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from provenance.model import result_path
+
 from cli import ExitStatus, main
 from conftest import FIXTURES
 from provenance import Checker
@@ -230,10 +232,11 @@ def test_non_utf8_and_markup_file_names_round_trip(tmp_path):
     out = tmp_path / "out"
     scan(folder, "--out", out)
     (row,) = results(out)  # results.jsonl is valid UTF-8 JSON
-    assert os.fsencode(row["path"]) == os.path.join(os.fsencode(folder), raw_name)
+    assert os.fsencode(result_path(row)) == os.path.join(os.fsencode(folder), raw_name)  # exact, via path_b64
+    assert row["path"].endswith("caf\\xe9-<img src=x onerror=alert(1)>\\x07.png")  # readable, strict UTF-8
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;\\x07" in page
-    assert "caf\\udce9" in page
+    assert "caf\\xe9" in page
 
 
 # --- failures inside a worker ------------------------------------------------------------------------

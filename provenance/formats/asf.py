@@ -13,7 +13,7 @@ import struct
 import uuid
 
 from ..errors import LimitExceededError, MediaError, TruncatedError
-from ..limits import MAX_CHUNKS, MAX_METADATA_BLOCK
+from ..limits import MAX_BOXES, MAX_METADATA_BLOCK
 from ..model import Block, Container
 from ..source import ByteSource
 from . import FormatHandler, register
@@ -51,8 +51,8 @@ class _Walk:
         pos = start
         while pos + 24 <= end:
             self.count += 1
-            if self.count > MAX_CHUNKS:
-                raise LimitExceededError(f"more than {MAX_CHUNKS} ASF objects")
+            if self.count > MAX_BOXES:  # a real header holds tens of objects; the data object is one
+                raise LimitExceededError(f"more than {MAX_BOXES} ASF objects")
             head = self.src.read_exact(pos, 24, "an ASF object header")
             size = struct.unpack("<Q", head[16:24])[0]
             if size < 24:

@@ -22,6 +22,7 @@ TAG_EXIF_IFD, TAG_GPS_IFD = 0x8769, 0x8825
 TYPES = {1: ("B", 1), 2: ("s", 1), 3: ("H", 2), 4: ("I", 4), 5: ("I", 8), 6: ("b", 1), 7: ("s", 1),
          8: ("h", 2), 9: ("i", 4), 10: ("i", 8), 11: ("f", 4), 12: ("d", 8)}
 RAW_TYPES = {1, 2, 7}
+OVER_LIMIT = "over the limit"
 
 
 @dataclass
@@ -30,6 +31,10 @@ class Directories:
     ifd0_at: int
     entries: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def limit_hit(self) -> bool:
+        return any(OVER_LIMIT in p for p in self.problems)
 
 
 def read_directories(src: ByteSource, base: int = 0, strict: bool = False) -> Directories:
@@ -69,7 +74,7 @@ def read_ifd(src: ByteSource, endian: str, base: int, at: int, name: str, proble
         total = size * n
         problem = None
         if total > MAX_METADATA_BLOCK or (typ not in RAW_TYPES and n > MAX_IFD_VALUES):
-            problem = f"{name} tag {tag:#06x} holds {n} values ({total} bytes), over the limit"
+            problem = f"{name} tag {tag:#06x} holds {n} values ({total} bytes), {OVER_LIMIT}"
         elif total <= 4:
             data = raw[:total]
         else:
@@ -79,7 +84,7 @@ def read_ifd(src: ByteSource, endian: str, base: int, at: int, name: str, proble
                 problem = f"{name} tag {tag:#06x} points past the end of the data"
         if problem:
             if strict:
-                error = LimitExceededError if "limit" in problem else MediaError
+                error = LimitExceededError if OVER_LIMIT in problem else MediaError
                 raise error(problem, f"offset {base + at:#x}")
             problems.append(problem)
             continue

@@ -10,7 +10,7 @@ import struct
 import zlib
 
 from ..errors import LimitExceededError, MediaError
-from ..limits import MAX_CHUNKS, MAX_METADATA_BLOCK
+from ..limits import MAX_BLOCKS, MAX_CHUNKS, MAX_METADATA_BLOCK
 from ..model import Block, C2paMarker, Container, ReadError
 from ..source import ByteSource
 from . import FormatHandler, register
@@ -37,6 +37,8 @@ def walk(src: ByteSource, c: Container) -> None:
         if ctype == b"IHDR":
             _read_header(src.read_exact(data_at, 13, "IHDR"), c)
         elif ctype in TEXT_CHUNKS or ctype == b"eXIf":
+            if len(c.blocks) >= MAX_BLOCKS:
+                raise LimitExceededError(f"more than {MAX_BLOCKS} metadata chunks", where)
             data = _checked_data(src, c, data_at, length, ctype, where)
             if ctype == b"eXIf":
                 c.blocks.append(Block("exif", where, data))
@@ -69,8 +71,9 @@ def _checked_data(src: ByteSource, c: Container, at: int, length: int, ctype: by
 def _read_text(data: bytes, ctype: bytes, where: str, c: Container) -> None:
     try:
         keyword, text = _decode_text(data, ctype)
-    except MediaError as exc:  # e.g. a decompression bomb: refuse this chunk, keep walking
-        c.errors.append(ReadError(exc.code, f"text chunk refused: {exc}", where))
+    except MediaError as exc:  # e.g. a decompression bomb: refuse this chunk, keep walking for other labels
+        c.errors.append(ReadError(exc.code, f"text chunk refused: {exc}", where,
+                                  fatal=isinstance(exc, LimitExceededError)))
         return
     except (ValueError, UnicodeDecodeError, zlib.error) as exc:
         c.errors.append(ReadError("malformed", f"text chunk could not be decoded: {exc}", where))

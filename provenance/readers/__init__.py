@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..errors import AigcCheckError, MediaError
+from ..deadline import TimeLimitError
+from ..errors import AigcCheckError, LimitExceededError, MediaError
 from ..model import Block, Container, Field, ReadError
 from ..source import ByteSource
 
@@ -27,11 +28,13 @@ class ReadContext:
 
 
 class PartialRead(Exception):
-    """Raised by a reader that recovered some fields from a damaged block."""
+    """Raised by a reader that recovered some fields from a damaged or refused block."""
 
-    def __init__(self, fields: list[Field], message: str) -> None:
+    def __init__(self, fields: list[Field], message: str, code: str = "metadata-unreadable",
+                 fatal: bool = False) -> None:
         super().__init__(message)
         self.fields = fields
+        self.code, self.fatal = code, fatal
 
 
 class MetadataReader:
@@ -46,13 +49,21 @@ class MetadataReader:
                 continue
             try:
                 ctx.fields.extend(self.read_block_in(ctx, block))
-            except AigcCheckError:
-                raise
+            except (TimeLimitError, MemoryError):
+                raise  # ends the whole check, not just this block
             except PartialRead as partial:
                 ctx.fields.extend(partial.fields)
-                ctx.errors.append(ReadError("metadata-unreadable", f"{self.family}: {partial}", block.location))
+                ctx.errors.append(ReadError(partial.code, f"{self.family}: {partial}", block.location,
+                                            fatal=partial.fatal))
+            except LimitExceededError as exc:
+                # A bound was hit (a bomb, a hostile count): what the block hides is unknown, so the
+                # file cannot be cleared; evidence found elsewhere still counts.
+                ctx.errors.append(ReadError(exc.code, f"{self.family}: {exc}", exc.location or block.location,
+                                            fatal=True))
             except MediaError as exc:
                 ctx.errors.append(ReadError("metadata-unreadable", f"{self.family}: {exc}", block.location))
+            except AigcCheckError:
+                raise  # the caller's mistake (bad option or data file), not the file's
             except Exception as exc:  # third-party parsers raise anything on corrupt input
                 ctx.errors.append(ReadError("metadata-unreadable",
                                             f"{self.family} block could not be parsed: {type(exc).__name__}: {exc}",

@@ -15,6 +15,7 @@ import os
 import threading
 from typing import Optional
 
+from ..deadline import TimeLimitError
 from ..model import C2paSummary, Field, ReadError
 from . import MetadataReader, ReadContext
 
@@ -72,14 +73,17 @@ class C2paReader(MetadataReader):
         location = marker.location if marker else f"remote manifest {summary.remote_url}"
         try:
             store, state, remote = self._read_store(ctx)
+        except (TimeLimitError, MemoryError):
+            raise
         except Exception as exc:  # c2pa raises C2paError subclasses; native faults surface as others
             message = str(exc) or type(exc).__name__
             if "ManifestNotFound" in type(exc).__name__ or "ManifestNotFound" in message:
                 ctx.errors.append(ReadError("c2pa-unreadable", "a C2PA marker was found but no manifest store "
-                                            "could be read from it", location))
+                                            "could be read from it", location, fatal=True))
             else:
+                # Fatal: a manifest is there but unreadable, and it may be the label that decides.
                 ctx.errors.append(ReadError("c2pa-unreadable", f"C2PA manifest store could not be read: {message}",
-                                            location))
+                                            location, fatal=True))
             summary.validation_state = "Unreadable"
             return
         if store is None:

@@ -32,12 +32,13 @@ class ExifReader(MetadataReader):
 
     def read_block(self, block: Block) -> Iterable[Field]:
         problems: list[str] = []
+        limit_hit = False
         if block.entries is not None:
             entries = block.entries
         else:
             with ByteSource.open(block.data, block.location) as blob:
                 dirs = read_directories(blob)
-            entries, problems = dirs.entries, dirs.problems
+            entries, problems, limit_hit = dirs.entries, dirs.problems, dirs.limit_hit
         out = []
         for ifd in IFDS:
             for tag, value in (entries.get(ifd) or {}).items():
@@ -48,7 +49,8 @@ class ExifReader(MetadataReader):
                 elif tag not in SKIP:
                     out.append(Field(self.family, name, _decode(tag, value), block.location))
         if problems:
-            raise PartialRead(out, "; ".join(problems[:5]))
+            raise PartialRead(out, "; ".join(problems[:5]), code="limit-exceeded" if limit_hit else
+                              "metadata-unreadable", fatal=limit_hit)
         return out
 
 

@@ -14,8 +14,10 @@ import re
 from typing import Iterable, Iterator
 from xml.etree.ElementTree import Element
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from ..deadline import TimeLimitError
 from ..model import Block, Field
 from . import MetadataReader, PartialRead
 
@@ -45,6 +47,7 @@ RDF_ATTRS = {f"{{{RDF}}}about", f"{{{RDF}}}ID", f"{{{RDF}}}nodeID", f"{{{RDF}}}p
 CONTAINERS = {f"{{{RDF}}}Bag", f"{{{RDF}}}Seq", f"{{{RDF}}}Alt"}
 MAX_DEPTH = 12
 
+_DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)\b", re.I)
 # Fallback scans for a packet that is not well-formed XML.
 _FALLBACK = [
     ("TC260:AIGC", re.compile(rb"<(\w+):AIGC>(.*?)</\1:AIGC>", re.S)),
@@ -69,9 +72,24 @@ class XmpReader(MetadataReader):
     kinds = ("xmp",)
 
     def read_block(self, block: Block) -> Iterable[Field]:
+        if _DECLARATIONS.search(block.data):
+            # DTDs and entity declarations have no place in XMP; they are how billion-laughs and XXE
+            # packets work.  Cutting the packet at <x:xmpmeta would only turn them into "undefined
+            # entity" parse errors, so refuse them outright and keep what a text scan finds.
+            raise PartialRead(list(self._fallback(block.data, block.location)),
+                              "XMP packet refused: it declares a DTD or XML entities (billion laughs, XXE)",
+                              code="limit-exceeded", fatal=True)
         data = _packet(block.data)
         try:
             root = SafeET.fromstring(data)
+        except DefusedXmlException as exc:
+            # A DTD, entity or external reference in XMP is an attack (billion laughs, XXE): refuse
+            # the packet, keep what a text scan finds, and do not clear the file.
+            raise PartialRead(list(self._fallback(data, block.location)),
+                              f"XMP packet refused: {type(exc).__name__} (XML entities and DTDs are not allowed)",
+                              code="limit-exceeded", fatal=True) from exc
+        except (TimeLimitError, MemoryError):
+            raise
         except Exception as exc:
             fields = list(self._fallback(data, block.location))
             if fields:  # report the damage but keep what the scan recovered

@@ -19,6 +19,7 @@ import re
 import warnings
 from typing import Iterable, Iterator, Optional
 
+from ..model import result_path
 from .outputs import REPORT_HTML, open_text
 
 THUMB_PX = 96
@@ -154,7 +155,7 @@ def _issue_rows(issues: Iterable[dict], thumbnails: int) -> Iterator[str]:
     for d in issues:
         thumb = ""
         if made < thumbnails and d["verdict"] in ("unlabelled-ai", "mislabelled") and d.get("format") in THUMB_FORMATS:
-            uri = thumbnail(d["path"])
+            uri = thumbnail(result_path(d))
             if uri:
                 made += 1
                 thumb = f'<img class="thumb" alt="" src="{uri}">'

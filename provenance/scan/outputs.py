@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
 
 from ..errors import AigcCheckError
+from ..model import printable
 
 RESULTS_JSONL = "results.jsonl"
 RESULTS_CSV = "results.csv"
@@ -48,7 +49,8 @@ def jsonl_line(result: dict) -> str:
 
 
 def csv_cell(value) -> str:
-    text = "" if value is None else str(value)
+    # Control characters (a terminal escape in a file name) are written as \xNN, never raw.
+    text = "" if value is None else printable(str(value), keep_newlines=True)
     # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV injection);
     # account names and file names come from users.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -82,7 +84,7 @@ def digest(r: dict) -> dict:
     """The few fields the tallies and the HTML report need, small enough to pass between processes."""
     deciding = [e for e in r.get("evidence") or [] if e["strength"] != "weak" and e["indicates"] != "info"]
     return {
-        "path": r["path"], "format": r.get("format"), "media_type": r.get("media_type"), "verdict": r["verdict"],
+        "path": r["path"], "path_b64": r.get("path_b64"), "format": r.get("format"), "media_type": r.get("media_type"), "verdict": r["verdict"],
         "status": r["status"], "declared": r["declared"], "generator": r.get("generator"), "label": r.get("label"),
         "action": r.get("action"), "account": r.get("account"), "post_id": r.get("post_id"),
         "findings": [[f["code"], f["severity"]] for f in r.get("findings") or []],

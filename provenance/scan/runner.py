@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from typing import Iterator, Optional
 
 from ..checker import CheckOptions, Checker
+from ..model import result_path
 from .accounts import RepeatOffenderRules, account_rows
 from .batch import ScanItem, check_batch, init_worker
 from .declarations import DeclarationIndex
@@ -137,7 +138,7 @@ class Scan:
             self.tally.add(d)
             writer.write("", csv_lines([csv_row(result)]), json.dumps(d, ensure_ascii=False) + "\n" if d["issue"]
                          else "")
-            paths.append(result["path"])
+            paths.append(result_path(result))
         self.done_before = len(paths)
         return DoneSet(paths)
 

@@ -39,6 +39,7 @@ from ..model import Evidence, EvidenceKind, Field, Indicates, Strength
 from . import SignalView, clip
 
 MAX_MATCH_TEXT = 256 * 1024  # regexes see at most this much of one value
+MAX_CACHED_NAMES = 4096
 
 
 @dataclass(frozen=True)
@@ -55,17 +56,41 @@ class Condition:
             object.__setattr__(self, "_names", compiled)
         return compiled
 
-    def first_match(self, fields: Sequence[Field]) -> Optional[Field]:
-        names = self.names
-        for f in fields:
-            if not names.match(f.name):
+    def name_matches(self, name: str) -> bool:
+        cache = self.__dict__.setdefault("_name_cache", {})
+        hit = cache.get(name)
+        if hit is None:
+            hit = self.names.match(name) is not None
+            if len(cache) < MAX_CACHED_NAMES:  # names come from files: keep the cache bounded
+                cache[name] = hit
+        return hit
+
+    def first_match(self, fields: "FieldIndex") -> Optional[Field]:
+        """The earliest field (in file order) whose name and value match."""
+        best: Optional[int] = None
+        for name, positions in fields.by_name.items():
+            if not self.name_matches(name):
                 continue
-            if self.pattern is None:
-                return f
-            # Only text is matched: numeric tags (strip offsets of a raw file) can be huge tuples.
-            if isinstance(f.value, str) and self.pattern.search(f.value[:MAX_MATCH_TEXT]):
-                return f
-        return None
+            for i in positions:
+                if best is not None and i >= best:
+                    break
+                f = fields.fields[i]
+                # Only text is matched: numeric tags (strip offsets of a raw file) can be huge tuples.
+                if self.pattern is None or (isinstance(f.value, str)
+                                            and self.pattern.search(f.value[:MAX_MATCH_TEXT])):
+                    best = i
+                    break
+        return fields.fields[best] if best is not None else None
+
+
+class FieldIndex:
+    """Fields grouped by name once per file, so each condition tests each distinct name once."""
+
+    def __init__(self, fields: Sequence[Field]) -> None:
+        self.fields = fields
+        self.by_name: dict[str, list[int]] = {}
+        for i, f in enumerate(fields):
+            self.by_name.setdefault(f.name, []).append(i)
 
 
 @dataclass(frozen=True)
@@ -80,9 +105,18 @@ class Generator:
     aigc_producers: tuple[re.Pattern, ...]
     description: str
 
-    def match(self, fields: Sequence[Field]) -> Optional[Field]:
-        """The field that shows this generator (the first condition's match), or None."""
-        for conditions in self.rules:
+    def match(self, fields: "FieldIndex", live: Optional[frozenset] = None) -> Optional[Field]:
+        """The field that shows this generator (the first condition's match), or None.
+
+        ``live`` holds the ids of the conditions some field name in the file satisfies; a rule
+        with any other condition cannot match and is skipped without looking at values."""
+        rule_ids = self.__dict__.get("_rule_ids")
+        if rule_ids is None:
+            rule_ids = tuple(frozenset(id(c) for c in conditions) for conditions in self.rules)
+            object.__setattr__(self, "_rule_ids", rule_ids)
+        for conditions, ids in zip(self.rules, rule_ids):
+            if live is not None and not ids <= live:
+                continue
             first = None
             for i, condition in enumerate(conditions):  # stop at the first condition that fails
                 hit = condition.first_match(fields)
@@ -160,12 +194,29 @@ def generator_for_producer(producer: str, path: Optional[str] = None) -> Optiona
     return _lookup([producer], "aigc_producers", path)
 
 
+_NAMED: dict[tuple[int, str], frozenset] = {}
+
+
+def _conditions_named(gens: tuple[Generator, ...], name: str) -> frozenset:
+    """Ids of the conditions whose field globs accept ``name`` (cached: names repeat across files)."""
+    key = (id(gens), name)
+    hit = _NAMED.get(key)
+    if hit is None:
+        hit = frozenset(id(c) for g in gens for rule in g.rules for c in rule if c.name_matches(name))
+        if len(_NAMED) < 8 * MAX_CACHED_NAMES:
+            _NAMED[key] = hit
+    return hit
+
+
 def collect(view: SignalView) -> None:
     path = getattr(view.options, "generators_file", None)
     matched: list[tuple[Generator, Field]] = []
-    for g in generators(path):
+    index = FieldIndex(view.fields)
+    gens = generators(path)
+    live = frozenset().union(*(_conditions_named(gens, name) for name in index.by_name))
+    for g in gens:
         if g.rules:
-            hit = g.match(view.fields)
+            hit = g.match(index, live)
             if hit is not None:
                 matched.append((g, hit))
     dropped = {s for g, _ in matched for s in g.supersedes}

@@ -1,0 +1,58 @@
+"""Time and memory bounds for one check.
+
+``time_limit`` interrupts a check that runs longer than allowed with
+``TimeLimitError``, raised from a ``SIGALRM`` timer.  It works in the main
+thread of a process (the CLI, scan workers, service workers); elsewhere it
+does nothing, since Python delivers signals only to the main thread.  A
+native call (the C2PA library) that stalls is not interrupted by it: the
+processes that run checks for others (scan, serve) also kill and replace a
+worker that overstays.
+
+``limit_memory`` caps the address space of the calling process, so an
+allocation a hostile file provokes fails with ``MemoryError`` instead of
+taking the machine down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import signal
+import threading
+from typing import Iterator, Optional
+
+from .errors import LimitExceededError
+
+
+class TimeLimitError(LimitExceededError):
+    code = "time-limit"
+
+
+@contextlib.contextmanager
+def time_limit(seconds: Optional[float]) -> Iterator[None]:
+    if not seconds or seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeLimitError(f"the check took longer than the {seconds:g} s limit")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def limit_memory(megabytes: Optional[int]) -> None:
+    """Cap this process's address space (never raises it above an existing cap)."""
+    if not megabytes or megabytes <= 0:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = megabytes * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    if soft == resource.RLIM_INFINITY or cap < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))

@@ -1,0 +1,33 @@
+"""``aigc-check serve``: the checker as an HTTP service for upload gateways and creators.
+
+Modules, one concern each:
+
+- ``config``   ServeConfig: every limit and option, with its flag and env var
+- ``errors``   typed service errors (HTTP status + stable code) and the JSON error body
+- ``pool``     a pool of checker processes; a stuck check is killed and its worker replaced
+- ``upload``   streams a request body (raw or multipart) to a private temp file under a size limit
+- ``metrics``  Prometheus counters and histograms
+- ``app``      the Starlette routes
+- ``server``   runs Uvicorn on a bound socket
+- ``jsonl``    the dependency-free ``check --stdin-jsonl`` loop
+
+Only ``jsonl``, ``config`` and ``errors`` work with the base install; the rest need the
+``serve`` extra, which :func:`require_serve_stack` checks with a clear message.
+"""
+
+from __future__ import annotations
+
+from .errors import ServeDependencyError
+
+SERVE_MODULES = ("starlette", "uvicorn", "python_multipart", "prometheus_client")
+INSTALL_HINT = "pip install 'aigc-check[serve]'"
+
+
+def require_serve_stack() -> None:
+    """Fail with the pip command to run when the ``serve`` extra is not installed."""
+    import importlib.util
+
+    missing = [m for m in SERVE_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ServeDependencyError(
+            f"'aigc-check serve' needs the serve extra ({', '.join(missing)} not installed): {INSTALL_HINT}")

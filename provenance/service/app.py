@@ -1,0 +1,227 @@
+"""The HTTP routes (Starlette).
+
+``POST /v1/check``  the file (raw body or multipart) -> the ``aigc-check/1`` JSON object, 200
+``GET /healthz``    liveness and the pool's state
+``GET /metrics``    Prometheus text exposition
+``GET /``           the creator's check-your-file page (static, same-origin only)
+
+Every error is JSON ``{"error": {"code", "message"}}`` with the status its
+:class:`~provenance.service.errors.ServiceError` carries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Callable, Optional
+
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .. import __version__
+from ..model import DECLARATIONS
+from .config import ServeConfig
+from .errors import BadRequestError, OverloadedError, ServiceError, error_body
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .metrics import ServiceMetrics
+from .pool import WorkerPool
+from .upload import Upload, receive_upload
+
+# The page loads nothing from elsewhere; the policy makes the browser enforce that too.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+                               "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+PAGE_ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
+               "/page.js": ("page.js", "text/javascript; charset=utf-8"),
+               "/page.css": ("page.css", "text/css; charset=utf-8")}
+KNOWN_ENDPOINTS = {"/v1/check", "/healthz", "/metrics", *PAGE_ASSETS}
+
+
+@dataclass
+class ServiceState:
+    config: ServeConfig
+    pool: WorkerPool
+    metrics: ServiceMetrics
+    spool_dir: str = ""
+    in_flight: int = 0
+    assets: dict[str, bytes] = field(default_factory=dict)
+
+    def pool_state(self) -> dict:
+        return {"size": self.pool.size, "alive": self.pool.alive, "idle": self.pool.idle,
+                "restarts": self.pool.restarts}
+
+
+def _json_error(exc: ServiceError) -> JSONResponse:
+    headers = {"Connection": "close"} if exc.status in (408, 413, 415) else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+
+
+def _valid_declared(value: Optional[str]) -> str:
+    if value in (None, ""):
+        return "none"
+    if value not in DECLARATIONS:
+        raise BadRequestError(f"declared must be one of {', '.join(DECLARATIONS)}, not {value!r}", "bad-declared")
+    return value
+
+
+async def check_file(request: Request) -> Response:
+    state: ServiceState = request.app.state.service
+    config = state.config
+    if state.in_flight >= config.capacity:
+        raise OverloadedError(f"{state.in_flight} requests in flight (limit {config.capacity}); retry shortly")
+    state.in_flight += 1
+    state.metrics.in_flight.inc()
+    request_started = time.perf_counter()
+    upload = None
+    response = None
+    try:
+        query_declared = _valid_declared(request.query_params.get("declared"))
+        upload = await receive_upload(request, state.spool_dir, config.max_bytes, config.read_timeout)
+        declared = _valid_declared(upload.declared) if upload.declared else query_declared
+        check_started = time.perf_counter()
+        reply = await state.pool.check(upload.path, declared, upload.name, config.timeout)
+        done = time.perf_counter()
+        state.metrics.check_latency.observe(done - check_started)
+        state.metrics.upload_bytes.observe(upload.size)
+        state.metrics.verdicts.labels(reply.verdict).inc()
+        # Freeing a large file's pages takes a while: do it right after the answer is sent, still
+        # inside this request (an async task: Starlette would run a plain function in a thread).
+        # Server-Timing (W3C) splits the service's own time: receiving the upload, the worker hop.
+        timing = (f"upload;dur={(check_started - request_started) * 1000:.3f}, "
+                  f"check;dur={(done - check_started) * 1000:.3f}, total;dur={(done - request_started) * 1000:.3f}")
+        response = Response(reply.body, media_type="application/json", headers={"Server-Timing": timing},
+                            background=BackgroundTask(_discard_upload, upload))
+        return response
+    finally:
+        state.in_flight -= 1
+        state.metrics.in_flight.dec()
+        if upload is not None and response is None:
+            upload.discard()
+
+
+async def _discard_upload(upload: Upload) -> None:
+    upload.discard()
+
+
+async def healthz(request: Request) -> Response:
+    state: ServiceState = request.app.state.service
+    pool = state.pool_state()
+    healthy = pool["alive"] > 0
+    body = {"status": "ok" if healthy else "unavailable", "version": __version__, "workers": pool,
+            "in_flight": state.in_flight, "capacity": state.config.capacity}
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+async def metrics(request: Request) -> Response:
+    state: ServiceState = request.app.state.service
+    return Response(state.metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
+
+async def page_asset(request: Request) -> Response:
+    state: ServiceState = request.app.state.service
+    _, media_type = PAGE_ASSETS[request.url.path]
+    return Response(state.assets[request.url.path], media_type=media_type, headers=PAGE_HEADERS)
+
+
+async def service_error(request: Request, exc: ServiceError) -> Response:
+    request.app.state.service.metrics.errors.labels(exc.code).inc()
+    return _json_error(exc)
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    request.app.state.service.metrics.errors.labels(code).inc()
+    return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    request.app.state.service.metrics.errors.labels("internal-error").inc()
+    return JSONResponse(error_body("internal-error", f"{type(exc).__name__}: {exc}"), status_code=500)
+
+
+class MetricsMiddleware:
+    """Counts every answer by endpoint and status and times it (pure ASGI: no per-request task)."""
+
+    def __init__(self, app, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        endpoint = scope["path"] if scope["path"] in KNOWN_ENDPOINTS else "other"
+        status = 0
+        recorded = False
+
+        def record(final_status: int) -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self.metrics.requests.labels(endpoint, str(final_status)).inc()
+                self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+
+        async def send_and_note(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+            # Counted when the answer is out, not after background clean-up, so a client that
+            # scrapes /metrics right after its answer sees its request.
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                record(status)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            record(status or 500)
+
+
+def _load_assets() -> dict[str, bytes]:
+    static = resources.files(__package__).joinpath("static")
+    return {route: static.joinpath(filename).read_bytes() for route, (filename, _) in PAGE_ASSETS.items()}
+
+
+def create_app(config: ServeConfig, on_ready: Optional[Callable[[], None]] = None) -> Starlette:
+    """The ASGI app; its lifespan starts the worker pool and owns the private upload folder."""
+    pool = WorkerPool(config.check_options, config.workers)
+    state = ServiceState(config=config, pool=pool, metrics=None, assets=_load_assets())  # type: ignore[arg-type]
+    state.metrics = ServiceMetrics(state.pool_state)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        state.spool_dir = tempfile.mkdtemp(prefix="aigc-check-serve-", dir=config.tmp_dir)  # mode 0700
+        try:
+            await pool.start()
+            if on_ready is not None:
+                on_ready()
+            yield
+        finally:
+            await pool.close()
+            shutil.rmtree(state.spool_dir, ignore_errors=True)
+
+    routes = [Route("/v1/check", check_file, methods=["POST"]),
+              Route("/healthz", healthz, methods=["GET"]),
+              Route("/metrics", metrics, methods=["GET"]),
+              *(Route(path, page_asset, methods=["GET"]) for path in PAGE_ASSETS)]
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={ServiceError: service_error, HTTPException: http_error,
+                                        Exception: unexpected_error})
+    app.state.service = state
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    return app

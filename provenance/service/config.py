@@ -1,0 +1,59 @@
+"""Every limit and option of the service in one place.
+
+The CLI fills a :class:`ServeConfig` from flags, each with an ``AIGC_SERVE_*``
+environment variable (see ``ENV_VARS``), so an operator can configure a
+container without a command line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..checker import CheckOptions
+from ..errors import UsageError
+
+ENV_PREFIX = "AIGC_SERVE_"
+_SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+
+
+def parse_size(text: str) -> int:
+    """``"3145728"``, ``"3M"``, ``"512KiB"``, ``"1g"`` -> bytes (units are binary)."""
+    m = _SIZE.match(str(text))
+    if not m:
+        raise UsageError(f"not a size: {text!r} (bytes, or a number with K, M or G)")
+    return int(m.group(1)) * _UNITS[(m.group(2) or "")[:1].lower()]
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 2  # checker processes
+    queue: int = 32  # requests admitted beyond the busy workers; more get 503
+    max_bytes: int = 100 * 1024 ** 2  # upload size limit (413 above it)
+    timeout: float = 10.0  # seconds one check may run before its worker is killed (504)
+    read_timeout: float = 30.0  # seconds a client has to send its whole upload (408)
+    tmp_dir: Optional[str] = None  # parent of the private upload folder (default: the system's)
+    access_log: bool = False
+    check_options: CheckOptions = field(default_factory=CheckOptions)
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise UsageError("--workers must be at least 1")
+        if self.queue < 0:
+            raise UsageError("--queue must be 0 or more")
+        if self.max_bytes < 1:
+            raise UsageError("--max-bytes must be at least 1 byte")
+        if self.timeout <= 0 or self.read_timeout <= 0:
+            raise UsageError("--timeout and --read-timeout must be positive")
+        if self.tmp_dir is not None and not os.path.isdir(self.tmp_dir):
+            raise UsageError(f"--tmp-dir {self.tmp_dir!r} is not a folder")
+
+    @property
+    def capacity(self) -> int:
+        """Requests in flight at once (uploading, waiting or being checked)."""
+        return self.workers + self.queue

@@ -1,0 +1,84 @@
+"""Start ``aigc-check serve`` as a child process on a free loopback port and wait until it is ready.
+
+Used by the tests and the benchmark; also a way for a gateway written in
+Python to own its checker service.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Optional, Sequence
+
+READY_LINE = re.compile(r"listening on (http://\S+)")
+
+
+class ServerProcess:
+    """``with ServerProcess(["--workers", "2"]) as server: server.url``"""
+
+    def __init__(self, args: Sequence[str] = (), env: Optional[dict] = None, start_timeout: float = 60.0) -> None:
+        self.args = ["--host", "127.0.0.1", "--port", "0", *args]
+        self.env = env
+        self.start_timeout = start_timeout
+        self.url = ""
+        self.process: Optional[subprocess.Popen] = None
+        self.log: list[str] = []  # stderr lines, kept for failure messages
+
+    def start(self) -> "ServerProcess":
+        command = [sys.executable, "-m", "cli", "serve", *self.args]
+        env = {**os.environ, **(self.env or {}), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True, env=env)
+        ready = threading.Event()
+
+        def read_stderr() -> None:
+            for line in self.process.stderr:
+                self.log.append(line.rstrip("\n"))
+                match = READY_LINE.search(line)
+                if match and not ready.is_set():
+                    self.url = match.group(1)
+                    ready.set()
+            ready.set()  # the process ended
+
+        threading.Thread(target=read_stderr, daemon=True).start()
+        if not ready.wait(self.start_timeout) or not self.url:
+            self.stop()
+            raise RuntimeError("aigc-check serve did not start:\n" + "\n".join(self.log))
+        return self
+
+    def stop(self, timeout: float = 10.0) -> Optional[int]:
+        """SIGTERM (a graceful stop: the pool and the upload folder are cleaned up), then SIGKILL."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def __enter__(self) -> "ServerProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid if self.process else 0
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

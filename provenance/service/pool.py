@@ -1,0 +1,234 @@
+"""A pool of checker processes that survives stuck and crashing checks.
+
+Each worker is a process with one :class:`~provenance.Checker`, built after
+the process starts (a C2PA context inherited through fork is unusable) and
+warmed up before it takes work.  The event loop talks to a worker over a
+pipe and waits on the pipe's file descriptor, so a request costs one pickle
+round trip and no thread hop.  A worker whose check outlives the time limit,
+or that dies, is killed and replaced; the request gets a typed error and the
+pool keeps its size.
+
+Workers come from a ``forkserver``: forking the server process itself would
+copy the event loop and its threads; the fork server has imported the
+checker once, so a replacement is ready in milliseconds, not a fresh
+interpreter's start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Optional
+
+from ..checker import CheckOptions
+from .errors import CheckTimeoutError, OverloadedError, ServiceError, WorkerCrashedError
+
+log = logging.getLogger("aigc_check.serve")
+
+
+def _warmup_jpeg() -> bytes:
+    """A tiny real JPEG: the warm-up check pays first-call costs (imports, caches) before any request."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (128, 128, 128)).save(out, "JPEG")
+    return out.getvalue()
+
+
+@dataclass
+class CheckReply:
+    verdict: str
+    body: bytes  # the result as one JSON object, UTF-8 (the ``check --format json`` line)
+    worker_pid: int
+
+
+def _worker_main(conn: Connection, options: CheckOptions) -> None:
+    """Runs in the worker process: build a Checker, then answer (path, declared, name) requests."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
+    from ..checker import Checker
+    from ..report import to_json_line
+
+    checker = Checker(options)
+    checker.check(_warmup_jpeg(), "none", name="warm-up")
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        path, declared, name = request
+        try:
+            result = checker.check(path, declared, name)
+            conn.send(("ok", result.verdict, to_json_line(result).encode("utf-8")))
+        except Exception as exc:  # a checker bug: report it, keep serving
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class Worker:
+    """One checker process and the parent's end of its pipe."""
+
+    def __init__(self, context, options: CheckOptions) -> None:
+        self.conn, child_conn = context.Pipe(duplex=True)
+        self.process = context.Process(target=_worker_main, args=(child_conn, options),
+                                       name="aigc-check-worker", daemon=True)
+        self.process.start()
+        child_conn.close()
+        self.pid: Optional[int] = self.process.pid
+        self.checks = 0
+
+    async def receive(self, timeout: Optional[float]):
+        """The next message from the worker; ``EOFError`` if it died, ``TimeoutError`` past ``timeout``."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        fd = self.conn.fileno()
+
+        def on_readable() -> None:
+            if future.done():
+                return
+            try:
+                future.set_result(self.conn.recv())
+            except BaseException as exc:  # EOFError when the process died
+                future.set_exception(exc)
+
+        loop.add_reader(fd, on_readable)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            loop.remove_reader(fd)
+
+    def kill(self) -> None:
+        try:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join(timeout=5)
+        finally:
+            self.conn.close()
+
+    def stop(self) -> None:
+        """Ask an idle worker to exit, then make sure it did."""
+        try:
+            self.conn.send(None)
+            self.process.join(timeout=2)
+        except (OSError, ValueError):
+            pass
+        self.kill()
+
+
+class WorkerPool:
+    """``size`` checker processes; ``check`` admits at most ``size + queue`` requests at once."""
+
+    def __init__(self, options: CheckOptions, size: int, start_timeout: float = 60.0) -> None:
+        self.options = options
+        self.size = size
+        self.start_timeout = start_timeout
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["provenance.checker", "provenance.service.pool"])
+        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self._workers: set[Worker] = set()
+        self._replacing: set[asyncio.Task] = set()
+        self.restarts = 0
+        self.closed = False
+
+    # -- life cycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        for w in workers:
+            self._idle.put_nowait(w)
+
+    async def _spawn(self) -> Worker:
+        """Start one worker and wait until its Checker is built and warmed up."""
+        loop = asyncio.get_running_loop()
+        worker = await loop.run_in_executor(None, Worker, self._context, self.options)
+        try:
+            message = await worker.receive(self.start_timeout)
+        except BaseException:
+            worker.kill()
+            raise
+        if message[0] != "ready":
+            worker.kill()
+            raise RuntimeError(f"checker worker failed to start: {message!r}")
+        self._workers.add(worker)
+        return worker
+
+    def _replace(self, worker: Worker, why: str) -> None:
+        """Kill a lost worker now; start its replacement in the background."""
+        log.warning("replacing checker worker %s: %s", worker.pid, why)
+        self._workers.discard(worker)
+        worker.kill()
+        self.restarts += 1
+        if self.closed:
+            return
+
+        async def replace() -> None:
+            while not self.closed:
+                try:
+                    self._idle.put_nowait(await self._spawn())
+                    return
+                except Exception:
+                    log.exception("could not start a replacement checker worker; retrying")
+                    await asyncio.sleep(1)
+
+        task = asyncio.get_running_loop().create_task(replace())
+        self._replacing.add(task)
+        task.add_done_callback(self._replacing.discard)
+
+    async def close(self) -> None:
+        self.closed = True
+        for task in list(self._replacing):
+            task.cancel()
+        while not self._idle.empty():
+            self._idle.get_nowait()
+        for w in list(self._workers):
+            w.stop()
+        self._workers.clear()
+
+    # -- state for health and metrics -----------------------------------------------
+
+    @property
+    def alive(self) -> int:
+        return sum(1 for w in self._workers if w.process.is_alive())
+
+    @property
+    def idle(self) -> int:
+        return self._idle.qsize()
+
+    # -- work -------------------------------------------------------------------------
+
+    async def check(self, path: str, declared: str, name: str, timeout: float) -> CheckReply:
+        """Check the file at ``path`` in a worker within ``timeout`` seconds (waiting included)."""
+        deadline = time.monotonic() + timeout
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), timeout)
+        except asyncio.TimeoutError:
+            raise OverloadedError(f"no checker became free within {timeout:g} s") from None
+        lost = True
+        try:
+            worker.conn.send((path, declared, name))
+            message = await worker.receive(max(deadline - time.monotonic(), 0.001))
+            lost = False
+        except asyncio.TimeoutError:
+            self._replace(worker, "check timed out")
+            raise CheckTimeoutError(f"the check took longer than the {timeout:g} s limit; "
+                                    "it was stopped") from None
+        except (EOFError, OSError) as exc:
+            self._replace(worker, f"worker died: {exc!r}")
+            raise WorkerCrashedError("the checker process died while checking this file") from None
+        finally:
+            if lost and worker in self._workers:  # cancelled mid-check: its state is unknown
+                self._replace(worker, "request cancelled during the check")
+        worker.checks += 1
+        self._idle.put_nowait(worker)
+        if message[0] != "ok":
+            raise ServiceError(f"the checker failed: {message[1]}")
+        return CheckReply(message[1], message[2], worker.pid or 0)

@@ -1,0 +1,164 @@
+// The check-your-file page. Every value from the file or the server is written with
+// textContent (never innerHTML): file names and metadata strings are the uploader's text.
+"use strict";
+
+const VERDICT_WORDS = {
+  "compliant": "OK: you can post this as declared",
+  "unlabelled-ai": "Unlabelled AI content",
+  "mislabelled": "Mislabelled",
+  "unreadable": "The file could not be read",
+};
+const STATUS_WORDS = {
+  "ai-generated": "AI-generated",
+  "ai-modified": "edited with AI",
+  "captured": "captured by a camera (signed, trusted)",
+  "unknown": "no AI signal found",
+};
+const ACTION_WORDS = {
+  "show-label": "the platform shows the label",
+  "review": "the post is reviewed",
+  "add-label": "the platform adds the label",
+  "restrict-exposure": "the post's reach is restricted",
+  "warn": "you are warned",
+  "hold-for-review": "the post is held until it is reviewed",
+};
+
+const $ = (id) => document.getElementById(id);
+let chosenFile = null;
+let previewUrl = null;
+
+function setStatus(text, isError) {
+  $("status").textContent = text;
+  $("status").classList.toggle("error", Boolean(isError));
+}
+
+function choose(file) {
+  chosenFile = file || null;
+  $("file-name").textContent = chosenFile ? `${chosenFile.name} (${chosenFile.size.toLocaleString()} bytes)` : "";
+  $("check-button").disabled = !chosenFile;
+  $("result").hidden = true;
+  setStatus("");
+}
+
+function item(parts) {
+  // parts: [{text, cls?, tag?}] -> <li> of spans
+  const li = document.createElement("li");
+  for (const part of parts) {
+    if (part.text === undefined || part.text === null || part.text === "") continue;
+    const span = document.createElement("span");
+    span.textContent = part.text;
+    if (part.cls) span.className = part.cls;
+    li.appendChild(span);
+    if (!part.cls) li.appendChild(document.createTextNode(" "));
+  }
+  return li;
+}
+
+function fillList(listId, blockId, entries, toParts) {
+  const list = $(listId);
+  list.replaceChildren(...entries.map((e) => item(toParts(e))));
+  if (blockId) $(blockId).hidden = entries.length === 0;
+}
+
+function showResult(r) {
+  const verdict = $("verdict");
+  verdict.textContent = VERDICT_WORDS[r.verdict] || r.verdict;
+  verdict.className = `verdict ${r.verdict}`;
+  verdict.dataset.verdict = r.verdict;
+
+  let status = STATUS_WORDS[r.status] || r.status;
+  if (r.status !== "unknown") {
+    status += `, certainty ${r.certainty}` + (r.generator ? `, generator ${r.generator}` : "");
+  }
+  $("summary").textContent = `${r.path}: ${r.format || "unknown format"}, declared ${r.declared}; ${status}`;
+
+  const labelBox = $("label-box");
+  if (r.label && r.label_text) {
+    $("label-zh").textContent = r.label_text.zh || "";
+    $("label-en").textContent = `${r.label_text.en || ""} [${r.label}]`;
+    labelBox.classList.remove("none");
+  } else {
+    $("label-zh").textContent = "";
+    $("label-en").textContent = "No label is required.";
+    labelBox.classList.add("none");
+  }
+  labelBox.dataset.label = r.label || "";
+
+  const measures = (r.measures || []).map((m) => ACTION_WORDS[m] || m);
+  $("action").textContent = r.action ? `${ACTION_WORDS[r.action] || r.action}` +
+    (measures.length > 1 ? ` (all measures: ${measures.join("; ")})` : "") : "none";
+  $("advice").textContent = r.advice || "";
+
+  const evidence = r.evidence || [];
+  fillList("evidence", null, evidence, (e) => [
+    {text: e.strength, cls: "tag"},
+    {text: e.explanation || `${e.source} ${e.key} = ${e.value}`},
+    {text: e.location ? `at ${e.location}` : "", cls: "where"},
+  ]);
+  if (evidence.length === 0) {
+    $("evidence").replaceChildren(item([{text: "No provenance metadata or generator trace was found. " +
+      "That is not proof the content is human-made."}]));
+  }
+  fillList("findings", "findings-block", r.findings || [], (f) => [
+    {text: f.severity, cls: "tag"}, {text: f.message}, {text: f.location ? `at ${f.location}` : "", cls: "where"},
+  ]);
+  fillList("errors", "errors-block", r.errors || [], (e) => [
+    {text: e.code, cls: "tag"}, {text: e.message}, {text: e.location ? `at ${e.location}` : "", cls: "where"},
+  ]);
+  $("raw-json").textContent = JSON.stringify(r, null, 2);
+
+  const preview = $("preview");
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = null;
+  preview.removeAttribute("src");
+  if (chosenFile && r.media_type && r.media_type.startsWith("image/")) {
+    previewUrl = URL.createObjectURL(chosenFile);
+    preview.src = previewUrl;
+  }
+  $("result").hidden = false;
+}
+
+async function check(event) {
+  event.preventDefault();
+  if (!chosenFile) return;
+  const form = new FormData();
+  form.append("declared", document.querySelector("input[name=declared]:checked").value);
+  form.append("file", chosenFile, chosenFile.name);
+  $("check-button").disabled = true;
+  setStatus("Checking…");
+  try {
+    const response = await fetch("v1/check", {method: "POST", body: form});
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      const message = body && body.error ? `${body.error.message} (${body.error.code})` : `HTTP ${response.status}`;
+      setStatus(`Not checked: ${message}`, true);
+      $("result").hidden = true;
+      return;
+    }
+    showResult(body);
+    setStatus(`Checked in ${Math.round(body.elapsed_ms * 100) / 100} ms.`);
+  } catch (err) {
+    setStatus(`Not checked: ${err}`, true);
+  } finally {
+    $("check-button").disabled = !chosenFile;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const zone = $("drop-zone");
+  $("file-input").addEventListener("change", (e) => choose(e.target.files[0]));
+  for (const name of ["dragenter", "dragover"]) {
+    zone.addEventListener(name, (e) => { e.preventDefault(); zone.classList.add("dragging"); });
+  }
+  for (const name of ["dragleave", "drop"]) {
+    zone.addEventListener(name, (e) => { e.preventDefault(); zone.classList.remove("dragging"); });
+  }
+  zone.addEventListener("drop", (e) => { if (e.dataTransfer.files.length) choose(e.dataTransfer.files[0]); });
+  zone.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("file-input").click(); }
+  });
+  $("check-form").addEventListener("submit", check);
+  document.querySelectorAll("input[name=declared]").forEach((r) => r.addEventListener("change", () => {
+    if (chosenFile && !$("result").hidden) $("check-form").requestSubmit();
+  }));
+});

@@ -1,0 +1,112 @@
+"""Helpers for the service tests: a real server on a loopback port, a tiny HTTP client, expected answers."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+pytest.importorskip("starlette", reason="the serve extra is not installed: pip install '.[serve]'")
+
+from provenance import Checker  # noqa: E402
+from provenance.service.launch import ServerProcess, wait_until  # noqa: E402
+
+TIMING_KEYS = ("elapsed_ms",)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict
+    body: bytes
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+
+def connect(url: str, timeout: float = 30) -> http.client.HTTPConnection:
+    parts = urlsplit(url)
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+
+
+def request(url: str, method: str, path: str, body: Optional[bytes] = None, headers: Optional[dict] = None,
+            conn: Optional[http.client.HTTPConnection] = None) -> Answer:
+    own = conn is None
+    conn = conn or connect(url)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+    finally:
+        if own:
+            conn.close()
+
+
+def multipart_body(fields: dict[str, str], file: Optional[tuple[str, bytes]] = None,
+                   file_field: str = "file") -> tuple[bytes, str]:
+    boundary = "test" + os.urandom(8).hex()
+    out = io.BytesIO()
+    for name, value in fields.items():
+        out.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n".encode())
+    if file is not None:
+        filename, data = file
+        out.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; "
+                  f"filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n".encode())
+        out.write(data + b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
+
+
+def post_multipart(url: str, path: Path, declared: Optional[str] = "none", **kw) -> Answer:
+    fields = {"declared": declared} if declared is not None else {}
+    body, content_type = multipart_body(fields, (path.name, path.read_bytes()))
+    return request(url, "POST", "/v1/check", body, {"Content-Type": content_type}, **kw)
+
+
+def post_raw(url: str, data: bytes, content_type: Optional[str] = "application/octet-stream",
+             query: str = "", **kw) -> Answer:
+    headers = {"Content-Type": content_type} if content_type else {}
+    return request(url, "POST", "/v1/check" + (f"?{query}" if query else ""), data, headers, **kw)
+
+
+@lru_cache(maxsize=None)
+def _checker() -> Checker:
+    return Checker()
+
+
+def expected_answer(path: Path, declared: str = "none", name: Optional[str] = None) -> dict:
+    """What ``check --format json`` says about the same file, without the timing."""
+    return without_timing(_checker().check(path, declared, name=name or path.name).to_dict())
+
+
+def without_timing(answer: dict) -> dict:
+    return {k: v for k, v in answer.items() if k not in TIMING_KEYS}
+
+
+def metric_value(text: str, name: str) -> float:
+    """The value of one sample (``name`` with its labels, as exposed) in Prometheus text; 0 if absent."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def health(url: str) -> dict:
+    return request(url, "GET", "/healthz").json
+
+
+def query(**params: str) -> str:
+    return "&".join(f"{k}={quote(v)}" for k, v in params.items())
+
+
+__all__ = ["Answer", "ServerProcess", "connect", "expected_answer", "health", "metric_value", "multipart_body",
+           "post_multipart", "post_raw", "query", "request", "wait_until", "without_timing"]
