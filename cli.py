@@ -105,6 +105,40 @@ def cli() -> None:
     """Check media files for AI provenance labels and judge them against marking rules."""
 
 
+def spark_options(command):
+    """``scan --engine spark`` options, handed to the command as one ``spark_args`` dict."""
+    names = ("input_table", "output_table", "output_format", "master", "uri_col", "declared_col", "account_col",
+             "post_id_col", "io_threads", "partitions")
+    options = [
+        click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+                     help="local: a process pool on this machine; spark: Apache Spark (pip install "
+                          "'aigc-check[spark]')."),
+        click.option("--input-table", help="[spark] Table of objects to check: a URI column and optional "
+                                           "declared, account, post_id."),
+        click.option("--output-table", help="[spark] Write the result rows to this table (instead of --out)."),
+        click.option("--output-format", type=click.Choice(["parquet", "json"]), default="parquet",
+                     show_default=True, help="[spark] Format of the result files written to --out."),
+        click.option("--master", help="[spark] Spark master, e.g. local[4]; by default spark-submit's."),
+        click.option("--uri-col", default="uri", show_default=True, help="[spark] Input column with the URI."),
+        click.option("--declared-col", default="declared", show_default=True,
+                     help="[spark] Input column with ai/not-ai/none (null: --declared)."),
+        click.option("--account-col", default="account", show_default=True, help="[spark] Input account column."),
+        click.option("--post-id-col", default="post_id", show_default=True, help="[spark] Input post id column."),
+        click.option("--io-threads", type=click.IntRange(min=1), default=8, show_default=True,
+                     help="[spark] Remote objects opened at once per task."),
+        click.option("--partitions", type=click.IntRange(min=1), help="[spark] Repartition the input first."),
+    ]
+
+    @functools.wraps(command)
+    def collect(*args, **kwargs):
+        kwargs["spark_args"] = {name: kwargs.pop(name) for name in names}
+        return command(*args, **kwargs)
+
+    for option in reversed(options):
+        collect = option(collect)
+    return collect
+
+
 @cli.command("check")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=False))
 @click.option("--declared", type=click.Choice(DECLARATIONS), default="none", show_default=True,
@@ -156,9 +190,19 @@ def check_command(files, declared, fmt, options, stdin_jsonl) -> None:
 @click.option("--progress", type=click.Choice(["auto", "bar", "lines", "none"]), default="auto", show_default=True,
               help="auto: a bar on a terminal, a line every few seconds otherwise.")
 @checker_options(time_limit=True)
+@spark_options
 def scan_command(paths, from_list, declarations, declared, out_dir, jobs, resume, overwrite, no_html, thumbnails,
-                 progress, options):
-    """Check every media file below PATHS (folders or files) in parallel; write results and a report."""
+                 progress, engine, spark_args, options):
+    """Check every media file below PATHS (folders or files) in parallel; write results and a report.
+
+    With --engine spark: check the objects of --input-table (or below one path prefix) on Apache Spark
+    and write one row per file to --output-table or to --out (Parquet, or JSON lines)."""
+    if engine == "spark":
+        return spark_scan(paths, declarations or from_list, declared, out_dir, overwrite, spark_args, options)
+    ctx = click.get_current_context()
+    given = [name for name in spark_args if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
+    if given:
+        raise click.UsageError(f"--{given[0].replace('_', '-')} is a Spark option: add --engine spark")
     from provenance.scan import ScanConfig, run_scan
 
     if not paths and not from_list:
@@ -167,6 +211,24 @@ def scan_command(paths, from_list, declarations, declared, out_dir, jobs, resume
                                declarations=declarations, options=options, jobs=jobs,
                                resume=resume, overwrite=overwrite, html=not no_html, thumbnails=thumbnails,
                                progress=progress))
+
+
+def spark_scan(paths, local_only, declared, out_dir, overwrite, spark_args, options: CheckOptions):
+    from provenance.spark.job import InputColumns, SparkScanConfig, run_spark_scan
+
+    if local_only:
+        raise click.UsageError("--declarations and --from-list are for the local scan; with --engine spark "
+                               "the input table's columns carry the declarations (--declared-col)")
+    if len(paths) > 1:
+        raise click.UsageError("--engine spark scans one path prefix (or --input-table)")
+    out_given = click.get_current_context().get_parameter_source("out_dir") != click.core.ParameterSource.DEFAULT
+    a = spark_args
+    return run_spark_scan(SparkScanConfig(
+        prefix=paths[0] if paths else None, input_table=a["input_table"], output_table=a["output_table"],
+        out_dir=out_dir if out_given or not a["output_table"] else None, output_format=a["output_format"],
+        overwrite=overwrite, master=a["master"], declared=declared, options=options,
+        columns=InputColumns(a["uri_col"], a["declared_col"], a["account_col"], a["post_id_col"]),
+        io_threads=a["io_threads"], partitions=a["partitions"]))
 
 
 def _serve_env(name: str) -> str:

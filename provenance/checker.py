@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field, replace
-from typing import Optional, Union
+from typing import BinaryIO, Optional, Union
 
 from . import formats
 from .classifier import classify
@@ -25,7 +25,8 @@ from .signatures import SignalView, collect
 from .source import ByteSource
 from .trust import anchors_pem
 
-Target = Union[str, os.PathLike, bytes, bytearray, memoryview]
+# A path, the bytes, or an open seekable binary file (e.g. a remote object read by ranges).
+Target = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,7 @@ class Checker:
         try:
             src = ByteSource.open(target, display)
         except OSError as exc:
-            return self._unreadable(display, declared, ReadError("io-error", f"cannot open: {exc.strerror or exc}",
-                                                                 fatal=True), started)
+            return self.open_failed(display, declared, exc, started)
         with src:
             try:
                 with time_limit(self.options.time_limit):
@@ -127,6 +127,11 @@ class Checker:
             verdict=decision.verdict, label=decision.label, label_text=decision.label_text, action=decision.action,
             measures=decision.measures, advice=decision.advice, policy=decision.policy, findings=findings,
             evidence=view.evidence, errors=errors, c2pa=summary, bytes_read=src.bytes_read, size=src.size)
+
+    def open_failed(self, name: str, declared: str, exc: OSError, started: Optional[float] = None) -> CheckResult:
+        """The result for a file or object that could not be opened (missing, permission, network)."""
+        return self._unreadable(name, declared, ReadError("io-error", f"cannot open: {exc.strerror or exc}",
+                                                          fatal=True), started)
 
     def unreadable_result(self, name: str, declared: str, code: str, message: str) -> CheckResult:
         """The result for something that could not be read at all (e.g. a folder a scan cannot list)."""

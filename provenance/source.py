@@ -30,10 +30,14 @@ class ByteSource:
         self._window_at, self._window = 0, b""
 
     @classmethod
-    def open(cls, target: Union[str, os.PathLike, bytes, bytearray, memoryview], name: str = "") -> "ByteSource":
+    def open(cls, target: Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO],
+             name: str = "") -> "ByteSource":
         if isinstance(target, (bytes, bytearray, memoryview)):
             data = bytes(target)
             return cls(io.BytesIO(data), len(data), name or "<bytes>")
+        if hasattr(target, "read") and hasattr(target, "seek"):
+            # An already open seekable file (a remote object with ranged reads): the source owns it now.
+            return cls(target, _stream_size(target), name or getattr(target, "name", "") or "<stream>")
         f = open(target, "rb")
         try:
             size = os.fstat(f.fileno()).st_size
@@ -88,6 +92,16 @@ class ByteSource:
         report shows whether validation had to touch the media data."""
         self._f.seek(0)
         return CountingStream(self._f, self)
+
+
+def _stream_size(f: BinaryIO) -> int:
+    size = getattr(f, "size", None)  # fsspec files know it from the listing or a HEAD; seeking to the end is free
+    if isinstance(size, int):
+        return size
+    try:
+        return os.fstat(f.fileno()).st_size
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return f.seek(0, io.SEEK_END)
 
 
 class CountingStream(io.RawIOBase):

@@ -88,3 +88,16 @@ def test_console_script_runs_as_a_process():
                            str(FIXTURES / "plain.webp")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["verdict"] == "compliant"
+
+
+def test_spark_engine_without_pyspark_names_the_extra(monkeypatch, capsys, tmp_path):
+    import sys
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # as if not installed
+    code = main(["scan", "--engine", "spark", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert code == ExitStatus.USAGE
+    assert "pip install 'aigc-check[spark]'" in capsys.readouterr().err
+
+
+def test_spark_options_need_the_spark_engine(capsys, tmp_path):
+    assert main(["scan", str(tmp_path), "--output-table", "audit.results"]) == ExitStatus.USAGE
+    assert "--output-table is a Spark option" in capsys.readouterr().err

@@ -1,11 +1,15 @@
 """The engine-free core: judge a batch of files, one ``Checker`` per process.
 
-``check_batch`` is what every engine calls (the local process pool here, a
-Spark ``mapPartitions`` later): items in, one dict per item out, no I/O beyond
-reading the files.  Each dict is either ``CheckResult.to_dict()`` plus
+``check_batch`` is what every engine calls (the local process pool here, Spark's
+``mapInArrow`` in ``provenance.spark``): items in, one dict per item out, no
+I/O beyond reading the files (local paths, or remote URIs through an
+``ObjectReader``).  Each dict is either ``CheckResult.to_dict()`` plus
 ``account`` and ``post_id``, or, for a file that sniffing found not to be
 media, a skip record ``{"path", "skipped": "not-media"|"empty", "account",
-"post_id"}`` (tell them apart by the ``skipped`` key).
+"post_id"}`` (tell them apart by the ``skipped`` key).  A file that cannot be
+judged (missing object, invalid declaration, a checker bug) is an
+``unreadable`` result naming why, never an exception: one bad row must not fail
+a batch, a Spark task or a scan.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from __future__ import annotations
 import os
 import signal
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Optional, Union
+from typing import BinaryIO, Iterable, Mapping, Optional, Union
 
 from .. import formats
 from ..checker import CheckOptions, Checker
 from ..deadline import limit_memory
+from ..model import DECLARATIONS
+from .objects import LOCAL_ONLY, ObjectReader, Opened
 
 # Enough for every header test (SVG looks at 4 KiB), small enough to cost one read.
 SNIFF_BYTES = 8192
@@ -52,14 +58,18 @@ def checker_for(options: CheckOptions) -> Checker:
     return checker
 
 
-def sniff(path: str) -> Optional[str]:
-    """Why the file is skipped ("empty", "not-media"), or None to judge it.
+def sniff(target: Union[str, BinaryIO]) -> Optional[str]:
+    """Why the file (a path, or an open file left rewound) is skipped ("empty", "not-media"), or None to judge it.
 
     A file that cannot be opened is judged, so that the error is reported.
     """
     try:
-        with open(path, "rb") as f:
-            head = f.read(SNIFF_BYTES)
+        if isinstance(target, str):
+            with open(target, "rb") as f:
+                head = f.read(SNIFF_BYTES)
+        else:
+            head = target.read(SNIFF_BYTES)
+            target.seek(0)
     except OSError:
         return None
     if not head:
@@ -67,21 +77,39 @@ def sniff(path: str) -> Optional[str]:
     return None if formats.identify(head) else "not-media"
 
 
-def check_batch(items: Iterable[Union[ScanItem, Mapping]], options: CheckOptions) -> list[dict]:
-    """One dict per item, in order; never raises for a bad file."""
+def check_batch(items: Iterable[Union[ScanItem, Mapping]], options: CheckOptions,
+                objects: ObjectReader = LOCAL_ONLY) -> list[dict]:
+    """One dict per item, in order; never raises for a bad file.
+
+    ``item.path`` is a local path or a URI; remote URIs are read by ranges through ``objects``.
+    """
     checker = checker_for(options)
-    out = []
-    for raw in items:
-        item = ScanItem.coerce(raw)
-        extra = {"account": item.account, "post_id": item.post_id}
-        reason = sniff(item.path) if item.sniff else None
-        if reason:
-            out.append({"path": item.path, "skipped": reason, **extra})
-            continue
-        result = checker.check(item.path, item.declared).to_dict()
-        result.update(extra)
-        out.append(result)
-    return out
+    batch = [ScanItem.coerce(raw) for raw in items]
+    return [_check_item(checker, item, opened)
+            for item, opened in zip(batch, objects.open_all(item.path for item in batch))]
+
+
+def _check_item(checker: Checker, item: ScanItem, opened: Opened) -> dict:
+    extra = {"account": item.account, "post_id": item.post_id}
+    try:
+        if item.declared not in DECLARATIONS:
+            result = checker.unreadable_result(item.path, "none", "invalid-declared",
+                                               f"declared must be one of {', '.join(DECLARATIONS)}, "
+                                               f"not {item.declared!r}")
+        elif isinstance(opened, Exception):
+            result = checker.open_failed(item.path, item.declared, opened)
+        else:
+            reason = sniff(opened) if item.sniff else None
+            if reason:
+                return {"path": item.path, "skipped": reason, **extra}
+            result = checker.check(opened, item.declared, name=item.path)
+    except Exception as exc:  # a checker bug must not lose the batch: report this file, go on with the rest
+        declared = item.declared if item.declared in DECLARATIONS else "none"
+        result = checker.unreadable_result(item.path, declared, "internal-error", f"{type(exc).__name__}: {exc}")
+    finally:
+        if not isinstance(opened, (str, Exception)):
+            opened.close()  # the checker closed it already unless it was skipped or failed early
+    return {**result.to_dict(), **extra}
 
 
 def init_worker(options: CheckOptions) -> None:

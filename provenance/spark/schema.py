@@ -1,0 +1,155 @@
+"""The result table's schema, in one place, and the mapping between a result dict and a row.
+
+One row per input file.  The columns are the JSON contract's keys
+(``CheckResult.to_dict()``, ``aigc-check/1``) in the same order, plus
+``account``, ``post_id``, ``skipped``, ``error`` and ``tool_version``.  Lists of
+fixed shape (findings, errors, the C2PA summary) are typed structs, so
+``array_contains(findings.code, 'c2pa-hash-mismatch')`` works in SQL; the
+evidence list, whose entries carry free-form values, is a JSON string.
+``result_to_row`` and ``row_to_result`` are exact inverses for every checked
+file, which the tests assert against ``aigc-check check``.
+
+Needs pyarrow only (no Spark), so the row mapping is tested without a JVM.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+from .. import __version__
+
+ROW_SCHEMA_VERSION = "aigc-check-row/1"  # bumped only by adding columns
+
+# Errors that mean the file's content was never judged: the object could not be fetched, the row's
+# declaration was invalid, or the checker failed.  Such rows carry the message in ``error`` too.
+PIPELINE_ERROR_CODES = ("io-error", "invalid-declared", "internal-error")
+
+_FINDING = "struct<code:string,severity:string,message:string,location:string>"
+_ERROR = "struct<code:string,message:string,location:string>"
+_C2PA = ("struct<present:boolean,validation_state:string,verified_hash:boolean,remote_url:string,signer:string,"
+         "claim_generator:string,failure_codes:array<string>>")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    spark_type: str  # Spark SQL DDL; the Arrow type is derived from it
+    meaning: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("schema", "string", "the JSON contract's version, `aigc-check/1`"),
+    Column("path", "string", "the object's URI (or path) as given in the input"),
+    Column("media_type", "string", "media type sniffed from content"),
+    Column("format", "string", "container format (`jpeg`, `mp4`, ...)"),
+    Column("size", "bigint", "object size in bytes"),
+    Column("declared", "string", "`ai`, `not-ai` or `none`"),
+    Column("status", "string", "`ai-generated`, `ai-modified`, `captured` or `unknown`"),
+    Column("certainty", "string", "`definitive`, `strong` or `none`"),
+    Column("generator", "string", "generator id or name, when known"),
+    Column("verdict", "string", "`compliant`, `unlabelled-ai`, `mislabelled` or `unreadable`"),
+    Column("label", "string", "explicit label the platform must show, or null"),
+    Column("label_text", "map<string,string>", "the label's text by language (`zh`, `en`)"),
+    Column("action", "string", "the most severe measure"),
+    Column("measures", "array<string>", "every measure"),
+    Column("advice", "string", "plain-language advice for the creator"),
+    Column("policy", "string", "the rule set that judged it"),
+    Column("findings", f"array<{_FINDING}>", "integrity and conformance problems"),
+    Column("evidence", "string", "JSON array of the evidence objects of the JSON contract"),
+    Column("errors", f"array<{_ERROR}>", "what could not be read"),
+    Column("c2pa", _C2PA, "what the C2PA stage did"),
+    Column("bytes_read", "bigint", "bytes read from the object"),
+    Column("elapsed_ms", "double", "time spent on the file, including its reads"),
+    Column("account", "string", "from the input row"),
+    Column("post_id", "string", "from the input row"),
+    Column("skipped", "string", "`not-media` or `empty` for listed files that are not media (prefix scans only); "
+                                "every result column is then null"),
+    Column("error", "string", "null when the object was read and judged; otherwise `code: message` "
+                              "(`io-error`, `invalid-declared`, `internal-error`), and the verdict is `unreadable`"),
+    Column("tool_version", "string", "aigc-check version that wrote the row"),
+)
+
+COLUMN_NAMES = tuple(c.name for c in COLUMNS)
+RESULT_DDL = ", ".join(f"`{c.name}` {c.spark_type}" for c in COLUMNS)
+_EXTRA = ("account", "post_id", "skipped", "error", "tool_version")
+_CONTRACT_KEYS = tuple(n for n in COLUMN_NAMES if n not in _EXTRA)
+
+
+def arrow_schema():
+    """The Arrow schema matching ``RESULT_DDL`` type for type (``mapInArrow`` needs exact types)."""
+    import pyarrow as pa
+
+    return pa.schema([pa.field(c.name, _arrow_type(c.spark_type)) for c in COLUMNS])
+
+
+def _arrow_type(ddl: str):
+    import pyarrow as pa
+
+    ddl = ddl.strip()
+    simple = {"string": pa.string(), "bigint": pa.int64(), "double": pa.float64(), "boolean": pa.bool_()}
+    if ddl in simple:
+        return simple[ddl]
+    inner = ddl[ddl.index("<") + 1:-1]
+    if ddl.startswith("array<"):
+        return pa.list_(_arrow_type(inner))
+    if ddl.startswith("map<"):
+        key, value = _split_top(inner)
+        return pa.map_(_arrow_type(key), _arrow_type(value))
+    if ddl.startswith("struct<"):
+        fields = []
+        for spec in _split_top(inner):
+            name, type_ddl = spec.split(":", 1)
+            fields.append(pa.field(name, _arrow_type(type_ddl)))
+        return pa.struct(fields)
+    raise ValueError(f"no Arrow type for {ddl!r}")
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on the commas that are not inside <...>."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch == "<"
+        depth -= ch == ">"
+        if ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def pipeline_error(result: dict) -> Optional[str]:
+    for e in result.get("errors") or []:
+        if e["code"] in PIPELINE_ERROR_CODES:
+            return f"{e['code']}: {e['message']}"
+    return None
+
+
+def result_to_row(result: dict) -> dict:
+    """A ``check_batch`` output dict (a result or a skip record) as a row of ``COLUMNS``."""
+    row = dict.fromkeys(COLUMN_NAMES)
+    row.update(path=result["path"], account=result.get("account"), post_id=result.get("post_id"),
+               tool_version=__version__)
+    if "skipped" in result:
+        row["skipped"] = result["skipped"]
+        return row
+    for key in _CONTRACT_KEYS:
+        row[key] = result[key]
+    row["evidence"] = json.dumps(result["evidence"], ensure_ascii=False, separators=(",", ":"))
+    row["label_text"] = None if result["label_text"] is None else list(result["label_text"].items())
+    row["error"] = pipeline_error(result)
+    return row
+
+
+def row_to_result(row: dict) -> dict:
+    """A result row (from Arrow ``to_pylist`` or Spark ``Row.asDict(recursive=True)``) back as the
+    JSON contract's dict plus ``account`` and ``post_id``; a skipped row as its skip record."""
+    extra = {"account": row.get("account"), "post_id": row.get("post_id")}
+    if row.get("skipped"):
+        return {"path": row["path"], "skipped": row["skipped"], **extra}
+    result = {key: row[key] for key in _CONTRACT_KEYS}
+    result["evidence"] = json.loads(row["evidence"])
+    label_text = row["label_text"]
+    result["label_text"] = dict(label_text) if label_text is not None else None  # Arrow gives [(k, v)], Spark a dict
+    return {**result, **extra}

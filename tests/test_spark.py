@@ -1,0 +1,155 @@
+"""The scan on a real ``local[2]`` Spark session: table input, prefix input, error rows, Parquet output, the CLI.
+
+Every row must equal ``aigc-check check`` on the same file.  Skipped, with the
+reason, where Java or pyspark is missing (``.ci/run`` installs both).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cli import ExitStatus, main
+from conftest import FIXTURES, TEST_ROOT_CA
+from provenance import Checker
+from provenance.checker import CheckOptions
+from provenance.errors import UsageError
+from provenance.scan.batch import sniff
+
+
+def _java() -> str | None:
+    home = os.environ.get("JAVA_HOME")
+    if home and os.access(os.path.join(home, "bin", "java"), os.X_OK):
+        return os.path.join(home, "bin", "java")
+    return shutil.which("java")
+
+
+if _java() is None:
+    pytest.skip("Spark needs Java: no java on PATH or in JAVA_HOME (.ci/run installs openjdk-17-jre-headless)",
+                allow_module_level=True)
+pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'aigc-check[spark]'")
+pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'aigc-check[spark]'")
+
+from provenance.spark import InputColumns, local_session, read_results, row_to_result, scan, write_results  # noqa: E402
+
+TRUSTING = CheckOptions(trust_anchor_files=(str(TEST_ROOT_CA),))
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("warehouse")
+    session = local_session("local[2]", "aigc-check-tests", {
+        "spark.driver.memory": "512m", "spark.sql.shuffle.partitions": "2",
+        "spark.sql.warehouse.dir": str(warehouse), "spark.sql.execution.arrow.maxRecordsPerBatch": "32",
+    })
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def as_results(rows) -> dict:
+    """path -> the row decoded back into the JSON contract's dict, without the timing."""
+    out = {}
+    for row in rows:
+        result = row_to_result(row.asDict(recursive=True))
+        result.pop("elapsed_ms", None)
+        out[result["path"]] = result
+    return out
+
+
+def expected(checker: Checker, path, declared="none", name=None, account=None, post_id=None) -> dict:
+    result = checker.check(str(path), declared, name=name).to_dict()
+    result.pop("elapsed_ms")
+    return {**result, "account": account, "post_id": post_id}
+
+
+def test_key_table_rows_equal_the_local_check(spark, tmp_path):
+    fixtures = sorted(FIXTURES.iterdir())
+    declarations = ["ai", "not-ai", None]
+    rows = [(str(p), declarations[i % 3], f"acct-{i % 5}", i) for i, p in enumerate(fixtures)]
+    rows += [(str(tmp_path / "gone.jpg"), "ai", "acct-x", 9000), (str(FIXTURES / "plain.jpg"), "AI?", None, 9001)]
+    frame = spark.createDataFrame(rows, "object_key string, ai_label string, account string, post_id bigint")
+    frame.write.saveAsTable("media_posts")
+
+    results = scan(spark, "media_posts", columns=InputColumns(uri="object_key", declared="ai_label"),
+                   options=TRUSTING, partitions=4).collect()
+
+    assert len(results) == len(rows)
+    got = {(r["path"], r["post_id"]): r for r in results}
+    checker = Checker(TRUSTING)
+    for path, declared, account, post_id in rows[:-2]:
+        row = got[(path, str(post_id))].asDict(recursive=True)
+        decoded = row_to_result(row)
+        decoded.pop("elapsed_ms")
+        assert decoded == expected(checker, path, declared or "none", None, account, str(post_id)), path
+        assert row["error"] is None and row["skipped"] is None
+    # The options reached the executors: the test CA is trusted there.
+    assert got[(str(FIXTURES / "c2pa-ai-created.jpg"), str(fixtures.index(FIXTURES / "c2pa-ai-created.jpg")))][
+        "c2pa"]["validation_state"] == "Trusted"
+    # A missing object and a bad declaration are rows with an error, not a failed job.
+    gone, bad = got[(str(tmp_path / "gone.jpg"), "9000")], got[(str(FIXTURES / "plain.jpg"), "9001")]
+    assert gone["verdict"] == "unreadable" and gone["error"].startswith("io-error: cannot open")
+    assert bad["verdict"] == "unreadable" and bad["error"].startswith("invalid-declared")
+
+
+def test_prefix_rows_equal_the_local_check_and_survive_parquet(spark, tmp_path):
+    folder = tmp_path / "uploads"
+    shutil.copytree(FIXTURES, folder / "2026-11")
+    (folder / "2026-11" / "corrupt.jpg").write_bytes((FIXTURES / "c2pa-ai-created.jpg").read_bytes()[:2500])
+    (folder / "2026-11" / "deep").mkdir()
+    (folder / "2026-11" / "deep" / "notes.txt").write_text("not media")
+    shutil.copyfile(FIXTURES / "gen-flux.jpg", folder / "2026-11" / "deep" / "upload.bin")
+
+    results = scan(spark, str(folder), declared="ai")
+    out = tmp_path / "results"
+    write_results(results, out=str(out))
+    rows = as_results(read_results(spark, out=str(out)).collect())
+
+    local = {f"file:{p}": p for p in folder.rglob("*") if p.is_file() and p.stat().st_size}
+    assert set(rows) == set(local)  # Spark does not list empty files (broken-empty.jpg)
+    checker = Checker()
+    for uri, path in local.items():
+        reason = sniff(str(path))
+        if reason:
+            assert rows[uri] == {"path": uri, "skipped": reason, "account": None, "post_id": None}
+        else:
+            assert rows[uri] == expected(checker, path, "ai", name=uri), uri
+    assert rows[f"file:{folder}/2026-11/deep/notes.txt"]["skipped"] == "not-media"
+    corrupt = rows[f"file:{folder}/2026-11/corrupt.jpg"]
+    assert corrupt["verdict"] == "unreadable" and corrupt["errors"]
+    assert rows[f"file:{folder}/2026-11/deep/upload.bin"]["verdict"] == "compliant"  # declared ai, is ai
+
+
+def test_a_table_without_the_uri_column_is_a_usage_error(spark):
+    frame = spark.createDataFrame([("a.jpg",)], "key string")
+    with pytest.raises(UsageError, match="no URI column 'uri'"):
+        scan(spark, frame)
+
+
+def test_cli_table_to_table_and_prefix_to_json(spark, tmp_path):
+    names = ["plain.jpg", "gen-flux.jpg", "gb-png-text.png"]
+    spark.createDataFrame([(str(FIXTURES / n), "ai" if n == "gb-png-text.png" else None, n) for n in names],
+                          "uri string, declared string, post_id string").write.saveAsTable("ods_media_posts")
+
+    args = ["scan", "--engine", "spark", "--master", "local[2]"]
+    assert main([*args, "--input-table", "ods_media_posts", "--output-table", "aigc_results"]) == \
+        ExitStatus.VIOLATION  # gen-flux.jpg is unlabelled AI
+    table = {r["post_id"]: r for r in spark.table("aigc_results").collect()}
+    assert {k: r["verdict"] for k, r in table.items()} == {
+        "plain.jpg": "compliant", "gen-flux.jpg": "unlabelled-ai", "gb-png-text.png": "compliant"}
+    # As the local scan: earlier results are kept unless --overwrite.
+    assert main([*args, "--input-table", "ods_media_posts", "--output-table", "aigc_results"]) == ExitStatus.USAGE
+    assert main([*args, "--input-table", "ods_media_posts", "--output-table", "aigc_results",
+                 "--overwrite"]) == ExitStatus.VIOLATION
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copyfile(FIXTURES / "plain.png", folder / "plain.png")
+    out = tmp_path / "json-out"
+    assert main([*args, str(folder), "--out", str(out), "--output-format", "json"]) == ExitStatus.COMPLIANT
+    [row] = as_results(read_results(spark, out=str(out), fmt="json").collect()).values()
+    assert row == expected(Checker(), folder / "plain.png", name=f"file:{folder}/plain.png")
+    assert list(Path(out).glob("part-*.json"))

@@ -1,0 +1,163 @@
+"""The Spark scan's engine-free parts: the result schema, ``check_arrow_batch`` and remote reads (no JVM)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import FIXTURES, ROOT
+from provenance import Checker
+from provenance.checker import CheckOptions
+from provenance.scan import check_batch
+from provenance.scan.objects import ObjectReader, ObjectStoreError, local_path
+
+pa = pytest.importorskip("pyarrow", reason="pyarrow is in the spark extra: pip install 'aigc-check[spark]'")
+
+from provenance.spark.arrow import check_arrow_batch  # noqa: E402
+from provenance.spark.schema import COLUMNS, RESULT_DDL, arrow_schema, result_to_row, row_to_result  # noqa: E402
+
+
+def without_time(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k != "elapsed_ms"}
+
+
+def test_every_fixture_row_decodes_to_the_check_result():
+    paths = sorted(str(p) for p in FIXTURES.iterdir())
+    declared = ["ai", "not-ai", None]
+    batch = pa.RecordBatch.from_pylist([{"path": p, "declared": declared[i % 3], "account": f"a{i % 4}",
+                                         "post_id": str(i)} for i, p in enumerate(paths)])
+    out = check_arrow_batch(batch)
+    assert out.schema == arrow_schema() and out.num_rows == len(paths)
+    checker = Checker()
+    for i, (path, row) in enumerate(zip(paths, out.to_pylist())):
+        expected = checker.check(path, declared[i % 3] or "none").to_dict()
+        assert without_time(row_to_result(row)) == {**without_time(expected), "account": f"a{i % 4}",
+                                                    "post_id": str(i)}, path
+        assert row["error"] is None and row["skipped"] is None
+
+
+def test_bad_rows_are_result_rows_not_exceptions(tmp_path):
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes((FIXTURES / "c2pa-ai-created.jpg").read_bytes()[:3000])
+    batch = pa.RecordBatch.from_pylist([
+        {"path": str(tmp_path / "missing.jpg")}, {"path": None}, {"path": str(FIXTURES / "plain.jpg"),
+                                                                  "declared": "AI"},
+        {"path": str(corrupt)}], schema=pa.schema([("path", pa.string()), ("declared", pa.string())]))
+    missing, null, bad_declared, cut = check_arrow_batch(batch).to_pylist()
+    assert missing["verdict"] == "unreadable" and missing["error"].startswith("io-error: cannot open")
+    assert without_time(row_to_result(missing)) == without_time(
+        {**Checker().check(str(tmp_path / "missing.jpg")).to_dict(), "account": None, "post_id": None})
+    assert null["path"] == "" and null["error"].startswith("io-error")
+    assert bad_declared["verdict"] == "unreadable" and bad_declared["declared"] == "none"
+    assert bad_declared["error"] == "invalid-declared: declared must be one of ai, not-ai, none, not 'AI'"
+    # Content that cannot be read is the file's verdict, with its errors; the row itself is fine.
+    assert cut["verdict"] == "unreadable" and cut["errors"] and cut["error"] is None
+
+
+def test_a_checker_failure_is_that_files_row(monkeypatch):
+    def explode(self, target, declared="none", name=None):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Checker, "check", explode)
+    out = check_batch([{"path": str(FIXTURES / "plain.png")}], CheckOptions())
+    assert out[0]["verdict"] == "unreadable"
+    assert out[0]["errors"] == [{"code": "internal-error", "message": "RuntimeError: boom", "location": ""}]
+    assert result_to_row(out[0])["error"] == "internal-error: RuntimeError: boom"
+
+
+def test_sniffing_keeps_skipped_rows(tmp_path):
+    (tmp_path / "notes.txt").write_text("not media")
+    batch = pa.RecordBatch.from_pylist([{"path": str(tmp_path / "notes.txt")}, {"path": str(FIXTURES / "plain.png")}])
+    skipped, checked = check_arrow_batch(batch, sniff=True).to_pylist()
+    assert skipped["skipped"] == "not-media" and skipped["verdict"] is None
+    assert row_to_result(skipped) == {"path": str(tmp_path / "notes.txt"), "skipped": "not-media", "account": None,
+                                      "post_id": None}
+    assert checked["verdict"] == "compliant"
+    # Rows of a key table are judged even when they are not media, as files named to `scan` are.
+    assert check_arrow_batch(batch).to_pylist()[0]["verdict"] == "unreadable"
+
+
+def test_schema_is_one_definition():
+    assert arrow_schema().names == [c.name for c in COLUMNS]
+    assert RESULT_DDL.count("`") == 2 * len(COLUMNS)
+    # The README documents exactly these columns, in this order.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Result rows", 1)[1].split("\n\n", 2)[1]
+    documented = re.findall(r"^\| `([a-z_0-9]+)` \|", section, re.M)
+    assert documented == [c.name for c in COLUMNS]
+
+
+def test_local_paths_and_file_uris():
+    assert local_path("/data/a.jpg") == "/data/a.jpg"
+    assert local_path("rel/a.jpg") == "rel/a.jpg"
+    assert local_path("file:/data/a%20b.jpg") == "/data/a b.jpg"
+    assert local_path("file:///data/a.jpg") == "/data/a.jpg"
+    assert local_path("s3a://bucket/a.jpg") is None
+    assert local_path("file://host/a.jpg") is None
+
+
+# --- remote objects, through an fsspec filesystem that serves ranged reads as object stores do --------
+
+@pytest.fixture
+def ranged_store():
+    """A ``rangetest://`` fsspec filesystem over a dict: its files are fsspec's buffered files, as s3fs's
+    and ossfs's are, and every ranged GET is recorded."""
+    fsspec = pytest.importorskip("fsspec", reason="fsspec is in the spark extra")
+    from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
+
+    objects: dict[str, bytes] = {}
+    gets: list[tuple[str, int, int]] = []
+
+    class RangedFile(AbstractBufferedFile):
+        def _fetch_range(self, start, end):
+            gets.append((self.path, start, end))
+            return objects[self.path][start:end]
+
+    class RangedStore(AbstractFileSystem):
+        protocol = "rangetest"
+
+        def info(self, path, **kwargs):
+            path = self._strip_protocol(path)
+            if path not in objects:
+                raise FileNotFoundError(path)
+            return {"name": path, "size": len(objects[path]), "type": "file"}
+
+        def _open(self, path, mode="rb", block_size=None, cache_type="readahead", **kwargs):
+            return RangedFile(self, path, mode, block_size=block_size, cache_type=cache_type, **kwargs)
+
+    fsspec.register_implementation("rangetest", RangedStore, clobber=True)
+    yield objects, gets
+
+
+def test_remote_objects_give_the_local_results(ranged_store):
+    objects, gets = ranged_store
+    names = ["c2pa-ai-created.jpg", "gb-png-text.png", "av-gb-keys.mp4", "broken-truncated-in-app1.jpg",
+             "av-c2pa-ai.mp4", "gen-a1111-parameters.png"]
+    for name in names:
+        objects[f"bucket/{name}"] = (FIXTURES / name).read_bytes()
+    uris = [f"rangetest://bucket/{n}" for n in names] + ["rangetest://bucket/missing.jpg"]
+    out = check_batch([{"path": u, "declared": "ai"} for u in uris], CheckOptions(),
+                      ObjectReader(header_bytes=16 * 1024, io_threads=3))
+    checker = Checker()
+    for name, uri, result in zip(names, uris, out):
+        expected = checker.check(str(FIXTURES / name), "ai", name=uri).to_dict()
+        # bytes_read counts what the checker asked for: the same whether it came from a disk or a GET.
+        assert without_time(result) == {**without_time(expected), "account": None, "post_id": None}, name
+    assert out[-1]["verdict"] == "unreadable" and out[-1]["errors"][0]["code"] == "io-error"
+    assert {path for path, _, _ in gets} == {f"bucket/{n}" for n in names}
+
+
+def test_remote_reads_fetch_the_header_window_not_the_object(ranged_store):
+    objects, gets = ranged_store
+    # A labelled PNG followed by 4 MiB the walk never needs (after IEND).
+    objects["bucket/big.png"] = (FIXTURES / "gb-png-text.png").read_bytes() + bytes(4 << 20)
+    out = check_batch([{"path": "rangetest://bucket/big.png"}], CheckOptions(), ObjectReader(header_bytes=64 * 1024))
+    assert out[0]["verdict"] == "unlabelled-ai"
+    assert sum(end - start for _, start, end in gets) <= 2 * 64 * 1024, gets
+
+
+def test_a_scheme_without_its_driver_stops_the_job():
+    pytest.importorskip("fsspec", reason="fsspec is in the spark extra")
+    with pytest.raises(ObjectStoreError, match="nosuchscheme"):
+        check_batch([{"path": "nosuchscheme://bucket/a.jpg"}], CheckOptions(), ObjectReader())
