@@ -97,6 +97,8 @@ FOUND = {
     # An ASF Extended Content Description record cut after its name: struct.error escaped the walker
     # (found by this suite's fuzzing in CI).
     "asf-extended-content-cut-in-record.wma": ("unreadable", "malformed"),
+    # A HEIF iloc box of 4 bytes: IndexError escaped the BMFF walker (atheris, format:bmff).
+    "bmff-iloc-box-too-short.heic": ("unreadable", "malformed"),
 }
 
 

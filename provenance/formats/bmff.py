@@ -214,7 +214,7 @@ class _Walk:
             if infe.type != b"infe":
                 continue
             raw = self.src.read_exact(infe.body, min(infe.end - infe.body, 512), "infe")
-            if raw[0] < 2:
+            if len(raw) < 12 or raw[0] < 2:
                 continue
             id_len = 4 if raw[0] == 3 else 2
             item_id = int.from_bytes(raw[4:4 + id_len], "big")
@@ -229,6 +229,8 @@ class _Walk:
 
     def _item_locations(self, box: Box) -> dict[int, list[tuple[int, int]]]:
         raw = self.src.read_exact(box.body, min(box.end - box.body, 1 << 20), "iloc")
+        if len(raw) < 8:
+            raise MediaError(f"iloc box of {len(raw)} bytes is too short", f"offset {box.at:#x}")
         version = raw[0]
         off_size, len_size = raw[4] >> 4, raw[4] & 15
         base_size, index_size = raw[5] >> 4, (raw[5] & 15 if version in (1, 2) else 0)
