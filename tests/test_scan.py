@@ -6,6 +6,8 @@ import csv
 import json
 import os
 import shutil
+import time
+import signal
 from pathlib import Path
 
 import pytest
@@ -261,6 +263,32 @@ def test_a_worker_that_dies_costs_one_file_not_the_scan(tmp_path, monkeypatch):
     assert rows["boom.jpg"]["errors"][0]["code"] == "worker-crashed"
     assert all(r["errors"] == [] or r["errors"][0]["code"] != "worker-crashed"
                for name, r in rows.items() if name != "boom.jpg")
+
+
+def stalling_scan_chunk(items, options):
+    """Stands in for runner.scan_chunk: hangs on one file where the per-file timer cannot reach it,
+    as a native library call would (SIGALRM blocked)."""
+    if any(item.path.endswith("stall.jpg") for item in items):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(3600)
+    return runner.ORIGINAL_SCAN_CHUNK(items, options)
+
+
+def test_a_file_stuck_in_native_code_costs_one_file_not_the_scan(tmp_path, monkeypatch):
+    folder = copy_fixtures(tmp_path / "in", MEDIA_SAMPLE)[0].parent
+    shutil.copyfile(FIXTURES / "plain.jpg", folder / "stall.jpg")
+    monkeypatch.setattr(runner, "ORIGINAL_SCAN_CHUNK", runner.scan_chunk, raising=False)
+    monkeypatch.setattr(runner, "scan_chunk", stalling_scan_chunk)
+    monkeypatch.setattr(runner, "STALL_MARGIN_S", 0.5)
+    out = tmp_path / "out"
+    options = CheckOptions(time_limit=0.2)
+    runner.run_scan(runner.ScanConfig(paths=(str(folder),), out_dir=str(out), jobs=2, chunk_size=3,
+                                      progress="none", options=options))
+    rows = {os.path.basename(r["path"]): r for r in results(out)}
+    assert set(rows) == set(MEDIA_SAMPLE) | {"stall.jpg"}
+    assert rows["stall.jpg"]["verdict"] == "unreadable" and rows["stall.jpg"]["errors"][0]["code"] == "time-limit"
+    assert all(r["errors"] == [] or r["errors"][0]["code"] != "time-limit"
+               for name, r in rows.items() if name != "stall.jpg")
 
 
 def test_account_grading_is_policy_data(tmp_path, capsys):

@@ -115,5 +115,8 @@ def _check_item(checker: Checker, item: ScanItem, opened: Opened) -> dict:
 def init_worker(options: CheckOptions) -> None:
     """Pool initializer: the parent handles Ctrl-C and stops the workers itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the parent's SIGTERM handler (which only sets a stop flag): restore the
+    # default, so the parent can end a worker stuck on a file.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     limit_memory(options.memory_limit_mb)
     checker_for(options)

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from typing import Iterator, Optional
 
 from ..checker import CheckOptions, Checker
+from ..limits import DEFAULT_TIME_LIMIT
 from ..model import result_path
 from .accounts import RepeatOffenderRules, account_rows
 from .batch import ScanItem, check_batch, init_worker
@@ -39,6 +40,9 @@ from .walk import FoundFile, WalkProblem, read_path_list, walk_targets
 
 SUMMARY_EVERY_S = 2.0
 GRACE_S = 3.0  # how long an interrupted scan waits for files the workers are already checking
+# A chunk that outlives twice its files' time limits plus this margin is stuck in native code (the
+# per-file timer only interrupts Python): its worker is replaced and its files retried alone.
+STALL_MARGIN_S = 30.0
 
 
 @dataclass
@@ -209,7 +213,8 @@ class Scan:
                         break
                     alone = len(chunk) == 1 and not pending
                     try:
-                        pending[pool.submit(scan_chunk, chunk, self.config.options)] = (chunk, alone)
+                        pending[pool.submit(scan_chunk, chunk, self.config.options)] = (chunk, alone,
+                                                                                         time.monotonic())
                     except BrokenProcessPool:  # a worker died before its future said so
                         retry.extend(chunk)
                         pool = self._restart(pool, pending, retry)
@@ -223,8 +228,9 @@ class Scan:
                 finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                 broken = False
                 for future in finished:
-                    chunk, alone = pending.pop(future)
+                    chunk, alone, _ = pending.pop(future)
                     broken |= self._collect(future, chunk, alone, retry, writer)
+                broken |= self._stalled(pending, writer)
                 if broken:
                     pool = self._restart(pool, pending, retry)
                 now = time.monotonic()
@@ -248,9 +254,24 @@ class Scan:
             else:
                 pool.shutdown(wait=True)
 
+    def _stalled(self, pending: dict, writer: ResultWriter) -> bool:
+        """True when a chunk is overdue (stuck in native code): the pool is then restarted.
+
+        A file checked alone that stalls is reported (``time-limit``) and not retried again."""
+        limit = self.config.options.time_limit or DEFAULT_TIME_LIMIT
+        now = time.monotonic()
+        for future, (chunk, alone, submitted) in list(pending.items()):
+            if now - submitted > 2 * len(chunk) * limit + STALL_MARGIN_S:
+                if alone:
+                    pending.pop(future)
+                    self._unreadable(chunk[0], "time-limit", f"the check did not end within {limit:g} s (stuck "
+                                     "outside Python, e.g. in the C2PA library); its process was replaced", writer)
+                return True
+        return False
+
     def _restart(self, pool: ProcessPoolExecutor, pending: dict, retry: list) -> ProcessPoolExecutor:
-        """A new pool after a worker died; the chunks lost with the old one are retried file by file."""
-        for chunk, _ in pending.values():
+        """A new pool after a worker died or stalled; the chunks lost with it are retried file by file."""
+        for chunk, _, _ in pending.values():
             retry.extend(chunk)
         pending.clear()
         _stop_pool(pool)
@@ -421,7 +442,10 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         if process.is_alive():
             process.terminate()
     for process in processes:
-        process.join(timeout=5)
+        process.join(timeout=2)
+        if process.is_alive():  # SIGTERM blocked or ignored by whatever the worker is stuck in
+            process.kill()
+            process.join(timeout=2)
 
 
 def run_scan(config: ScanConfig) -> ScanSummary:
