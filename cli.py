@@ -29,6 +29,7 @@ class ExitStatus(IntEnum):
     UNREADABLE = 3  # at least one unreadable file, and no violation
 
 
+OWN_PROCESS = "own-process"  # click context object: main() runs as the console script, not embedded
 INTERRUPTED = 130  # the shell's code for Ctrl-C; a scan stopped this way can be resumed
 
 
@@ -74,8 +75,8 @@ def checker_options(env_prefix: str = "", time_limit: bool = False):
     option_decorators.append(click.option(
         "--memory-limit", "memory_limit_mb", type=click.IntRange(min=0), default=DEFAULT_MEMORY_LIMIT_MB,
         show_default=True, envvar=env("MEMORY_LIMIT") or "AIGC_MEMORY_LIMIT",
-        help="MiB of address space each long-running checking process may use (scan and serve workers, "
-             "check --stdin-jsonl); an allocation past it makes the file unreadable (memory-limit). 0: no cap."))
+        help="MiB of address space each checking process may use (the check command, scan and serve "
+             "workers); an allocation past it makes the file unreadable (memory-limit). 0: no cap."))
     if time_limit:
         option_decorators.append(click.option(
             "--time-limit", "time_limit_s", type=click.FloatRange(min=0), default=DEFAULT_TIME_LIMIT,
@@ -154,8 +155,11 @@ def check_command(files, declared, fmt, options, stdin_jsonl) -> None:
     if bool(files) == stdin_jsonl:
         raise click.UsageError("give FILES to check, or --stdin-jsonl to read requests from stdin (not both)")
     checker = Checker(options)
+    if click.get_current_context().obj == OWN_PROCESS:
+        # Only when this process is the command's own (not a caller embedding main()): the cap is
+        # process-wide and inherited by anything the caller starts later.
+        limit_memory(options.memory_limit_mb)
     if stdin_jsonl:
-        limit_memory(options.memory_limit_mb)  # a long-running peer: cap it like a scan or service worker
         from provenance.service.jsonl import serve_lines
 
         serve_lines(checker, click.get_text_stream("stdin"), click.get_text_stream("stdout"), declared)
@@ -273,7 +277,8 @@ def serve_command(host, port, workers, queue, max_bytes, timeout, read_timeout, 
 def main(argv=None) -> int:
     """Entry point: run the command and map its outcome to an exit code."""
     try:
-        outcome = cli.main(args=argv, prog_name="aigc-check", standalone_mode=False)
+        outcome = cli.main(args=argv, prog_name="aigc-check", standalone_mode=False,
+                           obj=OWN_PROCESS if argv is None else None)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
