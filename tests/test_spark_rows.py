@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -161,3 +162,18 @@ def test_a_scheme_without_its_driver_stops_the_job():
     pytest.importorskip("fsspec", reason="fsspec is in the spark extra")
     with pytest.raises(ObjectStoreError, match="nosuchscheme"):
         check_batch([{"path": "nosuchscheme://bucket/a.jpg"}], CheckOptions(), ObjectReader())
+
+
+def test_a_name_that_is_not_utf8_survives_the_row_both_ways(tmp_path):
+    """Arrow strings must be UTF-8: the row carries the escaped name and its exact bytes."""
+    from provenance.model import result_path
+    raw = os.path.join(os.fsencode(tmp_path), b"caf\xe9.png")
+    with open(raw, "wb") as f:
+        f.write((FIXTURES / "gb-png-text.png").read_bytes())
+    result = Checker().check(os.fsdecode(raw)).to_dict()
+    row = result_to_row(result)
+    pa.Table.from_pylist([row], schema=arrow_schema())  # encodes as UTF-8 without error
+    back = row_to_result(row)
+    assert os.fsencode(result_path(back)) == raw and back["path"].endswith("caf\\xe9.png")
+    skipped = result_to_row({"path": os.fsdecode(raw), "skipped": "not-media"})
+    assert skipped["path_b64"] and "\\xe9" in skipped["path"]

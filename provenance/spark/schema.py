@@ -14,11 +14,14 @@ Needs pyarrow only (no Spark), so the row mapping is tested without a JVM.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from dataclasses import dataclass
 from typing import Optional
 
 from .. import __version__
+from ..model import printable
 
 ROW_SCHEMA_VERSION = "aigc-check-row/1"  # bumped only by adding columns
 
@@ -69,11 +72,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("error", "string", "null when the object was read and judged; otherwise `code: message` "
                               "(`io-error`, `invalid-declared`, `internal-error`), and the verdict is `unreadable`"),
     Column("tool_version", "string", "aigc-check version that wrote the row"),
+    Column("path_b64", "string", "only for a file name that is not valid UTF-8: its exact bytes, base64 "
+                                 "(`path` then shows them as `\\xNN`)"),
 )
 
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 RESULT_DDL = ", ".join(f"`{c.name}` {c.spark_type}" for c in COLUMNS)
-_EXTRA = ("account", "post_id", "skipped", "error", "tool_version")
+_EXTRA = ("account", "post_id", "skipped", "error", "tool_version", "path_b64")
 _CONTRACT_KEYS = tuple(n for n in COLUMN_NAMES if n not in _EXTRA)
 
 
@@ -129,7 +134,10 @@ def pipeline_error(result: dict) -> Optional[str]:
 def result_to_row(result: dict) -> dict:
     """A ``check_batch`` output dict (a result or a skip record) as a row of ``COLUMNS``."""
     row = dict.fromkeys(COLUMN_NAMES)
-    row.update(path=result["path"], account=result.get("account"), post_id=result.get("post_id"),
+    path, path_b64 = result["path"], result.get("path_b64")
+    if path_b64 is None and any("\udc80" <= c <= "\udcff" for c in path):  # a skip record's raw name
+        path, path_b64 = printable(path, keep_newlines=True), base64.b64encode(os.fsencode(path)).decode("ascii")
+    row.update(path=path, path_b64=path_b64, account=result.get("account"), post_id=result.get("post_id"),
                tool_version=__version__)
     if "skipped" in result:
         row["skipped"] = result["skipped"]
@@ -146,6 +154,8 @@ def row_to_result(row: dict) -> dict:
     """A result row (from Arrow ``to_pylist`` or Spark ``Row.asDict(recursive=True)``) back as the
     JSON contract's dict plus ``account`` and ``post_id``; a skipped row as its skip record."""
     extra = {"account": row.get("account"), "post_id": row.get("post_id")}
+    if row.get("path_b64"):
+        extra["path_b64"] = row["path_b64"]
     if row.get("skipped"):
         return {"path": row["path"], "skipped": row["skipped"], **extra}
     result = {key: row[key] for key in _CONTRACT_KEYS}
