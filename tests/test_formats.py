@@ -50,9 +50,11 @@ def test_huge_claimed_chunk_in_small_file():
 
 
 def test_unsupported_and_text_files_are_unreadable():
-    for data in (b"hello world, not an image", b"%PDF-1.7\n"):
+    for data in (b"hello world, not an image", b"PK\x03\x04 a zip, not media"):
         result = check(data)
         assert result.verdict == "unreadable" and result.errors[0].code == "unsupported-format"
+    # A PDF header alone is a PDF cut short, not an unknown format.
+    assert check(b"%PDF-1.7\n").errors[0].code == "truncated"
 
 
 def test_headers_only_for_plain_files(checker):

@@ -243,17 +243,21 @@ def test_non_utf8_and_markup_file_names_round_trip(tmp_path):
 
 # --- failures inside a worker ------------------------------------------------------------------------
 
+# Captured at import: in a forked worker runner.scan_chunk is the test's replacement, in a worker
+# from the fork server it is the original; this name is the original in both.
+ORIGINAL_SCAN_CHUNK = runner.scan_chunk
+
+
 def crashing_scan_chunk(items, options):
     """Stands in for runner.scan_chunk: dies like a native crash on one file."""
     if any(item.path.endswith("boom.jpg") for item in items):
         os._exit(9)
-    return runner.ORIGINAL_SCAN_CHUNK(items, options)
+    return ORIGINAL_SCAN_CHUNK(items, options)
 
 
 def test_a_worker_that_dies_costs_one_file_not_the_scan(tmp_path, monkeypatch):
     folder = copy_fixtures(tmp_path / "in", MEDIA_SAMPLE)[0].parent
     shutil.copyfile(FIXTURES / "plain.jpg", folder / "boom.jpg")
-    monkeypatch.setattr(runner, "ORIGINAL_SCAN_CHUNK", runner.scan_chunk, raising=False)
     monkeypatch.setattr(runner, "scan_chunk", crashing_scan_chunk)
     out = tmp_path / "out"
     runner.run_scan(runner.ScanConfig(paths=(str(folder),), out_dir=str(out), jobs=2, chunk_size=3,
@@ -271,13 +275,12 @@ def stalling_scan_chunk(items, options):
     if any(item.path.endswith("stall.jpg") for item in items):
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         time.sleep(3600)
-    return runner.ORIGINAL_SCAN_CHUNK(items, options)
+    return ORIGINAL_SCAN_CHUNK(items, options)
 
 
 def test_a_file_stuck_in_native_code_costs_one_file_not_the_scan(tmp_path, monkeypatch):
     folder = copy_fixtures(tmp_path / "in", MEDIA_SAMPLE)[0].parent
     shutil.copyfile(FIXTURES / "plain.jpg", folder / "stall.jpg")
-    monkeypatch.setattr(runner, "ORIGINAL_SCAN_CHUNK", runner.scan_chunk, raising=False)
     monkeypatch.setattr(runner, "scan_chunk", stalling_scan_chunk)
     monkeypatch.setattr(runner, "STALL_MARGIN_S", 0.5)
     out = tmp_path / "out"

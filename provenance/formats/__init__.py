@@ -27,7 +27,7 @@ class FormatHandler:
 
 _HANDLERS: list[FormatHandler] = []
 _MODULES = ("jpeg", "png", "webp", "gif", "tiff", "bmff", "jxl", "riff", "aiff", "flac", "ogg", "matroska",
-            "asf", "mpeg_audio", "svg")
+            "asf", "pdf", "mpeg_audio", "svg")
 _loaded = False
 
 

@@ -189,9 +189,7 @@ class Scan:
     # --- the pool loop --------------------------------------------------------------------------
 
     def _pool(self, jobs: int) -> ProcessPoolExecutor:
-        # fork: workers start in milliseconds and inherit the loaded tables; each makes its own
-        # C2PA context on first use (a context made before a fork is invalid in the child).
-        return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+        return ProcessPoolExecutor(jobs, mp_context=_worker_context(),
                                    initializer=init_worker, initargs=(self.config.options,))
 
     def _run_pool(self, items: Iterator, writer: ResultWriter) -> None:
@@ -423,6 +421,23 @@ def _remove(path: str) -> None:
         os.remove(path)
     except OSError:
         pass
+
+
+def _worker_context():
+    """fork while this process runs only Python threads: workers start in milliseconds and inherit
+    the loaded tables, and each makes its own C2PA context on first use.  Once native threads run
+    here (the C2PA library starts some after reading a PDF, e.g. when a program checks files and
+    then scans), a forked child can deadlock on a lock one of them held: start workers from a clean
+    fork server instead."""
+    try:
+        native_threads = len(os.listdir("/proc/self/task")) > threading.active_count()
+    except OSError:
+        native_threads = True
+    if not native_threads:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["provenance.checker", "provenance.scan.batch"])
+    return context
 
 
 def _take(items: Iterator, n: int) -> list:

@@ -1,0 +1,128 @@
+"""PDF: the document information dictionary, XMP metadata streams and the C2PA
+associated file, found by scanning the bytes rather than by parsing the
+object graph.
+
+GB 45438's text-file guide puts the label in the information dictionary as
+``/AIGC``; XMP metadata streams (uncompressed by the PDF specification's
+recommendation) can carry ``TC260:AIGC`` and IPTC; a C2PA manifest is an
+associated file with ``/AFRelationship /C2PA_Manifest``, validated by
+c2pa-python.  Dictionaries inside compressed object streams (``/ObjStm``) are
+inflated, bounded, and scanned the same way.  A PDF is read whole up to
+``MAX_PDF_SCAN``; past that only its first and last parts are searched, and
+the file cannot be cleared (a ``limit-exceeded`` error).  A file that does not end with ``%%EOF`` was cut.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from ..errors import LimitExceededError, TruncatedError
+from ..limits import MAX_BLOCKS, MAX_INFLATE, MAX_METADATA_BLOCK
+from ..model import Block, C2paMarker, Container, ReadError
+from ..source import ByteSource
+from . import FormatHandler, register
+
+MAX_PDF_SCAN = 64 * 1024 * 1024
+TAIL_SCAN = 8 * 1024 * 1024
+MAX_OBJECT_STREAMS = 256
+INFO_KEYS = (b"AIGC", b"Producer", b"Creator", b"Title", b"Subject", b"Keywords", b"Author")
+# /Key (literal string) or /Key <hex string>; literal strings may hold escaped parentheses.
+_INFO = re.compile(rb"/(" + b"|".join(INFO_KEYS) + rb")\s*(\((?:\\.|[^\\)]){0,65536}\)|<[0-9A-Fa-f\s]{0,131072}>)", re.S)
+_C2PA = re.compile(rb"/AFRelationship\s*/C2PA_Manifest|application#2Fc2pa|application#2Fx-c2pa-manifest-store")
+_XMP = re.compile(rb"<x:xmpmeta\b.*?</x:xmpmeta>", re.S)
+_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm\b[^>]*>>\s*stream\r?\n", re.S)
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"(": b"(", b")": b")", b"\\": b"\\"}
+
+
+def _accept(head: bytes) -> bool:
+    return head[:5] == b"%PDF-"
+
+
+def walk(src: ByteSource, c: Container) -> None:
+    c.format, c.media_type = "pdf", "application/pdf"
+    tail = src.read(max(0, src.size - 1024), 1024)
+    if b"%%EOF" not in tail:
+        raise TruncatedError("the file does not end with %%EOF: it was cut", "end of file")
+    if src.size <= MAX_PDF_SCAN:
+        parts = [(0, src.read_exact(0, src.size, "the PDF"))]
+    else:
+        parts = [(0, src.read_exact(0, MAX_PDF_SCAN - TAIL_SCAN, "the PDF")),
+                 (src.size - TAIL_SCAN, src.read_exact(src.size - TAIL_SCAN, TAIL_SCAN, "the PDF's end"))]
+        # Fatal like every limit: a label in the part not searched would be missed.
+        c.errors.append(ReadError("limit-exceeded", f"a {src.size}-byte PDF: only its first "
+                                  f"{MAX_PDF_SCAN - TAIL_SCAN} and last {TAIL_SCAN} bytes were searched",
+                                  "PDF body", fatal=True))
+    for base, data in parts:
+        _scan(data, base, c, "PDF")
+        for at, inflated in _object_streams(data, c):
+            _scan(inflated, base + at, c, "PDF object stream")
+
+
+def _scan(data: bytes, base: int, c: Container, what: str) -> None:
+    marker = _C2PA.search(data)
+    if marker and c.c2pa is None:
+        c.c2pa = C2paMarker(f"{what} at offset {base + marker.start():#x} (C2PA associated file)")
+    for m in _XMP.finditer(data):
+        _add(c, Block("xmp", f"{what} XMP metadata at offset {base + m.start():#x}", m.group()[:MAX_METADATA_BLOCK]))
+    for m in _INFO.finditer(data):
+        key = m.group(1).decode("ascii")
+        _add(c, Block("tag", f"{what} /{key} at offset {base + m.start():#x}", key=key,
+                      text=pdf_string(m.group(2)), family="pdf"))
+
+
+def _add(c: Container, block: Block) -> None:
+    if len(c.blocks) >= MAX_BLOCKS:
+        raise LimitExceededError(f"more than {MAX_BLOCKS} metadata entries", block.location)
+    c.blocks.append(block)
+
+
+def _object_streams(data: bytes, c: Container):
+    """(offset, inflated bytes) of each FlateDecode object stream, bounded in count and size."""
+    for n, m in enumerate(_OBJECT_STREAM.finditer(data)):
+        if n >= MAX_OBJECT_STREAMS:
+            raise LimitExceededError(f"more than {MAX_OBJECT_STREAMS} object streams", f"offset {m.start():#x}")
+        if b"FlateDecode" not in data[max(0, m.start() - 512):m.end()]:
+            continue
+        end = data.find(b"endstream", m.end())
+        inflater = zlib.decompressobj()
+        try:
+            inflated = inflater.decompress(data[m.end():end if end > 0 else len(data)], MAX_INFLATE)
+        except zlib.error as exc:
+            c.errors.append(ReadError("metadata-unreadable", f"object stream could not be inflated: {exc}",
+                                      f"PDF object stream at offset {m.start():#x}"))
+            continue
+        if inflater.unconsumed_tail:
+            raise LimitExceededError(f"an object stream inflates past {MAX_INFLATE} bytes (decompression bomb?)",
+                                     f"PDF object stream at offset {m.start():#x}")
+        yield m.end(), inflated
+
+
+def pdf_string(raw: bytes) -> str:
+    """A PDF literal ``(...)`` or hex ``<...>`` string as text (UTF-16BE with a BOM, else PDFDocEncoding
+    read as Latin-1, or UTF-8 where it decodes)."""
+    if raw.startswith(b"<"):
+        digits = re.sub(rb"\s", b"", raw[1:-1])
+        data = bytes.fromhex((digits + b"0" * (len(digits) & 1)).decode("ascii"))
+    else:
+        data = re.sub(rb"\\([nrtbf()\\]|[0-7]{1,3}|\r?\n)", _unescape, raw[1:-1])
+    if data.startswith(b"\xfe\xff"):
+        return data[2:].decode("utf-16-be", "replace")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _unescape(m: re.Match) -> bytes:
+    code = m.group(1)
+    if code in _ESCAPES:
+        return _ESCAPES[code]
+    if code[:1] in (b"\r", b"\n"):
+        return b""  # a backslash before a line break continues the string
+    return bytes([int(code, 8) & 0xFF])
+
+
+register(FormatHandler("pdf", "application/pdf", _accept, walk))
