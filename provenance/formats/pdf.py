@@ -25,13 +25,16 @@ from . import FormatHandler, register
 
 MAX_PDF_SCAN = 64 * 1024 * 1024
 TAIL_SCAN = 8 * 1024 * 1024
-MAX_OBJECT_STREAMS = 256
 INFO_KEYS = (b"AIGC", b"Producer", b"Creator", b"Title", b"Subject", b"Keywords", b"Author")
+# Every pattern is linear or bounded per match, and the number of match attempts is capped: a
+# regular expression runs in C, where the per-file timer cannot interrupt it.
+_INFO_KEY = re.compile(rb"/(" + b"|".join(INFO_KEYS) + rb")\b")
 # /Key (literal string) or /Key <hex string>; literal strings may hold escaped parentheses.
-_INFO = re.compile(rb"/(" + b"|".join(INFO_KEYS) + rb")\s*(\((?:\\.|[^\\)]){0,65536}\)|<[0-9A-Fa-f\s]{0,131072}>)", re.S)
-_C2PA = re.compile(rb"/AFRelationship\s*/C2PA_Manifest|application#2Fc2pa|application#2Fx-c2pa-manifest-store")
-_XMP = re.compile(rb"<x:xmpmeta\b.*?</x:xmpmeta>", re.S)
-_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm\b[^>]*>>\s*stream\r?\n", re.S)
+_INFO_VALUE = re.compile(rb"\s{0,64}(\((?:\\.|[^\\)]){0,4096}\)|<[0-9A-Fa-f\s]{0,16384}>)", re.S)
+_C2PA = re.compile(rb"/AFRelationship\s{0,64}/C2PA_Manifest|application#2Fc2pa|application#2Fx-c2pa-manifest-store")
+_OBJECT_STREAM_TYPE = re.compile(rb"/Type\s{0,64}/ObjStm\b")
+_STREAM_START = re.compile(rb"[^>]{0,1024}>>\s{0,64}stream\r?\n")
+MAX_ATTEMPTS = 2_000  # dictionary keys, packet starts and object streams looked at per part
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"(": b"(", b")": b")", b"\\": b"\\"}
 
 
@@ -63,12 +66,28 @@ def _scan(data: bytes, base: int, c: Container, what: str) -> None:
     marker = _C2PA.search(data)
     if marker and c.c2pa is None:
         c.c2pa = C2paMarker(f"{what} at offset {base + marker.start():#x} (C2PA associated file)")
-    for m in _XMP.finditer(data):
-        _add(c, Block("xmp", f"{what} XMP metadata at offset {base + m.start():#x}", m.group()[:MAX_METADATA_BLOCK]))
-    for m in _INFO.finditer(data):
+    start = data.find(b"<x:xmpmeta")
+    for _ in range(MAX_ATTEMPTS):
+        if start < 0:
+            break
+        end = data.find(b"</x:xmpmeta>", start)
+        if end < 0:
+            break  # no packet closes after this point, so none starting later does either
+        end += len(b"</x:xmpmeta>")
+        _add(c, Block("xmp", f"{what} XMP metadata at offset {base + start:#x}", data[start:end][:MAX_METADATA_BLOCK]))
+        start = data.find(b"<x:xmpmeta", end)
+    for n, m in enumerate(_INFO_KEY.finditer(data)):
+        if n >= MAX_ATTEMPTS:
+            raise LimitExceededError(f"more than {MAX_ATTEMPTS} information-dictionary keys", what)
+        value = _INFO_VALUE.match(data, m.end())
         key = m.group(1).decode("ascii")
-        _add(c, Block("tag", f"{what} /{key} at offset {base + m.start():#x}", key=key,
-                      text=pdf_string(m.group(2)), family="pdf"))
+        where = f"{what} /{key} at offset {base + m.start():#x}"
+        if value:
+            _add(c, Block("tag", where, key=key, text=pdf_string(value.group(1)), family="pdf"))
+        elif key == "AIGC":
+            # A label key whose value is not a string we can read: hand on what follows it, so the
+            # label check reports a malformed label instead of seeing none.
+            _add(c, Block("tag", where, key=key, text=data[m.end():m.end() + 256].decode("latin-1"), family="pdf"))
 
 
 def _add(c: Container, block: Block) -> None:
@@ -79,15 +98,16 @@ def _add(c: Container, block: Block) -> None:
 
 def _object_streams(data: bytes, c: Container):
     """(offset, inflated bytes) of each FlateDecode object stream, bounded in count and size."""
-    for n, m in enumerate(_OBJECT_STREAM.finditer(data)):
-        if n >= MAX_OBJECT_STREAMS:
-            raise LimitExceededError(f"more than {MAX_OBJECT_STREAMS} object streams", f"offset {m.start():#x}")
-        if b"FlateDecode" not in data[max(0, m.start() - 512):m.end()]:
+    for n, m in enumerate(_OBJECT_STREAM_TYPE.finditer(data)):
+        if n >= MAX_ATTEMPTS:
+            raise LimitExceededError(f"more than {MAX_ATTEMPTS} object streams", f"offset {m.start():#x}")
+        start = _STREAM_START.match(data, m.end())
+        if start is None or b"FlateDecode" not in data[max(0, m.start() - 512):start.end()]:
             continue
-        end = data.find(b"endstream", m.end())
+        end = data.find(b"endstream", start.end())
         inflater = zlib.decompressobj()
         try:
-            inflated = inflater.decompress(data[m.end():end if end > 0 else len(data)], MAX_INFLATE)
+            inflated = inflater.decompress(data[start.end():end if end > 0 else len(data)], MAX_INFLATE)
         except zlib.error as exc:
             c.errors.append(ReadError("metadata-unreadable", f"object stream could not be inflated: {exc}",
                                       f"PDF object stream at offset {m.start():#x}"))
@@ -95,7 +115,7 @@ def _object_streams(data: bytes, c: Container):
         if inflater.unconsumed_tail:
             raise LimitExceededError(f"an object stream inflates past {MAX_INFLATE} bytes (decompression bomb?)",
                                      f"PDF object stream at offset {m.start():#x}")
-        yield m.end(), inflated
+        yield start.end(), inflated
 
 
 def pdf_string(raw: bytes) -> str:
