@@ -33,6 +33,16 @@ def printable(text: str, keep_newlines: bool = False) -> str:
     return pattern.sub(escape, text)
 
 
+def path_fields(path: str) -> dict:
+    """The contract's ``path`` (always valid UTF-8) and, for a name that is not UTF-8 (lone
+    surrogates after ``os.fsdecode``), ``path_b64`` with its exact bytes; the escaped ``path``
+    then shows them as ``\\xNN``."""
+    if not any("\udc80" <= c <= "\udcff" for c in path):
+        return {"path": path}
+    return {"path": printable(path, keep_newlines=True),
+            "path_b64": base64.b64encode(os.fsencode(path)).decode("ascii")}
+
+
 def result_path(d: dict) -> str:
     """The file-system path of a result object: exact even for names that are not UTF-8."""
     raw = d.get("path_b64")
@@ -241,8 +251,7 @@ class CheckResult:
         """The JSON contract. Change only by adding keys."""
         d = {
             "schema": "aigc-check/1",
-            # A name that is not valid UTF-8 is shown with \\xNN escapes and given exactly in path_b64.
-            "path": printable(self.path, keep_newlines=True) if _has_surrogates(self.path) else self.path,
+            "path": self.path,  # replaced below by path_fields, keeping the key's place
             "media_type": self.media_type,
             "format": self.format,
             "size": self.size,
@@ -264,10 +273,5 @@ class CheckResult:
             "bytes_read": self.bytes_read,
             "elapsed_ms": round(self.elapsed_ms, 3),
         }
-        if _has_surrogates(self.path):
-            d["path_b64"] = base64.b64encode(os.fsencode(self.path)).decode("ascii")
+        d.update(path_fields(self.path))
         return d
-
-
-def _has_surrogates(text: str) -> bool:
-    return any("\udc80" <= c <= "\udcff" for c in text)

@@ -14,14 +14,12 @@ Needs pyarrow only (no Spark), so the row mapping is tested without a JVM.
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 from dataclasses import dataclass
 from typing import Optional
 
 from .. import __version__
-from ..model import printable
+from ..model import path_fields
 
 ROW_SCHEMA_VERSION = "aigc-check-row/1"  # bumped only by adding columns
 
@@ -134,11 +132,10 @@ def pipeline_error(result: dict) -> Optional[str]:
 def result_to_row(result: dict) -> dict:
     """A ``check_batch`` output dict (a result or a skip record) as a row of ``COLUMNS``."""
     row = dict.fromkeys(COLUMN_NAMES)
-    path, path_b64 = result["path"], result.get("path_b64")
-    if path_b64 is None and any("\udc80" <= c <= "\udcff" for c in path):  # a skip record's raw name
-        path, path_b64 = printable(path, keep_newlines=True), base64.b64encode(os.fsencode(path)).decode("ascii")
-    row.update(path=path, path_b64=path_b64, account=result.get("account"), post_id=result.get("post_id"),
-               tool_version=__version__)
+    # A result already has its path fields; a skip record still carries the raw name.
+    paths = path_fields(result["path"]) if "path_b64" not in result else result
+    row.update(path=paths["path"], path_b64=paths.get("path_b64"), account=result.get("account"),
+               post_id=result.get("post_id"), tool_version=__version__)
     if "skipped" in result:
         row["skipped"] = result["skipped"]
         return row
