@@ -15,7 +15,7 @@ from typing import BinaryIO, Optional, Union
 
 from . import formats
 from .classifier import classify
-from .deadline import TimeLimitError, time_limit
+from .deadline import ENDS_CHECK, TimeLimitError, time_limit
 from .errors import MediaError, UsageError
 from .limits import MAX_FIELDS
 from .model import (DECLARATIONS, C2paSummary, CheckResult, Container, Finding, ReadError)
@@ -90,7 +90,7 @@ class Checker:
         container = Container(handler.name, handler.media_type)
         try:
             handler.walk(src, container)
-        except (TimeLimitError, MemoryError):
+        except ENDS_CHECK:
             raise  # the whole check is over: handled in check()
         except MediaError as exc:
             container.errors.append(ReadError(exc.code, str(exc), exc.location, fatal=True))
@@ -101,7 +101,7 @@ class Checker:
         for reader in self.readers:
             try:
                 reader.read(ctx)
-            except (TimeLimitError, MemoryError):
+            except ENDS_CHECK:
                 raise
             except Exception as exc:
                 ctx.errors.append(ReadError("metadata-unreadable", f"{reader.family} reader failed: "

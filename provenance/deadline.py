@@ -28,6 +28,11 @@ class TimeLimitError(LimitExceededError):
     code = "time-limit"
 
 
+# Raised anywhere in a check, these end the whole check (handled in Checker.check): the per-block
+# and per-reader handlers that turn other exceptions into listed errors must let them through.
+ENDS_CHECK = (TimeLimitError, MemoryError)
+
+
 @contextlib.contextmanager
 def time_limit(seconds: Optional[float]) -> Iterator[None]:
     if not seconds or seconds <= 0 or threading.current_thread() is not threading.main_thread():

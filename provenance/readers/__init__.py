@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..deadline import TimeLimitError
+from ..deadline import ENDS_CHECK
 from ..errors import AigcCheckError, LimitExceededError, MediaError
 from ..model import Block, Container, Field, ReadError
 from ..source import ByteSource
@@ -49,7 +49,7 @@ class MetadataReader:
                 continue
             try:
                 ctx.fields.extend(self.read_block_in(ctx, block))
-            except (TimeLimitError, MemoryError):
+            except ENDS_CHECK:
                 raise  # ends the whole check, not just this block
             except PartialRead as partial:
                 ctx.fields.extend(partial.fields)

@@ -15,7 +15,7 @@ import os
 import threading
 from typing import Optional
 
-from ..deadline import TimeLimitError
+from ..deadline import ENDS_CHECK
 from ..model import C2paSummary, Field, ReadError
 from . import MetadataReader, ReadContext
 
@@ -73,7 +73,7 @@ class C2paReader(MetadataReader):
         location = marker.location if marker else f"remote manifest {summary.remote_url}"
         try:
             store, state, remote = self._read_store(ctx)
-        except (TimeLimitError, MemoryError):
+        except ENDS_CHECK:
             raise
         except Exception as exc:  # c2pa raises C2paError subclasses; native faults surface as others
             message = str(exc) or type(exc).__name__

@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
-from ..deadline import TimeLimitError
+from ..deadline import ENDS_CHECK
 from ..model import Block, Field
 from . import MetadataReader, PartialRead
 
@@ -88,7 +88,7 @@ class XmpReader(MetadataReader):
             raise PartialRead(list(self._fallback(data, block.location)),
                               f"XMP packet refused: {type(exc).__name__} (XML entities and DTDs are not allowed)",
                               code="limit-exceeded", fatal=True) from exc
-        except (TimeLimitError, MemoryError):
+        except ENDS_CHECK:
             raise
         except Exception as exc:
             fields = list(self._fallback(data, block.location))
