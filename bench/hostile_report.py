@@ -28,8 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "fixtures"))
+sys.path.insert(0, str(ROOT / "fuzz"))
 
-EXTREMES = [b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff", b"\x00\x00\x00\x08", b"\x80\x00\x00\x00"]
+from targets import SIZE_EXTREMES  # noqa: E402  (the same size-field values as tests/test_fuzz.py)
 
 
 def mutate(rnd: random.Random, seeds: list[bytes]) -> bytes:
@@ -40,7 +41,7 @@ def mutate(rnd: random.Random, seeds: list[bytes]) -> bytes:
         at = rnd.randrange(len(data))
         op = rnd.random()
         if op < 0.3:
-            data[at:at + 4] = rnd.choice(EXTREMES)
+            data[at:at + 4] = rnd.choice(SIZE_EXTREMES)
         elif op < 0.45:
             del data[at:]
         elif op < 0.6:

@@ -31,6 +31,11 @@ READER_BLOCKS = {"xmp": "xmp", "exif": "exif", "text": "text", "comment": "comme
                  "vorbis": "vorbis"}
 
 
+# Values a mutation writes over a 4- or 8-byte size field: the extremes real damage and attacks use.
+SIZE_EXTREMES = (b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff", b"\x00\x00\x00\x08",
+                 b"\x80\x00\x00\x00", b"\x00\x00\xff\xff", b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+
 class InvariantBroken(AssertionError):
     pass
 

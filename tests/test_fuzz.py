@@ -26,15 +26,13 @@ from hypothesis import strategies as st
 from conftest import ROOT, corpus_dir
 
 sys.path.insert(0, str(ROOT / "fuzz"))
-from targets import all_targets, check_target, seed_files  # noqa: E402
+from targets import SIZE_EXTREMES, all_targets, check_target, seed_files  # noqa: E402
 
 SEEDS = [p.read_bytes() for p in seed_files(corpus_dir())]
 TARGETS = all_targets()
 EXAMPLES = int(os.environ.get("AIGC_FUZZ_EXAMPLES", "60"))
 EXPLORE = "AIGC_FUZZ_EXAMPLES" in os.environ  # a longer run explores; the default run is repeatable
 FAILURES = Path(os.environ.get("AIGC_FUZZ_FAILURES", Path(tempfile.gettempdir()) / "aigc-fuzz-failures"))
-EXTREMES = [b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff", b"\x00\x00\x00\x08", b"\x80\x00\x00\x00",
-            b"\x00\x00\xff\xff", b"\x01\x00\x00\x00\x00\x00\x00\x00"]
 
 
 class Sample(bytes):
@@ -53,7 +51,7 @@ def damaged_media(draw) -> bytes:
         at = draw(st.integers(0, len(data) - 1))
         kind = draw(st.sampled_from(["size", "cut", "repeat", "splice", "flip", "delete"]))
         if kind == "size":
-            data[at:at + 4] = draw(st.sampled_from(EXTREMES))
+            data[at:at + 4] = draw(st.sampled_from(SIZE_EXTREMES))
         elif kind == "cut":
             del data[at:]
         elif kind == "repeat":
