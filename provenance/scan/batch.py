@@ -14,7 +14,6 @@ a batch, a Spark task or a scan.
 
 from __future__ import annotations
 
-import os
 import signal
 from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Mapping, Optional, Union

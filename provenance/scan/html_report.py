@@ -52,7 +52,7 @@ def bar_chart(title: str, counts: dict, chart_id: str, colours: Optional[dict] =
              f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 90}" height="{height}" '
              f'role="img" aria-label="{text(title)}">']
     if not items:
-        parts.append(f'<text x="4" y="16" class="muted">none</text>')
+        parts.append('<text x="4" y="16" class="muted">none</text>')
     for i, (key, value) in enumerate(items):
         y = 4 + i * row_h
         width = max(2, round(bar_w * value / peak))

@@ -32,8 +32,7 @@ from ..model import result_path
 from .accounts import RepeatOffenderRules, account_rows
 from .batch import ScanItem, check_batch, init_worker
 from .declarations import DeclarationIndex
-from .outputs import (ACCOUNTS_CSV, ISSUES_TMP, MISSING_JSONL, REPORT_HTML, RESULTS_CSV, RESULTS_JSONL, SUMMARY_JSON, VIOLATIONS,
-                      DoneSet, ResultWriter, ScanError, Tally, csv_cell, csv_lines, open_text, csv_row, digest, jsonl_line, read_results,
+from .outputs import (ACCOUNTS_CSV, ISSUES_TMP, MISSING_JSONL, REPORT_HTML, RESULTS_CSV, RESULTS_JSONL, SUMMARY_JSON, DoneSet, ResultWriter, ScanError, Tally, csv_cell, csv_lines, open_text, csv_row, digest, jsonl_line, read_results,
                       repair_results, write_json_atomic)
 from .progress import FileCounter, Progress
 from .walk import FoundFile, WalkProblem, read_path_list, walk_targets

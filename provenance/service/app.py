@@ -12,7 +12,6 @@ Every error is JSON ``{"error": {"code", "message"}}`` with the status its
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import tempfile
 import time

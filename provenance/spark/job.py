@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Optional
 
 from ..checker import CheckOptions, Checker
 from ..errors import UsageError
