@@ -32,16 +32,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from provenance import Checker  # noqa: E402
-from provenance import formats  # noqa: E402
-from provenance.source import ByteSource  # noqa: E402
+from aigc_check import Checker  # noqa: E402
+from aigc_check import formats  # noqa: E402
+from aigc_check.source import ByteSource  # noqa: E402
 
 AV_MEDIA = ("audio/", "video/")
 
 
 def walk(p: Path):
     """Our own container walk, done once per file outside any timed loop."""
-    from provenance.model import Container
+    from aigc_check.model import Container
 
     with ByteSource.open(p) as src:
         handler = formats.identify(src.head) if src.size else None
@@ -207,7 +207,7 @@ def sign_test_ca(src: Path, out: Path) -> None:
 
 def big_file_rows(size_mb: int, checker) -> list[dict]:
     import tempfile
-    from provenance import CheckOptions
+    from aigc_check import CheckOptions
 
     small = (ROOT / "fixtures" / "files" / "av-plain.mp4").read_bytes()
     no_verify = Checker(CheckOptions(verify_hash=False, trust_anchor_files=(str(ROOT / "fixtures/ca/test-root.pem"),)))

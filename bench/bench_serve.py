@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from provenance import Checker  # noqa: E402
-from provenance.service.launch import ServerProcess  # noqa: E402
+from aigc_check import Checker  # noqa: E402
+from aigc_check.service.launch import ServerProcess  # noqa: E402
 
 FIXTURES = ROOT / "fixtures" / "files"
 TARGET_BYTES = 3 * 1024 * 1024
@@ -124,7 +124,7 @@ def per_process_cost(paths: list[Path]) -> float:
     times = []
     for p in paths:
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cli", "check", "--format", "json", str(p)], cwd=ROOT,
+        subprocess.run([sys.executable, "-m", "aigc_check", "check", "--format", "json", str(p)], cwd=ROOT,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000

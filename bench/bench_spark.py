@@ -30,7 +30,7 @@ from bench_scan import make_folder, run_measured, scan_cmd, templates  # noqa: E
 
 import pyarrow as pa  # noqa: E402
 
-from provenance.spark import check_arrow_batch, local_session, scan, write_results  # noqa: E402
+from aigc_check.spark import check_arrow_batch, local_session, scan, write_results  # noqa: E402
 
 
 def core_cost(paths: list[str]) -> float:

@@ -7,7 +7,7 @@ Inputs: the hostile-file suite (fixtures/make_hostile.py), every fixture cut
 at every 1/16th, and --mutations random structural mutations of the fixtures
 (the same operators as tests/test_fuzz.py).  Each format's inputs run in a
 fresh process with the default limits (10 s per file, fields and sizes from
-provenance/limits.py), so its peak RSS is that format's own.  Prints a
+aigc_check/limits.py), so its peak RSS is that format's own.  Prints a
 markdown table for the README and fails (exit 1) if any input crashed the
 checker, took longer than the time limit or came out compliant with a fatal
 error.  Not a test: run it by hand.
@@ -69,8 +69,8 @@ def _peak_rss_kb() -> int:
 
 def run_group(inputs: list[tuple[str, bytes]], queue) -> None:
     """In a fresh process: check every input, report the worst time, peak RSS and any failure."""
-    from provenance import CheckOptions, Checker
-    from provenance.limits import DEFAULT_TIME_LIMIT
+    from aigc_check import CheckOptions, Checker
+    from aigc_check.limits import DEFAULT_TIME_LIMIT
 
     checker = Checker(CheckOptions(time_limit=DEFAULT_TIME_LIMIT))
     checker.check(inputs[0][1])  # first-call costs (imports, C2PA context) are not the input's
@@ -109,7 +109,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from make_hostile import CASES
-    from provenance import formats
+    from aigc_check import formats
 
     fixtures = sorted(p for p in (ROOT / "fixtures" / "files").iterdir() if p.is_file())
     seeds = [p.read_bytes() for p in fixtures]

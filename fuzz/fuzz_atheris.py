@@ -30,12 +30,12 @@ sys.path.insert(0, str(HERE))
 with atheris.instrument_imports():
     # Everything the targets reach is imported here, inside the block, so it is instrumented:
     # the package loads its walkers, readers and signature modules lazily otherwise.
-    import provenance.checker  # noqa: F401
-    import provenance.signatures.aigc_label  # noqa: F401
-    import provenance.signatures.c2pa_manifest  # noqa: F401
-    import provenance.signatures.camera  # noqa: F401
-    import provenance.signatures.fingerprints  # noqa: F401
-    import provenance.signatures.iptc  # noqa: F401
+    import aigc_check.checker  # noqa: F401
+    import aigc_check.signatures.aigc_label  # noqa: F401
+    import aigc_check.signatures.c2pa_manifest  # noqa: F401
+    import aigc_check.signatures.camera  # noqa: F401
+    import aigc_check.signatures.fingerprints  # noqa: F401
+    import aigc_check.signatures.iptc  # noqa: F401
     from targets import all_targets, seed_files
     TARGETS = all_targets()  # imports every walker and reader module
 

@@ -19,11 +19,11 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from provenance import Checker, formats
-from provenance.errors import MediaError
-from provenance.model import Block, C2paMarker, Container
-from provenance.readers import ReadContext, all_readers
-from provenance.source import ByteSource
+from aigc_check import Checker, formats
+from aigc_check.errors import MediaError
+from aigc_check.model import Block, C2paMarker, Container
+from aigc_check.readers import ReadContext, all_readers
+from aigc_check.source import ByteSource
 
 ROOT = Path(__file__).resolve().parent.parent
 # Block kind each reader decodes, for readers that read blocks.

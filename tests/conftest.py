@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance import CheckOptions, Checker
+from aigc_check import CheckOptions, Checker
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "files"

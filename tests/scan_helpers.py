@@ -37,7 +37,7 @@ def summary(out_dir: Path) -> dict:
 
 
 def cli_command(*args: str) -> list[str]:
-    return [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(sys.argv[1:]))", "scan", *args]
+    return [sys.executable, "-c", "import sys; from aigc_check.cli import main; sys.exit(main(sys.argv[1:]))", "scan", *args]
 
 
 def run_cli(*args: str, prefix: tuple = (), **kwargs) -> subprocess.CompletedProcess:

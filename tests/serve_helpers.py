@@ -16,8 +16,8 @@ import pytest
 
 pytest.importorskip("starlette", reason="the serve extra is not installed: pip install '.[serve]'")
 
-from provenance import Checker  # noqa: E402
-from provenance.service.launch import ServerProcess, wait_until  # noqa: E402
+from aigc_check import Checker  # noqa: E402
+from aigc_check.service.launch import ServerProcess, wait_until  # noqa: E402
 
 TIMING_KEYS = ("elapsed_ms",)
 

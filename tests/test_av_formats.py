@@ -10,7 +10,7 @@ import struct
 import pytest
 
 from conftest import FIXTURES
-from provenance import check
+from aigc_check import check
 
 # A producer code no generator entry names, so attribution comes from the other tags.
 LABEL = json.dumps({"Label": "1", "ContentProducer": "001191110108MA01TEST0X20001", "ProduceID": "p-1"})

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from cli import ExitStatus, main
+from aigc_check.cli import ExitStatus, main
 from conftest import FIXTURES, ROOT
 
 CONTRACT = {"path", "media_type", "declared", "status", "certainty", "generator", "verdict", "label", "action",
@@ -84,7 +84,7 @@ def test_trust_anchor_option(capsys):
 
 
 def test_console_script_runs_as_a_process():
-    proc = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check", "--format", "json",
+    proc = subprocess.run([sys.executable, "-m", "aigc_check", "check", "--format", "json",
                            str(FIXTURES / "plain.webp")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["verdict"] == "compliant"

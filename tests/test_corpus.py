@@ -91,10 +91,10 @@ def test_av_generators_and_manifests(corpus, checker):
 def test_av_metadata_is_read_where_it_lives(corpus, checker):
     """Each corpus file's tags reach the readers under the field names the
     fingerprints and the label parser look for."""
-    from provenance import formats
-    from provenance.model import Container
-    from provenance.readers import ReadContext, all_readers
-    from provenance.source import ByteSource
+    from aigc_check import formats
+    from aigc_check.model import Container
+    from aigc_check.readers import ReadContext, all_readers
+    from aigc_check.source import ByteSource
 
     def fields(name):
         with ByteSource.open(corpus / name) as src:

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from provenance.model import Field, Indicates, Strength
-from provenance.signatures import SignalView
-from provenance.signatures import fingerprints
-from provenance.signatures.fingerprints import (collect, generator_for_c2pa, generator_for_producer, generators,
+from aigc_check.model import Field, Indicates, Strength
+from aigc_check.signatures import SignalView
+from aigc_check.signatures import fingerprints
+from aigc_check.signatures.fingerprints import (collect, generator_for_c2pa, generator_for_producer, generators,
                                                 parse_generators)
 
 REPO = Path(__file__).resolve().parents[1]
-DATA_FILE = REPO / "provenance" / "data" / "generators.json"
+DATA_FILE = REPO / "aigc_check" / "data" / "generators.json"
 UUID = "a7421d2f-b262-44f9-977c-ac23e9c7d3e3"
 
 
@@ -484,7 +484,7 @@ def test_corpus_a1111_jpeg_usercomment():
 def test_corpus_a1111_stealth_alpha():
     from PIL import Image
 
-    from provenance.readers.stealth import decode_alpha
+    from aigc_check.readers.stealth import decode_alpha
 
     root = _need_corpus()
     with Image.open(root / "sd-parsers/automatic1111_stealth.png") as im:

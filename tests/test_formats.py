@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from provenance import check, formats
+from aigc_check import check, formats
 from conftest import FIXTURES, expected_fixtures
 
 

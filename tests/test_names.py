@@ -30,11 +30,11 @@ def weird_folder(tmp_path_factory):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, cwd=ROOT)
+    return subprocess.run([sys.executable, "-m", "aigc_check", *args], capture_output=True, cwd=ROOT)
 
 
 def test_json_is_strict_utf8_and_round_trips_the_name(weird_folder, checker):
-    from provenance.model import result_path
+    from aigc_check.model import result_path
     for name in NAMES:
         path = os.fsdecode(os.path.join(os.fsencode(weird_folder), name))
         d = json.loads(json.dumps(checker.check(path).to_dict()))

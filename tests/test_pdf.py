@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import zlib
 
-from provenance import check
-from provenance.formats.pdf import pdf_string
+from aigc_check import check
+from aigc_check.formats.pdf import pdf_string
 
 LABEL = json.dumps({"Label": "2", "ContentProducer": "001191110108MA01TEST0X20001", "ProduceID": "p-9"})
 

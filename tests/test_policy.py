@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from provenance import CheckOptions, Checker, PolicyError, load_policy, shipped_policies
-from provenance.model import Classification, Status
+from aigc_check import CheckOptions, Checker, PolicyError, load_policy, shipped_policies
+from aigc_check.model import Classification, Status
 from conftest import FIXTURES
 
 
@@ -53,7 +53,7 @@ def test_unreadable_never_compliant():
 
 
 def test_user_policy_file(tmp_path):
-    data = json.loads((FIXTURES.parent.parent / "provenance" / "policies" / "cn.json").read_text())
+    data = json.loads((FIXTURES.parent.parent / "aigc_check" / "policies" / "cn.json").read_text())
     data["id"] = "strict"
     data["verdicts"]["not-ai"]["ai"] = "mislabelled"  # a platform that forbids declaring AI without proof
     path = tmp_path / "strict.json"
@@ -69,7 +69,7 @@ def test_user_policy_file(tmp_path):
     (lambda d: d["label_rules"].append({"when": "moon", "label": "x"}), "label rule"),
 ])
 def test_bad_policy_files_are_refused(tmp_path, mutate, message):
-    data = json.loads((FIXTURES.parent.parent / "provenance" / "policies" / "cn.json").read_text())
+    data = json.loads((FIXTURES.parent.parent / "aigc_check" / "policies" / "cn.json").read_text())
     mutate(data)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))

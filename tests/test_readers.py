@@ -7,12 +7,12 @@ import zlib
 
 import pytest
 
-from provenance import check
-from provenance.model import Block, Field
-from provenance.readers import PartialRead
-from provenance.readers.exif import decode_user_comment
-from provenance.readers.xmp import XmpReader
-from provenance.signatures.aigc_label import parse
+from aigc_check import check
+from aigc_check.model import Block, Field
+from aigc_check.readers import PartialRead
+from aigc_check.readers.exif import decode_user_comment
+from aigc_check.readers.xmp import XmpReader
+from aigc_check.signatures.aigc_label import parse
 
 NS = "http://www.tc260.org.cn/ns/AIGC/1.0/"
 LABEL = '{"Label":"1","ContentProducer":"001191110102MACQD9K64010000","ProduceID":"x1","ReservedCode1":"",' \

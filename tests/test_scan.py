@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from provenance.model import result_path
+from aigc_check.model import result_path
 
-from cli import ExitStatus, main
+from aigc_check.cli import ExitStatus, main
 from conftest import FIXTURES
-from provenance import Checker
-from provenance.scan import ScanItem, check_batch
-from provenance.scan import runner
-from provenance.scan.walk import FoundFile, WalkProblem, walk_targets
-from provenance.checker import CheckOptions
+from aigc_check import Checker
+from aigc_check.scan import ScanItem, check_batch
+from aigc_check.scan import runner
+from aigc_check.scan.walk import FoundFile, WalkProblem, walk_targets
+from aigc_check.checker import CheckOptions
 from scan_helpers import copy_fixtures, fixture_names, results, summary
 
 MEDIA_SAMPLE = ["plain.jpg", "plain.png", "gen-a1111-parameters.png", "gb-png-text.png", "gen-flux.jpg",
@@ -295,7 +295,7 @@ def test_a_file_stuck_in_native_code_costs_one_file_not_the_scan(tmp_path, monke
 
 
 def test_account_grading_is_policy_data(tmp_path, capsys):
-    policy = json.loads((Path(__file__).resolve().parent.parent / "provenance" / "policies" / "cn.json").read_text())
+    policy = json.loads((Path(__file__).resolve().parent.parent / "aigc_check" / "policies" / "cn.json").read_text())
     policy["repeat_offenders"]["thresholds"] = [{"score": 1, "action": "ban"}]
     strict = tmp_path / "strict.json"
     strict.write_text(json.dumps(policy), encoding="utf-8")

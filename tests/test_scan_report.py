@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
+from aigc_check.cli import main
 from conftest import FIXTURES
-from provenance.scan.outputs import is_issue
+from aigc_check.scan.outputs import is_issue
 from scan_helpers import copy_fixtures, results
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import INTERRUPTED, ExitStatus
+from aigc_check.cli import INTERRUPTED, ExitStatus
 from conftest import FIXTURES, ROOT
 from scan_helpers import cli_command, results, run_cli, summary
 

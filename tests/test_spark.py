@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from cli import ExitStatus, main
+from aigc_check.cli import ExitStatus, main
 from conftest import FIXTURES, TEST_ROOT_CA
-from provenance import Checker
-from provenance.checker import CheckOptions
-from provenance.errors import UsageError
-from provenance.scan.batch import sniff
+from aigc_check import Checker
+from aigc_check.checker import CheckOptions
+from aigc_check.errors import UsageError
+from aigc_check.scan.batch import sniff
 
 
 def _java() -> str | None:
@@ -33,7 +33,7 @@ if _java() is None:
 pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'aigc-check[spark]'")
 pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'aigc-check[spark]'")
 
-from provenance.spark import InputColumns, local_session, read_results, row_to_result, scan, write_results  # noqa: E402
+from aigc_check.spark import InputColumns, local_session, read_results, row_to_result, scan, write_results  # noqa: E402
 
 TRUSTING = CheckOptions(trust_anchor_files=(str(TEST_ROOT_CA),))
 

@@ -8,15 +8,15 @@ import re
 import pytest
 
 from conftest import FIXTURES, ROOT
-from provenance import Checker
-from provenance.checker import CheckOptions
-from provenance.scan import check_batch
-from provenance.scan.objects import ObjectReader, ObjectStoreError, local_path
+from aigc_check import Checker
+from aigc_check.checker import CheckOptions
+from aigc_check.scan import check_batch
+from aigc_check.scan.objects import ObjectReader, ObjectStoreError, local_path
 
 pa = pytest.importorskip("pyarrow", reason="pyarrow is in the spark extra: pip install 'aigc-check[spark]'")
 
-from provenance.spark.arrow import check_arrow_batch  # noqa: E402
-from provenance.spark.schema import COLUMNS, RESULT_DDL, arrow_schema, result_to_row, row_to_result  # noqa: E402
+from aigc_check.spark.arrow import check_arrow_batch  # noqa: E402
+from aigc_check.spark.schema import COLUMNS, RESULT_DDL, arrow_schema, result_to_row, row_to_result  # noqa: E402
 
 
 def without_time(result: dict) -> dict:
@@ -166,7 +166,7 @@ def test_a_scheme_without_its_driver_stops_the_job():
 
 def test_a_name_that_is_not_utf8_survives_the_row_both_ways(tmp_path):
     """Arrow strings must be UTF-8: the row carries the escaped name and its exact bytes."""
-    from provenance.model import result_path
+    from aigc_check.model import result_path
     raw = os.path.join(os.fsencode(tmp_path), b"caf\xe9.png")
     with open(raw, "wb") as f:
         f.write((FIXTURES / "gb-png-text.png").read_bytes())

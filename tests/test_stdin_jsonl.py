@@ -7,14 +7,14 @@ import subprocess
 import sys
 
 from conftest import FIXTURES, ROOT
-from provenance import Checker
+from aigc_check import Checker
 
 SERVE_STACK = ("starlette", "uvicorn", "python_multipart", "prometheus_client")
-# Runs cli.main with the serve extra made unimportable, as on a base install.
+# Runs aigc_check.cli.main with the serve extra made unimportable, as on a base install.
 WITHOUT_SERVE_EXTRA = ("import sys\n"
                        f"for name in {SERVE_STACK!r}: sys.modules[name] = None\n"
-                       "import cli\n"
-                       "sys.exit(cli.main(sys.argv[1:]))\n")
+                       "from aigc_check.cli import main\n"
+                       "sys.exit(main(sys.argv[1:]))\n")
 
 
 def start(*args: str) -> subprocess.Popen:

@@ -100,7 +100,7 @@ def load_policy(name_or_path: str = "cn") -> Policy:
         if Path(name_or_path).suffix == ".json" or Path(name_or_path).exists():
             text = Path(name_or_path).read_text(encoding="utf-8")
         else:
-            text = resources.files("provenance.policies").joinpath(f"{name_or_path}.json").read_text(encoding="utf-8")
+            text = resources.files("aigc_check.policies").joinpath(f"{name_or_path}.json").read_text(encoding="utf-8")
         data = json.loads(text)
     except FileNotFoundError as exc:
         raise PolicyError(f"no policy named {name_or_path!r} (shipped: {', '.join(shipped_policies())})") from exc
@@ -113,4 +113,4 @@ def load_policy(name_or_path: str = "cn") -> Policy:
 
 
 def shipped_policies() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files("provenance.policies").iterdir() if p.name.endswith(".json"))
+    return sorted(p.name[:-5] for p in resources.files("aigc_check.policies").iterdir() if p.name.endswith(".json"))

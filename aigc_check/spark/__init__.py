@@ -2,7 +2,7 @@
 
 From PySpark::
 
-    from provenance.spark import scan, write_results
+    from aigc_check.spark import scan, write_results
     results = scan(spark, "ods.media_posts")          # or a DataFrame, or "s3a://bucket/uploads/"
     write_results(results, table="audit.aigc_results")
 

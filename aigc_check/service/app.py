@@ -6,7 +6,7 @@
 ``GET /``           the creator's check-your-file page (static, same-origin only)
 
 Every error is JSON ``{"error": {"code", "message"}}`` with the status its
-:class:`~provenance.service.errors.ServiceError` carries.
+:class:`~aigc_check.service.errors.ServiceError` carries.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ class ServerProcess:
         self.log: list[str] = []  # stderr lines, kept for failure messages
 
     def start(self) -> "ServerProcess":
-        command = [sys.executable, "-m", "cli", "serve", *self.args]
+        command = [sys.executable, "-m", "aigc_check", "serve", *self.args]
         env = {**os.environ, **(self.env or {}), "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True, env=env)

@@ -435,7 +435,7 @@ def _worker_context():
     if not native_threads:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["provenance.checker", "provenance.scan.batch"])
+    context.set_forkserver_preload(["aigc_check.checker", "aigc_check.scan.batch"])
     return context
 
 

@@ -2,7 +2,7 @@
 
 Public API::
 
-    from provenance import check, Checker, CheckOptions
+    from aigc_check import check, Checker, CheckOptions
     result = check("photo.jpg", declared="none")
     result.verdict, result.label, result.to_dict()
 """

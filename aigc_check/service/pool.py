@@ -1,6 +1,6 @@
 """A pool of checker processes that survives stuck and crashing checks.
 
-Each worker is a process with one :class:`~provenance.Checker`, built after
+Each worker is a process with one :class:`~aigc_check.Checker`, built after
 the process starts (a C2PA context inherited through fork is unusable) and
 warmed up before it takes work.  The event loop talks to a worker over a
 pipe and waits on the pipe's file descriptor, so a request costs one pickle
@@ -134,7 +134,7 @@ class WorkerPool:
         self.size = size
         self.start_timeout = start_timeout
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["provenance.checker", "provenance.service.pool"])
+        self._context.set_forkserver_preload(["aigc_check.checker", "aigc_check.service.pool"])
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._workers: set[Worker] = set()
         self._replacing: set[asyncio.Task] = set()

@@ -1,7 +1,7 @@
 """The engine-free core: judge a batch of files, one ``Checker`` per process.
 
 ``check_batch`` is what every engine calls (the local process pool here, Spark's
-``mapInArrow`` in ``provenance.spark``): items in, one dict per item out, no
+``mapInArrow`` in ``aigc_check.spark``): items in, one dict per item out, no
 I/O beyond reading the files (local paths, or remote URIs through an
 ``ObjectReader``).  Each dict is either ``CheckResult.to_dict()`` plus
 ``account`` and ``post_id``, or, for a file that sniffing found not to be

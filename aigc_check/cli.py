@@ -1,4 +1,4 @@
-"""The ``aigc-check`` command: a thin click layer over :mod:`provenance`.
+"""The ``aigc-check`` command: a thin click layer over :mod:`aigc_check`.
 
 ``main`` owns every mapping from outcome or error to exit code (kept apart
 from the work, as httpie does); ``check_command`` only runs checks and prints.
@@ -13,13 +13,13 @@ from typing import Iterable
 
 import click
 
-from provenance import CheckOptions, Checker, shipped_policies
-from provenance.deadline import limit_memory
-from provenance.errors import AigcCheckError
-from provenance.limits import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT
-from provenance.model import DECLARATIONS, CheckResult
-from provenance.report import summary_line, to_json_line, to_text
-from provenance.scan.runner import ScanSummary
+from . import CheckOptions, Checker, __version__, shipped_policies
+from .deadline import limit_memory
+from .errors import AigcCheckError
+from .limits import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT
+from .model import DECLARATIONS, CheckResult
+from .report import summary_line, to_json_line, to_text
+from .scan.runner import ScanSummary
 
 
 class ExitStatus(IntEnum):
@@ -101,7 +101,7 @@ def checker_options(env_prefix: str = "", time_limit: bool = False):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="aigc-check")
+@click.version_option(version=__version__, prog_name="aigc-check")
 def cli() -> None:
     """Check media files for AI provenance labels and judge them against marking rules."""
 
@@ -160,7 +160,7 @@ def check_command(files, declared, fmt, options, stdin_jsonl) -> None:
         # process-wide and inherited by anything the caller starts later.
         limit_memory(options.memory_limit_mb)
     if stdin_jsonl:
-        from provenance.service.jsonl import serve_lines
+        from .service.jsonl import serve_lines
 
         serve_lines(checker, click.get_text_stream("stdin"), click.get_text_stream("stdout"), declared)
         return ExitStatus.COMPLIANT  # a pipe peer reads verdicts from the lines, not the exit code
@@ -207,7 +207,7 @@ def scan_command(paths, from_list, declarations, declared, out_dir, jobs, resume
     given = [name for name in spark_args if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
     if given:
         raise click.UsageError(f"--{given[0].replace('_', '-')} is a Spark option: add --engine spark")
-    from provenance.scan import ScanConfig, run_scan
+    from .scan import ScanConfig, run_scan
 
     if not paths and not from_list:
         raise click.UsageError("name folders or files to scan, or --from-list")
@@ -218,7 +218,7 @@ def scan_command(paths, from_list, declarations, declared, out_dir, jobs, resume
 
 
 def spark_scan(paths, local_only, declared, out_dir, overwrite, spark_args, options: CheckOptions):
-    from provenance.spark.job import InputColumns, SparkScanConfig, run_spark_scan
+    from .spark.job import InputColumns, SparkScanConfig, run_spark_scan
 
     if local_only:
         raise click.UsageError("--declarations and --from-list are for the local scan; with --engine spark "
@@ -261,15 +261,15 @@ def _serve_env(name: str) -> str:
 def serve_command(host, port, workers, queue, max_bytes, timeout, read_timeout, tmp_dir, access_log,
                   options) -> int:
     """Serve checks over HTTP: POST /v1/check, GET /healthz, GET /metrics, and a check-your-file page at /."""
-    from provenance.service import require_serve_stack
-    from provenance.service.config import ServeConfig, parse_size
+    from .service import require_serve_stack
+    from .service.config import ServeConfig, parse_size
 
     require_serve_stack()
     Checker(options)  # a bad policy, anchor or fingerprint file fails here, before any worker starts
     config = ServeConfig(host=host, port=port, workers=workers, queue=queue, max_bytes=parse_size(max_bytes),
                          timeout=timeout, read_timeout=read_timeout, tmp_dir=tmp_dir, access_log=access_log,
                          check_options=options)
-    from provenance.service.server import run
+    from .service.server import run
 
     return run(config)
 
@@ -296,6 +296,3 @@ def main(argv=None) -> int:
         return INTERRUPTED if outcome.interrupted else int(verdicts_exit_status(outcome.verdicts))
     return int(exit_status(outcome or []))
 
-
-if __name__ == "__main__":
-    sys.exit(main())

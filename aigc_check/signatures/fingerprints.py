@@ -1,6 +1,6 @@
 """Generator fingerprints: data-driven matching of metadata fields.
 
-``provenance/data/generators.json`` holds one entry per generator.  Adding a
+``aigc_check/data/generators.json`` holds one entry per generator.  Adding a
 generator is a data edit.  Entry shape::
 
     {

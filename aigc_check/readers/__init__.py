@@ -21,7 +21,7 @@ from ..source import ByteSource
 class ReadContext:
     source: ByteSource
     container: Container
-    options: Any  # provenance.checker.CheckOptions
+    options: Any  # aigc_check.checker.CheckOptions
     fields: list[Field] = field(default_factory=list)
     errors: list[ReadError] = field(default_factory=list)
     extras: dict = field(default_factory=dict)  # per-reader results the report wants (c2pa summary)
