@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field, replace
-from typing import BinaryIO, Optional, Union
+from typing import BinaryIO, Union
 
 from . import formats
 from .classifier import classify
 from .deadline import ENDS_CHECK, TimeLimitError, time_limit
 from .errors import MediaError, UsageError
 from .limits import MAX_FIELDS
-from .model import (DECLARATIONS, C2paSummary, CheckResult, Container, Finding, ReadError)
+from .model import DECLARATIONS, C2paSummary, CheckResult, Container, Finding, ReadError
 from .policy import Policy, load_policy
 from .readers import ReadContext, all_readers
 from .signatures import SignalView, collect
@@ -36,12 +36,12 @@ class CheckOptions:
     use_default_trust: bool = True
     allow_network: bool = False
     verify_hash: bool = True
-    generators_file: Optional[str] = None
+    generators_file: str | None = None
     # Seconds one file may take (None: unbounded, the library default; the CLI, scan and serve set one).
-    time_limit: Optional[float] = None
+    time_limit: float | None = None
     # Address-space cap (MiB) for the processes that run checks for others (scan and service
     # workers apply it at start; the library never changes the caller's own process).
-    memory_limit_mb: Optional[int] = None
+    memory_limit_mb: int | None = None
     # Filled in by Checker: the PEM text handed to the C2PA library.
     trust_anchors_pem: str = field(default="", repr=False)
 
@@ -52,11 +52,12 @@ class Checker:
         self.options = replace(options, trust_anchors_pem=pem)
         self.policy: Policy = load_policy(options.policy)
         from .signatures.fingerprints import generators
+
         # Loading now also fails early on a bad user file, not once per media file.
         self.generator_ids = frozenset(g.id for g in generators(options.generators_file))
         self.readers = all_readers()
 
-    def check(self, target: Target, declared: str = "none", name: Optional[str] = None) -> CheckResult:
+    def check(self, target: Target, declared: str = "none", name: str | None = None) -> CheckResult:
         if declared not in DECLARATIONS:
             raise UsageError(f"declared must be one of {', '.join(DECLARATIONS)}, not {declared!r}")
         started = time.perf_counter()
@@ -70,12 +71,18 @@ class Checker:
                 with time_limit(self.options.time_limit):
                     result = self._check_source(src, display, declared)
             except TimeLimitError as exc:
-                result = self._unreadable(display, declared, ReadError(exc.code, str(exc), fatal=True), None,
-                                          src.size, src.bytes_read)
+                result = self._unreadable(
+                    display, declared, ReadError(exc.code, str(exc), fatal=True), None, src.size, src.bytes_read
+                )
             except MemoryError:
-                result = self._unreadable(display, declared, ReadError(
-                    "memory-limit", "the check needed more memory than the process may use", fatal=True),
-                    None, src.size, src.bytes_read)
+                result = self._unreadable(
+                    display,
+                    declared,
+                    ReadError("memory-limit", "the check needed more memory than the process may use", fatal=True),
+                    None,
+                    src.size,
+                    src.bytes_read,
+                )
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 
@@ -84,9 +91,18 @@ class Checker:
             return self._unreadable(display, declared, ReadError("empty", "the file is empty", fatal=True), None, 0)
         handler = formats.identify(src.head)
         if handler is None:
-            return self._unreadable(display, declared, ReadError(
-                "unsupported-format", f"not a supported media file (starts with {src.head[:8].hex(' ')})",
-                fatal=True), None, src.size, src.bytes_read)
+            return self._unreadable(
+                display,
+                declared,
+                ReadError(
+                    "unsupported-format",
+                    f"not a supported media file (starts with {src.head[:8].hex(' ')})",
+                    fatal=True,
+                ),
+                None,
+                src.size,
+                src.bytes_read,
+            )
         container = Container(handler.name, handler.media_type)
         try:
             handler.walk(src, container)
@@ -104,12 +120,18 @@ class Checker:
             except ENDS_CHECK:
                 raise
             except Exception as exc:
-                ctx.errors.append(ReadError("metadata-unreadable", f"{reader.family} reader failed: "
-                                            f"{type(exc).__name__}: {exc}"))
+                ctx.errors.append(
+                    ReadError("metadata-unreadable", f"{reader.family} reader failed: {type(exc).__name__}: {exc}")
+                )
         if len(ctx.fields) > MAX_FIELDS:
             # Thousands of tiny tags are an attack on the matching stage, not metadata: judge the first ones.
-            ctx.errors.append(ReadError("limit-exceeded", f"{len(ctx.fields)} metadata fields, more than "
-                                        f"{MAX_FIELDS}; only the first were judged", fatal=True))
+            ctx.errors.append(
+                ReadError(
+                    "limit-exceeded",
+                    f"{len(ctx.fields)} metadata fields, more than {MAX_FIELDS}; only the first were judged",
+                    fatal=True,
+                )
+            )
             del ctx.fields[MAX_FIELDS:]
         summary = ctx.extras.get("c2pa") or C2paSummary(verified_hash=self.options.verify_hash)
         view = SignalView(ctx.fields, container, summary, self.options)
@@ -117,48 +139,92 @@ class Checker:
         classification, conflicts = classify(view.evidence, self.generator_ids)
         errors = container.errors + ctx.errors
         # A damaged block that did not stop the walk may still have hidden a label: say so.
-        findings = view.findings + conflicts + [
-            Finding("metadata-unreadable", "warning", e.message, e.location) for e in errors if not e.fatal]
+        findings = (
+            view.findings
+            + conflicts
+            + [Finding("metadata-unreadable", "warning", e.message, e.location) for e in errors if not e.fatal]
+        )
         unreadable = any(e.fatal for e in errors)
         decision = self.policy.decide(classification, declared, unreadable, findings)
         return CheckResult(
-            path=display, media_type=container.media_type, format=container.format, declared=declared,
-            status=classification.status, certainty=classification.certainty, generator=classification.generator,
-            verdict=decision.verdict, label=decision.label, label_text=decision.label_text, action=decision.action,
-            measures=decision.measures, advice=decision.advice, policy=decision.policy, findings=findings,
-            evidence=view.evidence, errors=errors, c2pa=summary, bytes_read=src.bytes_read, size=src.size)
+            path=display,
+            media_type=container.media_type,
+            format=container.format,
+            declared=declared,
+            status=classification.status,
+            certainty=classification.certainty,
+            generator=classification.generator,
+            verdict=decision.verdict,
+            label=decision.label,
+            label_text=decision.label_text,
+            action=decision.action,
+            measures=decision.measures,
+            advice=decision.advice,
+            policy=decision.policy,
+            findings=findings,
+            evidence=view.evidence,
+            errors=errors,
+            c2pa=summary,
+            bytes_read=src.bytes_read,
+            size=src.size,
+        )
 
-    def open_failed(self, name: str, declared: str, exc: OSError, started: Optional[float] = None) -> CheckResult:
+    def open_failed(self, name: str, declared: str, exc: OSError, started: float | None = None) -> CheckResult:
         """The result for a file or object that could not be opened (missing, permission, network)."""
-        return self._unreadable(name, declared, ReadError("io-error", f"cannot open: {exc.strerror or exc}",
-                                                          fatal=True), started)
+        return self._unreadable(
+            name, declared, ReadError("io-error", f"cannot open: {exc.strerror or exc}", fatal=True), started
+        )
 
     def unreadable_result(self, name: str, declared: str, code: str, message: str) -> CheckResult:
         """The result for something that could not be read at all (e.g. a folder a scan cannot list)."""
         return self._unreadable(name, declared, ReadError(code, message, fatal=True), None)
 
-    def _unreadable(self, display: str, declared: str, error: ReadError, started: Optional[float],
-                    size: Optional[int] = None, bytes_read: int = 0) -> CheckResult:
+    def _unreadable(
+        self,
+        display: str,
+        declared: str,
+        error: ReadError,
+        started: float | None,
+        size: int | None = None,
+        bytes_read: int = 0,
+    ) -> CheckResult:
         from .model import Classification, Status
 
         c = Classification(Status.UNKNOWN, "none", None, "none", None)
         decision = self.policy.decide(c, declared, True, [])
         result = CheckResult(
-            path=display, media_type=None, format=None, declared=declared, status=Status.UNKNOWN, certainty="none",
-            generator=None, verdict=decision.verdict, label=decision.label, label_text=decision.label_text,
-            action=decision.action, measures=decision.measures, advice=decision.advice, policy=decision.policy,
-            findings=[], evidence=[], errors=[error], c2pa=C2paSummary(verified_hash=self.options.verify_hash),
-            bytes_read=bytes_read, size=size)
+            path=display,
+            media_type=None,
+            format=None,
+            declared=declared,
+            status=Status.UNKNOWN,
+            certainty="none",
+            generator=None,
+            verdict=decision.verdict,
+            label=decision.label,
+            label_text=decision.label_text,
+            action=decision.action,
+            measures=decision.measures,
+            advice=decision.advice,
+            policy=decision.policy,
+            findings=[],
+            evidence=[],
+            errors=[error],
+            c2pa=C2paSummary(verified_hash=self.options.verify_hash),
+            bytes_read=bytes_read,
+            size=size,
+        )
         if started is not None:
             result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 
 
-_default: Optional[Checker] = None
+_default: Checker | None = None
 
 
-def check(target: Target, declared: str = "none", *, options: Optional[CheckOptions] = None,
-          name: Optional[str] = None) -> CheckResult:
+def check(
+    target: Target, declared: str = "none", *, options: CheckOptions | None = None, name: str | None = None
+) -> CheckResult:
     """Check one file (path or bytes) with the default options, or with ``options``."""
     global _default
     if options is not None:

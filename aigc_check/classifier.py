@@ -7,8 +7,6 @@ absence of evidence is ``unknown``, never proof of human origin.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from .model import Classification, Evidence, EvidenceKind, Finding, Indicates, Status, Strength
 
 
@@ -16,17 +14,19 @@ def _deciding(evidence: list[Evidence], indicates: Indicates, minimum: Strength)
     return [e for e in evidence if e.indicates is indicates and e.strength.rank >= minimum.rank]
 
 
-def _best_generator(items: list[Evidence], known: frozenset) -> Optional[str]:
+def _best_generator(items: list[Evidence], known: frozenset) -> str | None:
     """The strongest evidence's generator; at equal strength a fingerprint id beats a raw
     name (an unmapped label producer code or C2PA agent), and an implicit label beats a trace."""
-    ranked = sorted((e for e in items if e.generator),
-                    key=lambda e: (-e.strength.rank, e.generator not in known,
-                                   e.kind is not EvidenceKind.IMPLICIT_LABEL))
+    ranked = sorted(
+        (e for e in items if e.generator),
+        key=lambda e: (-e.strength.rank, e.generator not in known, e.kind is not EvidenceKind.IMPLICIT_LABEL),
+    )
     return ranked[0].generator if ranked else None
 
 
-def classify(evidence: list[Evidence],
-             known_generators: frozenset = frozenset()) -> tuple[Classification, list[Finding]]:
+def classify(
+    evidence: list[Evidence], known_generators: frozenset = frozenset()
+) -> tuple[Classification, list[Finding]]:
     generated = _deciding(evidence, Indicates.AI_GENERATED, Strength.STRONG)
     modified = _deciding(evidence, Indicates.AI_MODIFIED, Strength.STRONG)
     captured = _deciding(evidence, Indicates.CAPTURED, Strength.DEFINITIVE)
@@ -45,8 +45,14 @@ def classify(evidence: list[Evidence],
     basis = "implicit-label" if any(e.kind is EvidenceKind.IMPLICIT_LABEL for e in deciding) else "trace"
     labels = sorted(e.aigc_label for e in deciding if e.aigc_label)
     ai_items = generated + modified
-    return Classification(status, certainty, _best_generator(ai_items or deciding, known_generators), basis,
-                          labels[0] if labels else None, deciding), findings
+    return Classification(
+        status,
+        certainty,
+        _best_generator(ai_items or deciding, known_generators),
+        basis,
+        labels[0] if labels else None,
+        deciding,
+    ), findings
 
 
 def _conflicts(status: Status, evidence: list[Evidence]) -> list[Finding]:
@@ -58,6 +64,12 @@ def _conflicts(status: Status, evidence: list[Evidence]) -> list[Finding]:
     if status is Status.AI_MODIFIED and not signed_capture:
         return []
     where = "; ".join(sorted({e.location for e in capture}))
-    return [Finding("conflicting-signals", "warning",
-                    f"the file claims both AI generation and a camera capture ({capture[0].explanation}); "
-                    "AI evidence outweighs capture evidence", where)]
+    return [
+        Finding(
+            "conflicting-signals",
+            "warning",
+            f"the file claims both AI generation and a camera capture ({capture[0].explanation}); "
+            "AI evidence outweighs capture evidence",
+            where,
+        )
+    ]

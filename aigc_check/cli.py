@@ -7,13 +7,12 @@ from the work, as httpie does); ``check_command`` only runs checks and prints.
 from __future__ import annotations
 
 import functools
-import sys
+from collections.abc import Iterable
 from enum import IntEnum
-from typing import Iterable
 
 import click
 
-from . import CheckOptions, Checker, __version__, shipped_policies
+from . import Checker, CheckOptions, __version__, shipped_policies
 from .deadline import limit_memory
 from .errors import AigcCheckError
 from .limits import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT
@@ -52,45 +51,102 @@ def checker_options(env_prefix: str = "", time_limit: bool = False):
     ``time_limit`` the command also takes ``--time-limit`` (serve has its own ``--timeout``, enforced
     by replacing the worker).
     """
+
     def env(name: str):
         return f"{env_prefix}{name}" if env_prefix else None
 
     option_decorators = [
-        click.option("--policy", default="cn", show_default=True, envvar=env("POLICY"),
-                     help=f"Marking rules: a shipped policy ({', '.join(shipped_policies())}) or a JSON file."),
-        click.option("--trust-anchors", "trust_anchors", multiple=True, envvar=env("TRUST_ANCHORS"),
-                     type=click.Path(exists=True, dir_okay=False),
-                     help="PEM file of extra C2PA trust anchors (repeatable)."),
-        click.option("--no-default-trust", is_flag=True, envvar=env("NO_DEFAULT_TRUST"),
-                     help="Do not use the shipped C2PA trust list."),
-        click.option("--allow-network", is_flag=True, envvar=env("ALLOW_NETWORK"),
-                     help="Fetch remote C2PA manifests and OCSP (off by default)."),
-        click.option("--no-verify-hash", is_flag=True, envvar=env("NO_VERIFY_HASH"),
-                     help="Skip C2PA hash and signature validation (reported)."),
-        click.option("--generators", "generators_file", type=click.Path(exists=True, dir_okay=False),
-                     envvar=env("GENERATORS"),
-                     help="A generator-fingerprint JSON file to use instead of the shipped one."),
+        click.option(
+            "--policy",
+            default="cn",
+            show_default=True,
+            envvar=env("POLICY"),
+            help=f"Marking rules: a shipped policy ({', '.join(shipped_policies())}) or a JSON file.",
+        ),
+        click.option(
+            "--trust-anchors",
+            "trust_anchors",
+            multiple=True,
+            envvar=env("TRUST_ANCHORS"),
+            type=click.Path(exists=True, dir_okay=False),
+            help="PEM file of extra C2PA trust anchors (repeatable).",
+        ),
+        click.option(
+            "--no-default-trust",
+            is_flag=True,
+            envvar=env("NO_DEFAULT_TRUST"),
+            help="Do not use the shipped C2PA trust list.",
+        ),
+        click.option(
+            "--allow-network",
+            is_flag=True,
+            envvar=env("ALLOW_NETWORK"),
+            help="Fetch remote C2PA manifests and OCSP (off by default).",
+        ),
+        click.option(
+            "--no-verify-hash",
+            is_flag=True,
+            envvar=env("NO_VERIFY_HASH"),
+            help="Skip C2PA hash and signature validation (reported).",
+        ),
+        click.option(
+            "--generators",
+            "generators_file",
+            type=click.Path(exists=True, dir_okay=False),
+            envvar=env("GENERATORS"),
+            help="A generator-fingerprint JSON file to use instead of the shipped one.",
+        ),
     ]
 
-    option_decorators.append(click.option(
-        "--memory-limit", "memory_limit_mb", type=click.IntRange(min=0), default=DEFAULT_MEMORY_LIMIT_MB,
-        show_default=True, envvar=env("MEMORY_LIMIT") or "AIGC_MEMORY_LIMIT",
-        help="MiB of address space each checking process may use (the check command, scan and serve "
-             "workers); an allocation past it makes the file unreadable (memory-limit). 0: no cap."))
+    option_decorators.append(
+        click.option(
+            "--memory-limit",
+            "memory_limit_mb",
+            type=click.IntRange(min=0),
+            default=DEFAULT_MEMORY_LIMIT_MB,
+            show_default=True,
+            envvar=env("MEMORY_LIMIT") or "AIGC_MEMORY_LIMIT",
+            help="MiB of address space each checking process may use (the check command, scan and serve "
+            "workers); an allocation past it makes the file unreadable (memory-limit). 0: no cap.",
+        )
+    )
     if time_limit:
-        option_decorators.append(click.option(
-            "--time-limit", "time_limit_s", type=click.FloatRange(min=0), default=DEFAULT_TIME_LIMIT,
-            show_default=True, envvar="AIGC_TIME_LIMIT",
-            help="Seconds one file may take; past it the file is reported unreadable (time-limit). 0: no limit."))
+        option_decorators.append(
+            click.option(
+                "--time-limit",
+                "time_limit_s",
+                type=click.FloatRange(min=0),
+                default=DEFAULT_TIME_LIMIT,
+                show_default=True,
+                envvar="AIGC_TIME_LIMIT",
+                help="Seconds one file may take; past it the file is reported unreadable (time-limit). 0: no limit.",
+            )
+        )
 
     def decorate(command):
         @functools.wraps(command)
-        def with_options(*args, policy, trust_anchors, no_default_trust, allow_network, no_verify_hash,
-                         generators_file, memory_limit_mb, time_limit_s=None, **kwargs):
-            options = CheckOptions(policy=policy, trust_anchor_files=tuple(trust_anchors),
-                                   use_default_trust=not no_default_trust, allow_network=allow_network,
-                                   verify_hash=not no_verify_hash, generators_file=generators_file,
-                                   time_limit=time_limit_s or None, memory_limit_mb=memory_limit_mb or None)
+        def with_options(
+            *args,
+            policy,
+            trust_anchors,
+            no_default_trust,
+            allow_network,
+            no_verify_hash,
+            generators_file,
+            memory_limit_mb,
+            time_limit_s=None,
+            **kwargs,
+        ):
+            options = CheckOptions(
+                policy=policy,
+                trust_anchor_files=tuple(trust_anchors),
+                use_default_trust=not no_default_trust,
+                allow_network=allow_network,
+                verify_hash=not no_verify_hash,
+                generators_file=generators_file,
+                time_limit=time_limit_s or None,
+                memory_limit_mb=memory_limit_mb or None,
+            )
             return command(*args, options=options, **kwargs)
 
         for option in reversed(option_decorators):
@@ -108,25 +164,55 @@ def cli() -> None:
 
 def spark_options(command):
     """``scan --engine spark`` options, handed to the command as one ``spark_args`` dict."""
-    names = ("input_table", "output_table", "output_format", "master", "uri_col", "declared_col", "account_col",
-             "post_id_col", "io_threads", "partitions")
+    names = (
+        "input_table",
+        "output_table",
+        "output_format",
+        "master",
+        "uri_col",
+        "declared_col",
+        "account_col",
+        "post_id_col",
+        "io_threads",
+        "partitions",
+    )
     options = [
-        click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
-                     help="local: a process pool on this machine; spark: Apache Spark (pip install "
-                          "'aigc-check[spark]')."),
-        click.option("--input-table", help="[spark] Table of objects to check: a URI column and optional "
-                                           "declared, account, post_id."),
+        click.option(
+            "--engine",
+            type=click.Choice(["local", "spark"]),
+            default="local",
+            show_default=True,
+            help="local: a process pool on this machine; spark: Apache Spark (pip install 'aigc-check[spark]').",
+        ),
+        click.option(
+            "--input-table",
+            help="[spark] Table of objects to check: a URI column and optional declared, account, post_id.",
+        ),
         click.option("--output-table", help="[spark] Write the result rows to this table (instead of --out)."),
-        click.option("--output-format", type=click.Choice(["parquet", "json"]), default="parquet",
-                     show_default=True, help="[spark] Format of the result files written to --out."),
+        click.option(
+            "--output-format",
+            type=click.Choice(["parquet", "json"]),
+            default="parquet",
+            show_default=True,
+            help="[spark] Format of the result files written to --out.",
+        ),
         click.option("--master", help="[spark] Spark master, e.g. local[4]; by default spark-submit's."),
         click.option("--uri-col", default="uri", show_default=True, help="[spark] Input column with the URI."),
-        click.option("--declared-col", default="declared", show_default=True,
-                     help="[spark] Input column with ai/not-ai/none (null: --declared)."),
+        click.option(
+            "--declared-col",
+            default="declared",
+            show_default=True,
+            help="[spark] Input column with ai/not-ai/none (null: --declared).",
+        ),
         click.option("--account-col", default="account", show_default=True, help="[spark] Input account column."),
         click.option("--post-id-col", default="post_id", show_default=True, help="[spark] Input post id column."),
-        click.option("--io-threads", type=click.IntRange(min=1), default=8, show_default=True,
-                     help="[spark] Remote objects opened at once per task."),
+        click.option(
+            "--io-threads",
+            type=click.IntRange(min=1),
+            default=8,
+            show_default=True,
+            help="[spark] Remote objects opened at once per task.",
+        ),
         click.option("--partitions", type=click.IntRange(min=1), help="[spark] Repartition the input first."),
     ]
 
@@ -142,14 +228,28 @@ def spark_options(command):
 
 @cli.command("check")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=False))
-@click.option("--declared", type=click.Choice(DECLARATIONS), default="none", show_default=True,
-              help="What the creator declared: ai, not-ai, or none.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text for people; json prints one object per file, one per line.")
+@click.option(
+    "--declared",
+    type=click.Choice(DECLARATIONS),
+    default="none",
+    show_default=True,
+    help="What the creator declared: ai, not-ai, or none.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json prints one object per file, one per line.",
+)
 @checker_options(time_limit=True)
-@click.option("--stdin-jsonl", is_flag=True,
-              help='Stay up and read requests from stdin, one JSON line each ({"path": ..., "declared": ..., '
-                   '"id": ...}); answer one JSON line each. --declared is the default declaration.')
+@click.option(
+    "--stdin-jsonl",
+    is_flag=True,
+    help='Stay up and read requests from stdin, one JSON line each ({"path": ..., "declared": ..., '
+    '"id": ...}); answer one JSON line each. --declared is the default declaration.',
+)
 def check_command(files, declared, fmt, options, stdin_jsonl) -> None:
     """Check FILES and print a verdict for each."""
     if bool(files) == stdin_jsonl:
@@ -176,27 +276,68 @@ def check_command(files, declared, fmt, options, stdin_jsonl) -> None:
 
 @cli.command("scan")
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=False))
-@click.option("--from-list", "from_list", type=click.Path(allow_dash=True, dir_okay=False),
-              help="A file of paths to check, one a line ('-' for standard input).")
-@click.option("--declarations", type=click.Path(exists=True, dir_okay=False),
-              help="Sidecar CSV or JSONL: path, declared (ai/not-ai/none), optional account, post_id.")
-@click.option("--declared", type=click.Choice(DECLARATIONS), default="none", show_default=True,
-              help="Declaration for every file the sidecar does not name.")
-@click.option("--out", "out_dir", default="scan-report", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for results.jsonl, results.csv, summary.json and report.html.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default="all cores",
-              help="Worker processes.")
+@click.option(
+    "--from-list",
+    "from_list",
+    type=click.Path(allow_dash=True, dir_okay=False),
+    help="A file of paths to check, one a line ('-' for standard input).",
+)
+@click.option(
+    "--declarations",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Sidecar CSV or JSONL: path, declared (ai/not-ai/none), optional account, post_id.",
+)
+@click.option(
+    "--declared",
+    type=click.Choice(DECLARATIONS),
+    default="none",
+    show_default=True,
+    help="Declaration for every file the sidecar does not name.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="scan-report",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for results.jsonl, results.csv, summary.json and report.html.",
+)
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default="all cores", help="Worker processes.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted scan from its results.jsonl.")
 @click.option("--overwrite", is_flag=True, help="Replace the results already in --out.")
 @click.option("--no-html", is_flag=True, help="Do not write report.html.")
-@click.option("--thumbnails", type=click.IntRange(min=0), default=200, show_default=True,
-              help="At most this many image thumbnails in report.html.")
-@click.option("--progress", type=click.Choice(["auto", "bar", "lines", "none"]), default="auto", show_default=True,
-              help="auto: a bar on a terminal, a line every few seconds otherwise.")
+@click.option(
+    "--thumbnails",
+    type=click.IntRange(min=0),
+    default=200,
+    show_default=True,
+    help="At most this many image thumbnails in report.html.",
+)
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "bar", "lines", "none"]),
+    default="auto",
+    show_default=True,
+    help="auto: a bar on a terminal, a line every few seconds otherwise.",
+)
 @checker_options(time_limit=True)
 @spark_options
-def scan_command(paths, from_list, declarations, declared, out_dir, jobs, resume, overwrite, no_html, thumbnails,
-                 progress, engine, spark_args, options):
+def scan_command(
+    paths,
+    from_list,
+    declarations,
+    declared,
+    out_dir,
+    jobs,
+    resume,
+    overwrite,
+    no_html,
+    thumbnails,
+    progress,
+    engine,
+    spark_args,
+    options,
+):
     """Check every media file below PATHS (folders or files) in parallel; write results and a report.
 
     With --engine spark: check the objects of --input-table (or below one path prefix) on Apache Spark
@@ -211,28 +352,52 @@ def scan_command(paths, from_list, declarations, declared, out_dir, jobs, resume
 
     if not paths and not from_list:
         raise click.UsageError("name folders or files to scan, or --from-list")
-    return run_scan(ScanConfig(paths=tuple(paths), from_list=from_list, out_dir=out_dir, declared=declared,
-                               declarations=declarations, options=options, jobs=jobs,
-                               resume=resume, overwrite=overwrite, html=not no_html, thumbnails=thumbnails,
-                               progress=progress))
+    return run_scan(
+        ScanConfig(
+            paths=tuple(paths),
+            from_list=from_list,
+            out_dir=out_dir,
+            declared=declared,
+            declarations=declarations,
+            options=options,
+            jobs=jobs,
+            resume=resume,
+            overwrite=overwrite,
+            html=not no_html,
+            thumbnails=thumbnails,
+            progress=progress,
+        )
+    )
 
 
 def spark_scan(paths, local_only, declared, out_dir, overwrite, spark_args, options: CheckOptions):
     from .spark.job import InputColumns, SparkScanConfig, run_spark_scan
 
     if local_only:
-        raise click.UsageError("--declarations and --from-list are for the local scan; with --engine spark "
-                               "the input table's columns carry the declarations (--declared-col)")
+        raise click.UsageError(
+            "--declarations and --from-list are for the local scan; with --engine spark "
+            "the input table's columns carry the declarations (--declared-col)"
+        )
     if len(paths) > 1:
         raise click.UsageError("--engine spark scans one path prefix (or --input-table)")
     out_given = click.get_current_context().get_parameter_source("out_dir") != click.core.ParameterSource.DEFAULT
     a = spark_args
-    return run_spark_scan(SparkScanConfig(
-        prefix=paths[0] if paths else None, input_table=a["input_table"], output_table=a["output_table"],
-        out_dir=out_dir if out_given or not a["output_table"] else None, output_format=a["output_format"],
-        overwrite=overwrite, master=a["master"], declared=declared, options=options,
-        columns=InputColumns(a["uri_col"], a["declared_col"], a["account_col"], a["post_id_col"]),
-        io_threads=a["io_threads"], partitions=a["partitions"]))
+    return run_spark_scan(
+        SparkScanConfig(
+            prefix=paths[0] if paths else None,
+            input_table=a["input_table"],
+            output_table=a["output_table"],
+            out_dir=out_dir if out_given or not a["output_table"] else None,
+            output_format=a["output_format"],
+            overwrite=overwrite,
+            master=a["master"],
+            declared=declared,
+            options=options,
+            columns=InputColumns(a["uri_col"], a["declared_col"], a["account_col"], a["post_id_col"]),
+            io_threads=a["io_threads"],
+            partitions=a["partitions"],
+        )
+    )
 
 
 def _serve_env(name: str) -> str:
@@ -240,35 +405,87 @@ def _serve_env(name: str) -> str:
 
 
 @cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, envvar=_serve_env("HOST"),
-              help="Address to listen on (loopback by default: put it behind the gateway's own host).")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), envvar=_serve_env("PORT"),
-              help="Port to listen on; 0 picks a free one (printed on stderr when ready).")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 256), envvar=_serve_env("WORKERS"),
-              help="Checker processes.")
-@click.option("--queue", default=32, show_default=True, type=click.IntRange(0), envvar=_serve_env("QUEUE"),
-              help="Requests admitted beyond the workers (uploading or waiting); more get 503 + Retry-After.")
-@click.option("--max-bytes", default="100M", show_default=True, envvar=_serve_env("MAX_BYTES"),
-              help="Largest file accepted (bytes, or with K/M/G); larger gets 413.")
-@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              envvar=_serve_env("TIMEOUT"), help="Seconds one check may take; past it 504 and the worker is replaced.")
-@click.option("--read-timeout", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              envvar=_serve_env("READ_TIMEOUT"), help="Seconds a client has to send the whole upload; past it 408.")
-@click.option("--tmp-dir", type=click.Path(exists=True, file_okay=False), envvar=_serve_env("TMP_DIR"),
-              help="Where the private upload folder is made (default: the system temp folder).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar=_serve_env("HOST"),
+    help="Address to listen on (loopback by default: put it behind the gateway's own host).",
+)
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    envvar=_serve_env("PORT"),
+    help="Port to listen on; 0 picks a free one (printed on stderr when ready).",
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    envvar=_serve_env("WORKERS"),
+    help="Checker processes.",
+)
+@click.option(
+    "--queue",
+    default=32,
+    show_default=True,
+    type=click.IntRange(0),
+    envvar=_serve_env("QUEUE"),
+    help="Requests admitted beyond the workers (uploading or waiting); more get 503 + Retry-After.",
+)
+@click.option(
+    "--max-bytes",
+    default="100M",
+    show_default=True,
+    envvar=_serve_env("MAX_BYTES"),
+    help="Largest file accepted (bytes, or with K/M/G); larger gets 413.",
+)
+@click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    envvar=_serve_env("TIMEOUT"),
+    help="Seconds one check may take; past it 504 and the worker is replaced.",
+)
+@click.option(
+    "--read-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    envvar=_serve_env("READ_TIMEOUT"),
+    help="Seconds a client has to send the whole upload; past it 408.",
+)
+@click.option(
+    "--tmp-dir",
+    type=click.Path(exists=True, file_okay=False),
+    envvar=_serve_env("TMP_DIR"),
+    help="Where the private upload folder is made (default: the system temp folder).",
+)
 @click.option("--access-log", is_flag=True, envvar=_serve_env("ACCESS_LOG"), help="Log every request (stderr).")
 @checker_options(env_prefix="AIGC_SERVE_")
-def serve_command(host, port, workers, queue, max_bytes, timeout, read_timeout, tmp_dir, access_log,
-                  options) -> int:
+def serve_command(host, port, workers, queue, max_bytes, timeout, read_timeout, tmp_dir, access_log, options) -> int:
     """Serve checks over HTTP: POST /v1/check, GET /healthz, GET /metrics, and a check-your-file page at /."""
     from .service import require_serve_stack
     from .service.config import ServeConfig, parse_size
 
     require_serve_stack()
     Checker(options)  # a bad policy, anchor or fingerprint file fails here, before any worker starts
-    config = ServeConfig(host=host, port=port, workers=workers, queue=queue, max_bytes=parse_size(max_bytes),
-                         timeout=timeout, read_timeout=read_timeout, tmp_dir=tmp_dir, access_log=access_log,
-                         check_options=options)
+    config = ServeConfig(
+        host=host,
+        port=port,
+        workers=workers,
+        queue=queue,
+        max_bytes=parse_size(max_bytes),
+        timeout=timeout,
+        read_timeout=read_timeout,
+        tmp_dir=tmp_dir,
+        access_log=access_log,
+        check_options=options,
+    )
     from .service.server import run
 
     return run(config)
@@ -277,8 +494,9 @@ def serve_command(host, port, workers, queue, max_bytes, timeout, read_timeout, 
 def main(argv=None) -> int:
     """Entry point: run the command and map its outcome to an exit code."""
     try:
-        outcome = cli.main(args=argv, prog_name="aigc-check", standalone_mode=False,
-                           obj=OWN_PROCESS if argv is None else None)
+        outcome = cli.main(
+            args=argv, prog_name="aigc-check", standalone_mode=False, obj=OWN_PROCESS if argv is None else None
+        )
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -295,4 +513,3 @@ def main(argv=None) -> int:
     if isinstance(outcome, ScanSummary):
         return INTERRUPTED if outcome.interrupted else int(verdicts_exit_status(outcome.verdicts))
     return int(exit_status(outcome or []))
-

@@ -19,7 +19,7 @@ import contextlib
 import resource
 import signal
 import threading
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from .errors import LimitExceededError
 
@@ -34,7 +34,7 @@ ENDS_CHECK = (TimeLimitError, MemoryError)
 
 
 @contextlib.contextmanager
-def time_limit(seconds: Optional[float]) -> Iterator[None]:
+def time_limit(seconds: float | None) -> Iterator[None]:
     if not seconds or seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -58,7 +58,7 @@ def time_limit(seconds: Optional[float]) -> Iterator[None]:
         raise TimeLimitError(message)
 
 
-def limit_memory(megabytes: Optional[int]) -> None:
+def limit_memory(megabytes: int | None) -> None:
     """Cap this process's address space (never raises it above an existing cap)."""
     if not megabytes or megabytes <= 0:
         return

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 # Lone surrogates (bytes of a file name that are not UTF-8, after os.fsdecode) and control characters.
 _UNPRINTABLE = re.compile("[\udc80-\udcff\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -30,6 +30,7 @@ def printable(text: str, keep_newlines: bool = False) -> str:
     def escape(m: re.Match) -> str:
         c = ord(m.group())
         return f"\\x{c - 0xDC00 if c >= 0xDC80 else c:02x}"
+
     return pattern.sub(escape, text)
 
 
@@ -39,8 +40,10 @@ def path_fields(path: str) -> dict:
     then shows them as ``\\xNN``."""
     if not any("\udc80" <= c <= "\udcff" for c in path):
         return {"path": path}
-    return {"path": printable(path, keep_newlines=True),
-            "path_b64": base64.b64encode(os.fsencode(path)).decode("ascii")}
+    return {
+        "path": printable(path, keep_newlines=True),
+        "path_b64": base64.b64encode(os.fsencode(path)).decode("ascii"),
+    }
 
 
 def result_path(d: dict) -> str:
@@ -94,10 +97,10 @@ class Block:
     location: str  # human-readable place in the file, e.g. "APP1 (XMP) at offset 0x14"
     data: bytes = b""
     key: str = ""  # PNG text keyword, container tag name, etc.
-    text: Optional[str] = None  # already-decoded text where the container defines the encoding
+    text: str | None = None  # already-decoded text where the container defines the encoding
     # Already-parsed EXIF entries, shaped like ``piexif.load``'s result ({"0th": {tag: value}, ...}),
     # for containers (TIFF) whose tags are the EXIF structure itself.
-    entries: Optional[dict] = None
+    entries: dict | None = None
     # For "tag" blocks: the tag system the container defines ("mp4", "riff", "mkv", "aiff"),
     # which becomes the field family, so fingerprints can name "mp4/©too" or "riff/ISFT".
     family: str = ""
@@ -130,7 +133,7 @@ class Container:
     format: str  # "jpeg", "png", ...
     media_type: str
     blocks: list[Block] = field(default_factory=list)
-    c2pa: Optional[C2paMarker] = None
+    c2pa: C2paMarker | None = None
     errors: list[ReadError] = field(default_factory=list)
     width: int = 0
     height: int = 0
@@ -162,9 +165,9 @@ class Evidence:
     indicates: Indicates
     strength: Strength
     kind: EvidenceKind
-    generator: Optional[str] = None
+    generator: str | None = None
     explanation: str = ""
-    aigc_label: Optional[str] = None  # GB 45438 Label value when this is such a label
+    aigc_label: str | None = None  # GB 45438 Label value when this is such a label
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -190,17 +193,17 @@ class Finding:
 class Classification:
     status: Status
     certainty: str  # "definitive" | "strong" | "none"
-    generator: Optional[str]
+    generator: str | None
     basis: str  # "implicit-label" | "trace" | "none"
-    aigc_label: Optional[str]  # strongest GB 45438 Label value seen, if any
+    aigc_label: str | None  # strongest GB 45438 Label value seen, if any
     deciding: list[Evidence] = field(default_factory=list)
 
 
 @dataclass
 class Decision:
     verdict: str
-    label: Optional[str]
-    label_text: Optional[dict]
+    label: str | None
+    label_text: dict | None
     action: str
     measures: list[str]
     advice: str
@@ -212,11 +215,11 @@ class C2paSummary:
     """What the C2PA stage did, for the report (added to the JSON contract)."""
 
     present: bool = False
-    validation_state: Optional[str] = None  # "Invalid" | "Valid" | "Trusted" | "NotVerified" | "Unreadable"
+    validation_state: str | None = None  # "Invalid" | "Valid" | "Trusted" | "NotVerified" | "Unreadable"
     verified_hash: bool = True
-    remote_url: Optional[str] = None
-    signer: Optional[str] = None
-    claim_generator: Optional[str] = None
+    remote_url: str | None = None
+    signer: str | None = None
+    claim_generator: str | None = None
     failure_codes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -226,15 +229,15 @@ class C2paSummary:
 @dataclass
 class CheckResult:
     path: str
-    media_type: Optional[str]
-    format: Optional[str]
+    media_type: str | None
+    format: str | None
     declared: str
     status: Status
     certainty: str
-    generator: Optional[str]
+    generator: str | None
     verdict: str
-    label: Optional[str]
-    label_text: Optional[dict]
+    label: str | None
+    label_text: dict | None
     action: str
     measures: list[str]
     advice: str
@@ -244,7 +247,7 @@ class CheckResult:
     errors: list[ReadError]
     c2pa: C2paSummary
     bytes_read: int = 0
-    size: Optional[int] = None
+    size: int | None = None
     elapsed_ms: float = 0.0
 
     def to_dict(self) -> dict:

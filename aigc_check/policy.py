@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Optional
 
 from .errors import PolicyError
 from .model import Classification, Decision, Finding
@@ -19,7 +18,12 @@ from .model import Classification, Decision, Finding
 VERDICTS = ("compliant", "unlabelled-ai", "mislabelled", "unreadable")
 REQUIRED = ("id", "ai_statuses", "verdicts", "label_rules", "label_text", "measures", "measure_order", "advice")
 CONDITIONS = ("implicit-label", "declared-ai", "trace")
-STATUS_WORDS = {"ai-generated": "AI-generated", "ai-modified": "AI-edited", "captured": "captured", "unknown": "unknown"}
+STATUS_WORDS = {
+    "ai-generated": "AI-generated",
+    "ai-modified": "AI-edited",
+    "captured": "captured",
+    "unknown": "unknown",
+}
 
 
 @dataclass(frozen=True)
@@ -45,11 +49,13 @@ class Policy:
         measures = sorted(set(measures), key=order.index)
         action = measures[-1] if measures else "none"
         text = d["label_text"].get(label) if label else None
-        advice = " ".join([self._advice(verdict, c, text)] + sorted(
-            {d.get("finding_advice", {})[f.code] for f in findings if f.code in d.get("finding_advice", {})}))
+        advice = " ".join(
+            [self._advice(verdict, c, text)]
+            + sorted({d.get("finding_advice", {})[f.code] for f in findings if f.code in d.get("finding_advice", {})})
+        )
         return Decision(verdict, label, text, action, measures, advice, self.id)
 
-    def _label(self, c: Classification, declared: str, is_ai: bool) -> Optional[str]:
+    def _label(self, c: Classification, declared: str, is_ai: bool) -> str | None:
         facts = {
             "implicit-label": is_ai and c.basis == "implicit-label",
             "declared-ai": declared == "ai",
@@ -62,11 +68,15 @@ class Policy:
                 return rule["label"]
         return None
 
-    def _advice(self, verdict: str, c: Classification, text: Optional[dict]) -> str:
+    def _advice(self, verdict: str, c: Classification, text: dict | None) -> str:
         template = self.data["advice"][verdict]
-        label_clause = f"; the platform must show \"{text['en']}\"" if text else ""
-        return template.format(status=STATUS_WORDS[c.status.value], label_en=(text or {}).get("en", ""),
-                               label_zh=(text or {}).get("zh", ""), label_clause=label_clause)
+        label_clause = f'; the platform must show "{text["en"]}"' if text else ""
+        return template.format(
+            status=STATUS_WORDS[c.status.value],
+            label_en=(text or {}).get("en", ""),
+            label_zh=(text or {}).get("zh", ""),
+            label_clause=label_clause,
+        )
 
 
 def _validate(data: dict, where: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from .model import CheckResult, printable
 
@@ -30,8 +30,10 @@ def to_text(result: CheckResult) -> str:
     # File names and metadata values come from the file: escape control characters and line breaks
     # in them, so a file can neither drive the terminal nor fake a line of this report.
     p = printable
-    lines = [f"{p(r.path)}: {VERDICT_WORDS.get(r.verdict, r.verdict)}"
-             f"  ({r.format or 'unknown format'}, declared {r.declared}, policy {r.policy})"]
+    lines = [
+        f"{p(r.path)}: {VERDICT_WORDS.get(r.verdict, r.verdict)}"
+        f"  ({r.format or 'unknown format'}, declared {r.declared}, policy {r.policy})"
+    ]
     status = STATUS_WORDS[r.status.value]
     if r.status.value != "unknown":
         status += f", certainty {r.certainty}" + (f", generator {p(r.generator)}" if r.generator else "")
@@ -50,7 +52,9 @@ def to_text(result: CheckResult) -> str:
         lines.append("  Label:   none required")
     lines.append(f"  Action:  {r.action}" + (f" ({', '.join(r.measures)})" if len(r.measures) > 1 else ""))
     for f in r.findings:
-        lines.append(f"  {f.severity.upper():7}  {f.code}: {p(f.message)}" + (f" [{p(f.location)}]" if f.location else ""))
+        lines.append(
+            f"  {f.severity.upper():7}  {f.code}: {p(f.message)}" + (f" [{p(f.location)}]" if f.location else "")
+        )
     for e in r.errors:
         lines.append(f"  ERROR    {e.code}: {p(e.message)}" + (f" [{p(e.location)}]" if e.location else ""))
     lines.append(f"  What to do: {r.advice}")

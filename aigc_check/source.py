@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 from .errors import TruncatedError
 
@@ -30,8 +30,7 @@ class ByteSource:
         self._window_at, self._window = 0, b""
 
     @classmethod
-    def open(cls, target: Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO],
-             name: str = "") -> "ByteSource":
+    def open(cls, target: str | os.PathLike | bytes | bytearray | memoryview | BinaryIO, name: str = "") -> ByteSource:
         if isinstance(target, (bytes, bytearray, memoryview)):
             data = bytes(target)
             return cls(io.BytesIO(data), len(data), name or "<bytes>")
@@ -49,7 +48,7 @@ class ByteSource:
     def close(self) -> None:
         self._f.close()
 
-    def __enter__(self) -> "ByteSource":
+    def __enter__(self) -> ByteSource:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -73,8 +72,8 @@ class ByteSource:
         if end <= len(self._head):
             return self._head[offset:end]
         w = offset - self._window_at
-        if 0 <= w and end <= self._window_at + len(self._window):
-            return self._window[w:w + n]
+        if w >= 0 and end <= self._window_at + len(self._window):
+            return self._window[w : w + n]
         if n <= SMALL_READ:
             self._window_at, self._window = offset, self._raw(offset, WINDOW_SIZE)
             return self._window[:n]
@@ -86,7 +85,7 @@ class ByteSource:
             raise TruncatedError(f"file ends inside {what}", f"offset {offset:#x}")
         return data
 
-    def stream(self) -> "CountingStream":
+    def stream(self) -> CountingStream:
         """The underlying stream, rewound, for libraries that need the whole file
         (the C2PA reader).  What they read is added to ``bytes_read``, so the
         report shows whether validation had to touch the media data."""
@@ -124,7 +123,7 @@ class CountingStream(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:

@@ -32,8 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aigc_check import Checker  # noqa: E402
-from aigc_check import formats  # noqa: E402
+from aigc_check import (
+    Checker,
+    formats,
+)
 from aigc_check.source import ByteSource  # noqa: E402
 
 AV_MEDIA = ("audio/", "video/")
@@ -84,8 +86,9 @@ def time_per_file(fn, paths: list[Path], repeat: int) -> list[float]:
 def bare_c2pa(anchors: str, media_types: dict[Path, str]):
     import c2pa
 
-    ctx = c2pa.Context.from_dict({"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
-                                  "trust": {"trust_anchors": anchors}})
+    ctx = c2pa.Context.from_dict(
+        {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}, "trust": {"trust_anchors": anchors}}
+    )
 
     def read(p: Path) -> None:
         # The media type was found before timing, so only c2pa-python's own work is measured.
@@ -97,12 +100,14 @@ def bare_c2pa(anchors: str, media_types: dict[Path, str]):
             if r is not None:
                 with r:
                     r.json()
+
     return read
 
 
 def mutagen_read(p: Path) -> bool:
     """True when mutagen knows the format (it returns None for Matroska, AVI, images)."""
     import mutagen
+
     try:
         return mutagen.File(p) is not None
     except Exception:
@@ -113,10 +118,12 @@ def exiftool_ms(paths: list[Path]) -> float | None:
     exe = shutil.which("exiftool")
     if not exe or not paths:
         return None
+
     def run(args):
         t = time.perf_counter()
         subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         return time.perf_counter() - t
+
     startup = min(run([exe, "-ver"]) for _ in range(3))
     total = min(run([exe, "-json", "-fast", *map(str, paths)]) for _ in range(3))
     return max(total - startup, 0.0) * 1000 / len(paths)
@@ -147,25 +154,39 @@ def main() -> int:
         exif = exiftool_ms(files)
         av = media_types[files[0]].startswith(AV_MEDIA) and any(mutagen_read(p) for p in files)
         mut = statistics.median(time_per_file(mutagen_read, files, args.repeat)) if av else None
-        rows.append({"group": name, "files": len(files), "aigc_check_ms": round(ours, 3),
-                     "c2pa_python_ms": round(bare, 3), "exiftool_ms": round(exif, 3) if exif is not None else None,
-                     "mutagen_ms": round(mut, 3) if mut is not None else None,
-                     "exiftool_over_aigc": round(exif / ours, 2) if exif else None,
-                     "mutagen_over_aigc": round(mut / ours, 2) if mut else None,
-                     "c2pa_over_aigc": round(bare / ours, 2) if ours else None})
-    print(f"{'group':22} {'files':>5} {'aigc-check ms':>14} {'c2pa-python ms':>15} {'mutagen ms':>11} "
-          f"{'exiftool ms':>12} {'exiftool/ours':>14} {'mutagen/ours':>13} {'c2pa/ours':>10}")
+        rows.append(
+            {
+                "group": name,
+                "files": len(files),
+                "aigc_check_ms": round(ours, 3),
+                "c2pa_python_ms": round(bare, 3),
+                "exiftool_ms": round(exif, 3) if exif is not None else None,
+                "mutagen_ms": round(mut, 3) if mut is not None else None,
+                "exiftool_over_aigc": round(exif / ours, 2) if exif else None,
+                "mutagen_over_aigc": round(mut / ours, 2) if mut else None,
+                "c2pa_over_aigc": round(bare / ours, 2) if ours else None,
+            }
+        )
+    print(
+        f"{'group':22} {'files':>5} {'aigc-check ms':>14} {'c2pa-python ms':>15} {'mutagen ms':>11} "
+        f"{'exiftool ms':>12} {'exiftool/ours':>14} {'mutagen/ours':>13} {'c2pa/ours':>10}"
+    )
     for r in rows:
+
         def cell(key, fmt):
             return fmt.format(r[key]) if r[key] is not None else "n/a"
-        print(f"{r['group']:22} {r['files']:>5} {r['aigc_check_ms']:>14.3f} {r['c2pa_python_ms']:>15.3f} "
-              f"{cell('mutagen_ms', '{:.3f}'):>11} {cell('exiftool_ms', '{:.3f}'):>12} "
-              f"{cell('exiftool_over_aigc', '{:.1f}x'):>14} {cell('mutagen_over_aigc', '{:.1f}x'):>13} "
-              f"{r['c2pa_over_aigc']:>9.1f}x")
+
+        print(
+            f"{r['group']:22} {r['files']:>5} {r['aigc_check_ms']:>14.3f} {r['c2pa_python_ms']:>15.3f} "
+            f"{cell('mutagen_ms', '{:.3f}'):>11} {cell('exiftool_ms', '{:.3f}'):>12} "
+            f"{cell('exiftool_over_aigc', '{:.1f}x'):>14} {cell('mutagen_over_aigc', '{:.1f}x'):>13} "
+            f"{r['c2pa_over_aigc']:>9.1f}x"
+        )
     big = big_file_rows(args.big_mb, checker) if args.big_mb else []
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"python": sys.version.split()[0], "repeat": args.repeat, "rows": rows,
-                                           "large_mp4": big}, indent=2))
+    Path(args.json).write_text(
+        json.dumps({"python": sys.version.split()[0], "repeat": args.repeat, "rows": rows, "large_mp4": big}, indent=2)
+    )
     return 0
 
 
@@ -175,9 +196,10 @@ def inflate_mp4(small: bytes, out: Path, size_mb: int) -> None:
     ffmpeg writes ftyp, free, mdat, moov; sample offsets point into mdat from
     its start, so growing mdat at its end keeps the movie valid."""
     import struct
+
     pos = 0
     while pos < len(small):
-        size, kind = struct.unpack(">I4s", small[pos:pos + 8])
+        size, kind = struct.unpack(">I4s", small[pos : pos + 8])
         if kind == b"mdat":
             break
         pos += size
@@ -185,21 +207,40 @@ def inflate_mp4(small: bytes, out: Path, size_mb: int) -> None:
     if size + grow >= 1 << 32:
         raise SystemExit("--big-mb must keep mdat under 4 GiB (32-bit box size)")
     with open(out, "wb") as f:
-        f.write(small[:pos] + struct.pack(">I", size + grow) + small[pos + 4:pos + size])
+        f.write(small[:pos] + struct.pack(">I", size + grow) + small[pos + 4 : pos + size])
         f.seek(grow, os.SEEK_CUR)  # sparse: the zeros cost no disk
-        f.write(small[pos + size:])
+        f.write(small[pos + size :])
 
 
 def sign_test_ca(src: Path, out: Path) -> None:
     import c2pa
+
     ca = ROOT / "fixtures" / "ca"
-    signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(
-        c2pa.C2paSigningAlg.ES256, (ca / "test-signer-chain.pem").read_bytes(), (ca / "test-signer.key").read_bytes(),
-        None))
-    manifest = {"claim_generator_info": [{"name": "aigc-check bench", "version": "1"}], "title": out.name,
-                "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [{
-                    "action": "c2pa.created",
-                    "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"}]}}]}
+    signer = c2pa.Signer.from_info(
+        c2pa.C2paSignerInfo(
+            c2pa.C2paSigningAlg.ES256,
+            (ca / "test-signer-chain.pem").read_bytes(),
+            (ca / "test-signer.key").read_bytes(),
+            None,
+        )
+    )
+    manifest = {
+        "claim_generator_info": [{"name": "aigc-check bench", "version": "1"}],
+        "title": out.name,
+        "assertions": [
+            {
+                "label": "c2pa.actions.v2",
+                "data": {
+                    "actions": [
+                        {
+                            "action": "c2pa.created",
+                            "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+                        }
+                    ]
+                },
+            }
+        ],
+    }
     ctx = c2pa.Context.from_dict({"builder": {"thumbnail": {"enabled": False}}})
     with open(src, "rb") as i, open(out, "w+b") as o:
         c2pa.Builder(manifest, ctx).sign(signer, "video/mp4", i, o)
@@ -207,6 +248,7 @@ def sign_test_ca(src: Path, out: Path) -> None:
 
 def big_file_rows(size_mb: int, checker) -> list[dict]:
     import tempfile
+
     from aigc_check import CheckOptions
 
     small = (ROOT / "fixtures" / "files" / "av-plain.mp4").read_bytes()
@@ -220,29 +262,51 @@ def big_file_rows(size_mb: int, checker) -> list[dict]:
         sign_test_ca(plain, Path(tmp) / "big-signed.mp4")
         sign_s = time.perf_counter() - t
         signed = Path(tmp) / "big-signed.mp4"
-        for label, path, chk in (("unsigned", plain, checker), ("signed, validated", signed, verify),
-                                 ("signed, --no-verify-hash", signed, no_verify)):
+        for label, path, chk in (
+            ("unsigned", plain, checker),
+            ("signed, validated", signed, verify),
+            ("signed, --no-verify-hash", signed, no_verify),
+        ):
             t = time.perf_counter()
             r = chk.check(path)
             ms = (time.perf_counter() - t) * 1000
-            rows.append({"file": f"{size_mb} MiB MP4 {label}", "size": r.size, "bytes_read": r.bytes_read,
-                         "ms": round(ms, 2), "status": r.status.value,
-                         "validation_state": r.c2pa.validation_state})
+            rows.append(
+                {
+                    "file": f"{size_mb} MiB MP4 {label}",
+                    "size": r.size,
+                    "bytes_read": r.bytes_read,
+                    "ms": round(ms, 2),
+                    "status": r.status.value,
+                    "validation_state": r.c2pa.validation_state,
+                }
+            )
         for label, path in (("unsigned", plain), ("signed", signed)):
             t = time.perf_counter()
             mutagen_read(path)
-            rows.append({"file": f"{size_mb} MiB MP4 {label}", "tool": "mutagen",
-                         "ms": round((time.perf_counter() - t) * 1000, 2)})
+            rows.append(
+                {
+                    "file": f"{size_mb} MiB MP4 {label}",
+                    "tool": "mutagen",
+                    "ms": round((time.perf_counter() - t) * 1000, 2),
+                }
+            )
             ex = exiftool_ms([path])
-            rows.append({"file": f"{size_mb} MiB MP4 {label}", "tool": "exiftool -fast",
-                         "ms": round(ex, 2) if ex is not None else None})
+            rows.append(
+                {
+                    "file": f"{size_mb} MiB MP4 {label}",
+                    "tool": "exiftool -fast",
+                    "ms": round(ex, 2) if ex is not None else None,
+                }
+            )
     print(f"\nlarge MP4 (media data never read unless C2PA validation hashes it; signing took {sign_s:.1f} s)")
     for r in rows:
         if "tool" in r:
             print(f"  {r['file']:44} {r['tool']:>16} {r['ms'] if r['ms'] is not None else 'n/a':>10} ms")
         else:
-            print(f"  {r['file']:44} {'aigc-check':>16} {r['ms']:>10} ms  read {r['bytes_read']:>14,} "
-                  f"of {r['size']:>14,} bytes  ({r['status']}, {r['validation_state']})")
+            print(
+                f"  {r['file']:44} {'aigc-check':>16} {r['ms']:>10} ms  read {r['bytes_read']:>14,} "
+                f"of {r['size']:>14,} bytes  ({r['status']}, {r['validation_state']})"
+            )
     return rows
 
 

@@ -32,10 +32,19 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "files"
 VARIANTS = 40  # distinct generated images per kind; files cycle through them
 
-AIGC = {"Label": "1", "ContentProducer": "001191110102MACQD9K64010000", "ProduceID": "", "ReservedCode1": "",
-        "ContentPropagator": "", "PropagateID": "", "ReservedCode2": ""}
-A1111 = ("a lighthouse on a cliff at dusk, oil painting\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, "
-         "CFG scale: 7, Seed: {seed}, Size: 96x96, Model: sd_xl_base_1.0")
+AIGC = {
+    "Label": "1",
+    "ContentProducer": "001191110102MACQD9K64010000",
+    "ProduceID": "",
+    "ReservedCode1": "",
+    "ContentPropagator": "",
+    "PropagateID": "",
+    "ReservedCode2": "",
+}
+A1111 = (
+    "a lighthouse on a cliff at dusk, oil painting\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, "
+    "CFG scale: 7, Seed: {seed}, Size: 96x96, Model: sd_xl_base_1.0"
+)
 
 
 def _image(rng: random.Random, mode: str = "RGB"):
@@ -52,26 +61,44 @@ def templates(seed: int = 7) -> dict[str, list[bytes]]:
     from PIL import PngImagePlugin
 
     rng = random.Random(seed)
-    kinds: dict[str, list[bytes]] = {k: [] for k in ("plain-jpeg", "plain-png", "camera-exif", "generator-png",
-                                                     "gb45438-png")}
+    kinds: dict[str, list[bytes]] = {
+        k: [] for k in ("plain-jpeg", "plain-png", "camera-exif", "generator-png", "gb45438-png")
+    }
     for i in range(VARIANTS):
         img = _image(rng)
-        buf = io.BytesIO(); img.save(buf, "JPEG", quality=85); kinds["plain-jpeg"].append(buf.getvalue())
-        buf = io.BytesIO(); img.save(buf, "PNG"); kinds["plain-png"].append(buf.getvalue())
-        exif = piexif.dump({"0th": {piexif.ImageIFD.Make: b"Canon", piexif.ImageIFD.Model: f"EOS R{i % 8}".encode()},
-                            "Exif": {piexif.ExifIFD.DateTimeOriginal: b"2025:05:01 10:00:00",
-                                     piexif.ExifIFD.ExposureTime: (1, 100 + i), piexif.ExifIFD.FNumber: (28, 10)}})
-        buf = io.BytesIO(); img.save(buf, "JPEG", quality=85, exif=exif); kinds["camera-exif"].append(buf.getvalue())
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=85)
+        kinds["plain-jpeg"].append(buf.getvalue())
+        buf = io.BytesIO()
+        img.save(buf, "PNG")
+        kinds["plain-png"].append(buf.getvalue())
+        exif = piexif.dump(
+            {
+                "0th": {piexif.ImageIFD.Make: b"Canon", piexif.ImageIFD.Model: f"EOS R{i % 8}".encode()},
+                "Exif": {
+                    piexif.ExifIFD.DateTimeOriginal: b"2025:05:01 10:00:00",
+                    piexif.ExifIFD.ExposureTime: (1, 100 + i),
+                    piexif.ExifIFD.FNumber: (28, 10),
+                },
+            }
+        )
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=85, exif=exif)
+        kinds["camera-exif"].append(buf.getvalue())
         info = PngImagePlugin.PngInfo()
         if i % 2:
-            info.add_text("parameters", A1111.format(seed=rng.randrange(10 ** 9)))
+            info.add_text("parameters", A1111.format(seed=rng.randrange(10**9)))
         else:
             info.add_text("prompt", json.dumps({"3": {"class_type": "KSampler", "inputs": {"seed": i}}}))
             info.add_text("workflow", json.dumps({"nodes": [{"id": 3, "type": "KSampler"}], "links": []}))
-        buf = io.BytesIO(); img.save(buf, "PNG", pnginfo=info); kinds["generator-png"].append(buf.getvalue())
+        buf = io.BytesIO()
+        img.save(buf, "PNG", pnginfo=info)
+        kinds["generator-png"].append(buf.getvalue())
         info = PngImagePlugin.PngInfo()
         info.add_text("AIGC", json.dumps(dict(AIGC, ProduceID=f"bench-{i}"), separators=(",", ":")))
-        buf = io.BytesIO(); img.save(buf, "PNG", pnginfo=info); kinds["gb45438-png"].append(buf.getvalue())
+        buf = io.BytesIO()
+        img.save(buf, "PNG", pnginfo=info)
+        kinds["gb45438-png"].append(buf.getvalue())
     fixtures = sorted(FIXTURES.iterdir())
     kinds["c2pa"] = [p.read_bytes() for p in fixtures if p.name.startswith("c2pa-")]
     kinds["fixture"] = [p.read_bytes() for p in fixtures if not p.name.startswith("c2pa-")]
@@ -80,8 +107,16 @@ def templates(seed: int = 7) -> dict[str, list[bytes]]:
 
 
 # Share of each kind in the folder.
-MIX = [("plain-jpeg", 20), ("plain-png", 14), ("camera-exif", 20), ("generator-png", 14), ("gb45438-png", 10),
-       ("fixture", 18), ("c2pa", 1), ("not-media", 3)]
+MIX = [
+    ("plain-jpeg", 20),
+    ("plain-png", 14),
+    ("camera-exif", 20),
+    ("generator-png", 14),
+    ("gb45438-png", 10),
+    ("fixture", 18),
+    ("c2pa", 1),
+    ("not-media", 3),
+]
 PNG = b"\x89PNG"
 SUFFIX = {"plain-jpeg": ".jpg", "camera-exif": ".jpg", "not-media": ".txt"}
 
@@ -162,21 +197,27 @@ def main() -> None:
         exiftool = shutil.which("exiftool")
         ours, peak_small, _ = run_measured(scan_cmd(folder, out, args.jobs))
         summary = json.loads((out / "summary.json").read_text())
-        print(f"aigc-check scan --jobs {args.jobs}: {ours:.2f} s, {args.files / ours:,.0f} files/s, "
-              f"peak RSS {peak_small / 1024:.0f} MiB (all processes); checked {summary['files']['checked']:,}, "
-              f"skipped {sum(summary['files']['skipped'].values()):,}, verdicts {summary['verdicts']}")
+        print(
+            f"aigc-check scan --jobs {args.jobs}: {ours:.2f} s, {args.files / ours:,.0f} files/s, "
+            f"peak RSS {peak_small / 1024:.0f} MiB (all processes); checked {summary['files']['checked']:,}, "
+            f"skipped {sum(summary['files']['skipped'].values()):,}, verdicts {summary['verdicts']}"
+        )
         if exiftool:
             theirs, peak_exif, _ = run_measured([exiftool, "-json", "-r", "-q", "-q", str(folder)])
-            print(f"exiftool -json -r: {theirs:.2f} s, {args.files / theirs:,.0f} files/s, "
-                  f"peak RSS {peak_exif / 1024:.0f} MiB")
+            print(
+                f"exiftool -json -r: {theirs:.2f} s, {args.files / theirs:,.0f} files/s, "
+                f"peak RSS {peak_exif / 1024:.0f} MiB"
+            )
             print(f"throughput ratio aigc-check / exiftool: {theirs / ours:.1f}x")
         else:
             print("exiftool not found (apt-get install -y libimage-exiftool-perl): no ratio")
         if args.large > args.files:
             make_folder(folder, args.files, args.large, kinds)
             big, peak_large, _ = run_measured(scan_cmd(folder, out, args.jobs))
-            print(f"aigc-check scan of {args.large:,} files: {big:.2f} s, {args.large / big:,.0f} files/s, "
-                  f"peak RSS {peak_large / 1024:.0f} MiB (vs {peak_small / 1024:.0f} MiB at {args.files:,})")
+            print(
+                f"aigc-check scan of {args.large:,} files: {big:.2f} s, {args.large / big:,.0f} files/s, "
+                f"peak RSS {peak_large / 1024:.0f} MiB (vs {peak_small / 1024:.0f} MiB at {args.files:,})"
+            )
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)

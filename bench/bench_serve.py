@@ -57,9 +57,11 @@ def noise_jpeg(target: int = TARGET_BYTES) -> bytes:
 
 def multipart(data: bytes, filename: str, declared: str = "none") -> tuple[bytes, str]:
     boundary = "bench" + os.urandom(8).hex()
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"declared\"\r\n\r\n{declared}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="declared"\r\n\r\n{declared}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
     return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
@@ -67,8 +69,9 @@ def raw(data: bytes, filename: str) -> tuple[bytes, str, str]:
     return data, "application/octet-stream", f"/v1/check?declared=none&name={filename}"
 
 
-def run_load(url: str, requests: list[tuple[bytes, str, str]], concurrency: int, max_requests: int,
-             max_seconds: float) -> dict:
+def run_load(
+    url: str, requests: list[tuple[bytes, str, str]], concurrency: int, max_requests: int, max_seconds: float
+) -> dict:
     """``concurrency`` keep-alive connections send ``requests`` round-robin; returns latency stats."""
     parts = urlsplit(url)
     latencies: list[float] = []
@@ -112,11 +115,15 @@ def run_load(url: str, requests: list[tuple[bytes, str, str]], concurrency: int,
     latencies.sort()
     server_totals.sort()
     n = len(latencies)
-    return {"concurrency": concurrency, "requests": n, "failures": len(failures),
-            "server_p50_ms": server_totals[len(server_totals) // 2] * 1000 if server_totals else None,
-            "p50_ms": latencies[n // 2] * 1000 if n else None,
-            "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else None,
-            "rps": n / wall if wall else None}
+    return {
+        "concurrency": concurrency,
+        "requests": n,
+        "failures": len(failures),
+        "server_p50_ms": server_totals[len(server_totals) // 2] * 1000 if server_totals else None,
+        "p50_ms": latencies[n // 2] * 1000 if n else None,
+        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else None,
+        "rps": n / wall if wall else None,
+    }
 
 
 def per_process_cost(paths: list[Path]) -> float:
@@ -124,8 +131,13 @@ def per_process_cost(paths: list[Path]) -> float:
     times = []
     for p in paths:
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "aigc_check", "check", "--format", "json", str(p)], cwd=ROOT,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "aigc_check", "check", "--format", "json", str(p)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000
 
@@ -175,13 +187,15 @@ def main() -> int:
                     r = run_load(server.url, requests, c, args.requests, args.seconds)
                     r["load"] = name
                     results["runs"].append(r)
-                    print(f"{name:22s} c={c:<3d} n={r['requests']:<5d} p50 {r['p50_ms']:7.2f} ms  "
-                          f"p99 {r['p99_ms']:7.2f} ms  {r['rps']:6.0f} req/s  "
-                          f"(in the service: p50 {r['server_p50_ms']:6.2f} ms)  failures {r['failures']}",
-                          flush=True)
+                    print(
+                        f"{name:22s} c={c:<3d} n={r['requests']:<5d} p50 {r['p50_ms']:7.2f} ms  "
+                        f"p99 {r['p99_ms']:7.2f} ms  {r['rps']:6.0f} req/s  "
+                        f"(in the service: p50 {r['server_p50_ms']:6.2f} ms)  failures {r['failures']}",
+                        flush=True,
+                    )
 
         step = max(1, len(fixture_paths) // args.process_sample)
-        sample = fixture_paths[::step][:args.process_sample]
+        sample = fixture_paths[::step][: args.process_sample]
         results["process_per_file_ms"] = per_process_cost(sample + [big_path])
         results["in_process_mix_ms"] = in_process_cost(fixture_paths)
         results["in_process_jpeg_3mb_ms"] = in_process_cost([big_path])
@@ -191,12 +205,18 @@ def main() -> int:
     per_process = results["process_per_file_ms"]
     results["ratio_process_to_service_p50"] = per_process / serial_mix["p50_ms"]
     results["ratio_service_rps_to_process_rps"] = best_mix["rps"] / (1000 / per_process)
-    print(f"\none 'aigc-check check' process per file: median {per_process:.1f} ms "
-          f"({1000 / per_process:.1f} files/s on one core)")
-    print(f"in-process check: mix median {results['in_process_mix_ms']:.2f} ms, "
-          f"3 MB JPEG {results['in_process_jpeg_3mb_ms']:.2f} ms")
-    print(f"process per file / service p50 (mix, c=1): {results['ratio_process_to_service_p50']:.0f}x; "
-          f"service req/s (best) / process-per-file files/s: {results['ratio_service_rps_to_process_rps']:.0f}x")
+    print(
+        f"\none 'aigc-check check' process per file: median {per_process:.1f} ms "
+        f"({1000 / per_process:.1f} files/s on one core)"
+    )
+    print(
+        f"in-process check: mix median {results['in_process_mix_ms']:.2f} ms, "
+        f"3 MB JPEG {results['in_process_jpeg_3mb_ms']:.2f} ms"
+    )
+    print(
+        f"process per file / service p50 (mix, c=1): {results['ratio_process_to_service_p50']:.0f}x; "
+        f"service req/s (best) / process-per-file files/s: {results['ratio_service_rps_to_process_rps']:.0f}x"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

@@ -26,18 +26,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scan import make_folder, run_measured, scan_cmd, templates  # noqa: E402
+import pyarrow as pa
+from bench_scan import make_folder, run_measured, scan_cmd, templates
 
-import pyarrow as pa  # noqa: E402
-
-from aigc_check.spark import check_arrow_batch, local_session, scan, write_results  # noqa: E402
+from aigc_check.spark import check_arrow_batch, local_session, scan, write_results
 
 
 def core_cost(paths: list[str]) -> float:
     """Seconds per file of check_arrow_batch alone, one process, batches of 10,000 rows (Spark's default)."""
     started = time.perf_counter()
     for i in range(0, len(paths), 10_000):
-        check_arrow_batch(pa.RecordBatch.from_pylist([{"path": p} for p in paths[i:i + 10_000]]), sniff=True)
+        check_arrow_batch(pa.RecordBatch.from_pylist([{"path": p} for p in paths[i : i + 10_000]]), sniff=True)
     return (time.perf_counter() - started) / len(paths)
 
 
@@ -64,13 +63,14 @@ def main() -> None:
         print(f"made {len(paths):,} files under {folder}")
 
         per_file = core_cost(paths)
-        print(f"core alone (check_arrow_batch, 1 process): {per_file * 1e3:.3f} ms/file, "
-              f"{1 / per_file:,.0f} files/s")
+        print(f"core alone (check_arrow_batch, 1 process): {per_file * 1e3:.3f} ms/file, {1 / per_file:,.0f} files/s")
 
         local_s, peak, _ = run_measured(scan_cmd(folder, work / "local-out", args.jobs) + ["--no-html"])
         local_rate = args.files / local_s
-        print(f"local scan --jobs {args.jobs} --no-html: {local_s:.2f} s, {local_rate:,.0f} files/s, "
-              f"peak RSS {peak / 1024:.0f} MiB")
+        print(
+            f"local scan --jobs {args.jobs} --no-html: {local_s:.2f} s, {local_rate:,.0f} files/s, "
+            f"peak RSS {peak / 1024:.0f} MiB"
+        )
 
         started = time.perf_counter()
         spark = local_session(f"local[{args.jobs}]", "aigc-check-bench", {"spark.driver.memory": "1g"})
@@ -83,8 +83,10 @@ def main() -> None:
             for run in range(1, args.runs + 1):
                 elapsed, rows = timed_spark_job(spark, source, work / "spark-out")
                 best[kind] = min(best.get(kind, elapsed), elapsed)
-                print(f"Spark local[{args.jobs}] {kind} -> Parquet, run {run}: {elapsed:.2f} s, "
-                      f"{args.files / elapsed:,.0f} files/s ({rows:,} rows)")
+                print(
+                    f"Spark local[{args.jobs}] {kind} -> Parquet, run {run}: {elapsed:.2f} s, "
+                    f"{args.files / elapsed:,.0f} files/s ({rows:,} rows)"
+                )
         spark.stop()
 
         spark_rate = args.files / best["prefix"]
@@ -93,8 +95,10 @@ def main() -> None:
         print(f"Spark key table, best run: {spark_core_ms:.3f} core-ms/file including the engine")
         for label, ms in (("core alone", per_file * 1e3), ("Spark, engine included", spark_core_ms)):
             core_hours = 1e9 * ms / 1e3 / 3600
-            print(f"per 10^9 objects ({label}, CPU only, no storage latency): {core_hours:,.0f} core-hours "
-                  f"= {core_hours / 100:,.1f} h on 100 cores")
+            print(
+                f"per 10^9 objects ({label}, CPU only, no storage latency): {core_hours:,.0f} core-hours "
+                f"= {core_hours / 100:,.1f} h on 100 cores"
+            )
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)

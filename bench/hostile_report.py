@@ -41,21 +41,21 @@ def mutate(rnd: random.Random, seeds: list[bytes]) -> bytes:
         at = rnd.randrange(len(data))
         op = rnd.random()
         if op < 0.3:
-            data[at:at + 4] = rnd.choice(SIZE_EXTREMES)
+            data[at : at + 4] = rnd.choice(SIZE_EXTREMES)
         elif op < 0.45:
             del data[at:]
         elif op < 0.6:
             n = rnd.randint(1, 256)
-            data[at:at] = data[at:at + n] * rnd.randint(2, 50)
+            data[at:at] = data[at : at + n] * rnd.randint(2, 50)
         elif op < 0.75:
             other = rnd.choice(seeds)
             if other:
                 s = rnd.randrange(len(other))
-                data[at:at] = other[s:s + rnd.randint(1, 512)]
+                data[at:at] = other[s : s + rnd.randint(1, 512)]
         elif op < 0.9:
             data[at] ^= 1 << rnd.randrange(8)
         else:
-            del data[at:at + rnd.randint(1, 64)]
+            del data[at : at + rnd.randint(1, 64)]
     return bytes(data)
 
 
@@ -69,7 +69,7 @@ def _peak_rss_kb() -> int:
 
 def run_group(inputs: list[tuple[str, bytes]], queue) -> None:
     """In a fresh process: check every input, report the worst time, peak RSS and any failure."""
-    from aigc_check import CheckOptions, Checker
+    from aigc_check import Checker, CheckOptions
     from aigc_check.limits import DEFAULT_TIME_LIMIT
 
     checker = Checker(CheckOptions(time_limit=DEFAULT_TIME_LIMIT))
@@ -97,8 +97,16 @@ def run_group(inputs: list[tuple[str, bytes]], queue) -> None:
         for e in result.errors:
             codes[e.code] += 1
     peak = _peak_rss_kb()
-    queue.put({"worst_ms": worst * 1000, "worst_input": worst_name, "peak_rss_mb": peak / 1024,
-               "growth_mb": (peak - base) / 1024, "failures": failures, "error_codes": dict(codes)})
+    queue.put(
+        {
+            "worst_ms": worst * 1000,
+            "worst_input": worst_name,
+            "peak_rss_mb": peak / 1024,
+            "growth_mb": (peak - base) / 1024,
+            "failures": failures,
+            "error_codes": dict(codes),
+        }
+    )
 
 
 def main() -> int:
@@ -109,6 +117,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from make_hostile import CASES
+
     from aigc_check import formats
 
     fixtures = sorted(p for p in (ROOT / "fixtures" / "files").iterdir() if p.is_file())
@@ -126,7 +135,7 @@ def main() -> int:
         add("hostile", case.name, case.make())
     for p, data in zip(fixtures, seeds):
         for k in range(1, 16):
-            add("truncated", f"{p.name}[:{k}/16]", data[:len(data) * k // 16])
+            add("truncated", f"{p.name}[:{k}/16]", data[: len(data) * k // 16])
     rnd = random.Random(args.seed)
     for i in range(args.mutations):
         add("mutated", f"mutation-{i}", mutate(rnd, seeds))
@@ -154,9 +163,11 @@ def main() -> int:
             print(f"| {r['format']} | {r['inputs']} | – | – | – | process exit {r['crashed']} |")
             continue
         k = r["kinds"]
-        print(f"| {r['format']} | {r['inputs']} ({k.get('hostile', 0)} / {k.get('truncated', 0)} / "
-              f"{k.get('mutated', 0)}) | {r['worst_ms']:.1f} ms | {r['worst_input']} | {r['peak_rss_mb']:.0f} MB | "
-              f"{len(r['failures'])} |")
+        print(
+            f"| {r['format']} | {r['inputs']} ({k.get('hostile', 0)} / {k.get('truncated', 0)} / "
+            f"{k.get('mutated', 0)}) | {r['worst_ms']:.1f} ms | {r['worst_input']} | {r['peak_rss_mb']:.0f} MB | "
+            f"{len(r['failures'])} |"
+        )
     for r in rows:
         for f in r.get("failures", []):
             print("FAIL", r["format"], f)

@@ -30,13 +30,15 @@ sys.path.insert(0, str(HERE))
 with atheris.instrument_imports():
     # Everything the targets reach is imported here, inside the block, so it is instrumented:
     # the package loads its walkers, readers and signature modules lazily otherwise.
-    import aigc_check.checker  # noqa: F401
-    import aigc_check.signatures.aigc_label  # noqa: F401
-    import aigc_check.signatures.c2pa_manifest  # noqa: F401
-    import aigc_check.signatures.camera  # noqa: F401
-    import aigc_check.signatures.fingerprints  # noqa: F401
-    import aigc_check.signatures.iptc  # noqa: F401
     from targets import all_targets, seed_files
+
+    import aigc_check.checker
+    import aigc_check.signatures.aigc_label
+    import aigc_check.signatures.c2pa_manifest
+    import aigc_check.signatures.camera
+    import aigc_check.signatures.fingerprints
+    import aigc_check.signatures.iptc  # noqa: F401
+
     TARGETS = all_targets()  # imports every walker and reader module
 
 
@@ -50,7 +52,7 @@ def main() -> None:
     if "--target" in args:
         i = args.index("--target")
         name = args[i + 1]
-        del args[i:i + 2]
+        del args[i : i + 2]
     if name not in targets:
         raise SystemExit(f"unknown target {name!r}; --list shows them")
     work = HERE / "work" / name.replace(":", "-")

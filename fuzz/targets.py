@@ -16,8 +16,8 @@ itself), which both harnesses report as a crash.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from aigc_check import Checker, formats
 from aigc_check.errors import MediaError
@@ -27,13 +27,27 @@ from aigc_check.source import ByteSource
 
 ROOT = Path(__file__).resolve().parent.parent
 # Block kind each reader decodes, for readers that read blocks.
-READER_BLOCKS = {"xmp": "xmp", "exif": "exif", "text": "text", "comment": "comment", "tag": "tag", "id3": "id3",
-                 "vorbis": "vorbis"}
+READER_BLOCKS = {
+    "xmp": "xmp",
+    "exif": "exif",
+    "text": "text",
+    "comment": "comment",
+    "tag": "tag",
+    "id3": "id3",
+    "vorbis": "vorbis",
+}
 
 
 # Values a mutation writes over a 4- or 8-byte size field: the extremes real damage and attacks use.
-SIZE_EXTREMES = (b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff", b"\x00\x00\x00\x08",
-                 b"\x80\x00\x00\x00", b"\x00\x00\xff\xff", b"\x01\x00\x00\x00\x00\x00\x00\x00")
+SIZE_EXTREMES = (
+    b"\xff\xff\xff\xff",
+    b"\x00\x00\x00\x00",
+    b"\x7f\xff\xff\xff",
+    b"\x00\x00\x00\x08",
+    b"\x80\x00\x00\x00",
+    b"\x00\x00\xff\xff",
+    b"\x01\x00\x00\x00\x00\x00\x00\x00",
+)
 
 
 class InvariantBroken(AssertionError):
@@ -70,6 +84,7 @@ def format_target(name: str) -> Callable[[bytes], None]:
                 handler.walk(src, Container(handler.name, handler.media_type))
             except MediaError:
                 pass
+
     return run
 
 
@@ -81,14 +96,16 @@ def reader_target(family: str) -> Callable[[bytes], None]:
         with ByteSource.open(data, "fuzz") as src:
             container = Container("fuzz", "image/jpeg")
             if kind:
-                container.blocks.append(Block(kind, "fuzz block", data, key="AIGC", text=data.decode("utf-8", "replace"),
-                                              family="mp4"))
+                container.blocks.append(
+                    Block(kind, "fuzz block", data, key="AIGC", text=data.decode("utf-8", "replace"), family="mp4")
+                )
             else:  # c2pa and stealth read the whole file
                 container.c2pa = C2paMarker("fuzz")
                 container.media_type = _sniffed_type(data)
             ctx = ReadContext(src, container, checker().options)
             reader.read(ctx)
             json.dumps([(f.name, str(f.value)) for f in ctx.fields])
+
     return run
 
 
@@ -111,6 +128,9 @@ def seed_files(corpus: Path | None = None) -> list[Path]:
     """The fixtures, and the shared corpus of real files when it is there."""
     seeds = sorted(p for p in (ROOT / "fixtures" / "files").iterdir() if p.is_file())
     if corpus and corpus.is_dir():
-        seeds += sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix not in (".tsv", ".md")
-                        and p.stat().st_size <= 4 << 20)
+        seeds += sorted(
+            p
+            for p in corpus.rglob("*")
+            if p.is_file() and p.suffix not in (".tsv", ".md") and p.stat().st_size <= 4 << 20
+        )
     return seeds

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aigc_check import CheckOptions, Checker
+from aigc_check import Checker, CheckOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "files"

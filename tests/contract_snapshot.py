@@ -12,24 +12,30 @@ from __future__ import annotations
 import gzip
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from conftest import FIXTURES, TEST_ROOT_CA, corpus_dir, corpus_rows  # noqa: E402
 
-SNAPSHOTS = {"fixtures": HERE / "data" / "contract-fixtures.jsonl.gz",
-             "corpus": HERE / "data" / "contract-corpus.jsonl.gz"}
+SNAPSHOTS = {
+    "fixtures": HERE / "data" / "contract-fixtures.jsonl.gz",
+    "corpus": HERE / "data" / "contract-corpus.jsonl.gz",
+}
 
 # (name, policy, trust the fixtures' test CA, declared): every declaration under cn, with and without
 # the test CA, and the other shipped policy once.
 OPTION_SETS = [
     (f"{policy}-{'test-ca' if trust else 'default'}-{declared}", policy, trust, declared)
     for policy, trust, declared in [
-        ("cn", False, "none"), ("cn", True, "none"), ("cn", True, "ai"), ("cn", True, "not-ai"),
-        ("eu", True, "none"), ("eu", True, "ai"),
+        ("cn", False, "none"),
+        ("cn", True, "none"),
+        ("cn", True, "ai"),
+        ("cn", True, "not-ai"),
+        ("eu", True, "none"),
+        ("eu", True, "ai"),
     ]
 ]
 
@@ -43,7 +49,7 @@ def files(family: str) -> list[tuple[str, Path]]:
 
 
 def records(family: str) -> Iterator[dict]:
-    from aigc_check import CheckOptions, Checker
+    from aigc_check import Checker, CheckOptions
     from aigc_check.scan.outputs import csv_row
 
     for option_name, policy, trust, declared in OPTION_SETS:

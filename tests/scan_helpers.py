@@ -37,10 +37,17 @@ def summary(out_dir: Path) -> dict:
 
 
 def cli_command(*args: str) -> list[str]:
-    return [sys.executable, "-c", "import sys; from aigc_check.cli import main; sys.exit(main(sys.argv[1:]))", "scan", *args]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from aigc_check.cli import main; sys.exit(main(sys.argv[1:]))",
+        "scan",
+        *args,
+    ]
 
 
 def run_cli(*args: str, prefix: tuple = (), **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([*prefix, *cli_command(*args)], capture_output=True, text=True, env=env, timeout=120,
-                          **kwargs)
+    return subprocess.run(
+        [*prefix, *cli_command(*args)], capture_output=True, text=True, env=env, timeout=120, **kwargs
+    )

@@ -7,17 +7,16 @@ import io
 import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Optional
 from urllib.parse import quote, urlsplit
 
 import pytest
 
 pytest.importorskip("starlette", reason="the serve extra is not installed: pip install '.[serve]'")
 
-from aigc_check import Checker  # noqa: E402
-from aigc_check.service.launch import ServerProcess, wait_until  # noqa: E402
+from aigc_check import Checker
+from aigc_check.service.launch import ServerProcess, wait_until
 
 TIMING_KEYS = ("elapsed_ms",)
 
@@ -38,8 +37,14 @@ def connect(url: str, timeout: float = 30) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
 
 
-def request(url: str, method: str, path: str, body: Optional[bytes] = None, headers: Optional[dict] = None,
-            conn: Optional[http.client.HTTPConnection] = None) -> Answer:
+def request(
+    url: str,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict | None = None,
+    conn: http.client.HTTPConnection | None = None,
+) -> Answer:
     own = conn is None
     conn = conn or connect(url)
     try:
@@ -51,39 +56,43 @@ def request(url: str, method: str, path: str, body: Optional[bytes] = None, head
             conn.close()
 
 
-def multipart_body(fields: dict[str, str], file: Optional[tuple[str, bytes]] = None,
-                   file_field: str = "file") -> tuple[bytes, str]:
+def multipart_body(
+    fields: dict[str, str], file: tuple[str, bytes] | None = None, file_field: str = "file"
+) -> tuple[bytes, str]:
     boundary = "test" + os.urandom(8).hex()
     out = io.BytesIO()
     for name, value in fields.items():
-        out.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n".encode())
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     if file is not None:
         filename, data = file
-        out.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; "
-                  f"filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n".encode())
+        out.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        )
         out.write(data + b"\r\n")
     out.write(f"--{boundary}--\r\n".encode())
     return out.getvalue(), f"multipart/form-data; boundary={boundary}"
 
 
-def post_multipart(url: str, path: Path, declared: Optional[str] = "none", **kw) -> Answer:
+def post_multipart(url: str, path: Path, declared: str | None = "none", **kw) -> Answer:
     fields = {"declared": declared} if declared is not None else {}
     body, content_type = multipart_body(fields, (path.name, path.read_bytes()))
     return request(url, "POST", "/v1/check", body, {"Content-Type": content_type}, **kw)
 
 
-def post_raw(url: str, data: bytes, content_type: Optional[str] = "application/octet-stream",
-             query: str = "", **kw) -> Answer:
+def post_raw(
+    url: str, data: bytes, content_type: str | None = "application/octet-stream", query: str = "", **kw
+) -> Answer:
     headers = {"Content-Type": content_type} if content_type else {}
     return request(url, "POST", "/v1/check" + (f"?{query}" if query else ""), data, headers, **kw)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _checker() -> Checker:
     return Checker()
 
 
-def expected_answer(path: Path, declared: str = "none", name: Optional[str] = None) -> dict:
+def expected_answer(path: Path, declared: str = "none", name: str | None = None) -> dict:
     """What ``check --format json`` says about the same file, without the timing."""
     return without_timing(_checker().check(path, declared, name=name or path.name).to_dict())
 
@@ -108,5 +117,18 @@ def query(**params: str) -> str:
     return "&".join(f"{k}={quote(v)}" for k, v in params.items())
 
 
-__all__ = ["Answer", "ServerProcess", "connect", "expected_answer", "health", "metric_value", "multipart_body",
-           "post_multipart", "post_raw", "query", "request", "wait_until", "without_timing"]
+__all__ = [
+    "Answer",
+    "ServerProcess",
+    "connect",
+    "expected_answer",
+    "health",
+    "metric_value",
+    "multipart_body",
+    "post_multipart",
+    "post_raw",
+    "query",
+    "request",
+    "wait_until",
+    "without_timing",
+]

@@ -8,8 +8,8 @@ import os
 import struct
 
 import pytest
-
 from conftest import FIXTURES
+
 from aigc_check import check
 
 # A producer code no generator entry names, so attribution comes from the other tags.
@@ -56,9 +56,11 @@ def evidence_keys(result) -> set[str]:
 
 # ------------------------------------------------------------------ RIFF
 
+
 def test_wav_aigc_chunk_and_info_are_read():
-    data = riff(b"WAVE", FMT, DATA, chunk(b"AIGC", LABEL.encode()),
-                chunk(b"LIST", b"INFO" + chunk(b"ISFT", b"ElevenLabs\x00")))
+    data = riff(
+        b"WAVE", FMT, DATA, chunk(b"AIGC", LABEL.encode()), chunk(b"LIST", b"INFO" + chunk(b"ISFT", b"ElevenLabs\x00"))
+    )
     result = check(data)
     assert result.status.value == "ai-generated" and result.generator == "elevenlabs"
     assert {"riff/AIGC", "riff/ISFT"} <= evidence_keys(result)
@@ -95,10 +97,13 @@ def test_wav_id3_chunk_label():
 
 # ------------------------------------------------------------------ ISO BMFF
 
+
 def test_mp4_item_list_with_keys_out_of_range_keeps_the_raw_name():
     keys = box(b"keys", b"\x00" * 4 + struct.pack(">I", 1) + struct.pack(">I", 12) + b"mdtaAIGC")
+
     def item(index: int, text: bytes) -> bytes:
         return box(struct.pack(">I", index), box(b"data", struct.pack(">II", 1, 0) + text))
+
     ilst = box(b"ilst", item(1, LABEL.encode()) + item(7, b"stray"))
     meta = box(b"meta", b"\x00" * 4 + box(b"hdlr", b"\x00" * 8 + b"mdta" + b"\x00" * 13) + keys + ilst)
     data = box(b"ftyp", b"isom\x00\x00\x02\x00isom") + box(b"moov", box(b"udta", meta))
@@ -116,9 +121,11 @@ def test_doubao_ios_variant_meta_under_moov_with_keyless_item_list():
 
 
 def test_quicktime_udta_strings_and_xmp():
-    text = "Generated with OpenAI Sora".encode()
-    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-           b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:title="x"/></rdf:RDF></x:xmpmeta>')
+    text = b"Generated with OpenAI Sora"
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:title="x"/></rdf:RDF></x:xmpmeta>'
+    )
     udta = box(b"udta", box(b"\xa9cmt", struct.pack(">HH", len(text), 0) + text) + box(b"XMP_", xmp))
     result = check(box(b"ftyp", b"qt  \x00\x00\x02\x00qt  ") + box(b"moov", udta))
     assert result.format == "mov" and result.generator == "sora"
@@ -127,15 +134,15 @@ def test_quicktime_udta_strings_and_xmp():
 def test_large_mp4_reads_only_its_boxes(tmp_path):
     small = (FIXTURES / "av-gb-keys.mp4").read_bytes()
     pos = 0
-    while small[pos + 4:pos + 8] != b"mdat":
-        pos += struct.unpack(">I", small[pos:pos + 4])[0]
-    size = struct.unpack(">I", small[pos:pos + 4])[0]
+    while small[pos + 4 : pos + 8] != b"mdat":
+        pos += struct.unpack(">I", small[pos : pos + 4])[0]
+    size = struct.unpack(">I", small[pos : pos + 4])[0]
     grow = 256 * 1024 * 1024
     path = tmp_path / "big.mp4"
     with open(path, "wb") as f:  # mdat grown by 256 MiB of zeros, a hole on disk
-        f.write(small[:pos] + struct.pack(">I", size + grow) + small[pos + 4:pos + size])
+        f.write(small[:pos] + struct.pack(">I", size + grow) + small[pos + 4 : pos + size])
         f.seek(grow, os.SEEK_CUR)
-        f.write(small[pos + size:])
+        f.write(small[pos + size :])
     result = check(path)
     assert result.status.value == "ai-generated"
     assert result.size > grow and result.bytes_read < 200_000
@@ -148,9 +155,17 @@ def test_mp4_without_moov_is_cut():
 
 # ------------------------------------------------------------------ Matroska
 
+
 def test_matroska_simple_tags_nested_and_info():
-    tags = ebml(0x1254C367, ebml(0x7373, ebml(0x63C0, b"") + simple_tag("AIGC", LABEL) +
-                                 simple_tag("ENCODER", "Lavf", simple_tag("COMMENT", "Created with Kling 2.1"))))
+    tags = ebml(
+        0x1254C367,
+        ebml(
+            0x7373,
+            ebml(0x63C0, b"")
+            + simple_tag("AIGC", LABEL)
+            + simple_tag("ENCODER", "Lavf", simple_tag("COMMENT", "Created with Kling 2.1")),
+        ),
+    )
     info = ebml(0x1549A966, ebml(0x4D80, b"Lavf61") + ebml(0x5741, b"Lavf61"))
     result = check(matroska(info, tags))
     assert result.status.value == "ai-generated" and result.generator == "kling"
@@ -177,12 +192,13 @@ def test_matroska_tags_after_clusters_found_by_size_and_unknown_size_cluster_sto
 
 # ------------------------------------------------------------------ Ogg, FLAC, MP3, ASF, AIFF
 
+
 def test_vorbis_comment_with_a_lying_count_keeps_what_was_read():
     data = bytearray((FIXTURES / "av-gb-vorbis.flac").read_bytes())
     vendor_at = data.find(b"Lavf")  # the vendor string, after its 4-byte length; the count follows it
-    (vendor_len,) = struct.unpack("<I", data[vendor_at - 4:vendor_at])
+    (vendor_len,) = struct.unpack("<I", data[vendor_at - 4 : vendor_at])
     count_at = vendor_at + vendor_len
-    data[count_at:count_at + 4] = struct.pack("<I", 1_000_000)
+    data[count_at : count_at + 4] = struct.pack("<I", 1_000_000)
     result = check(bytes(data))
     assert result.status.value == "ai-generated"
     assert "metadata-unreadable" in {f.code for f in result.findings}
@@ -209,11 +225,13 @@ def test_mp3_with_a_run_of_id3_tags():
 
 def test_mp3_geob_c2pa_that_is_not_a_manifest_is_reported(tmp_path):
     from mutagen.id3 import GEOB, ID3
+
     path = tmp_path / "a.mp3"
     path.write_bytes((FIXTURES / "av-plain.mp3").read_bytes())
     tags = ID3(path)
-    tags.add(GEOB(encoding=3, mime="application/c2pa", filename="c2pa", desc="c2pa manifest store",
-                  data=b"not jumbf" * 8))
+    tags.add(
+        GEOB(encoding=3, mime="application/c2pa", filename="c2pa", desc="c2pa manifest store", data=b"not jumbf" * 8)
+    )
     tags.save(path)
     result = check(path)
     assert result.c2pa.present is True or any(e.code == "c2pa-unreadable" for e in result.errors)
@@ -228,7 +246,7 @@ def test_ogg_page_cut_is_found_from_the_tail():
 
 def test_asf_object_smaller_than_its_header():
     data = bytearray((FIXTURES / "av-plain.wma").read_bytes())
-    data[30 + 16:30 + 24] = struct.pack("<Q", 4)
+    data[30 + 16 : 30 + 24] = struct.pack("<Q", 4)
     result = check(bytes(data))
     assert result.verdict == "unreadable"
 
@@ -240,12 +258,24 @@ def test_aiff_form_size_past_the_end():
     assert result.status.value == "ai-generated" and result.errors[0].code == "truncated"
 
 
-@pytest.mark.parametrize("name,fmt", [
-    ("av-plain.mp4", "mp4"), ("av-plain.mov", "mov"), ("av-plain.m4a", "m4a"), ("av-plain.mp3", "mp3"),
-    ("av-plain.wav", "wav"), ("av-plain.aiff", "aiff"), ("av-plain.flac", "flac"), ("av-plain.ogg", "ogg"),
-    ("av-plain.opus", "opus"), ("av-plain.mkv", "mkv"), ("av-plain.webm", "webm"), ("av-plain.avi", "avi"),
-    ("av-plain.wma", "wma"),
-])
+@pytest.mark.parametrize(
+    "name,fmt",
+    [
+        ("av-plain.mp4", "mp4"),
+        ("av-plain.mov", "mov"),
+        ("av-plain.m4a", "m4a"),
+        ("av-plain.mp3", "mp3"),
+        ("av-plain.wav", "wav"),
+        ("av-plain.aiff", "aiff"),
+        ("av-plain.flac", "flac"),
+        ("av-plain.ogg", "ogg"),
+        ("av-plain.opus", "opus"),
+        ("av-plain.mkv", "mkv"),
+        ("av-plain.webm", "webm"),
+        ("av-plain.avi", "avi"),
+        ("av-plain.wma", "wma"),
+    ],
+)
 def test_av_identified_by_content(name, fmt, tmp_path):
     renamed = tmp_path / "upload.bin"
     renamed.write_bytes((FIXTURES / name).read_bytes())

@@ -3,8 +3,6 @@ package refactor (issue 11): captured by ``tests/contract_snapshot.py`` from the
 
 from __future__ import annotations
 
-import pytest
-
 import contract_snapshot as snap
 
 

@@ -9,7 +9,6 @@ disagreements are listed with their reason.
 from __future__ import annotations
 
 import pytest
-
 from conftest import corpus_rows
 
 AGREES = {
@@ -19,13 +18,11 @@ AGREES = {
     "not-ai": {"unknown", "captured"},
 }
 KNOWN_DISAGREEMENTS = {
-    "c2pa-python/pdf-file.pdf":
-        "the active manifest's only action is c2pa.edited with trainedAlgorithmicMedia, and its Adobe Firefly "
-        "ingredients are placed in the document, not re-packaged: read as AI-edited (ai-modified), while the "
-        "corpus calls the document AI-generated. Both give unlabelled-ai; only the explicit label differs.",
-    "c2pa-node/cloud-only-firefly.jpg":
-        "remote-only manifest: offline, only the XMP reference is there; the truth comes from the source's "
-        "documentation, not the file. Reported as c2pa-remote-manifest; --allow-network fetches it.",
+    "c2pa-python/pdf-file.pdf": "the active manifest's only action is c2pa.edited with trainedAlgorithmicMedia, and its Adobe Firefly "
+    "ingredients are placed in the document, not re-packaged: read as AI-edited (ai-modified), while the "
+    "corpus calls the document AI-generated. Both give unlabelled-ai; only the explicit label differs.",
+    "c2pa-node/cloud-only-firefly.jpg": "remote-only manifest: offline, only the XMP reference is there; the truth comes from the source's "
+    "documentation, not the file. Reported as c2pa-remote-manifest; --allow-network fetches it.",
 }
 MEDIA = ("image/", "audio/", "video/", "application/pdf")
 MEDIA_ROWS = [r for r in corpus_rows() if r["media_type"].startswith(MEDIA) and r["ai_truth"] in AGREES]
@@ -53,8 +50,10 @@ def test_status_agrees_with_truth(row, corpus, checker):
     if row["file"] in KNOWN_DISAGREEMENTS:
         assert not agrees, f"listed as a disagreement but now agrees: remove it ({row['file']})"
         pytest.xfail(KNOWN_DISAGREEMENTS[row["file"]])
-    assert agrees, (f"{row['file']}: truth {row['ai_truth']}, got {result.status.value}; "
-                    f"evidence {[e.explanation for e in result.evidence]}; errors {[e.message for e in result.errors]}")
+    assert agrees, (
+        f"{row['file']}: truth {row['ai_truth']}, got {result.status.value}; "
+        f"evidence {[e.explanation for e in result.evidence]}; errors {[e.message for e in result.errors]}"
+    )
     if row["ai_truth"] != "not-ai":
         assert result.verdict == "unlabelled-ai"
         assert checker.check(corpus / row["file"], declared="ai").verdict == "compliant"

@@ -4,7 +4,6 @@ generator and findings recorded for it in fixtures/expected.json."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import FIXTURES, expected_fixtures
 
 CASES = expected_fixtures()
@@ -19,8 +18,10 @@ def test_fixture_catalogue_present():
 @pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
 def test_fixture_without_test_anchor(case, checker):
     result = checker.check(FIXTURES / case["file"])
-    context = f"{case['file']} ({case['why']}): evidence {[e.explanation for e in result.evidence]}, " \
-              f"findings {[f.code for f in result.findings]}, errors {[e.message for e in result.errors]}"
+    context = (
+        f"{case['file']} ({case['why']}): evidence {[e.explanation for e in result.evidence]}, "
+        f"findings {[f.code for f in result.findings]}, errors {[e.message for e in result.errors]}"
+    )
     assert result.status.value == case["status"], context
     assert (result.verdict == "unreadable") == case["unreadable"], context
     sources = {e.source for e in result.evidence}

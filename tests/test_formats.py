@@ -5,15 +5,23 @@ from __future__ import annotations
 import struct
 
 import pytest
-
-from aigc_check import check, formats
 from conftest import FIXTURES, expected_fixtures
 
+from aigc_check import check
 
-@pytest.mark.parametrize("name,fmt", [
-    ("plain.jpg", "jpeg"), ("plain.png", "png"), ("plain.webp", "webp"), ("plain.gif", "gif"),
-    ("plain.tif", "tiff"), ("c2pa-ai-created.avif", "avif"), ("c2pa-ai-created.heif", "heif"),
-])
+
+@pytest.mark.parametrize(
+    "name,fmt",
+    [
+        ("plain.jpg", "jpeg"),
+        ("plain.png", "png"),
+        ("plain.webp", "webp"),
+        ("plain.gif", "gif"),
+        ("plain.tif", "tiff"),
+        ("c2pa-ai-created.avif", "avif"),
+        ("c2pa-ai-created.heif", "heif"),
+    ],
+)
 def test_identified_by_content_not_name(name, fmt, tmp_path):
     renamed = tmp_path / "upload.bin"
     renamed.write_bytes((FIXTURES / name).read_bytes())

@@ -20,13 +20,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, corpus_dir
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, corpus_dir
-
 sys.path.insert(0, str(ROOT / "fuzz"))
-from targets import SIZE_EXTREMES, all_targets, check_target, seed_files  # noqa: E402
+from targets import SIZE_EXTREMES, all_targets, check_target, seed_files
 
 SEEDS = [p.read_bytes() for p in seed_files(corpus_dir())]
 TARGETS = all_targets()
@@ -51,21 +50,21 @@ def damaged_media(draw) -> bytes:
         at = draw(st.integers(0, len(data) - 1))
         kind = draw(st.sampled_from(["size", "cut", "repeat", "splice", "flip", "delete"]))
         if kind == "size":
-            data[at:at + 4] = draw(st.sampled_from(SIZE_EXTREMES))
+            data[at : at + 4] = draw(st.sampled_from(SIZE_EXTREMES))
         elif kind == "cut":
             del data[at:]
         elif kind == "repeat":
             n = draw(st.integers(1, 256))
-            data[at:at] = data[at:at + n] * draw(st.integers(2, 50))
+            data[at:at] = data[at : at + n] * draw(st.integers(2, 50))
         elif kind == "splice":
             other = draw(st.sampled_from(SEEDS))
             if other:
                 start = draw(st.integers(0, len(other) - 1))
-                data[at:at] = other[start:start + draw(st.integers(1, 512))]
+                data[at:at] = other[start : start + draw(st.integers(1, 512))]
         elif kind == "flip":
             data[at] ^= 1 << draw(st.integers(0, 7))
         else:
-            del data[at:at + draw(st.integers(1, 64))]
+            del data[at : at + draw(st.integers(1, 64))]
     return Sample(data)
 
 
@@ -73,8 +72,13 @@ def damaged_media(draw) -> bytes:
 def test_fuzz_target(name):
     target = TARGETS[name]
 
-    @settings(max_examples=EXAMPLES if name == "check" else max(10, EXAMPLES // 3), deadline=None,
-              database=None, derandomize=not EXPLORE, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES if name == "check" else max(10, EXAMPLES // 3),
+        deadline=None,
+        database=None,
+        derandomize=not EXPLORE,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(damaged_media())
     def run(data: bytes) -> None:
         try:

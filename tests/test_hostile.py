@@ -8,11 +8,10 @@ import json
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "fixtures"))
-from make_hostile import CASES  # noqa: E402
+from make_hostile import CASES
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -46,8 +45,10 @@ def test_a_refused_block_does_not_hide_evidence_elsewhere(checker):
 # time limit then ends the check on its way out, which is what this test shows.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_time_limit_turns_a_slow_file_into_an_unreadable_result():
-    from aigc_check import CheckOptions, Checker
     from conftest import FIXTURES
+
+    from aigc_check import Checker, CheckOptions
+
     signed = (FIXTURES / "c2pa-ai-created.jpg").read_bytes()  # C2PA validation: milliseconds, far past 0.5 ms
     result = Checker(CheckOptions(time_limit=0.0005)).check(signed, name="slow.jpg")
     assert result.verdict == "unreadable"
@@ -58,9 +59,12 @@ def test_time_limit_turns_a_slow_file_into_an_unreadable_result():
 
 def test_memory_cap_applies_to_the_process(tmp_path):
     import subprocess
-    code = ("import resource; from aigc_check.deadline import limit_memory; limit_memory(512); "
-            "print(resource.getrlimit(resource.RLIMIT_AS)[0]); "
-            "b = bytearray(1 << 30)")  # 1 GiB under a 512 MiB cap
+
+    code = (
+        "import resource; from aigc_check.deadline import limit_memory; limit_memory(512); "
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0]); "
+        "b = bytearray(1 << 30)"
+    )  # 1 GiB under a 512 MiB cap
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert run.stdout.split()[0] == str(512 * 1024 * 1024)
     assert "MemoryError" in run.stderr

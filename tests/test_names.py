@@ -12,11 +12,15 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import FIXTURES, ROOT
 
-NAMES = [b"ctl\x01\x1b[31mred.png", b"a\nb<img src=x onerror=alert(1)>.png", b"bad-\xff\xfe-utf8.png",
-         b"=cmd|calc.png", b'"quote,comma.png']
+NAMES = [
+    b"ctl\x01\x1b[31mred.png",
+    b"a\nb<img src=x onerror=alert(1)>.png",
+    b"bad-\xff\xfe-utf8.png",
+    b"=cmd|calc.png",
+    b'"quote,comma.png',
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +39,7 @@ def run_cli(*args):
 
 def test_json_is_strict_utf8_and_round_trips_the_name(weird_folder, checker):
     from aigc_check.model import result_path
+
     for name in NAMES:
         path = os.fsdecode(os.path.join(os.fsencode(weird_folder), name))
         d = json.loads(json.dumps(checker.check(path).to_dict()))

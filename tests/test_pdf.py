@@ -19,8 +19,11 @@ def pdf(*parts: bytes) -> bytes:
 def test_label_inside_a_compressed_object_stream():
     objects = b"7 0 << /Producer (Writer) /AIGC (" + LABEL.encode() + b") >>"
     stream = zlib.compress(objects)
-    data = pdf(b"5 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(stream)
-               + stream + b"\nendstream endobj")
+    data = pdf(
+        b"5 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(stream)
+        + stream
+        + b"\nendstream endobj"
+    )
     result = check(data)
     assert result.status.value == "ai-generated" and result.label == "possibly-ai"
     assert any(e.key == "pdf/AIGC" and "object stream" in e.location for e in result.evidence)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from aigc_check import CheckOptions, Checker, PolicyError, load_policy, shipped_policies
-from aigc_check.model import Classification, Status
 from conftest import FIXTURES
+
+from aigc_check import Checker, CheckOptions, PolicyError, load_policy, shipped_policies
+from aigc_check.model import Classification, Status
 
 
 def classification(status, basis="implicit-label", aigc_label=None):
@@ -20,16 +20,19 @@ def test_shipped_policies_load(name):
     assert load_policy(name).id == name
 
 
-@pytest.mark.parametrize("status,basis,declared,verdict,label", [
-    ("ai-generated", "implicit-label", "none", "unlabelled-ai", "ai-generated"),
-    ("ai-generated", "implicit-label", "not-ai", "mislabelled", "ai-generated"),
-    ("ai-generated", "implicit-label", "ai", "compliant", "ai-generated"),
-    ("ai-modified", "trace", "none", "unlabelled-ai", "suspected-ai"),
-    ("ai-modified", "trace", "ai", "compliant", "possibly-ai"),
-    ("unknown", "none", "ai", "compliant", "possibly-ai"),
-    ("unknown", "none", "none", "compliant", None),
-    ("captured", "implicit-label", "not-ai", "compliant", None),
-])
+@pytest.mark.parametrize(
+    "status,basis,declared,verdict,label",
+    [
+        ("ai-generated", "implicit-label", "none", "unlabelled-ai", "ai-generated"),
+        ("ai-generated", "implicit-label", "not-ai", "mislabelled", "ai-generated"),
+        ("ai-generated", "implicit-label", "ai", "compliant", "ai-generated"),
+        ("ai-modified", "trace", "none", "unlabelled-ai", "suspected-ai"),
+        ("ai-modified", "trace", "ai", "compliant", "possibly-ai"),
+        ("unknown", "none", "ai", "compliant", "possibly-ai"),
+        ("unknown", "none", "none", "compliant", None),
+        ("captured", "implicit-label", "not-ai", "compliant", None),
+    ],
+)
 def test_cn_measures_article_6_tiers(status, basis, declared, verdict, label):
     d = load_policy("cn").decide(classification(status, basis), declared, False, [])
     assert (d.verdict, d.label) == (verdict, label)
@@ -62,12 +65,15 @@ def test_user_policy_file(tmp_path):
     assert result.policy == "strict" and result.verdict == "mislabelled"
 
 
-@pytest.mark.parametrize("mutate,message", [
-    (lambda d: d.pop("verdicts"), "missing keys"),
-    (lambda d: d["verdicts"]["ai"].__setitem__("none", "fine"), "must be one of"),
-    (lambda d: d["measures"]["mislabelled"].append("jail"), "measure_order"),
-    (lambda d: d["label_rules"].append({"when": "moon", "label": "x"}), "label rule"),
-])
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (lambda d: d.pop("verdicts"), "missing keys"),
+        (lambda d: d["verdicts"]["ai"].__setitem__("none", "fine"), "must be one of"),
+        (lambda d: d["measures"]["mislabelled"].append("jail"), "measure_order"),
+        (lambda d: d["label_rules"].append({"when": "moon", "label": "x"}), "label rule"),
+    ],
+)
 def test_bad_policy_files_are_refused(tmp_path, mutate, message):
     data = json.loads((FIXTURES.parent.parent / "aigc_check" / "policies" / "cn.json").read_text())
     mutate(data)

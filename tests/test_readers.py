@@ -15,13 +15,17 @@ from aigc_check.readers.xmp import XmpReader
 from aigc_check.signatures.aigc_label import parse
 
 NS = "http://www.tc260.org.cn/ns/AIGC/1.0/"
-LABEL = '{"Label":"1","ContentProducer":"001191110102MACQD9K64010000","ProduceID":"x1","ReservedCode1":"",' \
-        '"ContentPropagator":"","PropagateID":"","ReservedCode2":""}'
+LABEL = (
+    '{"Label":"1","ContentProducer":"001191110102MACQD9K64010000","ProduceID":"x1","ReservedCode1":"",'
+    '"ContentPropagator":"","PropagateID":"","ReservedCode2":""}'
+)
 
 
 def xmp(body: str, ns: str = "") -> bytes:
-    return (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-            f'<rdf:Description rdf:about="" {ns}>{body}</rdf:Description></rdf:RDF></x:xmpmeta>').encode()
+    return (
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f'<rdf:Description rdf:about="" {ns}>{body}</rdf:Description></rdf:RDF></x:xmpmeta>'
+    ).encode()
 
 
 def read_xmp(data: bytes) -> dict:
@@ -34,20 +38,26 @@ def test_xmp_namespace_not_prefix_decides():
 
 
 def test_xmp_attribute_form_and_iptc_resource():
-    data = xmp('<Iptc4xmpExt:DigitalSourceType rdf:resource="https://cv.iptc.org/newscodes/digitalsourcetype/'
-               'trainedAlgorithmicMedia"/>',
-               f'xmlns:t="{NS}" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
-               f't:AIGC="{LABEL.replace(chr(34), "&quot;")}"')
+    data = xmp(
+        '<Iptc4xmpExt:DigitalSourceType rdf:resource="https://cv.iptc.org/newscodes/digitalsourcetype/'
+        'trainedAlgorithmicMedia"/>',
+        f'xmlns:t="{NS}" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+        f't:AIGC="{LABEL.replace(chr(34), "&quot;")}"',
+    )
     fields = read_xmp(data)
     assert fields["TC260:AIGC"] == LABEL
     assert fields["Iptc4xmpExt:DigitalSourceType"].endswith("/trainedAlgorithmicMedia")
 
 
 def test_billion_laughs_and_xxe_are_refused():
-    laughs = (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
-              b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><x:xmpmeta xmlns:x="adobe:ns:meta/">&c;</x:xmpmeta>')
-    xxe = (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-           b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&e;</x:xmpmeta>')
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><x:xmpmeta xmlns:x="adobe:ns:meta/">&c;</x:xmpmeta>'
+    )
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&e;</x:xmpmeta>'
+    )
     for data in (laughs, xxe):
         with pytest.raises(Exception) as info:
             read_xmp(data)
@@ -61,13 +71,16 @@ def test_broken_xmp_still_yields_the_label():
     assert info.value.fields[0].key == "TC260:AIGC"
 
 
-@pytest.mark.parametrize("raw,text", [
-    (b"ASCII\x00\x00\x00hello", "hello"),
-    (b"UNICODE\x00" + "Steps: 20".encode("utf-16-be"), "Steps: 20"),
-    (b"UNICODE\x00" + "Steps: 20".encode("utf-16-le"), "Steps: 20"),
-    (b"UNICODE\x00" + "提示词".encode("utf-16-be"), "提示词"),
-    (b"\x00" * 8 + b"plain", "plain"),
-])
+@pytest.mark.parametrize(
+    "raw,text",
+    [
+        (b"ASCII\x00\x00\x00hello", "hello"),
+        (b"UNICODE\x00" + "Steps: 20".encode("utf-16-be"), "Steps: 20"),
+        (b"UNICODE\x00" + "Steps: 20".encode("utf-16-le"), "Steps: 20"),
+        (b"UNICODE\x00" + "提示词".encode("utf-16-be"), "提示词"),
+        (b"\x00" * 8 + b"plain", "plain"),
+    ],
+)
 def test_user_comment_encodings(raw, text):
     assert decode_user_comment(raw) == text
 
@@ -76,16 +89,19 @@ def field(value, key="AIGC", family="text"):
     return Field(family, key, value, "test")
 
 
-@pytest.mark.parametrize("value,problem", [
-    (LABEL, None),
-    ('{"AIGC":' + LABEL + "}", None),
-    (LABEL.replace('"Label":"1"', '"Label":1'), "must be a string"),
-    (LABEL.replace('"Label":"1"', '"Label":"AIGC"'), "Annex E allows"),
-    (LABEL.replace('"ProduceID":"x1",', ""), "ProduceID is missing"),
-    (LABEL.replace("001191110102MACQD9K64010000", "豆包"), "outside the Annex E set"),
-    ("{not json", "not valid JSON"),
-    ("{'ServiceProvider': 'liblibai.com'}", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "value,problem",
+    [
+        (LABEL, None),
+        ('{"AIGC":' + LABEL + "}", None),
+        (LABEL.replace('"Label":"1"', '"Label":1'), "must be a string"),
+        (LABEL.replace('"Label":"1"', '"Label":"AIGC"'), "Annex E allows"),
+        (LABEL.replace('"ProduceID":"x1",', ""), "ProduceID is missing"),
+        (LABEL.replace("001191110102MACQD9K64010000", "豆包"), "outside the Annex E set"),
+        ("{not json", "not valid JSON"),
+        ("{'ServiceProvider': 'liblibai.com'}", "not valid JSON"),
+    ],
+)
 def test_gb45438_label_validation(value, problem):
     parsed = parse(field(value))
     assert parsed is not None

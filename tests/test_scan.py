@@ -6,25 +6,31 @@ import csv
 import json
 import os
 import shutil
-import time
 import signal
+import time
 from pathlib import Path
 
 import pytest
-
-from aigc_check.model import result_path
-
-from aigc_check.cli import ExitStatus, main
 from conftest import FIXTURES
-from aigc_check import Checker
-from aigc_check.scan import ScanItem, check_batch
-from aigc_check.scan import runner
-from aigc_check.scan.walk import FoundFile, WalkProblem, walk_targets
-from aigc_check.checker import CheckOptions
-from scan_helpers import copy_fixtures, fixture_names, results, summary
+from scan_helpers import copy_fixtures, results, summary
 
-MEDIA_SAMPLE = ["plain.jpg", "plain.png", "gen-a1111-parameters.png", "gb-png-text.png", "gen-flux.jpg",
-                "camera-canon.jpg", "c2pa-ai-created.jpg", "c2pa-ai-tampered.jpg"]
+from aigc_check import Checker
+from aigc_check.checker import CheckOptions
+from aigc_check.cli import ExitStatus, main
+from aigc_check.model import result_path
+from aigc_check.scan import ScanItem, check_batch, runner
+from aigc_check.scan.walk import FoundFile, WalkProblem, walk_targets
+
+MEDIA_SAMPLE = [
+    "plain.jpg",
+    "plain.png",
+    "gen-a1111-parameters.png",
+    "gb-png-text.png",
+    "gen-flux.jpg",
+    "camera-canon.jpg",
+    "c2pa-ai-created.jpg",
+    "c2pa-ai-tampered.jpg",
+]
 
 
 def scan(*args) -> int:
@@ -33,11 +39,14 @@ def scan(*args) -> int:
 
 # --- the batch core -------------------------------------------------------------------------------
 
+
 def test_check_batch_is_the_check_contract_plus_account(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
-    items = [ScanItem(str(FIXTURES / "gb-png-text.png"), "ai", "acct-1", "p-9"),
-             {"path": str(tmp_path / "notes.txt")},
-             ScanItem(str(FIXTURES / "broken-text.jpg"), sniff=False)]
+    items = [
+        ScanItem(str(FIXTURES / "gb-png-text.png"), "ai", "acct-1", "p-9"),
+        {"path": str(tmp_path / "notes.txt")},
+        ScanItem(str(FIXTURES / "broken-text.jpg"), sniff=False),
+    ]
     out = check_batch(items, CheckOptions())
     expected = Checker().check(str(FIXTURES / "gb-png-text.png"), "ai").to_dict()
     first = {k: v for k, v in out[0].items() if k != "elapsed_ms"}
@@ -49,14 +58,15 @@ def test_check_batch_is_the_check_contract_plus_account(tmp_path):
 
 # --- walking ----------------------------------------------------------------------------------------
 
+
 def test_symlink_loops_end_and_every_file_is_seen_once(tmp_path):
     tree = tmp_path / "tree"
     copy_fixtures(tree / "a" / "b", ["plain.jpg", "gen-flux.jpg"])
     copy_fixtures(tree, ["plain.png"])
-    os.symlink("..", tree / "a" / "b" / "up")            # back to an ancestor
-    os.symlink(".", tree / "a" / "self")                 # to itself
-    os.symlink(str(tree / "a"), tree / "again")          # a second way into a/
-    os.symlink("missing.jpg", tree / "dangling.jpg")      # a broken file link
+    os.symlink("..", tree / "a" / "b" / "up")  # back to an ancestor
+    os.symlink(".", tree / "a" / "self")  # to itself
+    os.symlink(str(tree / "a"), tree / "again")  # a second way into a/
+    os.symlink("missing.jpg", tree / "dangling.jpg")  # a broken file link
     events = list(walk_targets([str(tree)]))
     found = sorted(os.path.relpath(e.path, tree) for e in events if isinstance(e, FoundFile))
     loops = [e for e in events if isinstance(e, WalkProblem) and e.code == "symlink-loop"]
@@ -66,8 +76,12 @@ def test_symlink_loops_end_and_every_file_is_seen_once(tmp_path):
     out = tmp_path / "out"
     code = scan(tree, "--out", out)
     rows = results(out)
-    assert sorted(os.path.basename(r["path"]) for r in rows) == ["dangling.jpg", "gen-flux.jpg", "plain.jpg",
-                                                                  "plain.png"]
+    assert sorted(os.path.basename(r["path"]) for r in rows) == [
+        "dangling.jpg",
+        "gen-flux.jpg",
+        "plain.jpg",
+        "plain.png",
+    ]
     dangling = next(r for r in rows if r["path"].endswith("dangling.jpg"))
     assert dangling["verdict"] == "unreadable" and dangling["errors"][0]["code"] == "io-error"
     assert summary(out)["walk_problems"]["counts"]["symlink-loop"] >= 2
@@ -122,6 +136,7 @@ def test_unreadable_files_and_folders_are_reported_and_the_scan_goes_on(tmp_path
 
 # --- declarations sidecar --------------------------------------------------------------------------
 
+
 def _sidecar_tree(tmp_path) -> Path:
     return copy_fixtures(tmp_path / "uploads", MEDIA_SAMPLE)[0].parent
 
@@ -131,10 +146,12 @@ def test_sidecar_declarations_accounts_and_missing_files(tmp_path):
     sidecar = tmp_path / "posts.csv"
     sidecar.write_text(
         "path,declared,account,post_id\n"
-        "gb-png-text.png,ai,alice,1\n"           # relative to the scanned folder
+        "gb-png-text.png,ai,alice,1\n"  # relative to the scanned folder
         f"{folder}/gen-flux.jpg,not-ai,bob,2\n"  # absolute
         "gen-a1111-parameters.png,none,bob,3\n"
-        "gone.jpg,ai,carol,4\n", encoding="utf-8")
+        "gone.jpg,ai,carol,4\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     code = scan(folder, "--declarations", sidecar, "--out", out)
     rows = {os.path.basename(r["path"]): r for r in results(out)}
@@ -154,18 +171,30 @@ def test_sidecar_declarations_accounts_and_missing_files(tmp_path):
     assert not (out / ".declarations.sqlite").exists()
 
 
-@pytest.mark.parametrize("name,content,message", [
-    ("bad.csv", "path,declared\na.jpg,ai\nb.jpg,yes\n", "bad.csv line 3: declared must be one of ai, not-ai, none"),
-    ("bad.csv", "file,declared\na.jpg,ai\n", "bad.csv line 1: the header needs columns path and declared"),
-    ("bad.csv", "path,declared\na.jpg,ai\n,none\n", "bad.csv line 3: path is missing or empty"),
-    ("bad.csv", "path,declared\na.jpg,ai\nb.jpg,none,x\n", "bad.csv line 3: 3 cells but the header has 2"),
-    ("dup.csv", "path,declared\na.jpg,ai\nb.jpg,ai\n./a.jpg,none\n", "dup.csv line 4: path 'a.jpg' is already "
-                                                                       "declared on line 2"),
-    ("bad.jsonl", '{"path": "a.jpg", "declared": "ai"}\n\n{"path": "b.jpg", "declared": \n', "bad.jsonl line 3: "
-                                                                                              "not valid JSON"),
-    ("bad.jsonl", '{"path": "a.jpg", "declared": "ai"}\n["b.jpg", "ai"]\n', "bad.jsonl line 2: each line must be "
-                                                                             "a JSON object"),
-])
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("bad.csv", "path,declared\na.jpg,ai\nb.jpg,yes\n", "bad.csv line 3: declared must be one of ai, not-ai, none"),
+        ("bad.csv", "file,declared\na.jpg,ai\n", "bad.csv line 1: the header needs columns path and declared"),
+        ("bad.csv", "path,declared\na.jpg,ai\n,none\n", "bad.csv line 3: path is missing or empty"),
+        ("bad.csv", "path,declared\na.jpg,ai\nb.jpg,none,x\n", "bad.csv line 3: 3 cells but the header has 2"),
+        (
+            "dup.csv",
+            "path,declared\na.jpg,ai\nb.jpg,ai\n./a.jpg,none\n",
+            "dup.csv line 4: path 'a.jpg' is already declared on line 2",
+        ),
+        (
+            "bad.jsonl",
+            '{"path": "a.jpg", "declared": "ai"}\n\n{"path": "b.jpg", "declared": \n',
+            "bad.jsonl line 3: not valid JSON",
+        ),
+        (
+            "bad.jsonl",
+            '{"path": "a.jpg", "declared": "ai"}\n["b.jpg", "ai"]\n',
+            "bad.jsonl line 2: each line must be a JSON object",
+        ),
+    ],
+)
 def test_bad_sidecar_rows_stop_the_scan_naming_the_line(tmp_path, capsys, name, content, message):
     folder = copy_fixtures(tmp_path / "in", ["plain.jpg"])[0].parent
     sidecar = tmp_path / name
@@ -191,6 +220,7 @@ def test_jsonl_sidecar_and_declared_default(tmp_path):
 
 # --- outputs ----------------------------------------------------------------------------------------
 
+
 def test_outputs_agree_and_csv_is_safe_for_spreadsheets(tmp_path):
     folder = copy_fixtures(tmp_path / "in", MEDIA_SAMPLE)[0].parent
     weird = folder / "=HYPERLINK(1).png"
@@ -202,8 +232,20 @@ def test_outputs_agree_and_csv_is_safe_for_spreadsheets(tmp_path):
         table = list(csv.DictReader(f))
     assert len(rows) == len(table) == len(MEDIA_SAMPLE) + 1
     assert {r["path"] for r in rows} == {t["path"] for t in table}  # the folder path does not start with '='
-    assert {"path", "format", "status", "verdict", "declared", "label", "action", "generator", "account",
-            "post_id", "findings", "errors"} <= set(table[0])
+    assert {
+        "path",
+        "format",
+        "status",
+        "verdict",
+        "declared",
+        "label",
+        "action",
+        "generator",
+        "account",
+        "post_id",
+        "findings",
+        "errors",
+    } <= set(table[0])
     tampered = next(t for t in table if t["path"].endswith("c2pa-ai-tampered.jpg"))
     assert "c2pa-hash-mismatch" in tampered["findings"].split(";")
     s = summary(out)
@@ -260,13 +302,15 @@ def test_a_worker_that_dies_costs_one_file_not_the_scan(tmp_path, monkeypatch):
     shutil.copyfile(FIXTURES / "plain.jpg", folder / "boom.jpg")
     monkeypatch.setattr(runner, "scan_chunk", crashing_scan_chunk)
     out = tmp_path / "out"
-    runner.run_scan(runner.ScanConfig(paths=(str(folder),), out_dir=str(out), jobs=2, chunk_size=3,
-                                      progress="none"))
+    runner.run_scan(runner.ScanConfig(paths=(str(folder),), out_dir=str(out), jobs=2, chunk_size=3, progress="none"))
     rows = {os.path.basename(r["path"]): r for r in results(out)}
     assert set(rows) == set(MEDIA_SAMPLE) | {"boom.jpg"}
     assert rows["boom.jpg"]["errors"][0]["code"] == "worker-crashed"
-    assert all(r["errors"] == [] or r["errors"][0]["code"] != "worker-crashed"
-               for name, r in rows.items() if name != "boom.jpg")
+    assert all(
+        r["errors"] == [] or r["errors"][0]["code"] != "worker-crashed"
+        for name, r in rows.items()
+        if name != "boom.jpg"
+    )
 
 
 def stalling_scan_chunk(items, options):
@@ -285,13 +329,17 @@ def test_a_file_stuck_in_native_code_costs_one_file_not_the_scan(tmp_path, monke
     monkeypatch.setattr(runner, "STALL_MARGIN_S", 0.5)
     out = tmp_path / "out"
     options = CheckOptions(time_limit=0.2)
-    runner.run_scan(runner.ScanConfig(paths=(str(folder),), out_dir=str(out), jobs=2, chunk_size=3,
-                                      progress="none", options=options))
+    runner.run_scan(
+        runner.ScanConfig(
+            paths=(str(folder),), out_dir=str(out), jobs=2, chunk_size=3, progress="none", options=options
+        )
+    )
     rows = {os.path.basename(r["path"]): r for r in results(out)}
     assert set(rows) == set(MEDIA_SAMPLE) | {"stall.jpg"}
     assert rows["stall.jpg"]["verdict"] == "unreadable" and rows["stall.jpg"]["errors"][0]["code"] == "time-limit"
-    assert all(r["errors"] == [] or r["errors"][0]["code"] != "time-limit"
-               for name, r in rows.items() if name != "stall.jpg")
+    assert all(
+        r["errors"] == [] or r["errors"][0]["code"] != "time-limit" for name, r in rows.items() if name != "stall.jpg"
+    )
 
 
 def test_account_grading_is_policy_data(tmp_path, capsys):

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-
-from aigc_check.cli import main
 from conftest import FIXTURES
-from aigc_check.scan.outputs import is_issue
 from scan_helpers import copy_fixtures, results
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars"]
+from aigc_check.cli import main
+from aigc_check.scan.outputs import is_issue
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 VERDICT_RED = (0xC0, 0x39, 0x2B)  # html_report.VERDICT_COLOURS["unlabelled-ai"]
 BAR_BLUE = (0x3B, 0x6E, 0xA8)
 
@@ -31,8 +38,9 @@ def chromium() -> str:
 
 def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / "chromium-profile"
-    return subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                          capture_output=True, timeout=90)
+    return subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, timeout=90
+    )
 
 
 @pytest.fixture(scope="module")

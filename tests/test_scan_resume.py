@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from aigc_check.cli import INTERRUPTED, ExitStatus
 from conftest import FIXTURES, ROOT
 from scan_helpers import cli_command, results, run_cli, summary
+
+from aigc_check.cli import INTERRUPTED, ExitStatus
 
 COPIES = 30  # 84 fixtures x 30: long enough on 2 cores (C2PA validation) to be stopped half-way
 
@@ -34,9 +34,14 @@ def big_folder(tmp_path_factory) -> tuple[Path, int]:
 
 def _start(folder: Path, out: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(cli_command(str(folder), "--out", str(out), "--jobs", "2", "--progress", "lines"),
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # its own process group: the kill reaches the workers too
+    return subprocess.Popen(
+        cli_command(str(folder), "--out", str(out), "--jobs", "2", "--progress", "lines"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )  # its own process group: the kill reaches the workers too
 
 
 def _wait_for_lines(out: Path, proc: subprocess.Popen, at_least: int) -> None:
@@ -69,7 +74,7 @@ def test_resume_after_sigkill(big_folder, tmp_path):
     done_before = (out / "results.jsonl").read_bytes().count(b"\n")
     assert done_before < media, "the scan finished before the kill"
     with open(out / "results.jsonl", "ab") as f:  # what a kill in the middle of a write leaves
-        f.write(b'{"schema": "aigc-check/1", "path": "' + os.fsencode(folder) + b'/half')
+        f.write(b'{"schema": "aigc-check/1", "path": "' + os.fsencode(folder) + b"/half")
 
     resumed = run_cli(str(folder), "--out", str(out), "--resume", "--jobs", "2", "--progress", "none")
     assert resumed.returncode == ExitStatus.VIOLATION, resumed.stderr

@@ -11,14 +11,32 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import FIXTURES
-from serve_helpers import (ServerProcess, expected_answer, health, metric_value, multipart_body, post_multipart,
-                           post_raw, query, request, wait_until, without_timing)
+from serve_helpers import (
+    ServerProcess,
+    expected_answer,
+    health,
+    metric_value,
+    multipart_body,
+    post_multipart,
+    post_raw,
+    query,
+    request,
+    wait_until,
+    without_timing,
+)
 
 MAX_BYTES = 256 * 1024
-SAMPLE = ["gb-jpeg-xmp-element.jpg", "camera-canon.jpg", "c2pa-ai-created.png", "c2pa-capture.jpg",
-          "gb-png-itxt.png", "c2pa-ai-created.webp", "broken-random.png", "broken-truncated-in-app1.jpg"]
+SAMPLE = [
+    "gb-jpeg-xmp-element.jpg",
+    "camera-canon.jpg",
+    "c2pa-ai-created.png",
+    "c2pa-capture.jpg",
+    "gb-png-itxt.png",
+    "c2pa-ai-created.webp",
+    "broken-random.png",
+    "broken-truncated-in-app1.jpg",
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +46,9 @@ def spool_parent(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(spool_parent):
-    with ServerProcess(["--workers", "2", "--queue", "16", "--max-bytes", str(MAX_BYTES),
-                        "--tmp-dir", str(spool_parent)]) as s:
+    with ServerProcess(
+        ["--workers", "2", "--queue", "16", "--max-bytes", str(MAX_BYTES), "--tmp-dir", str(spool_parent)]
+    ) as s:
         yield s
     assert list(spool_parent.iterdir()) == [], "the private upload folder must be gone after shutdown"
 
@@ -65,6 +84,7 @@ def spooled_files(spool_parent: Path) -> list[Path]:
 
 
 # -- answers --------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", SAMPLE)
 @pytest.mark.parametrize("declared", ["none", "ai", "not-ai"])
@@ -117,6 +137,7 @@ def test_empty_file_is_unreadable_not_an_error(server):
 
 # -- bad requests -------------------------------------------------------------------------------------
 
+
 def test_missing_file_field(server):
     body, content_type = multipart_body({"declared": "none"})
     assert_error(request(server.url, "POST", "/v1/check", body, {"Content-Type": content_type}), 400, "missing-file")
@@ -145,8 +166,13 @@ def test_wrong_content_type(server, content_type):
 
 
 def test_malformed_multipart(server):
-    answer = request(server.url, "POST", "/v1/check", b"--x\r\nnot a header line\r\n\r\n",
-                     {"Content-Type": "multipart/form-data; boundary=x"})
+    answer = request(
+        server.url,
+        "POST",
+        "/v1/check",
+        b"--x\r\nnot a header line\r\n\r\n",
+        {"Content-Type": "multipart/form-data; boundary=x"},
+    )
     assert answer.status == 400 and answer.json["error"]["code"] in ("bad-multipart", "missing-file")
     answer = request(server.url, "POST", "/v1/check", b"", {"Content-Type": "multipart/form-data"})
     assert_error(answer, 400, "bad-request")
@@ -159,6 +185,7 @@ def test_unknown_route_and_method(server):
 
 # -- size limit -----------------------------------------------------------------------------------------
 
+
 def announce_body(server, content_type: bytes, length: int) -> bytes:
     """Send only the headers of an upload of ``length`` bytes and read the answer.
 
@@ -166,8 +193,10 @@ def announce_body(server, content_type: bytes, length: int) -> bytes:
     to a connection the server has closed."""
     parts = urlsplit(server.url)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
-                     % (content_type, length))
+        sock.sendall(
+            b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
+            % (content_type, length)
+        )
         return read_until_closed(sock)
 
 
@@ -186,8 +215,9 @@ def test_oversize_without_content_length_is_cut_while_streaming(server, spool_pa
     chunk = b"\xff" * 65536
     sent = 0
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
-                     b"Transfer-Encoding: chunked\r\n\r\n")
+        sock.sendall(
+            b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
         for _ in range(64):  # 4 MB at most; the limit is 256 KB
             sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             sent += len(chunk)
@@ -212,6 +242,7 @@ def test_file_at_the_limit_is_accepted(server):
 
 
 # -- concurrency, health, metrics, files left ---------------------------------------------------------
+
 
 def test_concurrent_requests_each_get_their_own_answer(server):
     names = sorted(p.name for p in FIXTURES.iterdir() if p.stat().st_size <= MAX_BYTES)
@@ -254,7 +285,7 @@ def test_metrics_count_requests_verdicts_errors_and_latency(server):
     assert delta('aigc_check_verdicts_total{verdict="unlabelled-ai"}') == 1
     assert delta('aigc_check_errors_total{code="unsupported-content-type"}') == 1
     assert delta('aigc_check_request_duration_seconds_count{endpoint="/v1/check"}') == 2
-    assert delta('aigc_check_check_duration_seconds_count') == 1
+    assert delta("aigc_check_check_duration_seconds_count") == 1
     assert metric_value(after, 'aigc_check_workers{state="alive"}') == 2
     assert "# TYPE aigc_check_request_duration_seconds histogram" in after
 
@@ -278,11 +309,13 @@ def test_page_is_self_contained(server):
         assert "http://" not in text and "https://" not in text and "@import" not in text
     assert b"http" not in page.body.replace(b"http-equiv", b"")
     script = request(server.url, "GET", "/page.js").body.decode()
-    assert not re.search(r"\.(inner|outer)HTML\s*=|insertAdjacentHTML|document\.write", script), \
+    assert not re.search(r"\.(inner|outer)HTML\s*=|insertAdjacentHTML|document\.write", script), (
         "data must reach the page through textContent only"
+    )
 
 
 # -- time limits and back-pressure -------------------------------------------------------------------
+
 
 def test_slow_check_times_out_and_the_worker_is_replaced(tight_server, slow_png):
     started = time.monotonic()
@@ -290,8 +323,9 @@ def test_slow_check_times_out_and_the_worker_is_replaced(tight_server, slow_png)
     assert_error(answer, 504, "check-timeout")
     assert time.monotonic() - started < 2
     # The stuck worker was killed; a new one takes its place and serves the next file.
-    assert wait_until(lambda: health(tight_server.url)["workers"] == {"size": 1, "alive": 1, "idle": 1,
-                                                                      "restarts": 1}, timeout=20)
+    assert wait_until(
+        lambda: health(tight_server.url)["workers"] == {"size": 1, "alive": 1, "idle": 1, "restarts": 1}, timeout=20
+    )
     path = FIXTURES / "gb-png-itxt.png"
     answer = post_multipart(tight_server.url, path)
     assert answer.status == 200
@@ -309,8 +343,10 @@ def open_slow_upload(server) -> socket.socket:
     """A client that announces 100 KB and sends 10 bytes, then stalls (slowloris)."""
     parts = urlsplit(server.url)
     sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
-    sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
-                 b"Content-Length: 100000\r\n\r\n\xff\xd8\xff\xe0\0\0\0\0\0\0")
+    sock.sendall(
+        b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+        b"Content-Length: 100000\r\n\r\n\xff\xd8\xff\xe0\0\0\0\0\0\0"
+    )
     return sock
 
 

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES
 from serve_helpers import ServerProcess, expected_answer
 
@@ -16,12 +15,22 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not in
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="Debian's chromium and chromium-driver are not installed "
-                                       "(apt-get install chromium chromium-driver)")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage", "--window-size=1000,1400")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
+)
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1000,1400",
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +63,11 @@ def check_on_page(browser, server, path: Path, declared: str) -> None:
     browser.find_element(By.CSS_SELECTOR, f"input[name=declared][value={declared}]").click()
     browser.find_element(By.ID, "check-button").click()
     WebDriverWait(browser, 20).until(
-        lambda d: d.find_element(By.ID, "verdict").get_attribute("data-verdict")
-        or "error" in d.find_element(By.ID, "status").get_attribute("class"))
+        lambda d: (
+            d.find_element(By.ID, "verdict").get_attribute("data-verdict")
+            or "error" in d.find_element(By.ID, "status").get_attribute("class")
+        )
+    )
 
 
 def test_upload_a_fixture_and_read_the_verdict(browser, server, tmp_path):

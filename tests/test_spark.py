@@ -11,11 +11,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from aigc_check.cli import ExitStatus, main
 from conftest import FIXTURES, TEST_ROOT_CA
+
 from aigc_check import Checker
 from aigc_check.checker import CheckOptions
+from aigc_check.cli import ExitStatus, main
 from aigc_check.errors import UsageError
 from aigc_check.scan.batch import sniff
 
@@ -28,8 +28,10 @@ def _java() -> str | None:
 
 
 if _java() is None:
-    pytest.skip("Spark needs Java: no java on PATH or in JAVA_HOME (.ci/run installs openjdk-17-jre-headless)",
-                allow_module_level=True)
+    pytest.skip(
+        "Spark needs Java: no java on PATH or in JAVA_HOME (.ci/run installs openjdk-17-jre-headless)",
+        allow_module_level=True,
+    )
 pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'aigc-check[spark]'")
 pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'aigc-check[spark]'")
 
@@ -41,10 +43,16 @@ TRUSTING = CheckOptions(trust_anchor_files=(str(TEST_ROOT_CA),))
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("warehouse")
-    session = local_session("local[2]", "aigc-check-tests", {
-        "spark.driver.memory": "512m", "spark.sql.shuffle.partitions": "2",
-        "spark.sql.warehouse.dir": str(warehouse), "spark.sql.execution.arrow.maxRecordsPerBatch": "32",
-    })
+    session = local_session(
+        "local[2]",
+        "aigc-check-tests",
+        {
+            "spark.driver.memory": "512m",
+            "spark.sql.shuffle.partitions": "2",
+            "spark.sql.warehouse.dir": str(warehouse),
+            "spark.sql.execution.arrow.maxRecordsPerBatch": "32",
+        },
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -74,8 +82,13 @@ def test_key_table_rows_equal_the_local_check(spark, tmp_path):
     frame = spark.createDataFrame(rows, "object_key string, ai_label string, account string, post_id bigint")
     frame.write.saveAsTable("media_posts")
 
-    results = scan(spark, "media_posts", columns=InputColumns(uri="object_key", declared="ai_label"),
-                   options=TRUSTING, partitions=4).collect()
+    results = scan(
+        spark,
+        "media_posts",
+        columns=InputColumns(uri="object_key", declared="ai_label"),
+        options=TRUSTING,
+        partitions=4,
+    ).collect()
 
     assert len(results) == len(rows)
     got = {(r["path"], r["post_id"]): r for r in results}
@@ -87,8 +100,12 @@ def test_key_table_rows_equal_the_local_check(spark, tmp_path):
         assert decoded == expected(checker, path, declared or "none", None, account, str(post_id)), path
         assert row["error"] is None and row["skipped"] is None
     # The options reached the executors: the test CA is trusted there.
-    assert got[(str(FIXTURES / "c2pa-ai-created.jpg"), str(fixtures.index(FIXTURES / "c2pa-ai-created.jpg")))][
-        "c2pa"]["validation_state"] == "Trusted"
+    assert (
+        got[(str(FIXTURES / "c2pa-ai-created.jpg"), str(fixtures.index(FIXTURES / "c2pa-ai-created.jpg")))]["c2pa"][
+            "validation_state"
+        ]
+        == "Trusted"
+    )
     # A missing object and a bad declaration are rows with an error, not a failed job.
     gone, bad = got[(str(tmp_path / "gone.jpg"), "9000")], got[(str(FIXTURES / "plain.jpg"), "9001")]
     assert gone["verdict"] == "unreadable" and gone["error"].startswith("io-error: cannot open")
@@ -131,19 +148,27 @@ def test_a_table_without_the_uri_column_is_a_usage_error(spark):
 
 def test_cli_table_to_table_and_prefix_to_json(spark, tmp_path):
     names = ["plain.jpg", "gen-flux.jpg", "gb-png-text.png"]
-    spark.createDataFrame([(str(FIXTURES / n), "ai" if n == "gb-png-text.png" else None, n) for n in names],
-                          "uri string, declared string, post_id string").write.saveAsTable("ods_media_posts")
+    spark.createDataFrame(
+        [(str(FIXTURES / n), "ai" if n == "gb-png-text.png" else None, n) for n in names],
+        "uri string, declared string, post_id string",
+    ).write.saveAsTable("ods_media_posts")
 
     args = ["scan", "--engine", "spark", "--master", "local[2]"]
-    assert main([*args, "--input-table", "ods_media_posts", "--output-table", "aigc_results"]) == \
-        ExitStatus.VIOLATION  # gen-flux.jpg is unlabelled AI
+    assert (
+        main([*args, "--input-table", "ods_media_posts", "--output-table", "aigc_results"]) == ExitStatus.VIOLATION
+    )  # gen-flux.jpg is unlabelled AI
     table = {r["post_id"]: r for r in spark.table("aigc_results").collect()}
     assert {k: r["verdict"] for k, r in table.items()} == {
-        "plain.jpg": "compliant", "gen-flux.jpg": "unlabelled-ai", "gb-png-text.png": "compliant"}
+        "plain.jpg": "compliant",
+        "gen-flux.jpg": "unlabelled-ai",
+        "gb-png-text.png": "compliant",
+    }
     # As the local scan: earlier results are kept unless --overwrite.
     assert main([*args, "--input-table", "ods_media_posts", "--output-table", "aigc_results"]) == ExitStatus.USAGE
-    assert main([*args, "--input-table", "ods_media_posts", "--output-table", "aigc_results",
-                 "--overwrite"]) == ExitStatus.VIOLATION
+    assert (
+        main([*args, "--input-table", "ods_media_posts", "--output-table", "aigc_results", "--overwrite"])
+        == ExitStatus.VIOLATION
+    )
 
     folder = tmp_path / "in"
     folder.mkdir()

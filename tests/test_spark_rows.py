@@ -6,8 +6,8 @@ import os
 import re
 
 import pytest
-
 from conftest import FIXTURES, ROOT
+
 from aigc_check import Checker
 from aigc_check.checker import CheckOptions
 from aigc_check.scan import check_batch
@@ -26,29 +26,42 @@ def without_time(result: dict) -> dict:
 def test_every_fixture_row_decodes_to_the_check_result():
     paths = sorted(str(p) for p in FIXTURES.iterdir())
     declared = ["ai", "not-ai", None]
-    batch = pa.RecordBatch.from_pylist([{"path": p, "declared": declared[i % 3], "account": f"a{i % 4}",
-                                         "post_id": str(i)} for i, p in enumerate(paths)])
+    batch = pa.RecordBatch.from_pylist(
+        [
+            {"path": p, "declared": declared[i % 3], "account": f"a{i % 4}", "post_id": str(i)}
+            for i, p in enumerate(paths)
+        ]
+    )
     out = check_arrow_batch(batch)
     assert out.schema == arrow_schema() and out.num_rows == len(paths)
     checker = Checker()
     for i, (path, row) in enumerate(zip(paths, out.to_pylist())):
         expected = checker.check(path, declared[i % 3] or "none").to_dict()
-        assert without_time(row_to_result(row)) == {**without_time(expected), "account": f"a{i % 4}",
-                                                    "post_id": str(i)}, path
+        assert without_time(row_to_result(row)) == {
+            **without_time(expected),
+            "account": f"a{i % 4}",
+            "post_id": str(i),
+        }, path
         assert row["error"] is None and row["skipped"] is None
 
 
 def test_bad_rows_are_result_rows_not_exceptions(tmp_path):
     corrupt = tmp_path / "corrupt.jpg"
     corrupt.write_bytes((FIXTURES / "c2pa-ai-created.jpg").read_bytes()[:3000])
-    batch = pa.RecordBatch.from_pylist([
-        {"path": str(tmp_path / "missing.jpg")}, {"path": None}, {"path": str(FIXTURES / "plain.jpg"),
-                                                                  "declared": "AI"},
-        {"path": str(corrupt)}], schema=pa.schema([("path", pa.string()), ("declared", pa.string())]))
+    batch = pa.RecordBatch.from_pylist(
+        [
+            {"path": str(tmp_path / "missing.jpg")},
+            {"path": None},
+            {"path": str(FIXTURES / "plain.jpg"), "declared": "AI"},
+            {"path": str(corrupt)},
+        ],
+        schema=pa.schema([("path", pa.string()), ("declared", pa.string())]),
+    )
     missing, null, bad_declared, cut = check_arrow_batch(batch).to_pylist()
     assert missing["verdict"] == "unreadable" and missing["error"].startswith("io-error: cannot open")
     assert without_time(row_to_result(missing)) == without_time(
-        {**Checker().check(str(tmp_path / "missing.jpg")).to_dict(), "account": None, "post_id": None})
+        {**Checker().check(str(tmp_path / "missing.jpg")).to_dict(), "account": None, "post_id": None}
+    )
     assert null["path"] == "" and null["error"].startswith("io-error")
     assert bad_declared["verdict"] == "unreadable" and bad_declared["declared"] == "none"
     assert bad_declared["error"] == "invalid-declared: declared must be one of ai, not-ai, none, not 'AI'"
@@ -72,8 +85,12 @@ def test_sniffing_keeps_skipped_rows(tmp_path):
     batch = pa.RecordBatch.from_pylist([{"path": str(tmp_path / "notes.txt")}, {"path": str(FIXTURES / "plain.png")}])
     skipped, checked = check_arrow_batch(batch, sniff=True).to_pylist()
     assert skipped["skipped"] == "not-media" and skipped["verdict"] is None
-    assert row_to_result(skipped) == {"path": str(tmp_path / "notes.txt"), "skipped": "not-media", "account": None,
-                                      "post_id": None}
+    assert row_to_result(skipped) == {
+        "path": str(tmp_path / "notes.txt"),
+        "skipped": "not-media",
+        "account": None,
+        "post_id": None,
+    }
     assert checked["verdict"] == "compliant"
     # Rows of a key table are judged even when they are not media, as files named to `scan` are.
     assert check_arrow_batch(batch).to_pylist()[0]["verdict"] == "unreadable"
@@ -99,6 +116,7 @@ def test_local_paths_and_file_uris():
 
 
 # --- remote objects, through an fsspec filesystem that serves ranged reads as object stores do --------
+
 
 @pytest.fixture
 def ranged_store():
@@ -133,13 +151,22 @@ def ranged_store():
 
 def test_remote_objects_give_the_local_results(ranged_store):
     objects, gets = ranged_store
-    names = ["c2pa-ai-created.jpg", "gb-png-text.png", "av-gb-keys.mp4", "broken-truncated-in-app1.jpg",
-             "av-c2pa-ai.mp4", "gen-a1111-parameters.png"]
+    names = [
+        "c2pa-ai-created.jpg",
+        "gb-png-text.png",
+        "av-gb-keys.mp4",
+        "broken-truncated-in-app1.jpg",
+        "av-c2pa-ai.mp4",
+        "gen-a1111-parameters.png",
+    ]
     for name in names:
         objects[f"bucket/{name}"] = (FIXTURES / name).read_bytes()
     uris = [f"rangetest://bucket/{n}" for n in names] + ["rangetest://bucket/missing.jpg"]
-    out = check_batch([{"path": u, "declared": "ai"} for u in uris], CheckOptions(),
-                      ObjectReader(header_bytes=16 * 1024, io_threads=3))
+    out = check_batch(
+        [{"path": u, "declared": "ai"} for u in uris],
+        CheckOptions(),
+        ObjectReader(header_bytes=16 * 1024, io_threads=3),
+    )
     checker = Checker()
     for name, uri, result in zip(names, uris, out):
         expected = checker.check(str(FIXTURES / name), "ai", name=uri).to_dict()
@@ -167,6 +194,7 @@ def test_a_scheme_without_its_driver_stops_the_job():
 def test_a_name_that_is_not_utf8_survives_the_row_both_ways(tmp_path):
     """Arrow strings must be UTF-8: the row carries the escaped name and its exact bytes."""
     from aigc_check.model import result_path
+
     raw = os.path.join(os.fsencode(tmp_path), b"caf\xe9.png")
     with open(raw, "wb") as f:
         f.write((FIXTURES / "gb-png-text.png").read_bytes())

@@ -7,19 +7,28 @@ import subprocess
 import sys
 
 from conftest import FIXTURES, ROOT
+
 from aigc_check import Checker
 
 SERVE_STACK = ("starlette", "uvicorn", "python_multipart", "prometheus_client")
 # Runs aigc_check.cli.main with the serve extra made unimportable, as on a base install.
-WITHOUT_SERVE_EXTRA = ("import sys\n"
-                       f"for name in {SERVE_STACK!r}: sys.modules[name] = None\n"
-                       "from aigc_check.cli import main\n"
-                       "sys.exit(main(sys.argv[1:]))\n")
+WITHOUT_SERVE_EXTRA = (
+    "import sys\n"
+    f"for name in {SERVE_STACK!r}: sys.modules[name] = None\n"
+    "from aigc_check.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
 
 
 def start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", WITHOUT_SERVE_EXTRA, *args], cwd=ROOT, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", WITHOUT_SERVE_EXTRA, *args],
+        cwd=ROOT,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def ask(process: subprocess.Popen, line: str) -> dict:

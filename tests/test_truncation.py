@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import FIXTURES, expected_fixtures
 
 READABLE = [c for c in expected_fixtures() if not c["unreadable"]]
@@ -15,6 +14,7 @@ def test_truncations(case, checker):
     for k in range(1, 16):
         cut = data[: len(data) * k // 16]
         result = checker.check(cut, name=f"{case['file']}[:{len(cut)}]")
-        assert result.verdict != "compliant", (f"{case['file']} cut at {k}/16 passed as compliant; "
-                                               f"errors {[e.message for e in result.errors]}")
+        assert result.verdict != "compliant", (
+            f"{case['file']} cut at {k}/16 passed as compliant; errors {[e.message for e in result.errors]}"
+        )
         assert result.errors or result.status.value != "unknown"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from ..errors import DataFileError
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> dict:
     try:
         text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")

@@ -9,8 +9,9 @@ the tests, so identification does not depend on import side effects.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 from ..model import Container
 from ..source import ByteSource
@@ -26,8 +27,24 @@ class FormatHandler:
 
 
 _HANDLERS: list[FormatHandler] = []
-_MODULES = ("jpeg", "png", "webp", "gif", "tiff", "bmff", "jxl", "riff", "aiff", "flac", "ogg", "matroska",
-            "asf", "pdf", "mpeg_audio", "svg")
+_MODULES = (
+    "jpeg",
+    "png",
+    "webp",
+    "gif",
+    "tiff",
+    "bmff",
+    "jxl",
+    "riff",
+    "aiff",
+    "flac",
+    "ogg",
+    "matroska",
+    "asf",
+    "pdf",
+    "mpeg_audio",
+    "svg",
+)
 _loaded = False
 
 
@@ -48,7 +65,7 @@ def handlers() -> list[FormatHandler]:
     return list(_HANDLERS)
 
 
-def identify(head: bytes) -> Optional[FormatHandler]:
+def identify(head: bytes) -> FormatHandler | None:
     """The handler for a file starting with ``head``, or None when no test passes."""
     _load()
     for handler in _HANDLERS:

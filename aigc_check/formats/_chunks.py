@@ -6,8 +6,8 @@ holds is an error naming where it starts."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ..errors import LimitExceededError, MediaError
 from ..limits import MAX_CHUNKS, MAX_METADATA_BLOCK
@@ -30,8 +30,9 @@ class Chunk:
         return self.body + self.size
 
 
-def chunks(src: ByteSource, start: int, end: int, *, big_endian: bool = False,
-           open_ended: frozenset = frozenset()) -> Iterator[Chunk]:
+def chunks(
+    src: ByteSource, start: int, end: int, *, big_endian: bool = False, open_ended: frozenset = frozenset()
+) -> Iterator[Chunk]:
     """Chunks between ``start`` and ``end``.  A chunk in ``open_ended`` whose
     size field is 0 or 0xFFFFFFFF (streamed WAV/RF64 ``data``) runs to ``end``."""
     layout = ">4sI" if big_endian else "<4sI"
@@ -43,8 +44,11 @@ def chunks(src: ByteSource, start: int, end: int, *, big_endian: bool = False,
         if fourcc in open_ended and size in (0, 0xFFFFFFFF):
             size = end - pos - 8
         if pos + 8 + size > end:
-            raise MediaError(f"chunk {fourcc.decode('latin-1')!r} claims {size} bytes, more than its container "
-                             f"holds ({end - pos - 8})", f"chunk at offset {pos:#x}")
+            raise MediaError(
+                f"chunk {fourcc.decode('latin-1')!r} claims {size} bytes, more than its container "
+                f"holds ({end - pos - 8})",
+                f"chunk at offset {pos:#x}",
+            )
         yield Chunk(fourcc, pos, pos + 8, size)
         pos += 8 + size + (size & 1)
     raise LimitExceededError(f"more than {MAX_CHUNKS} chunks")

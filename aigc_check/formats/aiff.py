@@ -26,13 +26,26 @@ def walk(src: ByteSource, c: Container) -> None:
     (form_size,) = struct.unpack(">I", src.read_exact(4, 4, "the FORM header"))
     end = min(src.size, 8 + form_size)
     if 8 + form_size > src.size:
-        c.errors.append(ReadError("truncated", f"FORM header promises {8 + form_size} bytes, file has {src.size}",
-                                  "FORM header", fatal=True))
+        c.errors.append(
+            ReadError(
+                "truncated",
+                f"FORM header promises {8 + form_size} bytes, file has {src.size}",
+                "FORM header",
+                fatal=True,
+            )
+        )
     for chunk in chunks(src, 12, end, big_endian=True):
         where = f"AIFF {chunk.name.strip()} chunk at offset {chunk.at:#x}"
         if chunk.fourcc in TEXT_CHUNKS:
-            c.blocks.append(Block("tag", where, key=chunk.name.strip(),
-                                  text=chunk_text(chunk_payload(src, chunk, where)), family="aiff"))
+            c.blocks.append(
+                Block(
+                    "tag",
+                    where,
+                    key=chunk.name.strip(),
+                    text=chunk_text(chunk_payload(src, chunk, where)),
+                    family="aiff",
+                )
+            )
         elif chunk.fourcc == b"COMT":
             _comments(chunk_payload(src, chunk, where), c, where)
         elif chunk.fourcc in (b"ID3 ", b"id3 "):
@@ -48,8 +61,8 @@ def _comments(data: bytes, c: Container, where: str) -> None:
     for _ in range(count):
         if pos + 8 > len(data):
             break
-        n = int.from_bytes(data[pos + 6:pos + 8], "big")
-        c.blocks.append(Block("tag", where, key="COMT", text=chunk_text(data[pos + 8:pos + 8 + n]), family="aiff"))
+        n = int.from_bytes(data[pos + 6 : pos + 8], "big")
+        c.blocks.append(Block("tag", where, key="COMT", text=chunk_text(data[pos + 8 : pos + 8 + n]), family="aiff"))
         pos += 8 + n + (n & 1)
 
 

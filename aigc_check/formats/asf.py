@@ -58,8 +58,9 @@ class _Walk:
             if size < 24:
                 raise MediaError(f"ASF object claims {size} bytes, less than its header", f"offset {pos:#x}")
             if pos + size > end:
-                raise TruncatedError(f"ASF object claims {size} bytes, more than its container holds",
-                                     f"offset {pos:#x}")
+                raise TruncatedError(
+                    f"ASF object claims {size} bytes, more than its container holds", f"offset {pos:#x}"
+                )
             yield head[:16], pos, size
             pos += size
 
@@ -92,7 +93,7 @@ class _Walk:
         lengths = struct.unpack("<5H", _take(data, 0, 10, where))
         pos = 10
         for name, n in zip(CONTENT_FIELDS, lengths):
-            self.tag(name, _utf16(data[pos:pos + n]), f"{where} (Content Description {name})")
+            self.tag(name, _utf16(data[pos : pos + n]), f"{where} (Content Description {name})")
             pos += n
 
     def extended_description(self, data: bytes, where: str) -> None:
@@ -100,10 +101,10 @@ class _Walk:
         pos = 2
         for _ in range(count):
             (name_len,) = struct.unpack("<H", _take(data, pos, 2, where))
-            name = _utf16(data[pos + 2:pos + 2 + name_len])
+            name = _utf16(data[pos + 2 : pos + 2 + name_len])
             pos += 2 + name_len
             vtype, vlen = struct.unpack("<HH", _take(data, pos, 4, where))
-            self.tag(name, _value(vtype, data[pos + 4:pos + 4 + vlen]), f"{where} (Extended Content {name})")
+            self.tag(name, _value(vtype, data[pos + 4 : pos + 4 + vlen]), f"{where} (Extended Content {name})")
             pos += 4 + vlen
 
     def metadata(self, data: bytes, where: str) -> None:
@@ -111,16 +112,16 @@ class _Walk:
         pos = 2
         for _ in range(count):
             _lang, _stream, name_len, vtype, vlen = struct.unpack("<HHHHI", _take(data, pos, 12, where))
-            name = _utf16(data[pos + 12:pos + 12 + name_len])
+            name = _utf16(data[pos + 12 : pos + 12 + name_len])
             start = pos + 12 + name_len
-            self.tag(name, _value(vtype, data[start:start + vlen]), f"{where} ({name})")
+            self.tag(name, _value(vtype, data[start : start + vlen]), f"{where} ({name})")
             pos = start + vlen
 
 
 def _take(data: bytes, pos: int, n: int, where: str) -> bytes:
     if pos + n > len(data):
         raise MediaError("metadata object ends inside a record", where)
-    return data[pos:pos + n]
+    return data[pos : pos + n]
 
 
 def _value(vtype: int, raw: bytes) -> str:

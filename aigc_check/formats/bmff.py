@@ -12,8 +12,8 @@ box count.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ..errors import LimitExceededError, MediaError, TruncatedError
 from ..limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_METADATA_BLOCK
@@ -26,9 +26,14 @@ XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
 # Boxes whose payload is only child boxes, walked in search of metadata.
 CONTAINER_BOXES = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"moof", b"traf"}
 IMAGE_BRANDS = {
-    b"avif": "image/avif", b"avis": "image/avif",
-    b"heic": "image/heic", b"heix": "image/heic", b"heim": "image/heic", b"heis": "image/heic",
-    b"mif1": "image/heif", b"msf1": "image/heif",
+    b"avif": "image/avif",
+    b"avis": "image/avif",
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"heim": "image/heic",
+    b"heis": "image/heic",
+    b"mif1": "image/heif",
+    b"msf1": "image/heif",
 }
 VIDEO_BRANDS = {b"qt  ": "video/quicktime", b"M4A ": "audio/mp4", b"M4B ": "audio/mp4"}
 # ilst items that hold pictures or binary state, not provenance text.
@@ -51,7 +56,7 @@ def _accept(head: bytes) -> bool:
 def media_type_for(head: bytes) -> tuple[str, str]:
     """(format, media type) from the ftyp major and compatible brands."""
     size = int.from_bytes(head[0:4], "big")
-    brands = [head[8:12]] + [head[i:i + 4] for i in range(16, min(size, len(head), 256), 4)]
+    brands = [head[8:12]] + [head[i : i + 4] for i in range(16, min(size, len(head), 256), 4)]
     for brand in brands:
         if brand in IMAGE_BRANDS:
             mt = IMAGE_BRANDS[brand]
@@ -82,8 +87,9 @@ class _Walk:
             elif size == 0:  # box runs to the end of the enclosing space
                 size = end - pos
             if size < body - pos or pos + size > end:
-                raise MediaError(f"box {btype!r} claims {size} bytes, more than its container holds",
-                                 f"offset {pos:#x}")
+                raise MediaError(
+                    f"box {btype!r} claims {size} bytes, more than its container holds", f"offset {pos:#x}"
+                )
             yield Box(btype, pos, body, pos + size)
             pos += size
         if end - pos and start == 0:  # only at the top level: QuickTime allows short padding inside udta
@@ -135,8 +141,8 @@ class _Walk:
         raw = self._payload(box.body, box.end)
         pos = 0
         while pos + 4 <= len(raw):
-            n = int.from_bytes(raw[pos:pos + 2], "big")
-            text = raw[pos + 4:pos + 4 + n]
+            n = int.from_bytes(raw[pos : pos + 2], "big")
+            text = raw[pos + 4 : pos + 4 + n]
             if text:
                 self._tag(_name(box.type), _text(text), where)
             pos += 4 + n
@@ -168,8 +174,7 @@ class _Walk:
             extents = locations.get(item_id)
             if not extents:
                 continue
-            data = b"".join(self.src.read_exact(off, n, "an item") for off, n in extents
-                            if n <= MAX_METADATA_BLOCK)
+            data = b"".join(self.src.read_exact(off, n, "an item") for off, n in extents if n <= MAX_METADATA_BLOCK)
             if kind == "exif" and len(data) >= 4:
                 skip = 4 + int.from_bytes(data[:4], "big")
                 tiff = data[skip:]
@@ -217,9 +222,9 @@ class _Walk:
             if len(raw) < 12 or raw[0] < 2:
                 continue
             id_len = 4 if raw[0] == 3 else 2
-            item_id = int.from_bytes(raw[4:4 + id_len], "big")
-            item_type = raw[6 + id_len:10 + id_len]
-            rest = raw[10 + id_len:].split(b"\x00")
+            item_id = int.from_bytes(raw[4 : 4 + id_len], "big")
+            item_type = raw[6 + id_len : 10 + id_len]
+            rest = raw[10 + id_len :].split(b"\x00")
             where = f"HEIF item {item_id} ({item_type.decode('latin-1')}) in meta at offset {infe.at:#x}"
             if item_type == b"Exif":
                 found[item_id] = ("exif", where)
@@ -273,7 +278,7 @@ def _uint(raw: bytes, pos: int, size: int) -> tuple[int, int]:
         return 0, pos
     if pos + size > len(raw):
         raise MediaError("iloc box is truncated")
-    return int.from_bytes(raw[pos:pos + size], "big"), pos + size
+    return int.from_bytes(raw[pos : pos + size], "big"), pos + size
 
 
 def walk(src: ByteSource, c: Container) -> None:
@@ -282,8 +287,9 @@ def walk(src: ByteSource, c: Container) -> None:
     w.run(0, src.size)
     required = b"meta" if c.media_type.startswith("image/") else b"moov"
     if required not in w.top_level:
-        raise TruncatedError(f"no {required.decode()} box: the file is cut or is not a complete "
-                             f"{c.format.upper()} file", "top level")
+        raise TruncatedError(
+            f"no {required.decode()} box: the file is cut or is not a complete {c.format.upper()} file", "top level"
+        )
 
 
 register(FormatHandler("bmff", "video/mp4", _accept, walk))

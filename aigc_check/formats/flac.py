@@ -42,8 +42,13 @@ def walk_from(src: ByteSource, c: Container, start: int) -> None:
             info = src.read_exact(body, 18, "STREAMINFO")
             total_samples = int.from_bytes(info[13:18], "big") & ((1 << 36) - 1)
         elif kind == VORBIS_COMMENT:
-            c.blocks.append(Block("vorbis", f"FLAC VORBIS_COMMENT block at offset {pos:#x}",
-                                  src.read_exact(body, size, "the Vorbis comment block")))
+            c.blocks.append(
+                Block(
+                    "vorbis",
+                    f"FLAC VORBIS_COMMENT block at offset {pos:#x}",
+                    src.read_exact(body, size, "the Vorbis comment block"),
+                )
+            )
         elif kind == APPLICATION and size >= 4 and src.read_exact(body, 4, "an application id").lower() == b"c2pa":
             c.c2pa = c.c2pa or C2paMarker(where + " (APPLICATION c2pa)")
         pos = body + size
@@ -52,8 +57,10 @@ def walk_from(src: ByteSource, c: Container, start: int) -> None:
     else:
         raise LimitExceededError(f"more than {MAX_CHUNKS} FLAC metadata blocks")
     if total_samples and not _ends_with_whole_frame(src, pos):
-        raise TruncatedError("the last audio frame does not end at the end of the file (cut or damaged)",
-                             f"FLAC audio from offset {pos:#x}")
+        raise TruncatedError(
+            "the last audio frame does not end at the end of the file (cut or damaged)",
+            f"FLAC audio from offset {pos:#x}",
+        )
 
 
 def _crc_table(poly: int, width: int) -> list[int]:
@@ -115,7 +122,7 @@ def _ends_with_whole_frame(src: ByteSource, audio_start: int) -> bool:
             return False
         if tail[i + 1] in (0xF8, 0xF9):
             n = _header_length(tail, i)
-            if n and crc8(tail[i:i + n]) == tail[i + n]:
+            if n and crc8(tail[i : i + n]) == tail[i + n]:
                 return crc16(tail[i:-2]) == int.from_bytes(tail[-2:], "big")
 
 

@@ -19,8 +19,20 @@ from ..source import ByteSource
 
 TAG_EXIF_IFD, TAG_GPS_IFD = 0x8769, 0x8825
 # type id -> (struct code, size of one value)
-TYPES = {1: ("B", 1), 2: ("s", 1), 3: ("H", 2), 4: ("I", 4), 5: ("I", 8), 6: ("b", 1), 7: ("s", 1),
-         8: ("h", 2), 9: ("i", 4), 10: ("i", 8), 11: ("f", 4), 12: ("d", 8)}
+TYPES = {
+    1: ("B", 1),
+    2: ("s", 1),
+    3: ("H", 2),
+    4: ("I", 4),
+    5: ("I", 8),
+    6: ("b", 1),
+    7: ("s", 1),
+    8: ("h", 2),
+    9: ("i", 4),
+    10: ("i", 8),
+    11: ("f", 4),
+    12: ("d", 8),
+}
 RAW_TYPES = {1, 2, 7}
 OVER_LIMIT = "over the limit"
 
@@ -49,7 +61,7 @@ def read_directories(src: ByteSource, base: int = 0, strict: bool = False) -> Di
     for name, key, tag in (("EXIF IFD", "Exif", TAG_EXIF_IFD), ("GPS IFD", "GPS", TAG_GPS_IFD)):
         at = d.entries["0th"].get(tag)
         d.entries[key] = {}
-        if isinstance(at, int) and 0 < at and base + at < src.size:
+        if isinstance(at, int) and at > 0 and base + at < src.size:
             try:
                 d.entries[key] = read_ifd(src, endian, base, at, name, d.problems, strict)
             except (MediaError, LimitExceededError) as exc:
@@ -59,15 +71,16 @@ def read_directories(src: ByteSource, base: int = 0, strict: bool = False) -> Di
     return d
 
 
-def read_ifd(src: ByteSource, endian: str, base: int, at: int, name: str, problems: list[str],
-             strict: bool = False) -> dict:
+def read_ifd(
+    src: ByteSource, endian: str, base: int, at: int, name: str, problems: list[str], strict: bool = False
+) -> dict:
     (count,) = struct.unpack(endian + "H", src.read_exact(base + at, 2, name))
     if count > MAX_IFD_ENTRIES:
         raise LimitExceededError(f"{name} claims {count} entries", f"offset {base + at:#x}")
     table = src.read_exact(base + at + 2, 12 * count, name)
     out: dict = {}
     for i in range(count):
-        tag, typ, n, raw = struct.unpack(endian + "HHI4s", table[12 * i: 12 * i + 12])
+        tag, typ, n, raw = struct.unpack(endian + "HHI4s", table[12 * i : 12 * i + 12])
         if typ not in TYPES:
             continue
         code, size = TYPES[typ]

@@ -69,11 +69,11 @@ def _walk_segments(src: ByteSource, c: Container, extended_xmp: dict) -> None:
 def _read_segment(src, c, marker, pos, at, n, extended_xmp) -> None:
     probe = src.read(at, min(n, 64))
     if marker == 0xE1 and probe.startswith(EXIF_ID):
-        c.blocks.append(Block("exif", _where(marker, pos, "EXIF"), _payload(src, at, n)[len(EXIF_ID):]))
+        c.blocks.append(Block("exif", _where(marker, pos, "EXIF"), _payload(src, at, n)[len(EXIF_ID) :]))
     elif marker == 0xE1 and probe.startswith(XMP_ID[:20]) and _payload(src, at, min(n, len(XMP_ID))) == XMP_ID:
-        c.blocks.append(Block("xmp", _where(marker, pos, "XMP"), _payload(src, at, n)[len(XMP_ID):]))
+        c.blocks.append(Block("xmp", _where(marker, pos, "XMP"), _payload(src, at, n)[len(XMP_ID) :]))
     elif marker == 0xE1 and probe.startswith(XMP_EXT_ID[:20]):
-        data = _payload(src, at, n)[len(XMP_EXT_ID):]
+        data = _payload(src, at, n)[len(XMP_EXT_ID) :]
         if len(data) >= 40:
             guid, offset = data[:32], struct.unpack(">I", data[36:40])[0]
             extended_xmp.setdefault(guid, {})[offset] = data[40:]
@@ -85,8 +85,9 @@ def _read_segment(src, c, marker, pos, at, n, extended_xmp) -> None:
         c.blocks.append(Block("comment", _where(marker, pos), _payload(src, at, n), key="COM"))
     elif b"AIGC" in probe:
         # Some generators glue a bare ``AIGC{...}`` label into an otherwise unused APP segment.
-        c.blocks.append(Block("comment", _where(marker, pos, "unregistered"), _payload(src, at, n),
-                              key=f"APP{marker - 0xE0}"))
+        c.blocks.append(
+            Block("comment", _where(marker, pos, "unregistered"), _payload(src, at, n), key=f"APP{marker - 0xE0}")
+        )
 
 
 def _payload(src: ByteSource, at: int, n: int) -> bytes:
@@ -105,8 +106,11 @@ def _check_end_of_image(src: ByteSource, c: Container) -> None:
     """A JPEG cut short loses its end-of-image marker; trailers after it are allowed."""
     tail_at = max(0, src.size - TRAILER_SCAN)
     if b"\xff\xd9" not in src.read(tail_at, src.size - tail_at):
-        c.errors.append(ReadError("truncated", "the JPEG has no end-of-image marker: the file was cut short",
-                                  "end of file", fatal=True))
+        c.errors.append(
+            ReadError(
+                "truncated", "the JPEG has no end-of-image marker: the file was cut short", "end of file", fatal=True
+            )
+        )
 
 
 register(FormatHandler("jpeg", "image/jpeg", _accept, walk))

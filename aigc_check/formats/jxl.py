@@ -5,8 +5,8 @@ A bare JPEG XL codestream carries no metadata boxes at all.
 
 from __future__ import annotations
 
-from ..limits import MAX_METADATA_BLOCK
 from ..errors import LimitExceededError
+from ..limits import MAX_METADATA_BLOCK
 from ..model import Block, C2paMarker, Container
 from ..source import ByteSource
 from . import FormatHandler, register
@@ -33,7 +33,7 @@ def walk(src: ByteSource, c: Container) -> None:
                 raise LimitExceededError("metadata box over the size limit", where)
             data = src.read_exact(box.body, box.end - box.body, "a metadata box")
             if box.type == b"Exif":
-                tiff = data[4 + int.from_bytes(data[:4], "big"):] if len(data) >= 4 else b""
+                tiff = data[4 + int.from_bytes(data[:4], "big") :] if len(data) >= 4 else b""
                 c.blocks.append(Block("exif", where, tiff[6:] if tiff.startswith(b"Exif\x00\x00") else tiff))
             else:
                 c.blocks.append(Block("xmp", where, data))

@@ -58,8 +58,9 @@ class _Walk:
             eid, p = _vint(self.src, pos, "element id", True)
             size, body = _vint(self.src, p, "element size", False)
             if size != UNKNOWN and body + size > end:
-                raise TruncatedError(f"element {eid:#x} claims {size} bytes, more than its parent holds",
-                                     f"offset {pos:#x}")
+                raise TruncatedError(
+                    f"element {eid:#x} claims {size} bytes, more than its parent holds", f"offset {pos:#x}"
+                )
             yield eid, pos, body, size
             if size == UNKNOWN:
                 return  # the caller decides whether it can descend; nothing after it is reachable by size
@@ -93,8 +94,11 @@ class _Walk:
         elif eid == INFO:
             for cid, cat, cbody, csize in self.elements(body, body + size):
                 if cid in INFO_STRINGS:
-                    self.tag(INFO_STRINGS[cid], self.text(cbody, csize), f"Matroska Info/{INFO_STRINGS[cid]} at "
-                                                                         f"offset {cat:#x}")
+                    self.tag(
+                        INFO_STRINGS[cid],
+                        self.text(cbody, csize),
+                        f"Matroska Info/{INFO_STRINGS[cid]} at offset {cat:#x}",
+                    )
         elif eid == TAGS:
             for cid, cat, cbody, csize in self.elements(body, body + size):
                 if cid == TAG:

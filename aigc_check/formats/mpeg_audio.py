@@ -22,8 +22,15 @@ SYNC_SEARCH = 4096  # padding tolerated between the tag and the first frame
 
 
 def _is_frame_header(b: bytes) -> bool:
-    return (len(b) >= 4 and b[0] == 0xFF and b[1] & 0xE0 == 0xE0 and (b[1] >> 3) & 3 != 1
-            and (b[1] >> 1) & 3 != 0 and b[2] >> 4 != 15 and (b[2] >> 2) & 3 != 3)
+    return (
+        len(b) >= 4
+        and b[0] == 0xFF
+        and b[1] & 0xE0 == 0xE0
+        and (b[1] >> 3) & 3 != 1
+        and (b[1] >> 1) & 3 != 0
+        and b[2] >> 4 != 15
+        and (b[2] >> 2) & 3 != 3
+    )
 
 
 def _is_adts(b: bytes) -> bool:
@@ -85,11 +92,11 @@ def _stream_length(frame: bytes) -> int:
     mono = frame[3] >> 6 == 3
     side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
     at = 4 + side_info
-    if frame[at:at + 4] in (b"Xing", b"Info"):
-        (flags,) = struct.unpack(">I", frame[at + 4:at + 8])
+    if frame[at : at + 4] in (b"Xing", b"Info"):
+        (flags,) = struct.unpack(">I", frame[at + 4 : at + 8])
         if flags & 2:
             pos = at + 8 + (4 if flags & 1 else 0)
-            return int.from_bytes(frame[pos:pos + 4], "big")
+            return int.from_bytes(frame[pos : pos + 4], "big")
     elif frame[36:40] == b"VBRI":
         return int.from_bytes(frame[46:50], "big")
     return 0
@@ -99,13 +106,15 @@ def walk(src: ByteSource, c: Container) -> None:
     audio = id3_tags(src, c)
     if src.read(audio, 4) == b"fLaC":
         from .flac import walk_from
+
         walk_from(src, c, audio)
         return
     window = src.read(audio, SYNC_SEARCH)
     if not window:
         raise TruncatedError("the file ends after its ID3v2 tag: no audio follows", f"offset {audio:#x}")
-    start = next((i for i in range(len(window) - 3) if _is_frame_header(window[i:i + 4]) or
-                  _is_adts(window[i:i + 4])), -1)
+    start = next(
+        (i for i in range(len(window) - 3) if _is_frame_header(window[i : i + 4]) or _is_adts(window[i : i + 4])), -1
+    )
     if start < 0:
         raise MediaError("no MPEG audio frame follows the ID3v2 tag", f"offset {audio:#x}")
     frame_at = audio + start
@@ -116,13 +125,17 @@ def walk(src: ByteSource, c: Container) -> None:
     c.format, c.media_type = "mp3", "audio/mpeg"
     first = frame_length(frame)
     if frame_at + first > src.size:
-        raise TruncatedError(f"the file ends inside its first audio frame ({first} bytes)",
-                             f"MPEG audio at offset {frame_at:#x}")
+        raise TruncatedError(
+            f"the file ends inside its first audio frame ({first} bytes)", f"MPEG audio at offset {frame_at:#x}"
+        )
     # Without a Xing/Info/VBRI header a cut later in the stream cannot be seen without reading every frame.
     length = _stream_length(frame) if len(frame) >= 60 else 0
     if length and frame_at + length > src.size:
-        raise TruncatedError(f"the first frame announces {length} bytes of audio, the file ends "
-                             f"{frame_at + length - src.size} bytes short", f"MPEG audio at offset {frame_at:#x}")
+        raise TruncatedError(
+            f"the first frame announces {length} bytes of audio, the file ends "
+            f"{frame_at + length - src.size} bytes short",
+            f"MPEG audio at offset {frame_at:#x}",
+        )
 
 
 register(FormatHandler("mpeg-audio", "audio/mpeg", _accept, walk))

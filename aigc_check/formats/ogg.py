@@ -87,7 +87,7 @@ def walk(src: ByteSource, c: Container) -> None:
 def _collect(stream: _Stream, data: bytes, lacing: list[int], page_no: int, page_at: int, c: Container) -> None:
     offset = 0
     for n in lacing:
-        stream.pending += data[offset:offset + n]
+        stream.pending += data[offset : offset + n]
         offset += n
         if len(stream.pending) > MAX_METADATA_BLOCK:
             raise LimitExceededError("Ogg header packet over the metadata size limit", f"page at {page_at:#x}")
@@ -106,9 +106,8 @@ def _collect(stream: _Stream, data: bytes, lacing: list[int], page_no: int, page
             if stream.codec == "flac" and not packet.startswith(b"\x84") and not packet.startswith(b"\x04"):
                 stream.done = True
                 return
-            body = packet[4:] if stream.codec == "flac" else packet[len(stream.comment_prefix):]
-            c.blocks.append(Block("vorbis", f"Ogg {stream.codec} comment header (page at offset {page_at:#x})",
-                                  body))
+            body = packet[4:] if stream.codec == "flac" else packet[len(stream.comment_prefix) :]
+            c.blocks.append(Block("vorbis", f"Ogg {stream.codec} comment header (page at offset {page_at:#x})", body))
             stream.done = True
             return
 

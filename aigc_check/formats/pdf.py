@@ -50,12 +50,20 @@ def walk(src: ByteSource, c: Container) -> None:
     if src.size <= MAX_PDF_SCAN:
         parts = [(0, src.read_exact(0, src.size, "the PDF"))]
     else:
-        parts = [(0, src.read_exact(0, MAX_PDF_SCAN - TAIL_SCAN, "the PDF")),
-                 (src.size - TAIL_SCAN, src.read_exact(src.size - TAIL_SCAN, TAIL_SCAN, "the PDF's end"))]
+        parts = [
+            (0, src.read_exact(0, MAX_PDF_SCAN - TAIL_SCAN, "the PDF")),
+            (src.size - TAIL_SCAN, src.read_exact(src.size - TAIL_SCAN, TAIL_SCAN, "the PDF's end")),
+        ]
         # Fatal like every limit: a label in the part not searched would be missed.
-        c.errors.append(ReadError("limit-exceeded", f"a {src.size}-byte PDF: only its first "
-                                  f"{MAX_PDF_SCAN - TAIL_SCAN} and last {TAIL_SCAN} bytes were searched",
-                                  "PDF body", fatal=True))
+        c.errors.append(
+            ReadError(
+                "limit-exceeded",
+                f"a {src.size}-byte PDF: only its first "
+                f"{MAX_PDF_SCAN - TAIL_SCAN} and last {TAIL_SCAN} bytes were searched",
+                "PDF body",
+                fatal=True,
+            )
+        )
     for base, data in parts:
         _scan(data, base, c, "PDF")
         for at, inflated in _object_streams(data, c):
@@ -87,7 +95,7 @@ def _scan(data: bytes, base: int, c: Container, what: str) -> None:
         elif key == "AIGC":
             # A label key whose value is not a string we can read: hand on what follows it, so the
             # label check reports a malformed label instead of seeing none.
-            _add(c, Block("tag", where, key=key, text=data[m.end():m.end() + 256].decode("latin-1"), family="pdf"))
+            _add(c, Block("tag", where, key=key, text=data[m.end() : m.end() + 256].decode("latin-1"), family="pdf"))
 
 
 def _add(c: Container, block: Block) -> None:
@@ -102,19 +110,26 @@ def _object_streams(data: bytes, c: Container):
         if n >= MAX_ATTEMPTS:
             raise LimitExceededError(f"more than {MAX_ATTEMPTS} object streams", f"offset {m.start():#x}")
         start = _STREAM_START.match(data, m.end())
-        if start is None or b"FlateDecode" not in data[max(0, m.start() - 512):start.end()]:
+        if start is None or b"FlateDecode" not in data[max(0, m.start() - 512) : start.end()]:
             continue
         end = data.find(b"endstream", start.end())
         inflater = zlib.decompressobj()
         try:
-            inflated = inflater.decompress(data[start.end():end if end > 0 else len(data)], MAX_INFLATE)
+            inflated = inflater.decompress(data[start.end() : end if end > 0 else len(data)], MAX_INFLATE)
         except zlib.error as exc:
-            c.errors.append(ReadError("metadata-unreadable", f"object stream could not be inflated: {exc}",
-                                      f"PDF object stream at offset {m.start():#x}"))
+            c.errors.append(
+                ReadError(
+                    "metadata-unreadable",
+                    f"object stream could not be inflated: {exc}",
+                    f"PDF object stream at offset {m.start():#x}",
+                )
+            )
             continue
         if inflater.unconsumed_tail:
-            raise LimitExceededError(f"an object stream inflates past {MAX_INFLATE} bytes (decompression bomb?)",
-                                     f"PDF object stream at offset {m.start():#x}")
+            raise LimitExceededError(
+                f"an object stream inflates past {MAX_INFLATE} bytes (decompression bomb?)",
+                f"PDF object stream at offset {m.start():#x}",
+            )
         yield start.end(), inflated
 
 

@@ -72,8 +72,9 @@ def _read_text(data: bytes, ctype: bytes, where: str, c: Container) -> None:
     try:
         keyword, text = _decode_text(data, ctype)
     except MediaError as exc:  # e.g. a decompression bomb: refuse this chunk, keep walking for other labels
-        c.errors.append(ReadError(exc.code, f"text chunk refused: {exc}", where,
-                                  fatal=isinstance(exc, LimitExceededError)))
+        c.errors.append(
+            ReadError(exc.code, f"text chunk refused: {exc}", where, fatal=isinstance(exc, LimitExceededError))
+        )
         return
     except (ValueError, UnicodeDecodeError, zlib.error) as exc:
         c.errors.append(ReadError("malformed", f"text chunk could not be decoded: {exc}", where))

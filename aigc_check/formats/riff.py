@@ -34,8 +34,14 @@ def walk(src: ByteSource, c: Container) -> None:
     else:
         end = min(src.size, 8 + riff_size)
         if 8 + riff_size > src.size:
-            c.errors.append(ReadError("truncated", f"{kind} header promises {8 + riff_size} bytes, file has "
-                                                   f"{src.size}", f"{kind} header", fatal=True))
+            c.errors.append(
+                ReadError(
+                    "truncated",
+                    f"{kind} header promises {8 + riff_size} bytes, file has {src.size}",
+                    f"{kind} header",
+                    fatal=True,
+                )
+            )
     label = c.format.upper()
     for chunk in chunks(src, 12, end, open_ended=frozenset({b"data", b"movi", b"LIST"})):
         where = f"{label} {chunk.name.strip()} chunk at offset {chunk.at:#x}"
@@ -43,8 +49,9 @@ def walk(src: ByteSource, c: Container) -> None:
             if src.read_exact(chunk.body, 4, "a LIST type") == b"INFO":
                 _info(src, c, chunk.body + 4, chunk.end, label)
         elif chunk.fourcc == b"AIGC":
-            c.blocks.append(Block("tag", where, key="AIGC", text=chunk_text(chunk_payload(src, chunk, where)),
-                                  family="riff"))
+            c.blocks.append(
+                Block("tag", where, key="AIGC", text=chunk_text(chunk_payload(src, chunk, where)), family="riff")
+            )
         elif chunk.fourcc in (b"_PMX", b"XMP "):
             c.blocks.append(Block("xmp", where + " (XMP)", chunk_payload(src, chunk, where)))
         elif chunk.fourcc in (b"id3 ", b"ID3 "):
@@ -58,15 +65,19 @@ def walk(src: ByteSource, c: Container) -> None:
 def _info(src: ByteSource, c: Container, start: int, end: int, label: str) -> None:
     for sub in chunks(src, start, end):
         where = f"{label} LIST/INFO {sub.name.strip()} at offset {sub.at:#x}"
-        c.blocks.append(Block("tag", where, key=sub.name.strip(), text=chunk_text(chunk_payload(src, sub, where)),
-                              family="riff"))
+        c.blocks.append(
+            Block("tag", where, key=sub.name.strip(), text=chunk_text(chunk_payload(src, sub, where)), family="riff")
+        )
 
 
 def _broadcast_extension(src: ByteSource, c: Container, chunk, where: str) -> None:
     """Broadcast WAV ``bext``: Description and Originator name the producing tool."""
     data = chunk_payload(src, chunk, where)
-    for key, start, stop in (("bext:Description", 0, 256), ("bext:Originator", 256, 288),
-                             ("bext:CodingHistory", 602, len(data))):
+    for key, start, stop in (
+        ("bext:Description", 0, 256),
+        ("bext:Originator", 256, 288),
+        ("bext:CodingHistory", 602, len(data)),
+    ):
         text = chunk_text(data[start:stop]) if len(data) > start else ""
         if text:
             c.blocks.append(Block("tag", f"{where}, {key.split(':')[1]}", key=key, text=text, family="riff"))

@@ -22,8 +22,14 @@ def walk(src: ByteSource, c: Container) -> None:
         c.c2pa = C2paMarker("SVG c2pa:manifest element")
     tail = src.read(max(0, src.size - 4096), 4096)
     if b"</svg>" not in tail and not tail.rstrip().endswith(b"/>"):
-        c.errors.append(ReadError("truncated", "the SVG document has no closing </svg> tag: the file was cut short",
-                                  "end of file", fatal=True))
+        c.errors.append(
+            ReadError(
+                "truncated",
+                "the SVG document has no closing </svg> tag: the file was cut short",
+                "end of file",
+                fatal=True,
+            )
+        )
     m = _XMP.search(head)
     if m:
         c.blocks.append(Block("xmp", f"SVG metadata element at offset {m.start():#x}", m.group(0)))

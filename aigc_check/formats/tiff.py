@@ -46,9 +46,14 @@ def _check_image_data(src: ByteSource, c: Container, ifd0: dict) -> None:
         counts = counts if isinstance(counts, tuple) else (counts,)
         end = max((o + n for o, n in zip(offsets, counts) if isinstance(o, int) and isinstance(n, int)), default=0)
         if end > src.size:
-            c.errors.append(ReadError("truncated", f"image data runs to offset {end:#x} but the file has "
-                                      f"{src.size} bytes: the file was cut short", "IFD0 strip/tile offsets",
-                                      fatal=True))
+            c.errors.append(
+                ReadError(
+                    "truncated",
+                    f"image data runs to offset {end:#x} but the file has {src.size} bytes: the file was cut short",
+                    "IFD0 strip/tile offsets",
+                    fatal=True,
+                )
+            )
 
 
 def _int(v) -> int:

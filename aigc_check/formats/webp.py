@@ -18,8 +18,14 @@ def walk(src: ByteSource, c: Container) -> None:
     (riff_size,) = struct.unpack("<I", src.read_exact(4, 4, "the RIFF header"))
     end = min(src.size, 8 + riff_size)
     if 8 + riff_size > src.size:
-        c.errors.append(ReadError("truncated", f"RIFF header promises {8 + riff_size} bytes, file has {src.size}",
-                                  "RIFF header", fatal=True))
+        c.errors.append(
+            ReadError(
+                "truncated",
+                f"RIFF header promises {8 + riff_size} bytes, file has {src.size}",
+                "RIFF header",
+                fatal=True,
+            )
+        )
     for chunk in chunks(src, 12, end):
         where = f"WebP {chunk.name.strip()} chunk at offset {chunk.at:#x}"
         if chunk.fourcc == b"VP8X":

@@ -8,8 +8,9 @@ extractors, each block is read on its own: a broken EXIF block becomes one
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..deadline import ENDS_CHECK
 from ..errors import AigcCheckError, LimitExceededError, MediaError
@@ -30,8 +31,9 @@ class ReadContext:
 class PartialRead(Exception):
     """Raised by a reader that recovered some fields from a damaged or refused block."""
 
-    def __init__(self, fields: list[Field], message: str, code: str = "metadata-unreadable",
-                 fatal: bool = False) -> None:
+    def __init__(
+        self, fields: list[Field], message: str, code: str = "metadata-unreadable", fatal: bool = False
+    ) -> None:
         super().__init__(message)
         self.fields = fields
         self.code, self.fatal = code, fatal
@@ -53,21 +55,27 @@ class MetadataReader:
                 raise  # ends the whole check, not just this block
             except PartialRead as partial:
                 ctx.fields.extend(partial.fields)
-                ctx.errors.append(ReadError(partial.code, f"{self.family}: {partial}", block.location,
-                                            fatal=partial.fatal))
+                ctx.errors.append(
+                    ReadError(partial.code, f"{self.family}: {partial}", block.location, fatal=partial.fatal)
+                )
             except LimitExceededError as exc:
                 # A bound was hit (a bomb, a hostile count): what the block hides is unknown, so the
                 # file cannot be cleared; evidence found elsewhere still counts.
-                ctx.errors.append(ReadError(exc.code, f"{self.family}: {exc}", exc.location or block.location,
-                                            fatal=True))
+                ctx.errors.append(
+                    ReadError(exc.code, f"{self.family}: {exc}", exc.location or block.location, fatal=True)
+                )
             except MediaError as exc:
                 ctx.errors.append(ReadError("metadata-unreadable", f"{self.family}: {exc}", block.location))
             except AigcCheckError:
                 raise  # the caller's mistake (bad option or data file), not the file's
             except Exception as exc:  # third-party parsers raise anything on corrupt input
-                ctx.errors.append(ReadError("metadata-unreadable",
-                                            f"{self.family} block could not be parsed: {type(exc).__name__}: {exc}",
-                                            block.location))
+                ctx.errors.append(
+                    ReadError(
+                        "metadata-unreadable",
+                        f"{self.family} block could not be parsed: {type(exc).__name__}: {exc}",
+                        block.location,
+                    )
+                )
 
     def read_block_in(self, ctx: ReadContext, block: Block) -> Iterable[Field]:
         """Readers that unpack nested carriers (ID3 frames holding XMP or C2PA)
@@ -93,5 +101,14 @@ def all_readers() -> list[MetadataReader]:
     from .vorbis import VorbisCommentReader
     from .xmp import XmpReader
 
-    return [Id3Reader(), XmpReader(), ExifReader(), TextChunkReader(), CommentReader(), ContainerTagReader(),
-            VorbisCommentReader(), C2paReader(), StealthReader()]
+    return [
+        Id3Reader(),
+        XmpReader(),
+        ExifReader(),
+        TextChunkReader(),
+        CommentReader(),
+        ContainerTagReader(),
+        VorbisCommentReader(),
+        C2paReader(),
+        StealthReader(),
+    ]

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import threading
-from typing import Optional
 
 from ..deadline import ENDS_CHECK
 from ..model import C2paSummary, Field, ReadError
@@ -51,7 +50,7 @@ def _context(anchors_pem: str, allow_network: bool, verify: bool):
         return ctx
 
 
-def provenance_reference(fields: list[Field]) -> Optional[Field]:
+def provenance_reference(fields: list[Field]) -> Field | None:
     for f in fields:
         if f.family == "xmp" and f.key == PROVENANCE_KEY and isinstance(f.value, str):
             return f
@@ -78,12 +77,21 @@ class C2paReader(MetadataReader):
         except Exception as exc:  # c2pa raises C2paError subclasses; native faults surface as others
             message = str(exc) or type(exc).__name__
             if "ManifestNotFound" in type(exc).__name__ or "ManifestNotFound" in message:
-                ctx.errors.append(ReadError("c2pa-unreadable", "a C2PA marker was found but no manifest store "
-                                            "could be read from it", location, fatal=True))
+                ctx.errors.append(
+                    ReadError(
+                        "c2pa-unreadable",
+                        "a C2PA marker was found but no manifest store could be read from it",
+                        location,
+                        fatal=True,
+                    )
+                )
             else:
                 # Fatal: a manifest is there but unreadable, and it may be the label that decides.
-                ctx.errors.append(ReadError("c2pa-unreadable", f"C2PA manifest store could not be read: {message}",
-                                            location, fatal=True))
+                ctx.errors.append(
+                    ReadError(
+                        "c2pa-unreadable", f"C2PA manifest store could not be read: {message}", location, fatal=True
+                    )
+                )
             summary.validation_state = "Unreadable"
             return
         if store is None:

@@ -9,7 +9,8 @@ prefix; numbers keep piexif's shapes (ints, (num, den) tuples).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import piexif
 
@@ -49,8 +50,12 @@ class ExifReader(MetadataReader):
                 elif tag not in SKIP:
                     out.append(Field(self.family, name, _decode(tag, value), block.location))
         if problems:
-            raise PartialRead(out, "; ".join(problems[:5]), code="limit-exceeded" if limit_hit else
-                              "metadata-unreadable", fatal=limit_hit)
+            raise PartialRead(
+                out,
+                "; ".join(problems[:5]),
+                code="limit-exceeded" if limit_hit else "metadata-unreadable",
+                fatal=limit_hit,
+            )
         return out
 
 

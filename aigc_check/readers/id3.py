@@ -13,7 +13,7 @@ read: the label rules place nothing there.
 from __future__ import annotations
 
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
 from mutagen.id3 import ID3
 
@@ -25,8 +25,30 @@ from .comment import decode_text
 C2PA_MIME_TYPES = {"application/c2pa", "application/x-c2pa-manifest-store"}
 XMP_MIME_TYPES = {"application/rdf+xml", "application/xmp+xml", "text/xml", "application/xml"}
 # Frames that hold pictures, audio or binary state, never provenance text.
-SKIPPED_FRAMES = {"APIC", "PIC", "MCDI", "SYLT", "ETCO", "MLLT", "SYTC", "RVA2", "EQU2", "RVAD", "RVRB",
-                  "PCNT", "POPM", "RBUF", "AENC", "ASPI", "SEEK", "SIGN", "ENCR", "GRID", "POSS", "OWNE"}
+SKIPPED_FRAMES = {
+    "APIC",
+    "PIC",
+    "MCDI",
+    "SYLT",
+    "ETCO",
+    "MLLT",
+    "SYTC",
+    "RVA2",
+    "EQU2",
+    "RVAD",
+    "RVRB",
+    "PCNT",
+    "POPM",
+    "RBUF",
+    "AENC",
+    "ASPI",
+    "SEEK",
+    "SIGN",
+    "ENCR",
+    "GRID",
+    "POSS",
+    "OWNE",
+}
 MAX_PRIVATE_TEXT = 64 * 1024
 
 

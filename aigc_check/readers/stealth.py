@@ -9,7 +9,7 @@ below a size bound, and only the first rows until the magic has matched.
 from __future__ import annotations
 
 import zlib
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from ..limits import MAX_INFLATE, STEALTH_MAX_PIXELS
 from ..model import Field
@@ -44,7 +44,7 @@ def _bits(alpha: bytes, width: int, height: int) -> Iterable[int]:
             yield alpha[y * width + x] & 1
 
 
-def _take(bits: Iterable[int], n: int) -> Optional[bytes]:
+def _take(bits: Iterable[int], n: int) -> bytes | None:
     out = bytearray()
     byte = count = 0
     for bit in bits:
@@ -58,7 +58,7 @@ def _take(bits: Iterable[int], n: int) -> Optional[bytes]:
     return None
 
 
-def decode_alpha(alpha: bytes, width: int, height: int) -> Optional[str]:
+def decode_alpha(alpha: bytes, width: int, height: int) -> str | None:
     if width * height < HEADER_BITS:
         return None
     bits = _bits(alpha, width, height)

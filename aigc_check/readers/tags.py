@@ -9,7 +9,7 @@ The walker names the tag system in ``Block.family`` ("mp4", "riff", "mkv",
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..model import Block, Field
 from . import MetadataReader

@@ -9,7 +9,7 @@ provenance.
 from __future__ import annotations
 
 import struct
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..errors import MediaError
 from ..model import Block, Field
@@ -23,10 +23,11 @@ def parse_comments(data: bytes) -> tuple[str, list[tuple[str, str]]]:
 
     Raises ``PartialRead``-compatible ``MediaError`` on damage; the pairs read
     before the damage are attached as ``.pairs``."""
+
     def take(pos: int, n: int) -> bytes:
         if pos + n > len(data):
             raise MediaError(f"comment header ends early (needs {n} bytes at {pos}, has {len(data) - pos})")
-        return data[pos:pos + n]
+        return data[pos : pos + n]
 
     (vendor_len,) = struct.unpack("<I", take(0, 4))
     vendor = take(4, vendor_len).decode("utf-8", "replace")
@@ -65,6 +66,9 @@ class VorbisCommentReader(MetadataReader):
 
     def _fields(self, vendor: str, pairs: list[tuple[str, str]], location: str) -> list[Field]:
         fields = [Field(self.family, "vendor", vendor, location)] if vendor else []
-        fields += [Field(self.family, key, value, f"{location}, comment {key.upper()}")
-                   for key, value in pairs if key not in SKIPPED_KEYS]
+        fields += [
+            Field(self.family, key, value, f"{location}, comment {key.upper()}")
+            for key, value in pairs
+            if key not in SKIPPED_KEYS
+        ]
         return fields

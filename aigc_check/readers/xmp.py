@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
@@ -42,8 +42,13 @@ PREFIXES = {
     "http://c2pa.org/": "c2pa",
     "http://ns.adobe.com/xmp/1.0/DynamicMedia/": "xmpDM",
 }
-RDF_ATTRS = {f"{{{RDF}}}about", f"{{{RDF}}}ID", f"{{{RDF}}}nodeID", f"{{{RDF}}}parseType",
-             "{http://www.w3.org/XML/1998/namespace}lang"}
+RDF_ATTRS = {
+    f"{{{RDF}}}about",
+    f"{{{RDF}}}ID",
+    f"{{{RDF}}}nodeID",
+    f"{{{RDF}}}parseType",
+    "{http://www.w3.org/XML/1998/namespace}lang",
+}
 CONTAINERS = {f"{{{RDF}}}Bag", f"{{{RDF}}}Seq", f"{{{RDF}}}Alt"}
 MAX_DEPTH = 12
 
@@ -52,8 +57,12 @@ _DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)\b", re.I)
 _FALLBACK = [
     ("TC260:AIGC", re.compile(rb"<(\w+):AIGC>(.*?)</\1:AIGC>", re.S)),
     ("TC260:AIGC", re.compile(rb"\b\w+:AIGC\s*=\s*(['\"])(.*?)\1", re.S)),
-    ("Iptc4xmpExt:DigitalSourceType",
-     re.compile(rb"DigitalSourceType\W{1,3}(?:rdf:resource=\")?(https?://cv\.iptc\.org/newscodes/digitalsourcetype/\w+)()")),
+    (
+        "Iptc4xmpExt:DigitalSourceType",
+        re.compile(
+            rb"DigitalSourceType\W{1,3}(?:rdf:resource=\")?(https?://cv\.iptc\.org/newscodes/digitalsourcetype/\w+)()"
+        ),
+    ),
 ]
 
 
@@ -76,18 +85,24 @@ class XmpReader(MetadataReader):
             # DTDs and entity declarations have no place in XMP; they are how billion-laughs and XXE
             # packets work.  Cutting the packet at <x:xmpmeta would only turn them into "undefined
             # entity" parse errors, so refuse them outright and keep what a text scan finds.
-            raise PartialRead(list(self._fallback(block.data, block.location)),
-                              "XMP packet refused: it declares a DTD or XML entities (billion laughs, XXE)",
-                              code="limit-exceeded", fatal=True)
+            raise PartialRead(
+                list(self._fallback(block.data, block.location)),
+                "XMP packet refused: it declares a DTD or XML entities (billion laughs, XXE)",
+                code="limit-exceeded",
+                fatal=True,
+            )
         data = _packet(block.data)
         try:
             root = SafeET.fromstring(data)
         except DefusedXmlException as exc:
             # A DTD, entity or external reference in XMP is an attack (billion laughs, XXE): refuse
             # the packet, keep what a text scan finds, and do not clear the file.
-            raise PartialRead(list(self._fallback(data, block.location)),
-                              f"XMP packet refused: {type(exc).__name__} (XML entities and DTDs are not allowed)",
-                              code="limit-exceeded", fatal=True) from exc
+            raise PartialRead(
+                list(self._fallback(data, block.location)),
+                f"XMP packet refused: {type(exc).__name__} (XML entities and DTDs are not allowed)",
+                code="limit-exceeded",
+                fatal=True,
+            ) from exc
         except ENDS_CHECK:
             raise
         except Exception as exc:

@@ -9,7 +9,6 @@ ban at 6.  A policy without that section suggests no account measure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from ..errors import PolicyError
 from ..policy import Policy
@@ -23,7 +22,7 @@ class RepeatOffenderRules:
     basis: str = ""
 
     @classmethod
-    def from_policy(cls, policy: Policy) -> Optional["RepeatOffenderRules"]:
+    def from_policy(cls, policy: Policy) -> RepeatOffenderRules | None:
         section = policy.data.get("repeat_offenders")
         if section is None:
             return None
@@ -32,16 +31,19 @@ class RepeatOffenderRules:
             weights = {str(k): int(v) for k, v in section.get("weights", {}).items()}
             thresholds = tuple(sorted((int(t["score"]), str(t["action"])) for t in section["thresholds"]))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise PolicyError(f"{where} needs weights {{verdict: number}} and thresholds "
-                              f"[{{score, action}}] ({exc})") from exc
+            raise PolicyError(
+                f"{where} needs weights {{verdict: number}} and thresholds [{{score, action}}] ({exc})"
+            ) from exc
         unknown = [a for _, a in thresholds if a not in policy.data["measure_order"]]
         if unknown or not thresholds:
             raise PolicyError(f"{where}: actions must be in measure_order (unknown: {', '.join(unknown) or 'none'})")
         return cls(weights, thresholds, str(section.get("basis", "")))
 
     def score(self, stats: AccountStats) -> int:
-        return (self.weights.get("unlabelled-ai", 0) * stats.unlabelled
-                + self.weights.get("mislabelled", 0) * stats.mislabelled)
+        return (
+            self.weights.get("unlabelled-ai", 0) * stats.unlabelled
+            + self.weights.get("mislabelled", 0) * stats.mislabelled
+        )
 
     def action(self, stats: AccountStats) -> str:
         score = self.score(stats)
@@ -52,15 +54,22 @@ class RepeatOffenderRules:
         return chosen
 
 
-def account_rows(accounts: dict, rules: Optional[RepeatOffenderRules]) -> list[dict]:
+def account_rows(accounts: dict, rules: RepeatOffenderRules | None) -> list[dict]:
     """Per-account table rows, worst first."""
     rows = []
     for account, s in accounts.items():
-        rows.append({
-            "account": account, "posts": s.posts, "ai": s.ai, "ai_share": round(s.ai / s.posts, 4) if s.posts else 0,
-            "unlabelled": s.unlabelled, "mislabelled": s.mislabelled, "unreadable": s.unreadable,
-            "score": rules.score(s) if rules else s.unlabelled + s.mislabelled,
-            "action": rules.action(s) if rules else "none",
-        })
+        rows.append(
+            {
+                "account": account,
+                "posts": s.posts,
+                "ai": s.ai,
+                "ai_share": round(s.ai / s.posts, 4) if s.posts else 0,
+                "unlabelled": s.unlabelled,
+                "mislabelled": s.mislabelled,
+                "unreadable": s.unreadable,
+                "score": rules.score(s) if rules else s.unlabelled + s.mislabelled,
+                "action": rules.action(s) if rules else "none",
+            }
+        )
     rows.sort(key=lambda r: (-r["score"], -r["posts"], r["account"]))
     return rows

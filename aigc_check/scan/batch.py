@@ -15,11 +15,12 @@ a batch, a Spark task or a scan.
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import BinaryIO, Iterable, Mapping, Optional, Union
+from typing import BinaryIO
 
 from .. import formats
-from ..checker import CheckOptions, Checker
+from ..checker import Checker, CheckOptions
 from ..deadline import limit_memory
 from ..model import DECLARATIONS
 from .objects import LOCAL_ONLY, ObjectReader, Opened
@@ -32,17 +33,22 @@ SNIFF_BYTES = 8192
 class ScanItem:
     path: str
     declared: str = "none"
-    account: Optional[str] = None
-    post_id: Optional[str] = None
+    account: str | None = None
+    post_id: str | None = None
     # False for files the user named or declared: those are judged even if they do not look like media.
     sniff: bool = True
 
     @classmethod
-    def coerce(cls, item: Union["ScanItem", Mapping]) -> "ScanItem":
+    def coerce(cls, item: ScanItem | Mapping) -> ScanItem:
         if isinstance(item, ScanItem):
             return item
-        return cls(item["path"], item.get("declared") or "none", item.get("account"), item.get("post_id"),
-                   bool(item.get("sniff", True)))
+        return cls(
+            item["path"],
+            item.get("declared") or "none",
+            item.get("account"),
+            item.get("post_id"),
+            bool(item.get("sniff", True)),
+        )
 
 
 # One Checker per process and per options, made on first use: after a fork, never before it,
@@ -57,7 +63,7 @@ def checker_for(options: CheckOptions) -> Checker:
     return checker
 
 
-def sniff(target: Union[str, BinaryIO]) -> Optional[str]:
+def sniff(target: str | BinaryIO) -> str | None:
     """Why the file (a path, or an open file left rewound) is skipped ("empty", "not-media"), or None to judge it.
 
     A file that cannot be opened is judged, so that the error is reported.
@@ -76,25 +82,30 @@ def sniff(target: Union[str, BinaryIO]) -> Optional[str]:
     return None if formats.identify(head) else "not-media"
 
 
-def check_batch(items: Iterable[Union[ScanItem, Mapping]], options: CheckOptions,
-                objects: ObjectReader = LOCAL_ONLY) -> list[dict]:
+def check_batch(
+    items: Iterable[ScanItem | Mapping], options: CheckOptions, objects: ObjectReader = LOCAL_ONLY
+) -> list[dict]:
     """One dict per item, in order; never raises for a bad file.
 
     ``item.path`` is a local path or a URI; remote URIs are read by ranges through ``objects``.
     """
     checker = checker_for(options)
     batch = [ScanItem.coerce(raw) for raw in items]
-    return [_check_item(checker, item, opened)
-            for item, opened in zip(batch, objects.open_all(item.path for item in batch))]
+    return [
+        _check_item(checker, item, opened) for item, opened in zip(batch, objects.open_all(item.path for item in batch))
+    ]
 
 
 def _check_item(checker: Checker, item: ScanItem, opened: Opened) -> dict:
     extra = {"account": item.account, "post_id": item.post_id}
     try:
         if item.declared not in DECLARATIONS:
-            result = checker.unreadable_result(item.path, "none", "invalid-declared",
-                                               f"declared must be one of {', '.join(DECLARATIONS)}, "
-                                               f"not {item.declared!r}")
+            result = checker.unreadable_result(
+                item.path,
+                "none",
+                "invalid-declared",
+                f"declared must be one of {', '.join(DECLARATIONS)}, not {item.declared!r}",
+            )
         elif isinstance(opened, Exception):
             result = checker.open_failed(item.path, item.declared, opened)
         else:

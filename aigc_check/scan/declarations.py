@@ -16,8 +16,8 @@ import csv
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 from ..errors import AigcCheckError
 from ..model import DECLARATIONS
@@ -32,8 +32,8 @@ class SidecarError(AigcCheckError):
 @dataclass(frozen=True)
 class Declaration:
     declared: str
-    account: Optional[str] = None
-    post_id: Optional[str] = None
+    account: str | None = None
+    post_id: str | None = None
     line: int = 0  # line in the sidecar, 0 when not from a sidecar
 
 
@@ -44,12 +44,17 @@ class MissingRow:
     line: int
     path: str
     declared: str
-    account: Optional[str]
-    post_id: Optional[str]
+    account: str | None
+    post_id: str | None
 
     def to_dict(self) -> dict:
-        return {"line": self.line, "path": self.path, "declared": self.declared,
-                "account": self.account, "post_id": self.post_id}
+        return {
+            "line": self.line,
+            "path": self.path,
+            "declared": self.declared,
+            "account": self.account,
+            "post_id": self.post_id,
+        }
 
 
 def read_sidecar(path: str) -> Iterator[tuple[int, dict]]:
@@ -72,14 +77,18 @@ def _csv_rows(f, where: str) -> Iterator[tuple[int, dict]]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ("path", "declared") if c not in header]
     if missing:
-        raise SidecarError(f"{where} line 1: the header needs columns path and declared "
-                           f"(missing {', '.join(missing)}; found {', '.join(header) or 'nothing'})")
+        raise SidecarError(
+            f"{where} line 1: the header needs columns path and declared "
+            f"(missing {', '.join(missing)}; found {', '.join(header) or 'nothing'})"
+        )
     reader.fieldnames = header
     try:
         for row in reader:
             if None in row:  # more cells than the header has columns
-                raise SidecarError(f"{where} line {reader.line_num}: {len(header) + len(row[None])} cells "
-                                   f"but the header has {len(header)} columns")
+                raise SidecarError(
+                    f"{where} line {reader.line_num}: {len(header) + len(row[None])} cells "
+                    f"but the header has {len(header)} columns"
+                )
             if not any((v or "").strip() for v in row.values()):
                 continue
             yield reader.line_num, row
@@ -107,8 +116,9 @@ def _validated(row: dict, where: str, line: int) -> dict:
     declared = row.get("declared")
     declared = declared.strip().lower() if isinstance(declared, str) else declared
     if declared not in DECLARATIONS:
-        raise SidecarError(f"{where} line {line}: declared must be one of {', '.join(DECLARATIONS)}, "
-                           f"not {row.get('declared')!r}")
+        raise SidecarError(
+            f"{where} line {line}: declared must be one of {', '.join(DECLARATIONS)}, not {row.get('declared')!r}"
+        )
     out = {"path": os.path.normpath(path.strip()), "declared": declared}
     for key in ("account", "post_id"):
         value = row.get(key)
@@ -129,8 +139,10 @@ class DeclarationIndex:
         self._db = sqlite3.connect(db_path)
         self._db.execute("PRAGMA journal_mode=MEMORY")
         self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute("CREATE TABLE rows (path TEXT PRIMARY KEY, declared TEXT, account TEXT, post_id TEXT, "
-                         "line INTEGER, matched INTEGER DEFAULT 0)")
+        self._db.execute(
+            "CREATE TABLE rows (path TEXT PRIMARY KEY, declared TEXT, account TEXT, post_id TEXT, "
+            "line INTEGER, matched INTEGER DEFAULT 0)"
+        )
         self.rows = 0
         try:
             self._load()
@@ -159,19 +171,21 @@ class DeclarationIndex:
                     self._db.execute(sql, values)
                 except sqlite3.IntegrityError:
                     first = self._db.execute("SELECT line FROM rows WHERE path = ?", (values[0],)).fetchone()[0]
-                    raise SidecarError(f"{self.sidecar} line {values[4]}: path {values[0]!r} is already "
-                                       f"declared on line {first}") from None
+                    raise SidecarError(
+                        f"{self.sidecar} line {values[4]}: path {values[0]!r} is already declared on line {first}"
+                    ) from None
         self._db.execute("RELEASE batch")
         self.rows += len(batch)
         batch.clear()
 
-    def lookup(self, path: str, root: Optional[str]) -> Optional[Declaration]:
+    def lookup(self, path: str, root: str | None) -> Declaration | None:
         candidates = [os.path.normpath(path), os.path.abspath(path)]
         if root is not None:
             candidates.insert(0, os.path.relpath(path, root))
         for candidate in candidates:
-            hit = self._db.execute("SELECT rowid, declared, account, post_id, line FROM rows WHERE path = ?",
-                                   (_key(candidate),)).fetchone()
+            hit = self._db.execute(
+                "SELECT rowid, declared, account, post_id, line FROM rows WHERE path = ?", (_key(candidate),)
+            ).fetchone()
             if hit:
                 self._db.execute("UPDATE rows SET matched = 1 WHERE rowid = ?", (hit[0],))
                 return Declaration(hit[1], hit[2], hit[3], hit[4])

@@ -17,9 +17,10 @@ another in the calling thread, so the checker needs no locking.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Iterator, Optional, Union
+from typing import BinaryIO, Union
 from urllib.parse import unquote, urlsplit
 
 from ..errors import AigcCheckError
@@ -34,7 +35,7 @@ class ObjectStoreError(AigcCheckError):
     """Remote storage cannot be used at all (fsspec or the scheme's driver is not installed)."""
 
 
-def local_path(uri: str) -> Optional[str]:
+def local_path(uri: str) -> str | None:
     """The local path a URI names (``/a/b``, ``a/b``, ``file:/a/b``, ``file:///a/b``), or None if it is remote."""
     if uri.startswith("file:"):
         parts = urlsplit(uri)
@@ -63,8 +64,9 @@ class ObjectReader:
         try:
             import fsspec
         except ImportError as exc:
-            raise ObjectStoreError(f"reading {uri.split(':', 1)[0]}:// objects needs fsspec: "
-                                   "pip install 'aigc-check[spark]'") from exc
+            raise ObjectStoreError(
+                f"reading {uri.split(':', 1)[0]}:// objects needs fsspec: pip install 'aigc-check[spark]'"
+            ) from exc
         try:
             fs, path = fsspec.core.url_to_fs(uri, **self.storage_options)
         except (ImportError, ValueError) as exc:  # fsspec names the driver to install ("Install s3fs ...")
@@ -94,7 +96,7 @@ class ObjectReader:
         """
         ahead = max(1, 2 * self.io_threads)
         pending: deque = deque()
-        pool: Optional[ThreadPoolExecutor] = None
+        pool: ThreadPoolExecutor | None = None
         try:
             for uri in uris:
                 path = local_path(uri)

@@ -17,8 +17,8 @@ import os
 from array import array
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from ..errors import AigcCheckError
 from ..model import printable
@@ -32,9 +32,28 @@ ACCOUNTS_CSV = "accounts.csv"
 ISSUES_TMP = ".issues.jsonl"  # digests of the files the HTML report lists, kept on disk until it is written
 
 VIOLATIONS = ("unlabelled-ai", "mislabelled")
-CSV_COLUMNS = ("path", "format", "media_type", "size", "verdict", "status", "certainty", "declared", "label",
-               "action", "measures", "generator", "account", "post_id", "findings", "errors", "evidence",
-               "c2pa_state", "policy", "elapsed_ms")
+CSV_COLUMNS = (
+    "path",
+    "format",
+    "media_type",
+    "size",
+    "verdict",
+    "status",
+    "certainty",
+    "declared",
+    "label",
+    "action",
+    "measures",
+    "generator",
+    "account",
+    "post_id",
+    "findings",
+    "errors",
+    "evidence",
+    "c2pa_state",
+    "policy",
+    "elapsed_ms",
+)
 # Categorical tallies keep at most this many distinct values (generator names come from manifests
 # and could be unique per file); the rest are counted under "(other)".
 MAX_DISTINCT = 500
@@ -84,13 +103,23 @@ def digest(r: dict) -> dict:
     """The few fields the tallies and the HTML report need, small enough to pass between processes."""
     deciding = [e for e in r.get("evidence") or [] if e["strength"] != "weak" and e["indicates"] != "info"]
     return {
-        "path": r["path"], "path_b64": r.get("path_b64"), "format": r.get("format"), "media_type": r.get("media_type"), "verdict": r["verdict"],
-        "status": r["status"], "declared": r["declared"], "generator": r.get("generator"), "label": r.get("label"),
-        "action": r.get("action"), "account": r.get("account"), "post_id": r.get("post_id"),
+        "path": r["path"],
+        "path_b64": r.get("path_b64"),
+        "format": r.get("format"),
+        "media_type": r.get("media_type"),
+        "verdict": r["verdict"],
+        "status": r["status"],
+        "declared": r["declared"],
+        "generator": r.get("generator"),
+        "label": r.get("label"),
+        "action": r.get("action"),
+        "account": r.get("account"),
+        "post_id": r.get("post_id"),
         "findings": [[f["code"], f["severity"]] for f in r.get("findings") or []],
         "errors": [f"{e['code']}: {e['message']}" for e in r.get("errors") or []],
         "evidence": [f"{e['explanation']} (at {e['location']})" for e in deciding[:3]],
-        "bytes": r.get("bytes_read") or 0, "issue": is_issue(r),
+        "bytes": r.get("bytes_read") or 0,
+        "issue": is_issue(r),
     }
 
 
@@ -224,8 +253,10 @@ def read_results(path: str) -> Iterator[dict]:
             try:
                 yield json.loads(line)
             except ValueError as exc:
-                raise ScanError(f"{path} line {number} is not a JSON object ({exc}): cannot resume from it; "
-                                f"start again without --resume") from exc
+                raise ScanError(
+                    f"{path} line {number} is not a JSON object ({exc}): cannot resume from it; "
+                    f"start again without --resume"
+                ) from exc
 
 
 class ResultWriter:

@@ -11,7 +11,8 @@ import shutil
 import sys
 import threading
 import time
-from typing import Callable, Iterable, Optional, TextIO
+from collections.abc import Callable, Iterable
+from typing import TextIO
 
 MODES = ("auto", "bar", "lines", "none")
 
@@ -23,7 +24,7 @@ class FileCounter(threading.Thread):
         super().__init__(name="aigc-check-count", daemon=True)
         self._events = events
         self.seen = 0
-        self.total: Optional[int] = None
+        self.total: int | None = None
 
     def run(self) -> None:
         try:
@@ -35,7 +36,7 @@ class FileCounter(threading.Thread):
 
 
 class Progress:
-    def __init__(self, mode: str = "auto", stream: Optional[TextIO] = None, interval: float = 5.0) -> None:
+    def __init__(self, mode: str = "auto", stream: TextIO | None = None, interval: float = 5.0) -> None:
         self.stream = stream or sys.stderr
         if mode == "auto":
             mode = "bar" if getattr(self.stream, "isatty", lambda: False)() else "lines"
@@ -43,10 +44,11 @@ class Progress:
         self.interval = interval if mode == "lines" else 0.2
         self.started = time.monotonic()
         self._last = self.started if self.mode == "lines" else 0.0  # a quiet log: first line after one interval
-        self.counter: Optional[FileCounter] = None
+        self.counter: FileCounter | None = None
 
-    def update(self, done_now: int, done_before: int, violations: int, unreadable: int, skipped: int,
-               force: bool = False) -> None:
+    def update(
+        self, done_now: int, done_before: int, violations: int, unreadable: int, skipped: int, force: bool = False
+    ) -> None:
         """``done_now``: files handled by this run; ``done_before``: files met that earlier runs finished."""
         if self.mode == "none":
             return
@@ -65,8 +67,10 @@ class Progress:
         else:
             eta = "counting"
             where = f"{done:,} files"
-        text = (f"{where}  {rate:,.0f} files/s  violations {violations:,}  unreadable {unreadable:,}  "
-                f"skipped {skipped:,}  ETA {eta}")
+        text = (
+            f"{where}  {rate:,.0f} files/s  violations {violations:,}  unreadable {unreadable:,}  "
+            f"skipped {skipped:,}  ETA {eta}"
+        )
         if self.mode == "bar":
             width = shutil.get_terminal_size((100, 20)).columns
             bar = ""

@@ -20,20 +20,40 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterator, Optional
 
-from ..checker import CheckOptions, Checker
+from ..checker import Checker, CheckOptions
 from ..limits import DEFAULT_TIME_LIMIT
 from ..model import result_path
 from .accounts import RepeatOffenderRules, account_rows
 from .batch import ScanItem, check_batch, init_worker
 from .declarations import DeclarationIndex
-from .outputs import (ACCOUNTS_CSV, ISSUES_TMP, MISSING_JSONL, REPORT_HTML, RESULTS_CSV, RESULTS_JSONL, SUMMARY_JSON, DoneSet, ResultWriter, ScanError, Tally, csv_cell, csv_lines, open_text, csv_row, digest, jsonl_line, read_results,
-                      repair_results, write_json_atomic)
+from .outputs import (
+    ACCOUNTS_CSV,
+    ISSUES_TMP,
+    MISSING_JSONL,
+    REPORT_HTML,
+    RESULTS_CSV,
+    RESULTS_JSONL,
+    SUMMARY_JSON,
+    DoneSet,
+    ResultWriter,
+    ScanError,
+    Tally,
+    csv_cell,
+    csv_lines,
+    csv_row,
+    digest,
+    jsonl_line,
+    open_text,
+    read_results,
+    repair_results,
+    write_json_atomic,
+)
 from .progress import FileCounter, Progress
 from .walk import FoundFile, WalkProblem, read_path_list, walk_targets
 
@@ -47,10 +67,10 @@ STALL_MARGIN_S = 30.0
 @dataclass
 class ScanConfig:
     paths: tuple = ()
-    from_list: Optional[str] = None
+    from_list: str | None = None
     out_dir: str = "report"
     declared: str = "none"  # for every file the sidecar does not name
-    declarations: Optional[str] = None
+    declarations: str | None = None
     options: CheckOptions = field(default_factory=CheckOptions)
     jobs: int = 0  # 0: every core this process may use
     resume: bool = False
@@ -87,11 +107,13 @@ def scan_chunk(items: list, options: CheckOptions) -> tuple:
     results = check_batch(items, options)
     checked = [r for r in results if "skipped" not in r]
     digests = [digest(r) for r in checked]
-    return ("".join(jsonl_line(r) + "\n" for r in checked),
-            csv_lines(csv_row(r) for r in checked),
-            "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in digests if d["issue"]),
-            digests,
-            [r["skipped"] for r in results if "skipped" in r])
+    return (
+        "".join(jsonl_line(r) + "\n" for r in checked),
+        csv_lines(csv_row(r) for r in checked),
+        "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in digests if d["issue"]),
+        digests,
+        [r["skipped"] for r in results if "skipped" in r],
+    )
 
 
 class Scan:
@@ -106,8 +128,8 @@ class Scan:
         self.done_before = 0
         self.done_now = 0
         self.found_done = 0  # files the walk met that an earlier run had finished (for the progress total)
-        self.stop_signal: Optional[int] = None
-        self.declaration_rows: Optional[int] = None
+        self.stop_signal: int | None = None
+        self.declaration_rows: int | None = None
         self.started_at = datetime.now(timezone.utc)
         self.progress = Progress(config.progress, interval=config.progress_interval)
 
@@ -122,8 +144,9 @@ class Scan:
         results = os.path.join(self.out, RESULTS_JSONL)
         exists = os.path.exists(results)
         if exists and not (self.config.resume or self.config.overwrite):
-            raise ScanError(f"{self.out} already holds {RESULTS_JSONL}: continue it with --resume, "
-                            f"or replace it with --overwrite")
+            raise ScanError(
+                f"{self.out} already holds {RESULTS_JSONL}: continue it with --resume, or replace it with --overwrite"
+            )
         return exists and self.config.resume
 
     def _reload(self, writer: ResultWriter) -> DoneSet:
@@ -135,12 +158,15 @@ class Scan:
         paths = []
         for result in read_results(path):
             if result.get("policy") != self.checker.policy.id:
-                raise ScanError(f"{path} was made with policy {result.get('policy')!r}, not "
-                                f"{self.checker.policy.id!r}: resume with the same options")
+                raise ScanError(
+                    f"{path} was made with policy {result.get('policy')!r}, not "
+                    f"{self.checker.policy.id!r}: resume with the same options"
+                )
             d = digest(result)
             self.tally.add(d)
-            writer.write("", csv_lines([csv_row(result)]), json.dumps(d, ensure_ascii=False) + "\n" if d["issue"]
-                         else "")
+            writer.write(
+                "", csv_lines([csv_row(result)]), json.dumps(d, ensure_ascii=False) + "\n" if d["issue"] else ""
+            )
             paths.append(result_path(result))
         self.done_before = len(paths)
         return DoneSet(paths)
@@ -153,7 +179,7 @@ class Scan:
 
     # --- the walk, as work items ---------------------------------------------------------------
 
-    def _items(self, declarations: Optional[DeclarationIndex], done: DoneSet, writer: ResultWriter) -> Iterator:
+    def _items(self, declarations: DeclarationIndex | None, done: DoneSet, writer: ResultWriter) -> Iterator:
         for event in self._targets():
             if isinstance(event, WalkProblem):
                 self._walk_problem(event, done, writer)
@@ -162,19 +188,32 @@ class Scan:
             if event.path in done:
                 self.found_done += 1
                 continue
-            yield ScanItem(event.path, decl.declared if decl else self.config.declared,
-                           decl.account if decl else None, decl.post_id if decl else None,
-                           sniff=not (event.explicit or decl is not None))
+            yield ScanItem(
+                event.path,
+                decl.declared if decl else self.config.declared,
+                decl.account if decl else None,
+                decl.post_id if decl else None,
+                sniff=not (event.explicit or decl is not None),
+            )
 
     def _walk_problem(self, problem: WalkProblem, done: DoneSet, writer: ResultWriter) -> None:
         self.tally.walk_problem(problem.code, problem.path, problem.message)
         if problem.code == "io-error" and problem.path not in done:
             # A folder that cannot be listed hides files: it must not pass silently, so it is a result.
-            result = self.checker.unreadable_result(problem.path, self.config.declared, "io-error",
-                                                    problem.message).to_dict()
+            result = self.checker.unreadable_result(
+                problem.path, self.config.declared, "io-error", problem.message
+            ).to_dict()
             result.update(account=None, post_id=None)
-            self._record((jsonl_line(result) + "\n", csv_lines([csv_row(result)]),
-                          json.dumps(digest(result), ensure_ascii=False) + "\n", [digest(result)], []), writer)
+            self._record(
+                (
+                    jsonl_line(result) + "\n",
+                    csv_lines([csv_row(result)]),
+                    json.dumps(digest(result), ensure_ascii=False) + "\n",
+                    [digest(result)],
+                    [],
+                ),
+                writer,
+            )
 
     def _record(self, chunk_output: tuple, writer: ResultWriter) -> None:
         json_text, csv_text, issue_text, digests, skipped = chunk_output
@@ -188,8 +227,9 @@ class Scan:
     # --- the pool loop --------------------------------------------------------------------------
 
     def _pool(self, jobs: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(jobs, mp_context=_worker_context(),
-                                   initializer=init_worker, initargs=(self.config.options,))
+        return ProcessPoolExecutor(
+            jobs, mp_context=_worker_context(), initializer=init_worker, initargs=(self.config.options,)
+        )
 
     def _run_pool(self, items: Iterator, writer: ResultWriter) -> None:
         jobs = self.config.worker_count()
@@ -210,8 +250,7 @@ class Scan:
                         break
                     alone = len(chunk) == 1 and not pending
                     try:
-                        pending[pool.submit(scan_chunk, chunk, self.config.options)] = (chunk, alone,
-                                                                                         time.monotonic())
+                        pending[pool.submit(scan_chunk, chunk, self.config.options)] = (chunk, alone, time.monotonic())
                     except BrokenProcessPool:  # a worker died before its future said so
                         retry.extend(chunk)
                         pool = self._restart(pool, pending, retry)
@@ -261,8 +300,13 @@ class Scan:
             if now - submitted > 2 * len(chunk) * limit + STALL_MARGIN_S:
                 if alone:
                     pending.pop(future)
-                    self._unreadable(chunk[0], "time-limit", f"the check did not end within {limit:g} s (stuck "
-                                     "outside Python, e.g. in the C2PA library); its process was replaced", writer)
+                    self._unreadable(
+                        chunk[0],
+                        "time-limit",
+                        f"the check did not end within {limit:g} s (stuck "
+                        "outside Python, e.g. in the C2PA library); its process was replaced",
+                        writer,
+                    )
                 return True
         return False
 
@@ -292,20 +336,34 @@ class Scan:
         return False
 
     def _worker_died(self, item: ScanItem, writer: ResultWriter) -> None:
-        self._unreadable(item, "worker-crashed", "the checking process died on this file (native crash or "
-                                                 "out of memory); it was retried alone and died again", writer)
+        self._unreadable(
+            item,
+            "worker-crashed",
+            "the checking process died on this file (native crash or "
+            "out of memory); it was retried alone and died again",
+            writer,
+        )
 
     def _unreadable(self, item: ScanItem, code: str, message: str, writer: ResultWriter) -> None:
         result = self.checker.unreadable_result(item.path, item.declared, code, message).to_dict()
         result.update(account=item.account, post_id=item.post_id)
         d = digest(result)
-        self._record((jsonl_line(result) + "\n", csv_lines([csv_row(result)]),
-                      json.dumps(d, ensure_ascii=False) + "\n", [d], []), writer)
+        self._record(
+            (
+                jsonl_line(result) + "\n",
+                csv_lines([csv_row(result)]),
+                json.dumps(d, ensure_ascii=False) + "\n",
+                [d],
+                [],
+            ),
+            writer,
+        )
 
     def _show_progress(self, force: bool = False) -> None:
         t = self.tally
-        self.progress.update(self.done_now, self.found_done, t.violations, t.verdicts["unreadable"],
-                             sum(t.skipped.values()), force=force)
+        self.progress.update(
+            self.done_now, self.found_done, t.violations, t.verdicts["unreadable"], sum(t.skipped.values()), force=force
+        )
 
     # --- the whole run --------------------------------------------------------------------------
 
@@ -332,9 +390,15 @@ class Scan:
                 self._write_accounts_csv(self._account_rows())
             if self.config.html:
                 from .html_report import write_report
-                write_report(self.out, data, self._account_rows(), os.path.join(self.out, ISSUES_TMP),
-                             os.path.join(self.out, MISSING_JSONL) if missing else None,
-                             self.config.thumbnails)
+
+                write_report(
+                    self.out,
+                    data,
+                    self._account_rows(),
+                    os.path.join(self.out, ISSUES_TMP),
+                    os.path.join(self.out, MISSING_JSONL) if missing else None,
+                    self.config.thumbnails,
+                )
             self._show_progress(force=True)
             self.progress.close(self._closing_line(interrupted))
             return ScanSummary(self.tally, interrupted, self.out, data)
@@ -364,7 +428,7 @@ class Scan:
         with open_text(os.path.join(self.out, ACCOUNTS_CSV), "w") as f:
             f.write(csv_lines([columns] + [[csv_cell(r[c]) for c in columns] for r in rows]))
 
-    def _summary_data(self, interrupted: bool, missing: Optional[int]) -> dict:
+    def _summary_data(self, interrupted: bool, missing: int | None) -> dict:
         t = self.tally
         elapsed = (datetime.now(timezone.utc) - self.started_at).total_seconds()
         accounts = self._account_rows()
@@ -374,33 +438,57 @@ class Scan:
             "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "complete": not interrupted,
             "interrupted": interrupted,
-            "policy": {"id": self.checker.policy.id, "name": self.checker.policy.name,
-                       "repeat_offenders": self.rules.basis if self.rules else None},
-            "scanned": {"paths": [os.fsdecode(p) for p in self.config.paths], "from_list": self.config.from_list,
-                        "declarations": self.config.declarations, "declared_default": self.config.declared,
-                        "jobs": self.config.worker_count()},
-            "files": {"checked": t.checked, "skipped": dict(t.skipped), "resumed": self.done_before,
-                      "this_run": self.done_now, "elapsed_s": round(elapsed, 3),
-                      "per_second": round(self.done_now / elapsed, 1) if elapsed > 0 else None,
-                      "bytes_read": t.bytes_read},
+            "policy": {
+                "id": self.checker.policy.id,
+                "name": self.checker.policy.name,
+                "repeat_offenders": self.rules.basis if self.rules else None,
+            },
+            "scanned": {
+                "paths": [os.fsdecode(p) for p in self.config.paths],
+                "from_list": self.config.from_list,
+                "declarations": self.config.declarations,
+                "declared_default": self.config.declared,
+                "jobs": self.config.worker_count(),
+            },
+            "files": {
+                "checked": t.checked,
+                "skipped": dict(t.skipped),
+                "resumed": self.done_before,
+                "this_run": self.done_now,
+                "elapsed_s": round(elapsed, 3),
+                "per_second": round(self.done_now / elapsed, 1) if elapsed > 0 else None,
+                "bytes_read": t.bytes_read,
+            },
             "violations": t.violations,
-            "verdicts": dict(t.verdicts), "statuses": dict(t.statuses), "formats": dict(t.formats),
-            "generators": dict(t.generators), "declared": dict(t.declared), "findings": dict(t.findings),
+            "verdicts": dict(t.verdicts),
+            "statuses": dict(t.statuses),
+            "formats": dict(t.formats),
+            "generators": dict(t.generators),
+            "declared": dict(t.declared),
+            "findings": dict(t.findings),
             "errors": dict(t.errors),
             "walk_problems": {"counts": dict(t.walk_problems), "examples": t.walk_problem_examples},
-            "declarations": ({"rows": self.declaration_rows, "missing_files": missing, "missing_list": MISSING_JSONL}
-                             if self.config.declarations else None),
+            "declarations": (
+                {"rows": self.declaration_rows, "missing_files": missing, "missing_list": MISSING_JSONL}
+                if self.config.declarations
+                else None
+            ),
             "accounts": {"count": len(accounts), "top": accounts[:100]},
-            "outputs": {"results_jsonl": RESULTS_JSONL, "results_csv": RESULTS_CSV,
-                        "report_html": REPORT_HTML if self.config.html else None},
+            "outputs": {
+                "results_jsonl": RESULTS_JSONL,
+                "results_csv": RESULTS_CSV,
+                "report_html": REPORT_HTML if self.config.html else None,
+            },
         }
 
     def _closing_line(self, interrupted: bool) -> str:
         t = self.tally
         word = "interrupted" if interrupted else "done"
-        return (f"{word}: {t.checked:,} files checked, {sum(t.skipped.values()):,} skipped, {t.violations:,} "
-                f"violations, {t.verdicts['unreadable']:,} unreadable; results in {self.out}"
-                + ("; continue with --resume" if interrupted else ""))
+        return (
+            f"{word}: {t.checked:,} files checked, {sum(t.skipped.values()):,} skipped, {t.violations:,} "
+            f"violations, {t.verdicts['unreadable']:,} unreadable; results in {self.out}"
+            + ("; continue with --resume" if interrupted else "")
+        )
 
     def _install_signal_handlers(self):
         if threading.current_thread() is not threading.main_thread():

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional, Union
+from typing import Union
 
 # Deeper trees are almost certainly pathological (bind-mount loops): report, do not descend.
 MAX_DEPTH = 256
@@ -23,7 +24,7 @@ class FoundFile:
     """A file to judge; ``root`` is the folder argument it was found under (None for a listed path)."""
 
     path: str
-    root: Optional[str]
+    root: str | None
     explicit: bool  # named by the user, so judged even when it does not look like media
 
 
@@ -107,8 +108,11 @@ def _walk_folder(root: str, visited: set[tuple[int, int]]) -> Iterator[WalkEvent
         key = (st.st_dev, st.st_ino)
         if key in visited:
             if entry.is_symlink():
-                yield WalkProblem(entry.path, "symlink-loop",
-                                  f"folder link to {os.readlink(entry.path)!r} leads to a folder already scanned")
+                yield WalkProblem(
+                    entry.path,
+                    "symlink-loop",
+                    f"folder link to {os.readlink(entry.path)!r} leads to a folder already scanned",
+                )
             continue
         visited.add(key)
         if len(stack) >= MAX_DEPTH:
@@ -133,7 +137,7 @@ def _special_problem(path: str) -> WalkProblem:
     return WalkProblem(path, "special-file", "not a regular file (pipe, socket or device): not opened")
 
 
-def _open_folder(path: str) -> Union[Iterator[os.DirEntry], WalkProblem]:
+def _open_folder(path: str) -> Iterator[os.DirEntry] | WalkProblem:
     try:
         return os.scandir(path)
     except OSError as exc:

@@ -30,4 +30,5 @@ def require_serve_stack() -> None:
     missing = [m for m in SERVE_MODULES if importlib.util.find_spec(m) is None]
     if missing:
         raise ServeDependencyError(
-            f"'aigc-check serve' needs the serve extra ({', '.join(missing)} not installed): {INSTALL_HINT}")
+            f"'aigc-check serve' needs the serve extra ({', '.join(missing)} not installed): {INSTALL_HINT}"
+        )

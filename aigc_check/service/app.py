@@ -15,9 +15,9 @@ import contextlib
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Callable, Optional
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -38,14 +38,16 @@ from .upload import Upload, receive_upload
 # The page loads nothing from elsewhere; the policy makes the browser enforce that too.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
-                               "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
-PAGE_ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
-               "/page.js": ("page.js", "text/javascript; charset=utf-8"),
-               "/page.css": ("page.css", "text/css; charset=utf-8")}
+PAGE_ASSETS = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/page.js": ("page.js", "text/javascript; charset=utf-8"),
+    "/page.css": ("page.css", "text/css; charset=utf-8"),
+}
 KNOWN_ENDPOINTS = {"/v1/check", "/healthz", "/metrics", *PAGE_ASSETS}
 
 
@@ -59,8 +61,12 @@ class ServiceState:
     assets: dict[str, bytes] = field(default_factory=dict)
 
     def pool_state(self) -> dict:
-        return {"size": self.pool.size, "alive": self.pool.alive, "idle": self.pool.idle,
-                "restarts": self.pool.restarts}
+        return {
+            "size": self.pool.size,
+            "alive": self.pool.alive,
+            "idle": self.pool.idle,
+            "restarts": self.pool.restarts,
+        }
 
 
 def _json_error(exc: ServiceError) -> JSONResponse:
@@ -70,7 +76,7 @@ def _json_error(exc: ServiceError) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
-def _valid_declared(value: Optional[str]) -> str:
+def _valid_declared(value: str | None) -> str:
     if value in (None, ""):
         return "none"
     if value not in DECLARATIONS:
@@ -101,10 +107,16 @@ async def check_file(request: Request) -> Response:
         # Freeing a large file's pages takes a while: do it right after the answer is sent, still
         # inside this request (an async task: Starlette would run a plain function in a thread).
         # Server-Timing (W3C) splits the service's own time: receiving the upload, the worker hop.
-        timing = (f"upload;dur={(check_started - request_started) * 1000:.3f}, "
-                  f"check;dur={(done - check_started) * 1000:.3f}, total;dur={(done - request_started) * 1000:.3f}")
-        response = Response(reply.body, media_type="application/json", headers={"Server-Timing": timing},
-                            background=BackgroundTask(_discard_upload, upload))
+        timing = (
+            f"upload;dur={(check_started - request_started) * 1000:.3f}, "
+            f"check;dur={(done - check_started) * 1000:.3f}, total;dur={(done - request_started) * 1000:.3f}"
+        )
+        response = Response(
+            reply.body,
+            media_type="application/json",
+            headers={"Server-Timing": timing},
+            background=BackgroundTask(_discard_upload, upload),
+        )
         return response
     finally:
         state.in_flight -= 1
@@ -121,8 +133,13 @@ async def healthz(request: Request) -> Response:
     state: ServiceState = request.app.state.service
     pool = state.pool_state()
     healthy = pool["alive"] > 0
-    body = {"status": "ok" if healthy else "unavailable", "version": __version__, "workers": pool,
-            "in_flight": state.in_flight, "capacity": state.config.capacity}
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "version": __version__,
+        "workers": pool,
+        "in_flight": state.in_flight,
+        "capacity": state.config.capacity,
+    }
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 
@@ -196,7 +213,7 @@ def _load_assets() -> dict[str, bytes]:
     return {route: static.joinpath(filename).read_bytes() for route, (filename, _) in PAGE_ASSETS.items()}
 
 
-def create_app(config: ServeConfig, on_ready: Optional[Callable[[], None]] = None) -> Starlette:
+def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) -> Starlette:
     """The ASGI app; its lifespan starts the worker pool and owns the private upload folder."""
     pool = WorkerPool(config.check_options, config.workers)
     state = ServiceState(config=config, pool=pool, metrics=None, assets=_load_assets())  # type: ignore[arg-type]
@@ -214,13 +231,17 @@ def create_app(config: ServeConfig, on_ready: Optional[Callable[[], None]] = Non
             await pool.close()
             shutil.rmtree(state.spool_dir, ignore_errors=True)
 
-    routes = [Route("/v1/check", check_file, methods=["POST"]),
-              Route("/healthz", healthz, methods=["GET"]),
-              Route("/metrics", metrics, methods=["GET"]),
-              *(Route(path, page_asset, methods=["GET"]) for path in PAGE_ASSETS)]
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={ServiceError: service_error, HTTPException: http_error,
-                                        Exception: unexpected_error})
+    routes = [
+        Route("/v1/check", check_file, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        *(Route(path, page_asset, methods=["GET"]) for path in PAGE_ASSETS),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={ServiceError: service_error, HTTPException: http_error, Exception: unexpected_error},
+    )
     app.state.service = state
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app

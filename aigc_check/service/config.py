@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Optional
 
 from ..checker import CheckOptions
 from ..errors import UsageError
 
 ENV_PREFIX = "AIGC_SERVE_"
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
 def parse_size(text: str) -> int:
@@ -34,10 +33,10 @@ class ServeConfig:
     port: int = 8080
     workers: int = 2  # checker processes
     queue: int = 32  # requests admitted beyond the busy workers; more get 503
-    max_bytes: int = 100 * 1024 ** 2  # upload size limit (413 above it)
+    max_bytes: int = 100 * 1024**2  # upload size limit (413 above it)
     timeout: float = 10.0  # seconds one check may run before its worker is killed (504)
     read_timeout: float = 30.0  # seconds a client has to send its whole upload (408)
-    tmp_dir: Optional[str] = None  # parent of the private upload folder (default: the system's)
+    tmp_dir: str | None = None  # parent of the private upload folder (default: the system's)
     access_log: bool = False
     check_options: CheckOptions = field(default_factory=CheckOptions)
 

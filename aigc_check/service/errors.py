@@ -6,7 +6,7 @@ Every error answer, over HTTP or on a ``--stdin-jsonl`` line, has one shape:
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from ..errors import AigcCheckError, UsageError
 
@@ -20,7 +20,7 @@ class ServiceError(AigcCheckError):
 
     status = 500
     code = "internal-error"
-    retry_after: Optional[int] = None  # seconds, sent as Retry-After when set
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -36,13 +36,14 @@ def parse_request(line: str, default_declared: str) -> LineRequest:
     except json.JSONDecodeError as exc:
         raise BadLineError(f"not JSON: {exc.msg} at column {exc.colno}") from None
     if not isinstance(obj, dict):
-        raise BadLineError("a request is a JSON object like {\"path\": \"photo.jpg\", \"declared\": \"none\"}")
-    request = LineRequest(path=obj.get("path"), declared=obj.get("declared", default_declared),
-                          id=obj.get("id"), has_id="id" in obj)
+        raise BadLineError('a request is a JSON object like {"path": "photo.jpg", "declared": "none"}')
+    request = LineRequest(
+        path=obj.get("path"), declared=obj.get("declared", default_declared), id=obj.get("id"), has_id="id" in obj
+    )
     if not isinstance(request.path, str) or not request.path:
-        raise BadLineError("\"path\" must be a non-empty string")
+        raise BadLineError('"path" must be a non-empty string')
     if request.declared not in DECLARATIONS:
-        raise BadLineError(f"\"declared\" must be one of {', '.join(DECLARATIONS)}, not {request.declared!r}")
+        raise BadLineError(f'"declared" must be one of {", ".join(DECLARATIONS)}, not {request.declared!r}')
     return request
 
 

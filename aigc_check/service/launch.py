@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 READY_LINE = re.compile(r"listening on (http://\S+)")
 
@@ -21,19 +21,20 @@ READY_LINE = re.compile(r"listening on (http://\S+)")
 class ServerProcess:
     """``with ServerProcess(["--workers", "2"]) as server: server.url``"""
 
-    def __init__(self, args: Sequence[str] = (), env: Optional[dict] = None, start_timeout: float = 60.0) -> None:
+    def __init__(self, args: Sequence[str] = (), env: dict | None = None, start_timeout: float = 60.0) -> None:
         self.args = ["--host", "127.0.0.1", "--port", "0", *args]
         self.env = env
         self.start_timeout = start_timeout
         self.url = ""
-        self.process: Optional[subprocess.Popen] = None
+        self.process: subprocess.Popen | None = None
         self.log: list[str] = []  # stderr lines, kept for failure messages
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         command = [sys.executable, "-m", "aigc_check", "serve", *self.args]
         env = {**os.environ, **(self.env or {}), "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True, env=env)
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+        )
         ready = threading.Event()
 
         def read_stderr() -> None:
@@ -51,7 +52,7 @@ class ServerProcess:
             raise RuntimeError("aigc-check serve did not start:\n" + "\n".join(self.log))
         return self
 
-    def stop(self, timeout: float = 10.0) -> Optional[int]:
+    def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM (a graceful stop: the pool and the upload folder are cleaned up), then SIGKILL."""
         if self.process is None:
             return None
@@ -64,7 +65,7 @@ class ServerProcess:
                 self.process.wait()
         return self.process.returncode
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -7,15 +7,21 @@ checker hop, upload sizes, requests in flight, and the worker pool's state.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client import CONTENT_TYPE_LATEST, disable_created_metrics
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 # From 0.25 ms (an in-process check of a JPEG without C2PA) to the default 10 s time limit.
-LATENCY_BUCKETS = (0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-                   2.5, 5.0, 10.0, 30.0)
+LATENCY_BUCKETS = (0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 SIZE_BUCKETS = (1e3, 1e4, 1e5, 1e6, 3e6, 1e7, 3e7, 1e8, 1e9)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 disable_created_metrics()  # the *_created series double the output and no dashboard reads them
@@ -41,20 +47,30 @@ class _PoolCollector:
 class ServiceMetrics:
     def __init__(self, pool_state: Callable[[], dict]) -> None:
         r = self.registry = CollectorRegistry()
-        self.requests = Counter("aigc_check_requests", "HTTP requests answered, by endpoint and status",
-                                ["endpoint", "status"], registry=r)
+        self.requests = Counter(
+            "aigc_check_requests", "HTTP requests answered, by endpoint and status", ["endpoint", "status"], registry=r
+        )
         self.verdicts = Counter("aigc_check_verdicts", "Verdicts returned by /v1/check", ["verdict"], registry=r)
-        self.errors = Counter("aigc_check_errors", "Requests answered with a JSON error, by code", ["code"],
-                              registry=r)
-        self.latency = Histogram("aigc_check_request_duration_seconds", "Whole request, upload included",
-                                 ["endpoint"], buckets=LATENCY_BUCKETS, registry=r)
-        self.check_latency = Histogram("aigc_check_check_duration_seconds",
-                                       "The check in a worker process, pool hop included",
-                                       buckets=LATENCY_BUCKETS, registry=r)
-        self.upload_bytes = Histogram("aigc_check_upload_bytes", "Size of the checked files", buckets=SIZE_BUCKETS,
-                                      registry=r)
-        self.in_flight = Gauge("aigc_check_requests_in_flight", "Check requests admitted and not yet answered",
-                               registry=r)
+        self.errors = Counter("aigc_check_errors", "Requests answered with a JSON error, by code", ["code"], registry=r)
+        self.latency = Histogram(
+            "aigc_check_request_duration_seconds",
+            "Whole request, upload included",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.check_latency = Histogram(
+            "aigc_check_check_duration_seconds",
+            "The check in a worker process, pool hop included",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.upload_bytes = Histogram(
+            "aigc_check_upload_bytes", "Size of the checked files", buckets=SIZE_BUCKETS, registry=r
+        )
+        self.in_flight = Gauge(
+            "aigc_check_requests_in_flight", "Check requests admitted and not yet answered", registry=r
+        )
         r.register(_PoolCollector(pool_state))
 
     def render(self) -> bytes:

@@ -24,7 +24,6 @@ import signal
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Optional
 
 from ..checker import CheckOptions
 from .errors import CheckTimeoutError, OverloadedError, ServiceError, WorkerCrashedError
@@ -81,14 +80,15 @@ class Worker:
 
     def __init__(self, context, options: CheckOptions) -> None:
         self.conn, child_conn = context.Pipe(duplex=True)
-        self.process = context.Process(target=_worker_main, args=(child_conn, options),
-                                       name="aigc-check-worker", daemon=True)
+        self.process = context.Process(
+            target=_worker_main, args=(child_conn, options), name="aigc-check-worker", daemon=True
+        )
         self.process.start()
         child_conn.close()
-        self.pid: Optional[int] = self.process.pid
+        self.pid: int | None = self.process.pid
         self.checks = 0
 
-    async def receive(self, timeout: Optional[float]):
+    async def receive(self, timeout: float | None):
         """The next message from the worker; ``EOFError`` if it died, ``TimeoutError`` past ``timeout``."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
@@ -221,8 +221,7 @@ class WorkerPool:
             lost = False
         except asyncio.TimeoutError:
             self._replace(worker, "check timed out")
-            raise CheckTimeoutError(f"the check took longer than the {timeout:g} s limit; "
-                                    "it was stopped") from None
+            raise CheckTimeoutError(f"the check took longer than the {timeout:g} s limit; it was stopped") from None
         except (EOFError, OSError) as exc:
             self._replace(worker, f"worker died: {exc!r}")
             raise WorkerCrashedError("the checker process died while checking this file") from None

@@ -33,12 +33,24 @@ def run(config: ServeConfig) -> int:
 
     def announce() -> None:
         # Tests and supervisors wait for this line: it is printed once the workers are ready.
-        print(f"aigc-check serve: listening on http://{shown_host}:{port} "
-              f"({config.workers} checker workers, capacity {config.capacity})", file=sys.stderr, flush=True)
+        print(
+            f"aigc-check serve: listening on http://{shown_host}:{port} "
+            f"({config.workers} checker workers, capacity {config.capacity})",
+            file=sys.stderr,
+            flush=True,
+        )
 
     app = create_app(config, on_ready=announce)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=config.access_log,
-                                           timeout_keep_alive=5, server_header=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            lifespan="on",
+            log_level="warning",
+            access_log=config.access_log,
+            timeout_keep_alive=5,
+            server_header=False,
+        )
+    )
     try:
         server.run(sockets=[sock])
     finally:

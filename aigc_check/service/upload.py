@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
 
 import anyio
 from python_multipart.exceptions import MultipartParseError
@@ -39,17 +39,17 @@ DEFAULT_NAME = "upload"
 class Upload:
     path: str  # the spooled file, private to this request
     name: str  # the client's file name, for display only (never a path on this host)
-    declared: Optional[str] = None  # from the form, if it had a ``declared`` part
+    declared: str | None = None  # from the form, if it had a ``declared`` part
     size: int = 0
-    _fd: Optional[int] = field(default=None, repr=False)
+    _fd: int | None = field(default=None, repr=False)
 
-    def write(self, data: Union[bytes, memoryview], limit: int) -> None:
+    def write(self, data: bytes | memoryview, limit: int) -> None:
         self.size += len(data)
         if self.size > limit:
             raise PayloadTooLargeError(f"the upload is larger than the {limit} byte limit")
         view = memoryview(data)
         while view:
-            view = view[os.write(self._fd, view):]
+            view = view[os.write(self._fd, view) :]
 
     def close(self) -> None:
         if self._fd is not None:
@@ -115,7 +115,8 @@ async def receive_upload(request: Request, spool_dir: str, max_bytes: int, read_
         raise UnsupportedMediaTypeError(
             f"Content-Type {media_type!r} is not a media type: send the file as multipart/form-data "
             "(field 'file'), or as the raw body with its media type (image/*, video/*, audio/*, "
-            "application/octet-stream)")
+            "application/octet-stream)"
+        )
     _check_declared_length(request, max_bytes)
     upload = new_upload(spool_dir, request.query_params.get("name", DEFAULT_NAME))
     try:
@@ -133,19 +134,24 @@ class _FormReader:
     def __init__(self, spool_dir: str, max_bytes: int) -> None:
         self.spool_dir = spool_dir
         self.max_bytes = max_bytes
-        self.upload: Optional[Upload] = None
+        self.upload: Upload | None = None
         self.file_complete = False
         self.fields: dict[str, bytearray] = {}
         self._headers: dict[bytes, bytes] = {}
         self._header_name = b""
         self._header_value = b""
-        self._target: Optional[str] = None  # "file", a field name, or None to skip the part
+        self._target: str | None = None  # "file", a field name, or None to skip the part
 
     def callbacks(self) -> dict:
-        return {"on_part_begin": self.part_begin, "on_header_field": self.header_field,
-                "on_header_value": self.header_value, "on_header_end": self.header_end,
-                "on_headers_finished": self.headers_finished, "on_part_data": self.part_data,
-                "on_part_end": self.part_end}
+        return {
+            "on_part_begin": self.part_begin,
+            "on_header_field": self.header_field,
+            "on_header_value": self.header_value,
+            "on_header_end": self.header_end,
+            "on_headers_finished": self.headers_finished,
+            "on_part_data": self.part_data,
+            "on_part_end": self.part_end,
+        }
 
     def part_begin(self) -> None:
         self._headers = {}
@@ -194,8 +200,9 @@ class _FormReader:
         self._target = None
 
 
-async def _receive_multipart(request: Request, content_type: str, spool_dir: str, max_bytes: int,
-                             deadline: float) -> Upload:
+async def _receive_multipart(
+    request: Request, content_type: str, spool_dir: str, max_bytes: int, deadline: float
+) -> Upload:
     _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if not boundary:

@@ -24,7 +24,7 @@ class SignalView:
     def find(self, family: str, key: str) -> list[Field]:
         return [f for f in self.fields if f.family == family and f.key == key]
 
-    def first_text(self, family: str, key: str) -> Optional[str]:
+    def first_text(self, family: str, key: str) -> str | None:
         for f in self.find(family, key):
             if isinstance(f.value, str):
                 return f.value

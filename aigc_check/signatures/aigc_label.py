@@ -16,7 +16,6 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Optional
 
 from ..limits import MAX_JSON_TEXT
 from ..model import Evidence, EvidenceKind, Field, Finding, Indicates, Strength
@@ -25,9 +24,13 @@ from .fingerprints import generator_for_producer
 
 KEYS = ("Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator", "PropagateID", "ReservedCode2")
 REQUIRED = ("Label", "ContentProducer", "ProduceID")
-LABEL_MEANING = {"1": "is AI-generated (属于)", "2": "may be AI-generated (可能为)", "3": "is suspected AI-generated (疑似为)"}
+LABEL_MEANING = {
+    "1": "is AI-generated (属于)",
+    "2": "may be AI-generated (可能为)",
+    "3": "is suspected AI-generated (疑似为)",
+}
 # Annex E j): printable ASCII without space, '"' or '\'.
-VALUE_CHARS = re.compile(r'^[\x21\x23-\x5b\x5d-\x7e]*$')
+VALUE_CHARS = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]*$")
 # Fields that hold a label only when the value itself says so.
 EMBEDDING_FIELDS = {"exif/UserComment", "exif/ImageDescription", "exif/XPComment", "xmp/exif:UserComment"}
 
@@ -39,7 +42,7 @@ class ParsedLabel:
     problems: list[str] = field(default_factory=list)
 
     @property
-    def label(self) -> Optional[str]:
+    def label(self) -> str | None:
         v = self.values.get("Label")
         return v if isinstance(v, str) else (str(v) if v is not None else None)
 
@@ -62,7 +65,7 @@ def _decode_json(text: str) -> object:
     text = text.strip()
     if len(text) > MAX_JSON_TEXT:
         raise ValueError("label text over the size limit")
-    if text.startswith("AIGC") and not text.startswith("AIGC\""):
+    if text.startswith("AIGC") and not text.startswith('AIGC"'):
         text = text[4:].lstrip(" :=")  # bare ``AIGC{...}`` blob
     try:
         return json.loads(text)
@@ -73,7 +76,7 @@ def _decode_json(text: str) -> object:
         return json.loads(unescaped)
 
 
-def parse(f: Field) -> Optional[ParsedLabel]:
+def parse(f: Field) -> ParsedLabel | None:
     """The label in ``f``, or None when ``f`` holds no GB 45438 label.
 
     A value that is clearly meant as a label but cannot be parsed comes back
@@ -112,7 +115,7 @@ def validate(values: dict) -> list[str]:
             problems.append(f"required element {key} is missing or empty")
     label = values.get("Label")
     if label is not None and label not in LABEL_MEANING:
-        problems.append(f"Label is {label!r}; Annex E allows the strings \"1\", \"2\" or \"3\"")
+        problems.append(f'Label is {label!r}; Annex E allows the strings "1", "2" or "3"')
     for key, value in values.items():
         if key not in KEYS:
             problems.append(f"unknown element {key}")
@@ -131,33 +134,56 @@ def collect(view: SignalView) -> None:
     distinct = {p.field.location + p.field.key for p in labels}
     if len(distinct) > 1:
         values = sorted({p.label or "?" for p in labels})
-        view.findings.append(Finding(
-            "aigc-label-duplicate", "error" if len(values) > 1 else "warning",
-            f"{len(distinct)} GB 45438 implicit labels in one file (Label values {', '.join(values)}); "
-            "the standard allows only one, and a re-export must replace it, not add another",
-            "; ".join(sorted({p.field.location for p in labels}))))
+        view.findings.append(
+            Finding(
+                "aigc-label-duplicate",
+                "error" if len(values) > 1 else "warning",
+                f"{len(distinct)} GB 45438 implicit labels in one file (Label values {', '.join(values)}); "
+                "the standard allows only one, and a re-export must replace it, not add another",
+                "; ".join(sorted({p.field.location for p in labels})),
+            )
+        )
 
 
 def _evidence(view: SignalView, p: ParsedLabel, generators_file) -> None:
     f = p.field
     if p.problems:
-        view.findings.append(Finding("aigc-label-malformed", "error",
-                                     "GB 45438 implicit label does not conform to Annex E: " + "; ".join(p.problems),
-                                     f"{f.location} ({f.name})"))
+        view.findings.append(
+            Finding(
+                "aigc-label-malformed",
+                "error",
+                "GB 45438 implicit label does not conform to Annex E: " + "; ".join(p.problems),
+                f"{f.location} ({f.name})",
+            )
+        )
     label = p.label
     usable = label in LABEL_MEANING
     producer = p.values.get("ContentProducer") if isinstance(p.values.get("ContentProducer"), str) else ""
     generator = generator_for_producer(producer, generators_file) if producer else None
     value = json.dumps(p.values, ensure_ascii=False, separators=(",", ":")) if p.values else clip(f.value)
     if usable:
-        explanation = (f"{f.name} says Label {label} = content {LABEL_MEANING[label]}"
-                       + (f", producer {producer}" if producer else "")
-                       + (f", propagated by {p.values['ContentPropagator']}"
-                          if p.values.get("ContentPropagator") not in (None, "", producer) else ""))
+        explanation = (
+            f"{f.name} says Label {label} = content {LABEL_MEANING[label]}"
+            + (f", producer {producer}" if producer else "")
+            + (
+                f", propagated by {p.values['ContentPropagator']}"
+                if p.values.get("ContentPropagator") not in (None, "", producer)
+                else ""
+            )
+        )
     else:
         explanation = f"{f.name} holds a GB 45438 label that cannot be used (see findings)"
-    view.evidence.append(Evidence(
-        source="gb45438", location=f.location, key=f.name, value=value,
-        indicates=Indicates.AI_GENERATED, strength=Strength.STRONG if usable else Strength.WEAK,
-        kind=EvidenceKind.IMPLICIT_LABEL, generator=(generator.id if generator else (producer or None)),
-        explanation=explanation, aigc_label=label if usable else None))
+    view.evidence.append(
+        Evidence(
+            source="gb45438",
+            location=f.location,
+            key=f.name,
+            value=value,
+            indicates=Indicates.AI_GENERATED,
+            strength=Strength.STRONG if usable else Strength.WEAK,
+            kind=EvidenceKind.IMPLICIT_LABEL,
+            generator=(generator.id if generator else (producer or None)),
+            explanation=explanation,
+            aigc_label=label if usable else None,
+        )
+    )

@@ -10,7 +10,8 @@ hint and raises a finding.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 from ..data import load
 from ..model import Evidence, EvidenceKind, Finding, Indicates, Strength
@@ -37,8 +38,11 @@ INTEGRITY_CODES = {
     "general.error": "c2pa-invalid",
 }
 CREDENTIAL_CODES = {
-    "signingCredential.untrusted": ("c2pa-untrusted-signer", "info",
-                                    "the signer's certificate does not chain to a trusted anchor"),
+    "signingCredential.untrusted": (
+        "c2pa-untrusted-signer",
+        "info",
+        "the signer's certificate does not chain to a trusted anchor",
+    ),
     "signingCredential.expired": ("c2pa-expired-signer", "warning", "the signer's certificate had expired"),
     "signingCredential.ocsp.revoked": ("c2pa-revoked-signer", "error", "the signer's certificate was revoked"),
 }
@@ -110,15 +114,18 @@ class _ManifestOrigin:
                 out.append((Indicates.AI_GENERATED, f"assertion {LEGACY_AI_ASSERTION}", {}))
         return out
 
-    def inherited(self, manifest: dict, depth: int = 0, seen: Optional[set] = None) -> Optional[tuple[Indicates, str]]:
+    def inherited(self, manifest: dict, depth: int = 0, seen: set | None = None) -> tuple[Indicates, str] | None:
         """AI origin carried in from an ingredient's manifest, judged by this manifest's own actions."""
         seen = seen if seen is not None else set()
         if depth >= MAX_INGREDIENT_DEPTH:
             return None
         for ingredient in manifest.get("ingredients") or []:
             label = ingredient.get("active_manifest")
-            if any(str(t.get("type", "")).startswith("c2pa.types.model") for t in ingredient.get("data_types") or []
-                   if isinstance(t, dict)):
+            if any(
+                str(t.get("type", "")).startswith("c2pa.types.model")
+                for t in ingredient.get("data_types") or []
+                if isinstance(t, dict)
+            ):
                 return Indicates.AI_MODIFIED, f"ingredient {ingredient.get('title', '?')!r} is a trained AI model"
             if not label or label in seen or label not in self.manifests:
                 continue
@@ -132,9 +139,11 @@ class _ManifestOrigin:
                 kinds = {deeper[0]}
             title = ingredient.get("title") or label
             only_preserving = all(str(a.get("action")) in self.preserving for a in _actions(manifest))
-            if (Indicates.AI_GENERATED in kinds and ingredient.get("relationship") == "parentOf"
-                    and only_preserving):
-                return Indicates.AI_GENERATED, f"parent ingredient {title!r} is AI-generated and this manifest only re-packages it"
+            if Indicates.AI_GENERATED in kinds and ingredient.get("relationship") == "parentOf" and only_preserving:
+                return (
+                    Indicates.AI_GENERATED,
+                    f"parent ingredient {title!r} is AI-generated and this manifest only re-packages it",
+                )
             return Indicates.AI_MODIFIED, f"ingredient {title!r} carries AI-generated or AI-edited content"
         return None
 
@@ -164,33 +173,55 @@ def collect(view: SignalView) -> None:
         strength = Strength.DEFINITIVE
     else:
         strength = Strength.STRONG
-    trust_note = {Strength.DEFINITIVE: "signed by a trusted signer, hashes intact",
-                  Strength.STRONG: "validly signed, signer not on the trust list" if view.c2pa.verified_hash
-                  else "not validated (hash verification turned off)",
-                  Strength.WEAK: "manifest failed validation, so the claim is unverified"}[strength]
+    trust_note = {
+        Strength.DEFINITIVE: "signed by a trusted signer, hashes intact",
+        Strength.STRONG: "validly signed, signer not on the trust list"
+        if view.c2pa.verified_hash
+        else "not validated (hash verification turned off)",
+        Strength.WEAK: "manifest failed validation, so the claim is unverified",
+    }[strength]
 
     origin = _ManifestOrigin(store, set(load("source_types.json")["c2pa_preserving_actions"]["actions"]))
     gen_file = getattr(view.options, "generators_file", None)
     for indicates, reason, action in origin.own(manifest):
         agent = _agent_name(action.get("softwareAgent"))
-        names = [agent, str(action.get("description") or ""), view.c2pa.claim_generator or "",
-                 *(n for n in (sig.get("issuer"), sig.get("common_name")) if n)]
+        names = [
+            agent,
+            str(action.get("description") or ""),
+            view.c2pa.claim_generator or "",
+            *(n for n in (sig.get("issuer"), sig.get("common_name")) if n),
+        ]
         g = generator_for_c2pa(names, gen_file)
         captured = indicates is Indicates.CAPTURED
         info = indicates is Indicates.INFO  # e.g. algorithmicMedia: recorded so the report can say "not AI"
-        view.evidence.append(Evidence(
-            source="c2pa", location=location, key=f"c2pa/{action.get('action', 'assertion')}",
-            value=str(action.get("digitalSourceType") or reason), indicates=indicates,
-            strength=Strength.WEAK if info else _strength(strength, captured),
-            kind=EvidenceKind.CAPTURE if captured else EvidenceKind.TRACE if info else _ai_kind(strength),
-            generator=(g.id if g else (agent or view.c2pa.claim_generator)) if not (captured or info) else None,
-            explanation=f"C2PA {reason}" + (f", software agent {agent!r}" if agent else "") + f"; {trust_note}"))
+        view.evidence.append(
+            Evidence(
+                source="c2pa",
+                location=location,
+                key=f"c2pa/{action.get('action', 'assertion')}",
+                value=str(action.get("digitalSourceType") or reason),
+                indicates=indicates,
+                strength=Strength.WEAK if info else _strength(strength, captured),
+                kind=EvidenceKind.CAPTURE if captured else EvidenceKind.TRACE if info else _ai_kind(strength),
+                generator=(g.id if g else (agent or view.c2pa.claim_generator)) if not (captured or info) else None,
+                explanation=f"C2PA {reason}" + (f", software agent {agent!r}" if agent else "") + f"; {trust_note}",
+            )
+        )
     inherited = origin.inherited(manifest)
     if inherited is not None:
-        view.evidence.append(Evidence(
-            source="c2pa", location=location, key="c2pa/ingredients", value=inherited[1],
-            indicates=inherited[0], strength=_strength(strength, False), kind=_ai_kind(strength),
-            generator=None, explanation=f"C2PA {inherited[1]}; {trust_note}"))
+        view.evidence.append(
+            Evidence(
+                source="c2pa",
+                location=location,
+                key="c2pa/ingredients",
+                value=inherited[1],
+                indicates=inherited[0],
+                strength=_strength(strength, False),
+                kind=_ai_kind(strength),
+                generator=None,
+                explanation=f"C2PA {inherited[1]}; {trust_note}",
+            )
+        )
     _training_mining(view, manifest, location)
 
 
@@ -215,26 +246,40 @@ def _validation_findings(view: SignalView, failures: list[dict], location: str) 
         explanation = str(item.get("explanation") or code)
         if code in INTEGRITY_CODES:
             finding = INTEGRITY_CODES[code]
-            view.findings.append(Finding(finding, "error", f"C2PA validation failed: {code} ({explanation}); "
-                                         "the file was changed after signing or the manifest was forged",
-                                         str(item.get("url") or location)))
+            view.findings.append(
+                Finding(
+                    finding,
+                    "error",
+                    f"C2PA validation failed: {code} ({explanation}); "
+                    "the file was changed after signing or the manifest was forged",
+                    str(item.get("url") or location),
+                )
+            )
         elif code in CREDENTIAL_CODES and code not in reported:
             finding, severity, text = CREDENTIAL_CODES[code]
             view.findings.append(Finding(finding, severity, f"C2PA: {text} ({code})", location))
         reported.add(code)
     if not view.c2pa.verified_hash:
-        view.findings.append(Finding("c2pa-not-verified", "warning",
-                                     "C2PA hashes and signature were not verified (--no-verify-hash)", location))
+        view.findings.append(
+            Finding(
+                "c2pa-not-verified",
+                "warning",
+                "C2PA hashes and signature were not verified (--no-verify-hash)",
+                location,
+            )
+        )
 
 
 def _training_mining(view: SignalView, manifest: dict, location: str) -> None:
     for assertion in manifest.get("assertions") or []:
         if assertion.get("label") in TRAINING_LABELS:
             entries = (assertion.get("data") or {}).get("entries") or {}
-            summary = ", ".join(f"{k.split('.', 1)[-1]}={v.get('use')}" for k, v in entries.items()
-                                if isinstance(v, dict))
-            view.findings.append(Finding("c2pa-training-mining", "info",
-                                         f"{assertion['label']}: {summary or 'no entries'}", location))
+            summary = ", ".join(
+                f"{k.split('.', 1)[-1]}={v.get('use')}" for k, v in entries.items() if isinstance(v, dict)
+            )
+            view.findings.append(
+                Finding("c2pa-training-mining", "info", f"{assertion['label']}: {summary or 'no entries'}", location)
+            )
 
 
 def _reference_findings(view: SignalView) -> None:
@@ -244,12 +289,22 @@ def _reference_findings(view: SignalView) -> None:
     for f in view.find("xmp", "dcterms:provenance"):
         value = str(f.value)
         if value.startswith(("http://", "https://")):
-            view.findings.append(Finding(
-                "c2pa-remote-manifest", "warning",
-                f"the file points to a remote C2PA manifest at {value} that was not fetched "
-                "(network access is off; pass --allow-network to fetch it)", f.location))
+            view.findings.append(
+                Finding(
+                    "c2pa-remote-manifest",
+                    "warning",
+                    f"the file points to a remote C2PA manifest at {value} that was not fetched "
+                    "(network access is off; pass --allow-network to fetch it)",
+                    f.location,
+                )
+            )
         elif "jumbf=" in value:
-            view.findings.append(Finding(
-                "c2pa-manifest-stripped", "error",
-                f"XMP still references an embedded C2PA manifest ({value}) but the file carries none: "
-                "the manifest was removed", f.location))
+            view.findings.append(
+                Finding(
+                    "c2pa-manifest-stripped",
+                    "error",
+                    f"XMP still references an embedded C2PA manifest ({value}) but the file carries none: "
+                    "the manifest was removed",
+                    f.location,
+                )
+            )

@@ -25,8 +25,15 @@ def collect(view: SignalView) -> None:
     if len(present) < MIN_EXPOSURE_TAGS:
         return
     where = view.find("exif", "Make" if make else "Model")[0].location
-    view.evidence.append(Evidence(
-        source="camera-exif", location=where, key="exif/Make+Model",
-        value=" ".join(x.strip() for x in (make, model) if x), indicates=Indicates.CAPTURED,
-        strength=Strength.WEAK, kind=EvidenceKind.CAPTURE,
-        explanation=f"camera EXIF ({', '.join(present)}); unsigned, so it is not proof of a real capture"))
+    view.evidence.append(
+        Evidence(
+            source="camera-exif",
+            location=where,
+            key="exif/Make+Model",
+            value=" ".join(x.strip() for x in (make, model) if x),
+            indicates=Indicates.CAPTURED,
+            strength=Strength.WEAK,
+            kind=EvidenceKind.CAPTURE,
+            explanation=f"camera EXIF ({', '.join(present)}); unsigned, so it is not proof of a real capture",
+        )
+    )

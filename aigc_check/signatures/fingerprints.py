@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import translate
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Sequence
 
 from ..data import load
 from ..errors import DataFileError
@@ -45,7 +45,7 @@ MAX_CACHED_NAMES = 4096
 @dataclass(frozen=True)
 class Condition:
     globs: tuple[str, ...]
-    pattern: Optional[re.Pattern]
+    pattern: re.Pattern | None
 
     @property
     def names(self) -> re.Pattern:
@@ -65,9 +65,9 @@ class Condition:
                 cache[name] = hit
         return hit
 
-    def first_match(self, fields: "FieldIndex") -> Optional[Field]:
+    def first_match(self, fields: FieldIndex) -> Field | None:
         """The earliest field (in file order) whose name and value match."""
-        best: Optional[int] = None
+        best: int | None = None
         for name, positions in fields.by_name.items():
             if not self.name_matches(name):
                 continue
@@ -76,8 +76,7 @@ class Condition:
                     break
                 f = fields.fields[i]
                 # Only text is matched: numeric tags (strip offsets of a raw file) can be huge tuples.
-                if self.pattern is None or (isinstance(f.value, str)
-                                            and self.pattern.search(f.value[:MAX_MATCH_TEXT])):
+                if self.pattern is None or (isinstance(f.value, str) and self.pattern.search(f.value[:MAX_MATCH_TEXT])):
                     best = i
                     break
         return fields.fields[best] if best is not None else None
@@ -105,7 +104,7 @@ class Generator:
     aigc_producers: tuple[re.Pattern, ...]
     description: str
 
-    def match(self, fields: "FieldIndex", live: Optional[frozenset] = None) -> Optional[Field]:
+    def match(self, fields: FieldIndex, live: frozenset | None = None) -> Field | None:
         """The field that shows this generator (the first condition's match), or None.
 
         ``live`` holds the ids of the conditions some field name in the file satisfies; a rule
@@ -151,24 +150,35 @@ def parse_generators(data: dict) -> tuple[Generator, ...]:
                 raise DataFileError(f"{where}: duplicate id")
             seen.add(gid)
             rules = tuple(
-                tuple(Condition(tuple([c["field"]] if isinstance(c["field"], str) else c["field"]),
-                                _compile(c["pattern"], c.get("flags", ""), where) if "pattern" in c else None)
-                      for c in rule["when"])
-                for rule in entry.get("rules", []))
-            out.append(Generator(
-                id=gid, name=entry["name"], indicates=Indicates(entry.get("indicates", "ai-generated")),
-                strength=Strength(entry.get("strength", "strong")), rules=rules,
-                supersedes=tuple(entry.get("supersedes", [])),
-                c2pa_names=tuple(_compile(p, "", where) for p in entry.get("c2pa_names", [])),
-                aigc_producers=tuple(_compile(p, "", where) for p in entry.get("aigc_producers", [])),
-                description=entry.get("description", "")))
+                tuple(
+                    Condition(
+                        tuple([c["field"]] if isinstance(c["field"], str) else c["field"]),
+                        _compile(c["pattern"], c.get("flags", ""), where) if "pattern" in c else None,
+                    )
+                    for c in rule["when"]
+                )
+                for rule in entry.get("rules", [])
+            )
+            out.append(
+                Generator(
+                    id=gid,
+                    name=entry["name"],
+                    indicates=Indicates(entry.get("indicates", "ai-generated")),
+                    strength=Strength(entry.get("strength", "strong")),
+                    rules=rules,
+                    supersedes=tuple(entry.get("supersedes", [])),
+                    c2pa_names=tuple(_compile(p, "", where) for p in entry.get("c2pa_names", [])),
+                    aigc_producers=tuple(_compile(p, "", where) for p in entry.get("aigc_producers", [])),
+                    description=entry.get("description", ""),
+                )
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise DataFileError(f"{where}: {exc}") from exc
     return tuple(out)
 
 
 @lru_cache(maxsize=8)
-def generators(path: Optional[str] = None) -> tuple[Generator, ...]:
+def generators(path: str | None = None) -> tuple[Generator, ...]:
     """The shipped fingerprints, or those of a user file."""
     if path is None:
         return parse_generators(load("generators.json"))
@@ -178,7 +188,7 @@ def generators(path: Optional[str] = None) -> tuple[Generator, ...]:
         raise DataFileError(f"generator file {path} could not be read: {exc}") from exc
 
 
-def _lookup(names: Sequence[str], attr: str, path: Optional[str]) -> Optional[Generator]:
+def _lookup(names: Sequence[str], attr: str, path: str | None) -> Generator | None:
     for g in generators(path):
         for pattern in getattr(g, attr):
             if any(pattern.search(n) for n in names if n):
@@ -186,11 +196,11 @@ def _lookup(names: Sequence[str], attr: str, path: Optional[str]) -> Optional[Ge
     return None
 
 
-def generator_for_c2pa(names: Sequence[str], path: Optional[str] = None) -> Optional[Generator]:
+def generator_for_c2pa(names: Sequence[str], path: str | None = None) -> Generator | None:
     return _lookup(names, "c2pa_names", path)
 
 
-def generator_for_producer(producer: str, path: Optional[str] = None) -> Optional[Generator]:
+def generator_for_producer(producer: str, path: str | None = None) -> Generator | None:
     return _lookup([producer], "aigc_producers", path)
 
 
@@ -223,9 +233,17 @@ def collect(view: SignalView) -> None:
     for g, hit in matched:
         if g.id in dropped:
             continue
-        view.evidence.append(Evidence(
-            source="stealth-pnginfo" if hit.family == "stealth" else "generator",
-            location=hit.location, key=hit.name, value=clip(hit.value), indicates=g.indicates,
-            strength=g.strength, kind=EvidenceKind.TRACE, generator=g.id,
-            explanation=f"{hit.name} matches the fingerprint of {g.name}"
-                        + (f": {g.description}" if g.description else "")))
+        view.evidence.append(
+            Evidence(
+                source="stealth-pnginfo" if hit.family == "stealth" else "generator",
+                location=hit.location,
+                key=hit.name,
+                value=clip(hit.value),
+                indicates=g.indicates,
+                strength=g.strength,
+                kind=EvidenceKind.TRACE,
+                generator=g.id,
+                explanation=f"{hit.name} matches the fingerprint of {g.name}"
+                + (f": {g.description}" if g.description else ""),
+            )
+        )

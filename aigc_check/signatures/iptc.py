@@ -6,8 +6,6 @@ https), never by substring: ``algorithmicMedia`` is procedural, not AI.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ..data import load
 from ..model import Evidence, EvidenceKind, Indicates, Strength
 from . import SignalView
@@ -17,14 +15,14 @@ DST_KEY = "Iptc4xmpExt:DigitalSourceType"
 AI_SYSTEM_KEYS = ("Iptc4xmpExt:AISystemUsed", "Iptc4xmpExt:AISystemVersionUsed", "Iptc4xmpExt:AIPromptInformation")
 
 
-def source_type(value: str) -> tuple[Optional[str], Optional[dict]]:
+def source_type(value: str) -> tuple[str | None, dict | None]:
     """(term, entry) for a DigitalSourceType URI or bare term; (None, None) if unknown."""
     vocab = load("source_types.json")
     value = value.strip()
     term = value
     for base in vocab["bases"]:
         if value.startswith(base):
-            term = value[len(base):]
+            term = value[len(base) :]
             break
     else:
         if "/" in value:
@@ -41,18 +39,36 @@ def collect(view: SignalView) -> None:
             continue
         indicates = Indicates(entry["indicates"])
         ai = indicates in (Indicates.AI_GENERATED, Indicates.AI_MODIFIED)
-        view.evidence.append(Evidence(
-            source="iptc", location=f.location, key=f.name, value=str(f.value), indicates=indicates,
-            # Unsigned XMP: strong for an AI claim, but a capture claim anyone can write proves nothing.
-            strength=Strength.STRONG if ai else Strength.WEAK,
-            kind=EvidenceKind.IMPLICIT_LABEL if ai else EvidenceKind.CAPTURE if indicates is Indicates.CAPTURED
-            else EvidenceKind.TRACE,
-            explanation=f"XMP IPTC DigitalSourceType is {term} ({entry['name']}), unsigned"))
+        view.evidence.append(
+            Evidence(
+                source="iptc",
+                location=f.location,
+                key=f.name,
+                value=str(f.value),
+                indicates=indicates,
+                # Unsigned XMP: strong for an AI claim, but a capture claim anyone can write proves nothing.
+                strength=Strength.STRONG if ai else Strength.WEAK,
+                kind=EvidenceKind.IMPLICIT_LABEL
+                if ai
+                else EvidenceKind.CAPTURE
+                if indicates is Indicates.CAPTURED
+                else EvidenceKind.TRACE,
+                explanation=f"XMP IPTC DigitalSourceType is {term} ({entry['name']}), unsigned",
+            )
+        )
     for key in AI_SYSTEM_KEYS:
         for f in view.find("xmp", key):
             g = generator_for_c2pa([str(f.value)], gen_file)
-            view.evidence.append(Evidence(
-                source="iptc", location=f.location, key=f.name, value=str(f.value),
-                indicates=Indicates.AI_GENERATED, strength=Strength.STRONG, kind=EvidenceKind.IMPLICIT_LABEL,
-                generator=g.id if g else (str(f.value) if key.endswith("AISystemUsed") else None),
-                explanation=f"XMP IPTC {key.split(':')[1]} discloses use of an AI system"))
+            view.evidence.append(
+                Evidence(
+                    source="iptc",
+                    location=f.location,
+                    key=f.name,
+                    value=str(f.value),
+                    indicates=Indicates.AI_GENERATED,
+                    strength=Strength.STRONG,
+                    kind=EvidenceKind.IMPLICIT_LABEL,
+                    generator=g.id if g else (str(f.value) if key.endswith("AISystemUsed") else None),
+                    explanation=f"XMP IPTC {key.split(':')[1]} discloses use of an AI system",
+                )
+            )

@@ -15,6 +15,19 @@ from .arrow import INPUT_COLUMNS, check_arrow_batch
 from .job import InputColumns, SparkUnavailableError, list_prefix, local_session, read_results, scan, write_results
 from .schema import COLUMNS, RESULT_DDL, arrow_schema, result_to_row, row_to_result
 
-__all__ = ["COLUMNS", "INPUT_COLUMNS", "InputColumns", "RESULT_DDL", "SparkUnavailableError", "arrow_schema",
-           "check_arrow_batch", "list_prefix", "local_session", "read_results", "result_to_row", "row_to_result",
-           "scan", "write_results"]
+__all__ = [
+    "COLUMNS",
+    "INPUT_COLUMNS",
+    "RESULT_DDL",
+    "InputColumns",
+    "SparkUnavailableError",
+    "arrow_schema",
+    "check_arrow_batch",
+    "list_prefix",
+    "local_session",
+    "read_results",
+    "result_to_row",
+    "row_to_result",
+    "scan",
+    "write_results",
+]

@@ -28,8 +28,9 @@ def result_schema():
     return _schema
 
 
-def check_arrow_batch(batch, options: CheckOptions = CheckOptions(), objects: ObjectReader = LOCAL_ONLY,
-                      sniff: bool = False):
+def check_arrow_batch(
+    batch, options: CheckOptions = CheckOptions(), objects: ObjectReader = LOCAL_ONLY, sniff: bool = False
+):
     """One result row per input row, in order, as a ``pyarrow.RecordBatch`` of ``schema.COLUMNS``.
 
     ``sniff``: skip (as a ``skipped`` row) files whose first bytes are not media, as the local scan
@@ -41,8 +42,9 @@ def check_arrow_batch(batch, options: CheckOptions = CheckOptions(), objects: Ob
     names = set(batch.schema.names)
     if "path" not in names:
         raise ValueError(f"the input batch needs a 'path' column; it has {sorted(names)}")
-    columns = {name: batch.column(name).to_pylist() if name in names else [None] * batch.num_rows
-               for name in INPUT_COLUMNS}
+    columns = {
+        name: batch.column(name).to_pylist() if name in names else [None] * batch.num_rows for name in INPUT_COLUMNS
+    }
     # A null URI is a row to report (io-error on the empty path), not a reason to fail the task.
     columns["path"] = [path or "" for path in columns["path"]]
     items = [{**{name: columns[name][i] for name in INPUT_COLUMNS}, "sniff": sniff} for i in range(batch.num_rows)]

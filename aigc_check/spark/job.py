@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Optional
 
-from ..checker import CheckOptions, Checker
+from ..checker import Checker, CheckOptions
 from ..errors import UsageError
 from ..scan.objects import ObjectReader, local_path
 from .arrow import check_arrow_batch
@@ -64,13 +63,19 @@ def list_prefix(spark, prefix: str):
     """
     if spark.conf.get("spark.sql.files.openCostInBytes", "4194304") in DEFAULT_OPEN_COST:
         spark.conf.set("spark.sql.files.openCostInBytes", SMALL_FILES_OPEN_COST)
-    return (spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(prefix)
-            .selectExpr("path AS uri"))
+    return spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(prefix).selectExpr("path AS uri")
 
 
-def scan(spark, source, *, columns: InputColumns = InputColumns(), declared: str = "none",
-         options: CheckOptions = CheckOptions(), objects: ObjectReader = ObjectReader(),
-         partitions: Optional[int] = None):
+def scan(
+    spark,
+    source,
+    *,
+    columns: InputColumns = InputColumns(),
+    declared: str = "none",
+    options: CheckOptions = CheckOptions(),
+    objects: ObjectReader = ObjectReader(),
+    partitions: int | None = None,
+):
     """Check every object ``source`` names; a lazy DataFrame of ``schema.COLUMNS``, one row per input row.
 
     ``source``: a DataFrame, a table name (``ods.media_posts``), or a path prefix
@@ -81,7 +86,8 @@ def scan(spark, source, *, columns: InputColumns = InputColumns(), declared: str
     the input first (a key table of few, large files otherwise gives few tasks).
     """
     require_pyspark()
-    from pyspark.sql import DataFrame, functions as F
+    from pyspark.sql import DataFrame
+    from pyspark.sql import functions as F
 
     Checker(options)  # a bad policy, trust or fingerprint file fails here, on the driver, not in every task
     sniff = False
@@ -97,12 +103,15 @@ def scan(spark, source, *, columns: InputColumns = InputColumns(), declared: str
     if columns.uri not in present:
         raise UsageError(f"the input has no URI column {columns.uri!r}; its columns are {sorted(present)}")
 
-    def text(name: Optional[str]):
+    def text(name: str | None):
         return F.col(name).cast("string") if name and name in present else F.lit(None).cast("string")
 
-    inputs = frame.select(text(columns.uri).alias("path"),
-                          F.coalesce(text(columns.declared), F.lit(declared)).alias("declared"),
-                          text(columns.account).alias("account"), text(columns.post_id).alias("post_id"))
+    inputs = frame.select(
+        text(columns.uri).alias("path"),
+        F.coalesce(text(columns.declared), F.lit(declared)).alias("declared"),
+        text(columns.account).alias("account"),
+        text(columns.post_id).alias("post_id"),
+    )
     if partitions:
         inputs = inputs.repartition(partitions)
 
@@ -114,8 +123,9 @@ def scan(spark, source, *, columns: InputColumns = InputColumns(), declared: str
     return inputs.mapInArrow(check_partition, RESULT_DDL)
 
 
-def write_results(results, *, table: Optional[str] = None, out: Optional[str] = None, fmt: str = "parquet",
-                  mode: str = "errorifexists") -> None:
+def write_results(
+    results, *, table: str | None = None, out: str | None = None, fmt: str = "parquet", mode: str = "errorifexists"
+) -> None:
     """Write to a catalog table (Hive, Iceberg: ``saveAsTable``) or a folder (Parquet, or JSON lines)."""
     if (table is None) == (out is None):
         raise UsageError("write the results to exactly one of a table or a folder")
@@ -130,7 +140,7 @@ def write_results(results, *, table: Optional[str] = None, out: Optional[str] = 
         raise UsageError(f"output format must be parquet or json, not {fmt!r}")
 
 
-def read_results(spark, *, table: Optional[str] = None, out: Optional[str] = None, fmt: str = "parquet"):
+def read_results(spark, *, table: str | None = None, out: str | None = None, fmt: str = "parquet"):
     if table is not None:
         return spark.table(table)
     if fmt == "json":
@@ -138,16 +148,20 @@ def read_results(spark, *, table: Optional[str] = None, out: Optional[str] = Non
     return spark.read.parquet(out)
 
 
-def local_session(master: str, app_name: str = "aigc-check", conf: Optional[dict] = None):
+def local_session(master: str, app_name: str = "aigc-check", conf: dict | None = None):
     """A session for ``--master local[N]`` runs and tests: workers run this interpreter."""
     require_pyspark()
     from pyspark.sql import SparkSession
 
     # Workers otherwise start the system python3, which lacks this package (research, distributed.md).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    settings = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
-                "spark.sql.shuffle.partitions": "8", "spark.sql.files.openCostInBytes": SMALL_FILES_OPEN_COST,
-                **(conf or {})}
+    settings = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": "8",
+        "spark.sql.files.openCostInBytes": SMALL_FILES_OPEN_COST,
+        **(conf or {}),
+    }
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
@@ -158,18 +172,18 @@ def local_session(master: str, app_name: str = "aigc-check", conf: Optional[dict
 class SparkScanConfig:
     """What ``aigc-check scan --engine spark`` was asked to do."""
 
-    prefix: Optional[str] = None
-    input_table: Optional[str] = None
-    output_table: Optional[str] = None
-    out_dir: Optional[str] = None
+    prefix: str | None = None
+    input_table: str | None = None
+    output_table: str | None = None
+    out_dir: str | None = None
     output_format: str = "parquet"
     overwrite: bool = False
-    master: Optional[str] = None
+    master: str | None = None
     columns: InputColumns = field(default_factory=InputColumns)
     declared: str = "none"
     options: CheckOptions = field(default_factory=CheckOptions)
     io_threads: int = 8
-    partitions: Optional[int] = None
+    partitions: int | None = None
 
 
 def _refuse_to_overwrite(spark, config: SparkScanConfig) -> None:
@@ -193,24 +207,40 @@ def run_spark_scan(config: SparkScanConfig):
     if (config.output_table is None) == (config.out_dir is None):
         raise UsageError("with --engine spark, give either --out or --output-table")
     require_pyspark()
-    from pyspark.sql import SparkSession, functions as F
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
 
     if config.master:
-        spark = local_session(config.master) if config.master.startswith("local") else \
-            SparkSession.builder.master(config.master).appName("aigc-check").getOrCreate()
+        spark = (
+            local_session(config.master)
+            if config.master.startswith("local")
+            else SparkSession.builder.master(config.master).appName("aigc-check").getOrCreate()
+        )
     else:  # under spark-submit: the master and the settings come from there
         spark = SparkSession.builder.appName("aigc-check").getOrCreate()
     _refuse_to_overwrite(spark, config)
     source = config.input_table or config.prefix
     if config.prefix and local_path(config.prefix) is not None:
         source = os.path.abspath(local_path(config.prefix))
-    results = scan(spark, source, columns=config.columns, declared=config.declared, options=config.options,
-                   objects=ObjectReader(io_threads=config.io_threads), partitions=config.partitions)
+    results = scan(
+        spark,
+        source,
+        columns=config.columns,
+        declared=config.declared,
+        options=config.options,
+        objects=ObjectReader(io_threads=config.io_threads),
+        partitions=config.partitions,
+    )
     target = dict(table=config.output_table, out=config.out_dir, fmt=config.output_format)
     write_results(results, mode="overwrite" if config.overwrite else "errorifexists", **target)
-    counts = {row["key"]: row["count"] for row in read_results(spark, **target)
-              .select(F.coalesce(F.col("verdict"), F.concat(F.lit("skipped:"), F.col("skipped"))).alias("key"))
-              .groupBy("key").count().collect()}
+    counts = {
+        row["key"]: row["count"]
+        for row in read_results(spark, **target)
+        .select(F.coalesce(F.col("verdict"), F.concat(F.lit("skipped:"), F.col("skipped"))).alias("key"))
+        .groupBy("key")
+        .count()
+        .collect()
+    }
     tally = Tally()
     for key, n in counts.items():
         if key.startswith("skipped:"):
@@ -219,11 +249,23 @@ def run_spark_scan(config: SparkScanConfig):
             tally.verdicts[key] += n
             tally.checked += n
     where = config.output_table or config.out_dir
-    print(f"done: {tally.checked:,} files checked, {sum(tally.skipped.values()):,} skipped, "
-          f"{tally.violations:,} violations, {tally.verdicts['unreadable']:,} unreadable; results in {where}",
-          file=sys.stderr)
+    print(
+        f"done: {tally.checked:,} files checked, {sum(tally.skipped.values()):,} skipped, "
+        f"{tally.violations:,} violations, {tally.verdicts['unreadable']:,} unreadable; results in {where}",
+        file=sys.stderr,
+    )
     return ScanSummary(tally=tally, interrupted=False, out_dir=where, data={"verdicts": dict(tally.verdicts)})
 
 
-__all__ = ["InputColumns", "SparkScanConfig", "SparkUnavailableError", "arrow_schema", "list_prefix",
-           "local_session", "read_results", "run_spark_scan", "scan", "write_results"]
+__all__ = [
+    "InputColumns",
+    "SparkScanConfig",
+    "SparkUnavailableError",
+    "arrow_schema",
+    "list_prefix",
+    "local_session",
+    "read_results",
+    "run_spark_scan",
+    "scan",
+    "write_results",
+]

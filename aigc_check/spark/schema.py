@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional
 
 from .. import __version__
 from ..model import path_fields
@@ -29,8 +28,10 @@ PIPELINE_ERROR_CODES = ("io-error", "invalid-declared", "internal-error")
 
 _FINDING = "struct<code:string,severity:string,message:string,location:string>"
 _ERROR = "struct<code:string,message:string,location:string>"
-_C2PA = ("struct<present:boolean,validation_state:string,verified_hash:boolean,remote_url:string,signer:string,"
-         "claim_generator:string,failure_codes:array<string>>")
+_C2PA = (
+    "struct<present:boolean,validation_state:string,verified_hash:boolean,remote_url:string,signer:string,"
+    "claim_generator:string,failure_codes:array<string>>"
+)
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,24 @@ COLUMNS: tuple[Column, ...] = (
     Column("elapsed_ms", "double", "time spent on the file, including its reads"),
     Column("account", "string", "from the input row"),
     Column("post_id", "string", "from the input row"),
-    Column("skipped", "string", "`not-media` or `empty` for listed files that are not media (prefix scans only); "
-                                "every result column is then null"),
-    Column("error", "string", "null when the object was read and judged; otherwise `code: message` "
-                              "(`io-error`, `invalid-declared`, `internal-error`), and the verdict is `unreadable`"),
+    Column(
+        "skipped",
+        "string",
+        "`not-media` or `empty` for listed files that are not media (prefix scans only); "
+        "every result column is then null",
+    ),
+    Column(
+        "error",
+        "string",
+        "null when the object was read and judged; otherwise `code: message` "
+        "(`io-error`, `invalid-declared`, `internal-error`), and the verdict is `unreadable`",
+    ),
     Column("tool_version", "string", "aigc-check version that wrote the row"),
-    Column("path_b64", "string", "only for a file name that is not valid UTF-8: its exact bytes, base64 "
-                                 "(`path` then shows them as `\\xNN`)"),
+    Column(
+        "path_b64",
+        "string",
+        "only for a file name that is not valid UTF-8: its exact bytes, base64 (`path` then shows them as `\\xNN`)",
+    ),
 )
 
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
@@ -94,7 +106,7 @@ def _arrow_type(ddl: str):
     simple = {"string": pa.string(), "bigint": pa.int64(), "double": pa.float64(), "boolean": pa.bool_()}
     if ddl in simple:
         return simple[ddl]
-    inner = ddl[ddl.index("<") + 1:-1]
+    inner = ddl[ddl.index("<") + 1 : -1]
     if ddl.startswith("array<"):
         return pa.list_(_arrow_type(inner))
     if ddl.startswith("map<"):
@@ -122,7 +134,7 @@ def _split_top(text: str) -> list[str]:
     return parts
 
 
-def pipeline_error(result: dict) -> Optional[str]:
+def pipeline_error(result: dict) -> str | None:
     for e in result.get("errors") or []:
         if e["code"] in PIPELINE_ERROR_CODES:
             return f"{e['code']}: {e['message']}"
@@ -134,8 +146,13 @@ def result_to_row(result: dict) -> dict:
     row = dict.fromkeys(COLUMN_NAMES)
     # A result already has its path fields; a skip record still carries the raw name.
     paths = path_fields(result["path"]) if "path_b64" not in result else result
-    row.update(path=paths["path"], path_b64=paths.get("path_b64"), account=result.get("account"),
-               post_id=result.get("post_id"), tool_version=__version__)
+    row.update(
+        path=paths["path"],
+        path_b64=paths.get("path_b64"),
+        account=result.get("account"),
+        post_id=result.get("post_id"),
+        tool_version=__version__,
+    )
     if "skipped" in result:
         row["skipped"] = result["skipped"]
         return row
