@@ -14,6 +14,10 @@ class UsageError(AigcCheckError):
     """The caller asked for something impossible (unknown declaration, bad option)."""
 
 
+class DeclarationError(UsageError):
+    """A declaration that is not ``ai``, ``not-ai`` or ``none`` (see ``Declared.parse``)."""
+
+
 class PolicyError(AigcCheckError):
     """A policy file is missing, unparseable or inconsistent."""
 

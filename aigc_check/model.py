@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
+from .errors import DeclarationError
+
 # Lone surrogates (bytes of a file name that are not UTF-8, after os.fsdecode) and control characters.
 _UNPRINTABLE = re.compile("[\udc80-\udcff\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _UNPRINTABLE_WITH_NEWLINES = re.compile("[\udc80-\udcff\x00-\x1f\x7f-\x9f]")
@@ -86,7 +88,50 @@ class EvidenceKind(str, Enum):
     CAPTURE = "capture"  # camera EXIF, capture claims
 
 
-DECLARATIONS = ("ai", "not-ai", "none")
+class Declared(str, Enum):
+    """What the creator declared when posting."""
+
+    AI = "ai"
+    NOT_AI = "not-ai"
+    NONE = "none"
+
+    @classmethod
+    def parse(cls, value: object, default: str = "none") -> Declared:
+        """The one rule every entry point (CLI, sidecar, HTTP, ``--stdin-jsonl``, Spark rows, the Python
+        API) applies: surrounding white space is dropped and case is ignored (``" AI "`` is ``ai``);
+        absent (``None``) or empty means ``default``.  Anything else raises :class:`DeclarationError`."""
+        if isinstance(value, Declared):
+            return value
+        if value is None:
+            return cls(default)
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if not text:
+                return cls(default)
+            try:
+                return cls(text)
+            except ValueError:
+                pass
+        raise DeclarationError(f"declared must be one of {', '.join(DECLARATIONS)}, not {value!r}")
+
+
+DECLARATIONS = tuple(d.value for d in Declared)
+
+
+class Verdict(str, Enum):
+    """The policy's judgement of one file."""
+
+    COMPLIANT = "compliant"
+    UNLABELLED_AI = "unlabelled-ai"
+    MISLABELLED = "mislabelled"
+    UNREADABLE = "unreadable"
+
+    @property
+    def is_violation(self) -> bool:
+        return self in VIOLATIONS
+
+
+VIOLATIONS = frozenset({Verdict.UNLABELLED_AI, Verdict.MISLABELLED})
 
 
 @dataclass
