@@ -16,9 +16,9 @@ from typing import BinaryIO, Union
 from . import formats
 from .classifier import classify
 from .deadline import ENDS_CHECK, TimeLimitError, time_limit
-from .errors import MediaError, UsageError
+from .errors import MediaError
 from .limits import MAX_FIELDS
-from .model import DECLARATIONS, C2paSummary, CheckResult, Container, Finding, ReadError
+from .model import C2paSummary, CheckResult, Classification, Container, Declared, Finding, ReadError, Status
 from .policy import Policy, load_policy
 from .readers import ReadContext, all_readers
 from .signatures import SignalView, collect
@@ -57,9 +57,10 @@ class Checker:
         self.generator_ids = frozenset(g.id for g in generators(options.generators_file))
         self.readers = all_readers()
 
-    def check(self, target: Target, declared: str = "none", name: str | None = None) -> CheckResult:
-        if declared not in DECLARATIONS:
-            raise UsageError(f"declared must be one of {', '.join(DECLARATIONS)}, not {declared!r}")
+    def check(self, target: Target, declared: Declared | str = Declared.NONE, name: str | None = None) -> CheckResult:
+        """Check one file.  ``declared`` is a ``Declared`` or its text (parsed by ``Declared.parse``;
+        anything else raises ``DeclarationError``)."""
+        declared = Declared.parse(declared)
         started = time.perf_counter()
         display = name or (os.fsdecode(target) if isinstance(target, (str, os.PathLike)) else "<bytes>")
         try:
@@ -86,7 +87,7 @@ class Checker:
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 
-    def _check_source(self, src: ByteSource, display: str, declared: str) -> CheckResult:
+    def _check_source(self, src: ByteSource, display: str, declared: Declared) -> CheckResult:
         if src.size == 0:
             return self._unreadable(display, declared, ReadError("empty", "the file is empty", fatal=True), None, 0)
         handler = formats.identify(src.head)
@@ -151,16 +152,8 @@ class Checker:
             media_type=container.media_type,
             format=container.format,
             declared=declared,
-            status=classification.status,
-            certainty=classification.certainty,
-            generator=classification.generator,
-            verdict=decision.verdict,
-            label=decision.label,
-            label_text=decision.label_text,
-            action=decision.action,
-            measures=decision.measures,
-            advice=decision.advice,
-            policy=decision.policy,
+            classification=classification,
+            decision=decision,
             findings=findings,
             evidence=view.evidence,
             errors=errors,
@@ -169,44 +162,33 @@ class Checker:
             size=src.size,
         )
 
-    def open_failed(self, name: str, declared: str, exc: OSError, started: float | None = None) -> CheckResult:
+    def open_failed(self, name: str, declared: Declared, exc: OSError, started: float | None = None) -> CheckResult:
         """The result for a file or object that could not be opened (missing, permission, network)."""
         return self._unreadable(
             name, declared, ReadError("io-error", f"cannot open: {exc.strerror or exc}", fatal=True), started
         )
 
-    def unreadable_result(self, name: str, declared: str, code: str, message: str) -> CheckResult:
+    def unreadable_result(self, name: str, declared: Declared, code: str, message: str) -> CheckResult:
         """The result for something that could not be read at all (e.g. a folder a scan cannot list)."""
         return self._unreadable(name, declared, ReadError(code, message, fatal=True), None)
 
     def _unreadable(
         self,
         display: str,
-        declared: str,
+        declared: Declared,
         error: ReadError,
         started: float | None,
         size: int | None = None,
         bytes_read: int = 0,
     ) -> CheckResult:
-        from .model import Classification, Status
-
-        c = Classification(Status.UNKNOWN, "none", None, "none", None)
-        decision = self.policy.decide(c, declared, True, [])
+        classification = Classification(Status.UNKNOWN, "none", None, "none", None)
         result = CheckResult(
             path=display,
             media_type=None,
             format=None,
             declared=declared,
-            status=Status.UNKNOWN,
-            certainty="none",
-            generator=None,
-            verdict=decision.verdict,
-            label=decision.label,
-            label_text=decision.label_text,
-            action=decision.action,
-            measures=decision.measures,
-            advice=decision.advice,
-            policy=decision.policy,
+            classification=classification,
+            decision=self.policy.decide(classification, declared, True, []),
             findings=[],
             evidence=[],
             errors=[error],
@@ -223,7 +205,11 @@ _default: Checker | None = None
 
 
 def check(
-    target: Target, declared: str = "none", *, options: CheckOptions | None = None, name: str | None = None
+    target: Target,
+    declared: Declared | str = Declared.NONE,
+    *,
+    options: CheckOptions | None = None,
+    name: str | None = None,
 ) -> CheckResult:
     """Check one file (path or bytes) with the default options, or with ``options``."""
     global _default

@@ -13,10 +13,11 @@ from __future__ import annotations
 import base64
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from .contract import SCHEMA, record_dict, result_dict
 from .errors import DeclarationError
 
 # Lone surrogates (bytes of a file name that are not UTF-8, after os.fsdecode) and control characters.
@@ -165,10 +166,11 @@ class ReadError:
     code: str
     message: str
     location: str = ""
-    fatal: bool = False  # the container itself could not be read
+    # The container itself could not be read; decides the verdict, not part of the contract.
+    fatal: bool = field(default=False, metadata={"contract": False})
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "location": self.location}
+        return record_dict(self)
 
 
 @dataclass
@@ -215,10 +217,7 @@ class Evidence:
     aigc_label: str | None = None  # GB 45438 Label value when this is such a label
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        for k in ("indicates", "strength", "kind"):
-            d[k] = getattr(self, k).value
-        return d
+        return record_dict(self)
 
 
 @dataclass
@@ -231,7 +230,7 @@ class Finding:
     location: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return record_dict(self)
 
 
 @dataclass
@@ -246,7 +245,7 @@ class Classification:
 
 @dataclass
 class Decision:
-    verdict: str
+    verdict: Verdict
     label: str | None
     label_text: dict | None
     action: str
@@ -268,25 +267,20 @@ class C2paSummary:
     failure_codes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return record_dict(self)
 
 
 @dataclass
 class CheckResult:
+    """One file's result: what the stages produced, composed, not copied.  Its JSON form, the CSV row,
+    the Spark row and the README table all come from ``contract.fields()``."""
+
     path: str
     media_type: str | None
     format: str | None
-    declared: str
-    status: Status
-    certainty: str
-    generator: str | None
-    verdict: str
-    label: str | None
-    label_text: dict | None
-    action: str
-    measures: list[str]
-    advice: str
-    policy: str
+    declared: Declared
+    classification: Classification
+    decision: Decision
     findings: list[Finding]
     evidence: list[Evidence]
     errors: list[ReadError]
@@ -295,31 +289,58 @@ class CheckResult:
     size: int | None = None
     elapsed_ms: float = 0.0
 
+    schema = SCHEMA
+
     def to_dict(self) -> dict:
-        """The JSON contract. Change only by adding keys."""
-        d = {
-            "schema": "aigc-check/1",
-            "path": self.path,  # replaced below by path_fields, keeping the key's place
-            "media_type": self.media_type,
-            "format": self.format,
-            "size": self.size,
-            "declared": self.declared,
-            "status": self.status.value,
-            "certainty": self.certainty,
-            "generator": self.generator,
-            "verdict": self.verdict,
-            "label": self.label,
-            "label_text": self.label_text,
-            "action": self.action,
-            "measures": list(self.measures),
-            "advice": self.advice,
-            "policy": self.policy,
-            "findings": [f.to_dict() for f in self.findings],
-            "evidence": [e.to_dict() for e in self.evidence],
-            "errors": [e.to_dict() for e in self.errors],
-            "c2pa": self.c2pa.to_dict(),
-            "bytes_read": self.bytes_read,
-            "elapsed_ms": round(self.elapsed_ms, 3),
-        }
-        d.update(path_fields(self.path))
-        return d
+        """The JSON contract (``aigc-check/1``). Change only by adding keys, in ``contract.py``."""
+        return result_dict(self)
+
+    @property
+    def json_path(self) -> str:
+        """``path`` as the contract writes it: always valid UTF-8."""
+        return path_fields(self.path)["path"]
+
+    @property
+    def path_b64(self) -> str | None:
+        return path_fields(self.path).get("path_b64")
+
+    # The headline values, for callers of the Python API (``result.verdict``, ``result.label``).
+    @property
+    def status(self) -> Status:
+        return self.classification.status
+
+    @property
+    def certainty(self) -> str:
+        return self.classification.certainty
+
+    @property
+    def generator(self) -> str | None:
+        return self.classification.generator
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.decision.verdict
+
+    @property
+    def label(self) -> str | None:
+        return self.decision.label
+
+    @property
+    def label_text(self) -> dict | None:
+        return self.decision.label_text
+
+    @property
+    def action(self) -> str:
+        return self.decision.action
+
+    @property
+    def measures(self) -> list[str]:
+        return self.decision.measures
+
+    @property
+    def advice(self) -> str:
+        return self.decision.advice
+
+    @property
+    def policy(self) -> str:
+        return self.decision.policy

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from .. import contract
 from ..errors import AigcCheckError
 from ..model import printable
 
@@ -32,28 +33,6 @@ ACCOUNTS_CSV = "accounts.csv"
 ISSUES_TMP = ".issues.jsonl"  # digests of the files the HTML report lists, kept on disk until it is written
 
 VIOLATIONS = ("unlabelled-ai", "mislabelled")
-CSV_COLUMNS = (
-    "path",
-    "format",
-    "media_type",
-    "size",
-    "verdict",
-    "status",
-    "certainty",
-    "declared",
-    "label",
-    "action",
-    "measures",
-    "generator",
-    "account",
-    "post_id",
-    "findings",
-    "errors",
-    "evidence",
-    "c2pa_state",
-    "policy",
-    "elapsed_ms",
-)
 # Categorical tallies keep at most this many distinct values (generator names come from manifests
 # and could be unique per file); the rest are counted under "(other)".
 MAX_DISTINCT = 500
@@ -76,16 +55,8 @@ def csv_cell(value) -> str:
 
 
 def csv_row(r: dict) -> list[str]:
-    c2pa = r.get("c2pa") or {}
-    values = {
-        **r,
-        "measures": ";".join(r.get("measures") or []),
-        "findings": ";".join(f["code"] for f in r.get("findings") or []),
-        "errors": " | ".join(f"{e['code']}: {e['message']}" for e in r.get("errors") or []),
-        "evidence": ";".join(sorted({e["source"] for e in r.get("evidence") or []})),
-        "c2pa_state": c2pa.get("validation_state") or ("present" if c2pa.get("present") else ""),
-    }
-    return [csv_cell(values.get(k)) for k in CSV_COLUMNS]
+    """A result dict (plus ``account`` and ``post_id``) as a ``results.csv`` row (see ``contract.csv_values``)."""
+    return [csv_cell(v) for v in contract.csv_values(r)]
 
 
 def csv_lines(rows: Iterable[list[str]]) -> str:
@@ -266,7 +237,7 @@ class ResultWriter:
         mode = "a" if append else "w"
         self.jsonl = open_text(os.path.join(out_dir, RESULTS_JSONL), mode)
         self.csv = open_text(os.path.join(out_dir, RESULTS_CSV), "w")  # rebuilt from the JSONL on resume
-        self.csv.write(csv_lines([list(CSV_COLUMNS)]))
+        self.csv.write(csv_lines([list(contract.csv_columns())]))
         self.issues = open_text(os.path.join(out_dir, ISSUES_TMP), "w")  # rebuilt too
 
     def write(self, json_lines: str, csv_text: str, issue_lines: str) -> None:

@@ -2,7 +2,8 @@
 
 One row per input file.  The columns are the JSON contract's keys
 (``CheckResult.to_dict()``, ``aigc-check/1``) in the same order, plus
-``account``, ``post_id``, ``skipped``, ``error`` and ``tool_version``.  Lists of
+``account``, ``post_id``, ``skipped``, ``error`` and ``tool_version``, all
+derived from the contract's field table (``aigc_check.contract``).  Lists of
 fixed shape (findings, errors, the C2PA summary) are typed structs, so
 ``array_contains(findings.code, 'c2pa-hash-mismatch')`` works in SQL; the
 evidence list, whose entries carry free-form values, is a JSON string.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .. import __version__
+from .. import __version__, contract
 from ..model import path_fields
 
 ROW_SCHEMA_VERSION = "aigc-check-row/1"  # bumped only by adding columns
@@ -25,13 +26,6 @@ ROW_SCHEMA_VERSION = "aigc-check-row/1"  # bumped only by adding columns
 # Errors that mean the file's content was never judged: the object could not be fetched, the row's
 # declaration was invalid, or the checker failed.  Such rows carry the message in ``error`` too.
 PIPELINE_ERROR_CODES = ("io-error", "invalid-declared", "internal-error")
-
-_FINDING = "struct<code:string,severity:string,message:string,location:string>"
-_ERROR = "struct<code:string,message:string,location:string>"
-_C2PA = (
-    "struct<present:boolean,validation_state:string,verified_hash:boolean,remote_url:string,signer:string,"
-    "claim_generator:string,failure_codes:array<string>>"
-)
 
 
 @dataclass(frozen=True)
@@ -41,55 +35,19 @@ class Column:
     meaning: str
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column("schema", "string", "the JSON contract's version, `aigc-check/1`"),
-    Column("path", "string", "the object's URI (or path) as given in the input"),
-    Column("media_type", "string", "media type sniffed from content"),
-    Column("format", "string", "container format (`jpeg`, `mp4`, ...)"),
-    Column("size", "bigint", "object size in bytes"),
-    Column("declared", "string", "`ai`, `not-ai` or `none`"),
-    Column("status", "string", "`ai-generated`, `ai-modified`, `captured` or `unknown`"),
-    Column("certainty", "string", "`definitive`, `strong` or `none`"),
-    Column("generator", "string", "generator id or name, when known"),
-    Column("verdict", "string", "`compliant`, `unlabelled-ai`, `mislabelled` or `unreadable`"),
-    Column("label", "string", "explicit label the platform must show, or null"),
-    Column("label_text", "map<string,string>", "the label's text by language (`zh`, `en`)"),
-    Column("action", "string", "the most severe measure"),
-    Column("measures", "array<string>", "every measure"),
-    Column("advice", "string", "plain-language advice for the creator"),
-    Column("policy", "string", "the rule set that judged it"),
-    Column("findings", f"array<{_FINDING}>", "integrity and conformance problems"),
-    Column("evidence", "string", "JSON array of the evidence objects of the JSON contract"),
-    Column("errors", f"array<{_ERROR}>", "what could not be read"),
-    Column("c2pa", _C2PA, "what the C2PA stage did"),
-    Column("bytes_read", "bigint", "bytes read from the object"),
-    Column("elapsed_ms", "double", "time spent on the file, including its reads"),
-    Column("account", "string", "from the input row"),
-    Column("post_id", "string", "from the input row"),
-    Column(
-        "skipped",
-        "string",
-        "`not-media` or `empty` for listed files that are not media (prefix scans only); "
-        "every result column is then null",
-    ),
-    Column(
-        "error",
-        "string",
-        "null when the object was read and judged; otherwise `code: message` "
-        "(`io-error`, `invalid-declared`, `internal-error`), and the verdict is `unreadable`",
-    ),
-    Column("tool_version", "string", "aigc-check version that wrote the row"),
-    Column(
-        "path_b64",
-        "string",
-        "only for a file name that is not valid UTF-8: its exact bytes, base64 (`path` then shows them as `\\xNN`)",
-    ),
-)
-
+# Derived from the contract's one field table (``aigc_check.contract``): never listed here.
+COLUMNS: tuple[Column, ...] = tuple(Column(f.name, f.spark_type, f.meaning) for f in contract.spark_fields())
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 RESULT_DDL = ", ".join(f"`{c.name}` {c.spark_type}" for c in COLUMNS)
-_EXTRA = ("account", "post_id", "skipped", "error", "tool_version", "path_b64")
-_CONTRACT_KEYS = tuple(n for n in COLUMN_NAMES if n not in _EXTRA)
+# The JSON keys every row of a checked file carries (optional ones, path_b64, are set from the path helper).
+_CONTRACT_KEYS = tuple(f.name for f in contract.json_fields() if not f.optional)
+
+
+def readme_table() -> str:
+    """The README's table of the result rows, in Markdown."""
+    lines = ["| column | type | meaning |", "| --- | --- | --- |"]
+    lines += [f"| `{c.name}` | `{c.spark_type}` | {c.meaning} |" for c in COLUMNS]
+    return "\n".join(lines) + "\n"
 
 
 def arrow_schema():

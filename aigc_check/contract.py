@@ -1,0 +1,331 @@
+"""The result contract, written once: every output is derived from ``FIELDS``.
+
+``check --format json`` (``CheckResult.to_dict``), the ``results.csv`` columns,
+the Spark result schema and the README's contract table are all generated
+from the one ordered table below, and ``tests/test_contract.py`` fails the
+moment any of them drifts.  Records nested in the contract (findings,
+evidence, errors, the C2PA summary) serialise from their own dataclass fields,
+as cattrs does, so their shape is written once too.
+
+Adding a field to the contract is one row in ``FIELDS`` (and, where the value
+is new, the attribute on ``CheckResult`` it reads): the JSON gains the key, the
+CSV a column at the end (if the row says how to show it), the Spark schema a
+column, and the README tables a row (``python -m aigc_check.docs --readme README.md``).
+The JSON contract only ever gains keys (``aigc-check/1``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from operator import attrgetter
+from typing import Any
+
+SCHEMA = "aigc-check/1"
+
+
+def _joined(separator: str, item: Callable[[Any], str] = str) -> Callable[[Any], str]:
+    return lambda values: separator.join(item(v) for v in values or [])
+
+
+def _c2pa_state(c2pa: dict | None) -> str:
+    c2pa = c2pa or {}
+    return c2pa.get("validation_state") or ("present" if c2pa.get("present") else "")
+
+
+@dataclass(frozen=True)
+class CsvColumn:
+    """How ``results.csv`` shows a field: its place among the columns, its header, and the cell text
+    made from the field's JSON value (``None``: the value as it is)."""
+
+    order: int
+    render: Callable[[Any], Any] | None = None
+    header: str | None = None
+
+
+@dataclass(frozen=True)
+class ContractField:
+    """One key of the result.
+
+    ``value`` reads it from a ``CheckResult`` (``None``: not a JSON key but a column of the scan's
+    rows, e.g. ``account``); ``spark_type`` is its Spark SQL DDL type; ``meaning`` documents it (the
+    README table and the Spark column comments); ``record`` names the dataclass its value is made of
+    (or a list of), whose keys the README then lists; ``optional`` keys appear in the JSON only when
+    not null."""
+
+    name: str
+    spark_type: str
+    meaning: str
+    value: Callable[[Any], Any] | None = None
+    csv: CsvColumn | None = None
+    record: type | None = None
+    optional: bool = False
+    # The Spark row's own columns (not in the JSON); ``account`` and ``post_id`` are scan columns too.
+    spark_only: bool = False
+
+
+def _attr(path: str) -> Callable[[Any], Any]:
+    return attrgetter(path)
+
+
+def _rows() -> tuple[ContractField, ...]:
+    # Imported here, not at the top: model imports this module for ``record_dict``.
+    from .model import C2paSummary, Evidence, Finding, ReadError
+
+    F, plain = ContractField, CsvColumn
+    return (
+        F("schema", "string", f"the contract's version, `{SCHEMA}`", _attr("schema")),
+        F(
+            "path",
+            "string",
+            "the input as given (a file name, a URI, or the name passed with bytes); always valid UTF-8",
+            _attr("json_path"),
+            plain(0),
+        ),
+        F("media_type", "string", "media type sniffed from content, not from the name", _attr("media_type"), plain(2)),
+        F("format", "string", "container format (`jpeg`, `mp4`, `pdf`, ...)", _attr("format"), plain(1)),
+        F("size", "bigint", "size in bytes", _attr("size"), plain(3)),
+        F("declared", "string", "what the creator declared: `ai`, `not-ai` or `none`", _attr("declared"), plain(7)),
+        F(
+            "status",
+            "string",
+            "`ai-generated`, `ai-modified`, `captured` (only a trusted, intact C2PA capture claim) or `unknown`",
+            _attr("classification.status"),
+            plain(5),
+        ),
+        F(
+            "certainty",
+            "string",
+            "`definitive` (trusted C2PA), `strong`, or `none`",
+            _attr("classification.certainty"),
+            plain(6),
+        ),
+        F(
+            "generator",
+            "string",
+            "generator id (`a1111`, `google`, `doubao`, ...), a name from the manifest, or null",
+            _attr("classification.generator"),
+            plain(11),
+        ),
+        F(
+            "verdict",
+            "string",
+            "`compliant`, `unlabelled-ai`, `mislabelled` or `unreadable`",
+            _attr("decision.verdict"),
+            plain(4),
+        ),
+        F(
+            "label",
+            "string",
+            "the explicit label the platform must show (`ai-generated`, `possibly-ai`, `suspected-ai`), or null",
+            _attr("decision.label"),
+            plain(8),
+        ),
+        F(
+            "label_text",
+            "map<string,string>",
+            "the label's text in each of the policy's languages (`{zh, en}`), or null",
+            _attr("decision.label_text"),
+        ),
+        F("action", "string", "the most severe measure", _attr("decision.action"), plain(9)),
+        F(
+            "measures",
+            "array<string>",
+            "every measure (`show-label`, `review`, `add-label`, `restrict-exposure`, `warn`, `hold-for-review`)",
+            _attr("decision.measures"),
+            plain(10, _joined(";")),
+        ),
+        F("advice", "string", "plain-language advice for the creator", _attr("decision.advice")),
+        F("policy", "string", "the rule set that judged it", _attr("decision.policy"), plain(18)),
+        F(
+            "findings",
+            spark_struct_array(Finding),
+            "integrity and conformance problems (codes below)",
+            _attr("findings"),
+            plain(14, _joined(";", lambda f: f["code"])),
+            record=Finding,
+        ),
+        F(
+            "evidence",
+            "string",
+            "the signals found; in the Spark rows a JSON array of these objects",
+            _attr("evidence"),
+            plain(16, lambda es: ";".join(sorted({e["source"] for e in es or []}))),
+            record=Evidence,
+        ),
+        F(
+            "errors",
+            spark_struct_array(ReadError),
+            "what could not be read",
+            _attr("errors"),
+            plain(15, _joined(" | ", lambda e: f"{e['code']}: {e['message']}")),
+            record=ReadError,
+        ),
+        F(
+            "c2pa",
+            spark_struct(C2paSummary),
+            "what the C2PA stage did; `validation_state` is `Trusted`, "
+            "`Valid`, `Invalid`, `NotVerified` (`--no-verify-hash`), `Unreadable` or null",
+            _attr("c2pa"),
+            CsvColumn(17, _c2pa_state, header="c2pa_state"),
+            record=C2paSummary,
+        ),
+        F("bytes_read", "bigint", "bytes read: the walk, plus what C2PA validation hashed", _attr("bytes_read")),
+        F(
+            "elapsed_ms",
+            "double",
+            "time spent on the file, its reads included",
+            lambda r: round(r.elapsed_ms, 3),
+            plain(19),
+        ),
+        F(
+            "account",
+            "string",
+            "the account that posted it (scan and Spark rows, from the declarations)",
+            csv=plain(12),
+            spark_only=True,
+        ),
+        F(
+            "post_id",
+            "string",
+            "the post it belongs to (scan and Spark rows, from the declarations)",
+            csv=plain(13),
+            spark_only=True,
+        ),
+        F(
+            "skipped",
+            "string",
+            "Spark prefix scans only: `not-media` or `empty` for listed files that are not "
+            "media; every result column is then null",
+            spark_only=True,
+        ),
+        F(
+            "error",
+            "string",
+            "Spark rows: null when the object was read and judged; otherwise `code: message` "
+            "(`io-error`, `invalid-declared`, `internal-error`), and the verdict is `unreadable`",
+            spark_only=True,
+        ),
+        F("tool_version", "string", "Spark rows: the aigc-check version that wrote the row", spark_only=True),
+        F(
+            "path_b64",
+            "string",
+            "only for a file name that is not valid UTF-8: its exact bytes, base64 (`path` then shows them as `\\xNN`)",
+            _attr("path_b64"),
+            optional=True,
+        ),
+    )
+
+
+def json_value(value: Any) -> Any:
+    """A value as the JSON contract writes it: enums by value, records by their fields, lists item by item."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [json_value(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return record_dict(value)
+    return value
+
+
+def record_dict(record: Any) -> dict:
+    """A nested record (finding, evidence, error, C2PA summary) as a JSON object, from its own fields."""
+    return {name: json_value(getattr(record, name)) for name in record_keys(type(record))}
+
+
+@cache
+def record_keys(cls: type) -> tuple[str, ...]:
+    """The contract keys of a record class: its dataclass fields, less those marked ``contract: False``."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("contract", True))
+
+
+# Spark SQL types of the Python annotations that records use.
+_SPARK_TYPES = {str: "string", bool: "boolean", int: "bigint", float: "double"}
+
+
+def _spark_type(annotation: Any) -> str:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
+        return _spark_type(args[0])  # X | None: nullable X
+    if origin is list and len(args) == 1:
+        return f"array<{_spark_type(args[0])}>"
+    if annotation in _SPARK_TYPES:
+        return _SPARK_TYPES[annotation]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return "string"
+    raise TypeError(f"no Spark type for {annotation!r}")
+
+
+def spark_struct(cls: type) -> str:
+    """The Spark struct DDL of a record class, from its fields and their annotations."""
+    hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+    return "struct<" + ",".join(f"{name}:{_spark_type(hints[name])}" for name in record_keys(cls)) + ">"
+
+
+def spark_struct_array(cls: type) -> str:
+    return f"array<{spark_struct(cls)}>"
+
+
+@cache
+def fields() -> tuple[ContractField, ...]:
+    return _rows()
+
+
+@cache
+def json_fields() -> tuple[ContractField, ...]:
+    """The JSON object's keys, in order."""
+    return tuple(f for f in fields() if f.value is not None)
+
+
+def result_dict(result: Any) -> dict:
+    """``CheckResult.to_dict``: the JSON contract."""
+    out = {}
+    for f in json_fields():
+        value = json_value(f.value(result))  # type: ignore[misc]
+        if value is not None or not f.optional:
+            out[f.name] = value
+    return out
+
+
+@cache
+def csv_fields() -> tuple[ContractField, ...]:
+    return tuple(sorted((f for f in fields() if f.csv is not None), key=lambda f: f.csv.order))  # type: ignore[union-attr]
+
+
+@cache
+def csv_columns() -> tuple[str, ...]:
+    """The ``results.csv`` header."""
+    return tuple(f.csv.header or f.name for f in csv_fields())  # type: ignore[union-attr]
+
+
+def csv_values(row: dict) -> list[Any]:
+    """A result dict (plus ``account`` and ``post_id``) as the CSV's cell values, before escaping."""
+    values = []
+    for f in csv_fields():
+        render = f.csv.render  # type: ignore[union-attr]
+        value = row.get(f.name)
+        values.append(render(value) if render is not None else value)
+    return values
+
+
+def spark_fields() -> tuple[ContractField, ...]:
+    """The Spark result row's columns: every field, in table order (so new ones are appended)."""
+    return fields()
+
+
+def readme_table() -> str:
+    """The README's contract table, in Markdown."""
+    lines = ["| key | meaning |", "| --- | --- |"]
+    for f in json_fields():
+        meaning = f.meaning
+        if f.record is not None:
+            meaning = "`{" + ", ".join(record_keys(f.record)) + "}`: " + meaning
+        lines.append(f"| `{f.name}` | {meaning} |")
+    return "\n".join(lines) + "\n"
