@@ -7,44 +7,75 @@ from the work, as httpie does); ``check_command`` only runs checks and prints.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from enum import IntEnum
+from typing import Any
 
 import click
 
 from . import Checker, CheckOptions, __version__, shipped_policies
 from .deadline import limit_memory
-from .errors import AigcCheckError
+from .errors import AigcCheckError, DeclarationError
 from .limits import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT
-from .model import DECLARATIONS, CheckResult
+from .model import DECLARATIONS, CheckResult, Declared, Verdict
 from .report import summary_line, to_json_line, to_text
-from .scan.runner import ScanSummary
+from .scan.runner import ScanConfig, ScanSummary
+from .service.config import ServeConfig, format_size, parse_size
+from .spark.job import InputColumns, SparkScanConfig
 
 
 class ExitStatus(IntEnum):
-    COMPLIANT = 0  # every file compliant
+    """Every command returns one of these; ``main`` alone turns errors into them."""
+
+    COMPLIANT = 0  # every file compliant (for serve: a clean stop)
     VIOLATION = 1  # at least one unlabelled-ai or mislabelled
     USAGE = 2  # bad command line, policy, trust anchors or data file
     UNREADABLE = 3  # at least one unreadable file, and no violation
+    NOT_STARTED = 4  # serve: the service could not start (e.g. the port is taken)
+    INTERRUPTED = 130  # the shell's code for Ctrl-C; a scan stopped this way can be resumed
 
+
+# A command function as click hands it on (the decorators below wrap and return it).
+Command = Callable[..., ExitStatus]
 
 OWN_PROCESS = "own-process"  # click context object: main() runs as the console script, not embedded
-INTERRUPTED = 130  # the shell's code for Ctrl-C; a scan stopped this way can be resumed
 
 
 def exit_status(results: Iterable[CheckResult]) -> ExitStatus:
     return verdicts_exit_status({r.verdict for r in results})
 
 
-def verdicts_exit_status(verdicts: set) -> ExitStatus:
-    if verdicts & {"unlabelled-ai", "mislabelled"}:
+def verdicts_exit_status(verdicts: Collection[str]) -> ExitStatus:
+    if any(Verdict(v).is_violation for v in verdicts):
         return ExitStatus.VIOLATION
-    if "unreadable" in verdicts:
+    if Verdict.UNREADABLE in verdicts:
         return ExitStatus.UNREADABLE
     return ExitStatus.COMPLIANT
 
 
-def checker_options(env_prefix: str = "", time_limit: bool = False):
+def scan_exit_status(summary: ScanSummary) -> ExitStatus:
+    return ExitStatus.INTERRUPTED if summary.interrupted else verdicts_exit_status(summary.verdicts)
+
+
+class DeclaredType(click.ParamType):
+    """``--declared``: parsed by ``Declared.parse``, the rule every entry point shares."""
+
+    name = "declared"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(DECLARATIONS) + "]"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Declared:
+        try:
+            return Declared.parse(value)
+        except DeclarationError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DECLARED = DeclaredType()
+
+
+def checker_options(env_prefix: str = "", time_limit: bool = False) -> Callable[[Command], Command]:
     """The options that build a Checker, shared by the commands; they arrive as one ``options`` argument.
 
     With ``env_prefix`` each also reads an environment variable (``AIGC_SERVE_POLICY``, ...).  With
@@ -52,13 +83,13 @@ def checker_options(env_prefix: str = "", time_limit: bool = False):
     by replacing the worker).
     """
 
-    def env(name: str):
+    def env(name: str) -> str | None:
         return f"{env_prefix}{name}" if env_prefix else None
 
     option_decorators = [
         click.option(
             "--policy",
-            default="cn",
+            default=CheckOptions.policy,
             show_default=True,
             envvar=env("POLICY"),
             help=f"Marking rules: a shipped policy ({', '.join(shipped_policies())}) or a JSON file.",
@@ -123,20 +154,20 @@ def checker_options(env_prefix: str = "", time_limit: bool = False):
             )
         )
 
-    def decorate(command):
+    def decorate(command: Command) -> Command:
         @functools.wraps(command)
         def with_options(
-            *args,
-            policy,
-            trust_anchors,
-            no_default_trust,
-            allow_network,
-            no_verify_hash,
-            generators_file,
-            memory_limit_mb,
-            time_limit_s=None,
-            **kwargs,
-        ):
+            *args: Any,
+            policy: str,
+            trust_anchors: tuple[str, ...],
+            no_default_trust: bool,
+            allow_network: bool,
+            no_verify_hash: bool,
+            generators_file: str | None,
+            memory_limit_mb: int,
+            time_limit_s: float | None = None,
+            **kwargs: Any,
+        ) -> ExitStatus:
             options = CheckOptions(
                 policy=policy,
                 trust_anchor_files=tuple(trust_anchors),
@@ -162,7 +193,7 @@ def cli() -> None:
     """Check media files for AI provenance labels and judge them against marking rules."""
 
 
-def spark_options(command):
+def spark_options(command: Command) -> Command:
     """``scan --engine spark`` options, handed to the command as one ``spark_args`` dict."""
     names = (
         "input_table",
@@ -192,24 +223,30 @@ def spark_options(command):
         click.option(
             "--output-format",
             type=click.Choice(["parquet", "json"]),
-            default="parquet",
+            default=SparkScanConfig.output_format,
             show_default=True,
             help="[spark] Format of the result files written to --out.",
         ),
         click.option("--master", help="[spark] Spark master, e.g. local[4]; by default spark-submit's."),
-        click.option("--uri-col", default="uri", show_default=True, help="[spark] Input column with the URI."),
+        click.option(
+            "--uri-col", default=InputColumns.uri, show_default=True, help="[spark] Input column with the URI."
+        ),
         click.option(
             "--declared-col",
-            default="declared",
+            default=InputColumns.declared,
             show_default=True,
             help="[spark] Input column with ai/not-ai/none (null: --declared).",
         ),
-        click.option("--account-col", default="account", show_default=True, help="[spark] Input account column."),
-        click.option("--post-id-col", default="post_id", show_default=True, help="[spark] Input post id column."),
+        click.option(
+            "--account-col", default=InputColumns.account, show_default=True, help="[spark] Input account column."
+        ),
+        click.option(
+            "--post-id-col", default=InputColumns.post_id, show_default=True, help="[spark] Input post id column."
+        ),
         click.option(
             "--io-threads",
             type=click.IntRange(min=1),
-            default=8,
+            default=SparkScanConfig.io_threads,
             show_default=True,
             help="[spark] Remote objects opened at once per task.",
         ),
@@ -217,7 +254,7 @@ def spark_options(command):
     ]
 
     @functools.wraps(command)
-    def collect(*args, **kwargs):
+    def collect(*args: Any, **kwargs: Any) -> ExitStatus:
         kwargs["spark_args"] = {name: kwargs.pop(name) for name in names}
         return command(*args, **kwargs)
 
@@ -230,10 +267,10 @@ def spark_options(command):
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=False))
 @click.option(
     "--declared",
-    type=click.Choice(DECLARATIONS),
-    default="none",
+    type=DECLARED,
+    default=Declared.NONE.value,
     show_default=True,
-    help="What the creator declared: ai, not-ai, or none.",
+    help="What the creator declared: ai, not-ai, or none (case and surrounding spaces do not matter).",
 )
 @click.option(
     "--format",
@@ -250,7 +287,9 @@ def spark_options(command):
     help='Stay up and read requests from stdin, one JSON line each ({"path": ..., "declared": ..., '
     '"id": ...}); answer one JSON line each. --declared is the default declaration.',
 )
-def check_command(files, declared, fmt, options, stdin_jsonl) -> None:
+def check_command(
+    files: tuple[str, ...], declared: Declared, fmt: str, options: CheckOptions, stdin_jsonl: bool
+) -> ExitStatus:
     """Check FILES and print a verdict for each."""
     if bool(files) == stdin_jsonl:
         raise click.UsageError("give FILES to check, or --stdin-jsonl to read requests from stdin (not both)")
@@ -271,7 +310,7 @@ def check_command(files, declared, fmt, options, stdin_jsonl) -> None:
         click.echo(to_json_line(result) if fmt == "json" else to_text(result) + "\n")
     if fmt == "text" and len(results) > 1:
         click.echo(summary_line(results))
-    return results
+    return exit_status(results)
 
 
 @cli.command("scan")
@@ -289,55 +328,62 @@ def check_command(files, declared, fmt, options, stdin_jsonl) -> None:
 )
 @click.option(
     "--declared",
-    type=click.Choice(DECLARATIONS),
-    default="none",
+    type=DECLARED,
+    default=ScanConfig.declared.value,
     show_default=True,
-    help="Declaration for every file the sidecar does not name.",
+    help="Declaration for every file the sidecar does not name (or names with an empty declaration).",
 )
 @click.option(
     "--out",
     "out_dir",
-    default="scan-report",
+    default=ScanConfig.out_dir,
     show_default=True,
     type=click.Path(file_okay=False),
     help="Folder for results.jsonl, results.csv, summary.json and report.html.",
 )
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default="all cores", help="Worker processes.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=ScanConfig.jobs,
+    show_default="all cores",
+    help="Worker processes.",
+)
 @click.option("--resume", is_flag=True, help="Continue an interrupted scan from its results.jsonl.")
 @click.option("--overwrite", is_flag=True, help="Replace the results already in --out.")
 @click.option("--no-html", is_flag=True, help="Do not write report.html.")
 @click.option(
     "--thumbnails",
     type=click.IntRange(min=0),
-    default=200,
+    default=ScanConfig.thumbnails,
     show_default=True,
     help="At most this many image thumbnails in report.html.",
 )
 @click.option(
     "--progress",
     type=click.Choice(["auto", "bar", "lines", "none"]),
-    default="auto",
+    default=ScanConfig.progress,
     show_default=True,
     help="auto: a bar on a terminal, a line every few seconds otherwise.",
 )
 @checker_options(time_limit=True)
 @spark_options
 def scan_command(
-    paths,
-    from_list,
-    declarations,
-    declared,
-    out_dir,
-    jobs,
-    resume,
-    overwrite,
-    no_html,
-    thumbnails,
-    progress,
-    engine,
-    spark_args,
-    options,
-):
+    paths: tuple[str, ...],
+    from_list: str | None,
+    declarations: str | None,
+    declared: Declared,
+    out_dir: str,
+    jobs: int,
+    resume: bool,
+    overwrite: bool,
+    no_html: bool,
+    thumbnails: int,
+    progress: str,
+    engine: str,
+    spark_args: dict[str, Any],
+    options: CheckOptions,
+) -> ExitStatus:
     """Check every media file below PATHS (folders or files) in parallel; write results and a report.
 
     With --engine spark: check the objects of --input-table (or below one path prefix) on Apache Spark
@@ -348,11 +394,11 @@ def scan_command(
     given = [name for name in spark_args if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
     if given:
         raise click.UsageError(f"--{given[0].replace('_', '-')} is a Spark option: add --engine spark")
-    from .scan import ScanConfig, run_scan
+    from .scan import run_scan
 
     if not paths and not from_list:
         raise click.UsageError("name folders or files to scan, or --from-list")
-    return run_scan(
+    summary = run_scan(
         ScanConfig(
             paths=tuple(paths),
             from_list=from_list,
@@ -368,10 +414,19 @@ def scan_command(
             progress=progress,
         )
     )
+    return scan_exit_status(summary)
 
 
-def spark_scan(paths, local_only, declared, out_dir, overwrite, spark_args, options: CheckOptions):
-    from .spark.job import InputColumns, SparkScanConfig, run_spark_scan
+def spark_scan(
+    paths: tuple[str, ...],
+    local_only: str | None,
+    declared: Declared,
+    out_dir: str,
+    overwrite: bool,
+    spark_args: dict[str, Any],
+    options: CheckOptions,
+) -> ExitStatus:
+    from .spark.job import run_spark_scan
 
     if local_only:
         raise click.UsageError(
@@ -382,7 +437,7 @@ def spark_scan(paths, local_only, declared, out_dir, overwrite, spark_args, opti
         raise click.UsageError("--engine spark scans one path prefix (or --input-table)")
     out_given = click.get_current_context().get_parameter_source("out_dir") != click.core.ParameterSource.DEFAULT
     a = spark_args
-    return run_spark_scan(
+    summary = run_spark_scan(
         SparkScanConfig(
             prefix=paths[0] if paths else None,
             input_table=a["input_table"],
@@ -398,6 +453,7 @@ def spark_scan(paths, local_only, declared, out_dir, overwrite, spark_args, opti
             partitions=a["partitions"],
         )
     )
+    return scan_exit_status(summary)
 
 
 def _serve_env(name: str) -> str:
@@ -407,14 +463,14 @@ def _serve_env(name: str) -> str:
 @cli.command("serve")
 @click.option(
     "--host",
-    default="127.0.0.1",
+    default=ServeConfig.host,
     show_default=True,
     envvar=_serve_env("HOST"),
     help="Address to listen on (loopback by default: put it behind the gateway's own host).",
 )
 @click.option(
     "--port",
-    default=8080,
+    default=ServeConfig.port,
     show_default=True,
     type=click.IntRange(0, 65535),
     envvar=_serve_env("PORT"),
@@ -422,7 +478,7 @@ def _serve_env(name: str) -> str:
 )
 @click.option(
     "--workers",
-    default=2,
+    default=ServeConfig.workers,
     show_default=True,
     type=click.IntRange(1, 256),
     envvar=_serve_env("WORKERS"),
@@ -430,7 +486,7 @@ def _serve_env(name: str) -> str:
 )
 @click.option(
     "--queue",
-    default=32,
+    default=ServeConfig.queue,
     show_default=True,
     type=click.IntRange(0),
     envvar=_serve_env("QUEUE"),
@@ -438,14 +494,14 @@ def _serve_env(name: str) -> str:
 )
 @click.option(
     "--max-bytes",
-    default="100M",
+    default=format_size(ServeConfig.max_bytes),
     show_default=True,
     envvar=_serve_env("MAX_BYTES"),
     help="Largest file accepted (bytes, or with K/M/G); larger gets 413.",
 )
 @click.option(
     "--timeout",
-    default=10.0,
+    default=ServeConfig.timeout,
     show_default=True,
     type=click.FloatRange(min=0, min_open=True),
     envvar=_serve_env("TIMEOUT"),
@@ -453,7 +509,7 @@ def _serve_env(name: str) -> str:
 )
 @click.option(
     "--read-timeout",
-    default=30.0,
+    default=ServeConfig.read_timeout,
     show_default=True,
     type=click.FloatRange(min=0, min_open=True),
     envvar=_serve_env("READ_TIMEOUT"),
@@ -467,10 +523,20 @@ def _serve_env(name: str) -> str:
 )
 @click.option("--access-log", is_flag=True, envvar=_serve_env("ACCESS_LOG"), help="Log every request (stderr).")
 @checker_options(env_prefix="AIGC_SERVE_")
-def serve_command(host, port, workers, queue, max_bytes, timeout, read_timeout, tmp_dir, access_log, options) -> int:
+def serve_command(
+    host: str,
+    port: int,
+    workers: int,
+    queue: int,
+    max_bytes: str,
+    timeout: float,
+    read_timeout: float,
+    tmp_dir: str | None,
+    access_log: bool,
+    options: CheckOptions,
+) -> ExitStatus:
     """Serve checks over HTTP: POST /v1/check, GET /healthz, GET /metrics, and a check-your-file page at /."""
     from .service import require_serve_stack
-    from .service.config import ServeConfig, parse_size
 
     require_serve_stack()
     Checker(options)  # a bad policy, anchor or fingerprint file fails here, before any worker starts
@@ -488,11 +554,11 @@ def serve_command(host, port, workers, queue, max_bytes, timeout, read_timeout, 
     )
     from .service.server import run
 
-    return run(config)
+    return ExitStatus.COMPLIANT if run(config) == 0 else ExitStatus.NOT_STARTED
 
 
-def main(argv=None) -> int:
-    """Entry point: run the command and map its outcome to an exit code."""
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the command; map errors, and only errors, to exit codes here."""
     try:
         outcome = cli.main(
             args=argv, prog_name="aigc-check", standalone_mode=False, obj=OWN_PROCESS if argv is None else None
@@ -501,15 +567,12 @@ def main(argv=None) -> int:
         return exc.exit_code
     except click.ClickException as exc:
         exc.show()
-        return int(ExitStatus.USAGE)
+        return ExitStatus.USAGE
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        return 130
+        return ExitStatus.INTERRUPTED
     except AigcCheckError as exc:
         click.echo(f"aigc-check: error: {exc}", err=True)
-        return int(ExitStatus.USAGE)
-    if isinstance(outcome, int):  # --help and --version return 0 in this mode
-        return outcome
-    if isinstance(outcome, ScanSummary):
-        return INTERRUPTED if outcome.interrupted else int(verdicts_exit_status(outcome.verdicts))
-    return int(exit_status(outcome or []))
+        return ExitStatus.USAGE
+    # A command returns its ExitStatus; --help and --version return 0 in this mode.
+    return int(outcome)

@@ -98,17 +98,24 @@ class Declared(str, Enum):
 
     @classmethod
     def parse(cls, value: object, default: str = "none") -> Declared:
-        """The one rule every entry point (CLI, sidecar, HTTP, ``--stdin-jsonl``, Spark rows, the Python
-        API) applies: surrounding white space is dropped and case is ignored (``" AI "`` is ``ai``);
-        absent (``None``) or empty means ``default``.  Anything else raises :class:`DeclarationError`."""
+        """The one rule every entry point (CLI, sidecar, HTTP form and query, ``--stdin-jsonl``, Spark
+        rows, the Python API) applies: surrounding white space is dropped and case is ignored
+        (``" AI "`` is ``ai``); absent (``None``) or empty means ``default``, the entry point's own
+        default.  Anything else raises :class:`DeclarationError`."""
+        parsed = cls.parse_or_none(value)
+        return cls(default) if parsed is None else parsed
+
+    @classmethod
+    def parse_or_none(cls, value: object) -> Declared | None:
+        """``parse`` for entry points whose default is decided later: ``None`` where nothing was declared."""
         if isinstance(value, Declared):
             return value
         if value is None:
-            return cls(default)
+            return None
         if isinstance(value, str):
             text = value.strip().lower()
             if not text:
-                return cls(default)
+                return None
             try:
                 return cls(text)
             except ValueError:

@@ -13,7 +13,7 @@ import pytest
 from conftest import FIXTURES, ROOT
 from scan_helpers import cli_command, results, run_cli, summary
 
-from aigc_check.cli import INTERRUPTED, ExitStatus
+from aigc_check.cli import ExitStatus
 
 COPIES = 30  # 84 fixtures x 30: long enough on 2 cores (C2PA validation) to be stopped half-way
 
@@ -95,7 +95,7 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(big_folder, tmp_path):
     _wait_for_lines(out, proc, 200)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal sends it: to the whole group
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == INTERRUPTED, err
+    assert proc.returncode == ExitStatus.INTERRUPTED, err
     assert "interrupted" in err and "--resume" in err
     first = results(out)  # every line whole
     assert 0 < len(first) < media

@@ -10,6 +10,7 @@ from conftest import FIXTURES, ROOT
 
 from aigc_check import Checker
 from aigc_check.checker import CheckOptions
+from aigc_check.model import Declared
 from aigc_check.scan import check_batch
 from aigc_check.scan.objects import ObjectReader, ObjectStoreError, local_path
 
@@ -52,19 +53,27 @@ def test_bad_rows_are_result_rows_not_exceptions(tmp_path):
         [
             {"path": str(tmp_path / "missing.jpg")},
             {"path": None},
-            {"path": str(FIXTURES / "plain.jpg"), "declared": "AI"},
+            {"path": str(FIXTURES / "plain.jpg"), "declared": "maybe"},
             {"path": str(corrupt)},
+            # The one rule of every entry point (Declared.parse): case and surrounding space do not matter.
+            {"path": str(FIXTURES / "plain.jpg"), "declared": " AI "},
+            {"path": str(FIXTURES / "plain.jpg"), "declared": ""},
         ],
         schema=pa.schema([("path", pa.string()), ("declared", pa.string())]),
     )
-    missing, null, bad_declared, cut = check_arrow_batch(batch).to_pylist()
+    missing, null, bad_declared, cut, upper, empty = check_arrow_batch(batch).to_pylist()
+    assert upper["declared"] == "ai" and upper["error"] is None
+    assert empty["declared"] == "none"
+    # Null or empty: the job's default declaration.
+    defaults = check_arrow_batch(batch.slice(5), declared=Declared.NOT_AI).to_pylist()
+    assert defaults[0]["declared"] == "not-ai" and defaults[0]["error"] is None
     assert missing["verdict"] == "unreadable" and missing["error"].startswith("io-error: cannot open")
     assert without_time(row_to_result(missing)) == without_time(
         {**Checker().check(str(tmp_path / "missing.jpg")).to_dict(), "account": None, "post_id": None}
     )
     assert null["path"] == "" and null["error"].startswith("io-error")
     assert bad_declared["verdict"] == "unreadable" and bad_declared["declared"] == "none"
-    assert bad_declared["error"] == "invalid-declared: declared must be one of ai, not-ai, none, not 'AI'"
+    assert bad_declared["error"] == "invalid-declared: declared must be one of ai, not-ai, none, not 'maybe'"
     # Content that cannot be read is the file's verdict, with its errors; the row itself is fine.
     assert cut["verdict"] == "unreadable" and cut["errors"] and cut["error"] is None
 

@@ -22,7 +22,8 @@ from typing import BinaryIO
 from .. import formats
 from ..checker import Checker, CheckOptions
 from ..deadline import limit_memory
-from ..model import DECLARATIONS
+from ..errors import DeclarationError
+from ..model import Declared
 from .objects import LOCAL_ONLY, ObjectReader, Opened
 
 # Enough for every header test (SVG looks at 4 KiB), small enough to cost one read.
@@ -32,22 +33,28 @@ SNIFF_BYTES = 8192
 @dataclass(frozen=True)
 class ScanItem:
     path: str
-    declared: str = "none"
+    declared: Declared = Declared.NONE
     account: str | None = None
     post_id: str | None = None
     # False for files the user named or declared: those are judged even if they do not look like media.
     sniff: bool = True
+    # Why the item's declaration could not be parsed (its row is reported ``invalid-declared``).
+    declared_error: str | None = None
 
     @classmethod
-    def coerce(cls, item: ScanItem | Mapping) -> ScanItem:
+    def coerce(cls, item: ScanItem | Mapping, default: Declared = Declared.NONE) -> ScanItem:
+        """An item from a mapping (a Spark row, an API caller's dict); its ``declared`` is parsed by
+        ``Declared.parse`` (absent or empty: ``default``), and one that does not parse is kept as the
+        row's error, never raised."""
         if isinstance(item, ScanItem):
             return item
+        declared, error = Declared.NONE, None
+        try:
+            declared = Declared.parse(item.get("declared"), default)
+        except DeclarationError as exc:
+            error = str(exc)
         return cls(
-            item["path"],
-            item.get("declared") or "none",
-            item.get("account"),
-            item.get("post_id"),
-            bool(item.get("sniff", True)),
+            item["path"], declared, item.get("account"), item.get("post_id"), bool(item.get("sniff", True)), error
         )
 
 
@@ -83,14 +90,18 @@ def sniff(target: str | BinaryIO) -> str | None:
 
 
 def check_batch(
-    items: Iterable[ScanItem | Mapping], options: CheckOptions, objects: ObjectReader = LOCAL_ONLY
+    items: Iterable[ScanItem | Mapping],
+    options: CheckOptions,
+    objects: ObjectReader = LOCAL_ONLY,
+    declared: Declared = Declared.NONE,
 ) -> list[dict]:
     """One dict per item, in order; never raises for a bad file.
 
     ``item.path`` is a local path or a URI; remote URIs are read by ranges through ``objects``.
+    ``declared`` applies to mapping items that declare nothing.
     """
     checker = checker_for(options)
-    batch = [ScanItem.coerce(raw) for raw in items]
+    batch = [ScanItem.coerce(raw, declared) for raw in items]
     return [
         _check_item(checker, item, opened) for item, opened in zip(batch, objects.open_all(item.path for item in batch))
     ]
@@ -99,13 +110,8 @@ def check_batch(
 def _check_item(checker: Checker, item: ScanItem, opened: Opened) -> dict:
     extra = {"account": item.account, "post_id": item.post_id}
     try:
-        if item.declared not in DECLARATIONS:
-            result = checker.unreadable_result(
-                item.path,
-                "none",
-                "invalid-declared",
-                f"declared must be one of {', '.join(DECLARATIONS)}, not {item.declared!r}",
-            )
+        if item.declared_error is not None:
+            result = checker.unreadable_result(item.path, Declared.NONE, "invalid-declared", item.declared_error)
         elif isinstance(opened, Exception):
             result = checker.open_failed(item.path, item.declared, opened)
         else:
@@ -114,8 +120,7 @@ def _check_item(checker: Checker, item: ScanItem, opened: Opened) -> dict:
                 return {"path": item.path, "skipped": reason, **extra}
             result = checker.check(opened, item.declared, name=item.path)
     except Exception as exc:  # a checker bug must not lose the batch: report this file, go on with the rest
-        declared = item.declared if item.declared in DECLARATIONS else "none"
-        result = checker.unreadable_result(item.path, declared, "internal-error", f"{type(exc).__name__}: {exc}")
+        result = checker.unreadable_result(item.path, item.declared, "internal-error", f"{type(exc).__name__}: {exc}")
     finally:
         if not isinstance(opened, (str, Exception)):
             opened.close()  # the checker closed it already unless it was skipped or failed early

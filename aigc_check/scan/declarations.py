@@ -19,8 +19,8 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..errors import AigcCheckError
-from ..model import DECLARATIONS
+from ..errors import AigcCheckError, DeclarationError
+from ..model import Declared
 
 FIELDS = ("path", "declared", "account", "post_id")
 
@@ -31,7 +31,7 @@ class SidecarError(AigcCheckError):
 
 @dataclass(frozen=True)
 class Declaration:
-    declared: str
+    declared: Declared | None  # None: the row left it empty, the scan's --declared applies
     account: str | None = None
     post_id: str | None = None
     line: int = 0  # line in the sidecar, 0 when not from a sidecar
@@ -43,7 +43,7 @@ class MissingRow:
 
     line: int
     path: str
-    declared: str
+    declared: Declared | None
     account: str | None
     post_id: str | None
 
@@ -51,7 +51,7 @@ class MissingRow:
         return {
             "line": self.line,
             "path": self.path,
-            "declared": self.declared,
+            "declared": self.declared.value if self.declared else None,
             "account": self.account,
             "post_id": self.post_id,
         }
@@ -113,12 +113,11 @@ def _validated(row: dict, where: str, line: int) -> dict:
     path = row.get("path")
     if not isinstance(path, str) or not path.strip():
         raise SidecarError(f"{where} line {line}: path is missing or empty")
-    declared = row.get("declared")
-    declared = declared.strip().lower() if isinstance(declared, str) else declared
-    if declared not in DECLARATIONS:
-        raise SidecarError(
-            f"{where} line {line}: declared must be one of {', '.join(DECLARATIONS)}, not {row.get('declared')!r}"
-        )
+    try:
+        # Empty: the scan's --declared applies, as for a file the sidecar does not name.
+        declared = Declared.parse_or_none(row.get("declared"))
+    except DeclarationError as exc:
+        raise SidecarError(f"{where} line {line}: {exc}") from None
     out = {"path": os.path.normpath(path.strip()), "declared": declared}
     for key in ("account", "post_id"):
         value = row.get(key)
@@ -154,7 +153,8 @@ class DeclarationIndex:
         insert = "INSERT INTO rows (path, declared, account, post_id, line) VALUES (?, ?, ?, ?, ?)"
         batch: list[tuple] = []
         for line, row in read_sidecar(self.sidecar):
-            batch.append((_key(row["path"]), row["declared"], row["account"], row["post_id"], line))
+            declared = row["declared"].value if row["declared"] else None
+            batch.append((_key(row["path"]), declared, row["account"], row["post_id"], line))
             if len(batch) >= 10_000:
                 self._insert(insert, batch)
         self._insert(insert, batch)
@@ -188,14 +188,14 @@ class DeclarationIndex:
             ).fetchone()
             if hit:
                 self._db.execute("UPDATE rows SET matched = 1 WHERE rowid = ?", (hit[0],))
-                return Declaration(hit[1], hit[2], hit[3], hit[4])
+                return Declaration(Declared.parse_or_none(hit[1]), hit[2], hit[3], hit[4])
         return None
 
     def missing(self) -> Iterator[MissingRow]:
         """Rows that no scanned file matched, in sidecar order."""
         query = "SELECT line, path, declared, account, post_id FROM rows WHERE matched = 0 ORDER BY line"
         for line, path, declared, account, post_id in self._db.execute(query):
-            yield MissingRow(line, path, declared, account, post_id)
+            yield MissingRow(line, path, Declared.parse_or_none(declared), account, post_id)
 
     def count_missing(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM rows WHERE matched = 0").fetchone()[0]

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 
 from ..checker import Checker, CheckOptions
 from ..limits import DEFAULT_TIME_LIMIT
-from ..model import result_path
+from ..model import Declared, result_path
 from .accounts import RepeatOffenderRules, account_rows
 from .batch import ScanItem, check_batch, init_worker
 from .declarations import DeclarationIndex
@@ -68,8 +68,8 @@ STALL_MARGIN_S = 30.0
 class ScanConfig:
     paths: tuple = ()
     from_list: str | None = None
-    out_dir: str = "report"
-    declared: str = "none"  # for every file the sidecar does not name
+    out_dir: str = "scan-report"
+    declared: Declared = Declared.NONE  # for every file the sidecar does not name
     declarations: str | None = None
     options: CheckOptions = field(default_factory=CheckOptions)
     jobs: int = 0  # 0: every core this process may use
@@ -190,7 +190,7 @@ class Scan:
                 continue
             yield ScanItem(
                 event.path,
-                decl.declared if decl else self.config.declared,
+                (decl.declared if decl else None) or self.config.declared,
                 decl.account if decl else None,
                 decl.post_id if decl else None,
                 sniff=not (event.explicit or decl is not None),

@@ -27,7 +27,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
-from ..model import DECLARATIONS
+from ..errors import DeclarationError
+from ..model import Declared
 from .config import ServeConfig
 from .errors import BadRequestError, OverloadedError, ServiceError, error_body
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -76,12 +77,11 @@ def _json_error(exc: ServiceError) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
-def _valid_declared(value: str | None) -> str:
-    if value in (None, ""):
-        return "none"
-    if value not in DECLARATIONS:
-        raise BadRequestError(f"declared must be one of {', '.join(DECLARATIONS)}, not {value!r}", "bad-declared")
-    return value
+def _declared(value: str | None, default: Declared = Declared.NONE) -> Declared:
+    try:
+        return Declared.parse(value, default)
+    except DeclarationError as exc:
+        raise BadRequestError(str(exc), "bad-declared") from None
 
 
 async def check_file(request: Request) -> Response:
@@ -95,9 +95,9 @@ async def check_file(request: Request) -> Response:
     upload = None
     response = None
     try:
-        query_declared = _valid_declared(request.query_params.get("declared"))
+        query_declared = _declared(request.query_params.get("declared"))
         upload = await receive_upload(request, state.spool_dir, config.max_bytes, config.read_timeout)
-        declared = _valid_declared(upload.declared) if upload.declared else query_declared
+        declared = _declared(upload.declared, query_declared)  # the form's part, when it has one
         check_started = time.perf_counter()
         reply = await state.pool.check(upload.path, declared, upload.name, config.timeout)
         done = time.perf_counter()

@@ -27,6 +27,14 @@ def parse_size(text: str) -> int:
     return int(m.group(1)) * _UNITS[(m.group(2) or "")[:1].lower()]
 
 
+def format_size(size: int) -> str:
+    """``parse_size``'s inverse for whole units: 104857600 -> ``"100M"``."""
+    for unit, factor in (("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
 @dataclass(frozen=True)
 class ServeConfig:
     host: str = "127.0.0.1"

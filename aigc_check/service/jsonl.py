@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ..checker import Checker
-from ..model import DECLARATIONS
+from ..errors import DeclarationError
+from ..model import Declared
 from .errors import error_body
 
 
 @dataclass
 class LineRequest:
     path: str
-    declared: str
+    declared: Declared
     id: Any = None
     has_id: bool = False
 
@@ -30,21 +31,21 @@ class BadLineError(ValueError):
     """A request line that is not a JSON object with a usable path and declaration."""
 
 
-def parse_request(line: str, default_declared: str) -> LineRequest:
+def parse_request(line: str, default_declared: Declared) -> LineRequest:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise BadLineError(f"not JSON: {exc.msg} at column {exc.colno}") from None
     if not isinstance(obj, dict):
         raise BadLineError('a request is a JSON object like {"path": "photo.jpg", "declared": "none"}')
-    request = LineRequest(
-        path=obj.get("path"), declared=obj.get("declared", default_declared), id=obj.get("id"), has_id="id" in obj
-    )
-    if not isinstance(request.path, str) or not request.path:
+    path = obj.get("path")
+    if not isinstance(path, str) or not path:
         raise BadLineError('"path" must be a non-empty string')
-    if request.declared not in DECLARATIONS:
-        raise BadLineError(f'"declared" must be one of {", ".join(DECLARATIONS)}, not {request.declared!r}')
-    return request
+    try:
+        declared = Declared.parse(obj.get("declared"), default_declared)
+    except DeclarationError as exc:
+        raise BadLineError(f'"declared": {exc}') from None
+    return LineRequest(path=path, declared=declared, id=obj.get("id"), has_id="id" in obj)
 
 
 def _request_id(line: str) -> tuple[bool, Any]:
@@ -56,7 +57,7 @@ def _request_id(line: str) -> tuple[bool, Any]:
     return (True, obj["id"]) if isinstance(obj, dict) and "id" in obj else (False, None)
 
 
-def answer(checker: Checker, line: str, default_declared: str) -> dict:
+def answer(checker: Checker, line: str, default_declared: Declared) -> dict:
     try:
         request = parse_request(line, default_declared)
     except BadLineError as exc:
@@ -71,7 +72,7 @@ def answer(checker: Checker, line: str, default_declared: str) -> dict:
     return body
 
 
-def serve_lines(checker: Checker, stdin: TextIO, stdout: TextIO, default_declared: str = "none") -> int:
+def serve_lines(checker: Checker, stdin: TextIO, stdout: TextIO, default_declared: Declared = Declared.NONE) -> int:
     """Answer every line of ``stdin``; returns how many requests were answered."""
     answered = 0
     for line in stdin:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from ..checker import CheckOptions
+from ..model import Declared
 from .errors import CheckTimeoutError, OverloadedError, ServiceError, WorkerCrashedError
 
 log = logging.getLogger("aigc_check.serve")
@@ -207,7 +208,7 @@ class WorkerPool:
 
     # -- work -------------------------------------------------------------------------
 
-    async def check(self, path: str, declared: str, name: str, timeout: float) -> CheckReply:
+    async def check(self, path: str, declared: Declared, name: str, timeout: float) -> CheckReply:
         """Check the file at ``path`` in a worker within ``timeout`` seconds (waiting included)."""
         deadline = time.monotonic() + timeout
         try:

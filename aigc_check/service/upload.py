@@ -226,5 +226,5 @@ async def _receive_multipart(
         raise
     upload = form.upload
     if "declared" in form.fields:
-        upload.declared = form.fields["declared"].decode("utf-8", "replace").strip()
+        upload.declared = form.fields["declared"].decode("utf-8", "replace")  # parsed by Declared.parse
     return upload

@@ -12,6 +12,7 @@ row means to ``aigc-check scan``, and both go through ``ScanItem.coerce`` and
 from __future__ import annotations
 
 from ..checker import CheckOptions
+from ..model import Declared
 from ..scan.batch import check_batch
 from ..scan.objects import LOCAL_ONLY, ObjectReader
 from .schema import arrow_schema, result_to_row
@@ -29,13 +30,18 @@ def result_schema():
 
 
 def check_arrow_batch(
-    batch, options: CheckOptions = CheckOptions(), objects: ObjectReader = LOCAL_ONLY, sniff: bool = False
+    batch,
+    options: CheckOptions | None = None,
+    objects: ObjectReader = LOCAL_ONLY,
+    sniff: bool = False,
+    declared: Declared = Declared.NONE,
 ):
     """One result row per input row, in order, as a ``pyarrow.RecordBatch`` of ``schema.COLUMNS``.
 
     ``sniff``: skip (as a ``skipped`` row) files whose first bytes are not media, as the local scan
     does for files it finds by walking; rows of a key table are always judged.  Never raises for a
     bad file or row; raises ``ObjectStoreError`` when remote storage cannot be used at all.
+    ``declared`` applies to rows whose declaration is null or empty (``Declared.parse``).
     """
     import pyarrow as pa
 
@@ -48,5 +54,5 @@ def check_arrow_batch(
     # A null URI is a row to report (io-error on the empty path), not a reason to fail the task.
     columns["path"] = [path or "" for path in columns["path"]]
     items = [{**{name: columns[name][i] for name in INPUT_COLUMNS}, "sniff": sniff} for i in range(batch.num_rows)]
-    rows = [result_to_row(r) for r in check_batch(items, options, objects)]
+    rows = [result_to_row(r) for r in check_batch(items, options or CheckOptions(), objects, declared)]
     return pa.RecordBatch.from_pylist(rows, schema=result_schema())

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ..checker import Checker, CheckOptions
 from ..errors import UsageError
+from ..model import Declared
 from ..scan.objects import ObjectReader, local_path
 from .arrow import check_arrow_batch
 from .schema import RESULT_DDL, arrow_schema
@@ -70,10 +71,10 @@ def scan(
     spark,
     source,
     *,
-    columns: InputColumns = InputColumns(),
-    declared: str = "none",
-    options: CheckOptions = CheckOptions(),
-    objects: ObjectReader = ObjectReader(),
+    columns: InputColumns | None = None,
+    declared: Declared | str = Declared.NONE,
+    options: CheckOptions | None = None,
+    objects: ObjectReader | None = None,
     partitions: int | None = None,
 ):
     """Check every object ``source`` names; a lazy DataFrame of ``schema.COLUMNS``, one row per input row.
@@ -82,13 +83,15 @@ def scan(
     (``s3a://bucket/uploads/2026-11/``, ``/data/uploads``; anything with ``/`` or ``:``).
     Rows of a table or DataFrame are always judged; files listed under a prefix that are not
     media are kept as ``skipped`` rows, as the local scan counts them.  Optional input columns
-    that are missing are null; a null declaration means ``declared``.  ``partitions``: repartition
+    that are missing are null; a null or empty declaration means ``declared``.  ``partitions``: repartition
     the input first (a key table of few, large files otherwise gives few tasks).
     """
     require_pyspark()
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
 
+    columns, objects = columns or InputColumns(), objects or ObjectReader()
+    options, declared = options or CheckOptions(), Declared.parse(declared)
     Checker(options)  # a bad policy, trust or fingerprint file fails here, on the driver, not in every task
     sniff = False
     if isinstance(source, DataFrame):
@@ -108,7 +111,7 @@ def scan(
 
     inputs = frame.select(
         text(columns.uri).alias("path"),
-        F.coalesce(text(columns.declared), F.lit(declared)).alias("declared"),
+        text(columns.declared).alias("declared"),  # parsed in the task, null or empty meaning ``declared``
         text(columns.account).alias("account"),
         text(columns.post_id).alias("post_id"),
     )
@@ -118,7 +121,7 @@ def scan(
     def check_partition(batches):
         # Runs in a (reused) Python worker; check_batch keeps one Checker per process.
         for batch in batches:
-            yield check_arrow_batch(batch, options, objects, sniff)
+            yield check_arrow_batch(batch, options, objects, sniff, declared)
 
     return inputs.mapInArrow(check_partition, RESULT_DDL)
 
@@ -180,7 +183,7 @@ class SparkScanConfig:
     overwrite: bool = False
     master: str | None = None
     columns: InputColumns = field(default_factory=InputColumns)
-    declared: str = "none"
+    declared: Declared = Declared.NONE
     options: CheckOptions = field(default_factory=CheckOptions)
     io_threads: int = 8
     partitions: int | None = None
