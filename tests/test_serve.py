@@ -369,3 +369,13 @@ def test_overload_gets_503_with_retry_after(tight_server):
         assert read_until_closed(sock).startswith(b"HTTP/1.1 408 ")  # the stalled upload ends with its 408
     assert wait_until(lambda: health(tight_server.url)["in_flight"] == 0, timeout=5)
     assert post_multipart(tight_server.url, path).status == 200
+
+
+def test_declared_follows_the_one_rule(server):
+    """Case and surrounding space do not matter; an empty form part falls back to the query's value."""
+    data = (FIXTURES / "gb-jpeg-xmp-element.jpg").read_bytes()
+    answer = post_raw(server.url, data, "image/jpeg", query(declared=" AI "))
+    assert answer.status == 200 and answer.json["declared"] == "ai"
+    body, content_type = multipart_body({"declared": ""}, ("a.jpg", data))
+    answer = request(server.url + "", "POST", "/v1/check?declared=Not-AI", body, {"Content-Type": content_type})
+    assert answer.status == 200 and answer.json["declared"] == "not-ai"
