@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import PolicyError
+from ..model import Verdict
 from ..policy import Policy
 from .outputs import AccountStats
 
@@ -41,8 +42,8 @@ class RepeatOffenderRules:
 
     def score(self, stats: AccountStats) -> int:
         return (
-            self.weights.get("unlabelled-ai", 0) * stats.unlabelled
-            + self.weights.get("mislabelled", 0) * stats.mislabelled
+            self.weights.get(Verdict.UNLABELLED_AI.value, 0) * stats.unlabelled
+            + self.weights.get(Verdict.MISLABELLED.value, 0) * stats.mislabelled
         )
 
     def action(self, stats: AccountStats) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from .. import contract
 from ..errors import AigcCheckError
-from ..model import printable
+from ..model import VIOLATIONS, Verdict, printable
 
 RESULTS_JSONL = "results.jsonl"
 RESULTS_CSV = "results.csv"
@@ -32,7 +32,6 @@ MISSING_JSONL = "missing-files.jsonl"
 ACCOUNTS_CSV = "accounts.csv"
 ISSUES_TMP = ".issues.jsonl"  # digests of the files the HTML report lists, kept on disk until it is written
 
-VIOLATIONS = ("unlabelled-ai", "mislabelled")
 # Categorical tallies keep at most this many distinct values (generator names come from manifests
 # and could be unique per file); the rest are counted under "(other)".
 MAX_DISTINCT = 500
@@ -67,7 +66,7 @@ def csv_lines(rows: Iterable[list[str]]) -> str:
 
 def is_issue(r: dict) -> bool:
     """Listed in the HTML report: a violation, an unreadable file, or an integrity error (tampering)."""
-    return r["verdict"] != "compliant" or any(f["severity"] == "error" for f in r.get("findings") or [])
+    return r["verdict"] != Verdict.COMPLIANT or any(f["severity"] == "error" for f in r.get("findings") or [])
 
 
 def digest(r: dict) -> dict:
@@ -116,6 +115,8 @@ class AccountStats:
 class Tally:
     """Running counts for the summary, the progress line and the report: O(distinct values), not O(files)."""
 
+    # The statuses the policy counts as AI (``Policy.ai_statuses``): AI shares and generator tallies.
+    ai_statuses: frozenset[str] = frozenset()
     checked: int = 0
     bytes_read: int = 0
     verdicts: CappedCounter = field(default_factory=CappedCounter)
@@ -142,7 +143,8 @@ class Tally:
         self.statuses.bump(d["status"])
         self.formats.bump(d["format"])
         self.declared.bump(d["declared"])
-        if d["status"] in ("ai-generated", "ai-modified"):
+        is_ai = d["status"] in self.ai_statuses
+        if is_ai:
             self.generators.bump(d["generator"] or "(not named)")
         for code in {code for code, _ in d["findings"]}:
             self.findings.bump(code)
@@ -151,10 +153,10 @@ class Tally:
         if d["account"] is not None:
             stats = self.accounts.setdefault(d["account"], AccountStats())
             stats.posts += 1
-            stats.ai += d["status"] in ("ai-generated", "ai-modified")
-            stats.unlabelled += d["verdict"] == "unlabelled-ai"
-            stats.mislabelled += d["verdict"] == "mislabelled"
-            stats.unreadable += d["verdict"] == "unreadable"
+            stats.ai += is_ai
+            stats.unlabelled += d["verdict"] == Verdict.UNLABELLED_AI
+            stats.mislabelled += d["verdict"] == Verdict.MISLABELLED
+            stats.unreadable += d["verdict"] == Verdict.UNREADABLE
 
     def skip(self, reason: str) -> None:
         self.skipped.bump(reason)

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 
 from ..checker import Checker, CheckOptions
 from ..limits import DEFAULT_TIME_LIMIT
-from ..model import Declared, result_path
+from ..model import Declared, Verdict, result_path
 from .accounts import RepeatOffenderRules, account_rows
 from .batch import ScanItem, check_batch, init_worker
 from .declarations import DeclarationIndex
@@ -124,7 +124,7 @@ class Scan:
         self.checker = Checker(config.options)  # fails now on a bad policy or trust file
         self.rules = RepeatOffenderRules.from_policy(self.checker.policy)
         self.out = config.out_dir
-        self.tally = Tally()
+        self.tally = Tally(ai_statuses=frozenset(self.checker.policy.data["ai_statuses"]))
         self.done_before = 0
         self.done_now = 0
         self.found_done = 0  # files the walk met that an earlier run had finished (for the progress total)
@@ -362,7 +362,7 @@ class Scan:
     def _show_progress(self, force: bool = False) -> None:
         t = self.tally
         self.progress.update(
-            self.done_now, self.found_done, t.violations, t.verdicts["unreadable"], sum(t.skipped.values()), force=force
+            self.done_now, self.found_done, t.violations, t.verdicts[Verdict.UNREADABLE], sum(t.skipped.values()), force=force
         )
 
     # --- the whole run --------------------------------------------------------------------------
@@ -486,7 +486,7 @@ class Scan:
         word = "interrupted" if interrupted else "done"
         return (
             f"{word}: {t.checked:,} files checked, {sum(t.skipped.values()):,} skipped, {t.violations:,} "
-            f"violations, {t.verdicts['unreadable']:,} unreadable; results in {self.out}"
+            f"violations, {t.verdicts[Verdict.UNREADABLE]:,} unreadable; results in {self.out}"
             + ("; continue with --resume" if interrupted else "")
         )
 

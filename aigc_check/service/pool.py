@@ -59,7 +59,7 @@ def _worker_main(conn: Connection, options: CheckOptions) -> None:
 
     limit_memory(options.memory_limit_mb)  # an allocation a hostile file provokes fails here, not the host
     checker = Checker(options)
-    checker.check(_warmup_jpeg(), "none", name="warm-up")
+    checker.check(_warmup_jpeg(), Declared.NONE, name="warm-up")
     conn.send(("ready", os.getpid()))
     while True:
         try:

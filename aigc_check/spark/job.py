@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..checker import Checker, CheckOptions
 from ..errors import UsageError
-from ..model import Declared
+from ..model import Declared, Verdict
 from ..scan.objects import ObjectReader, local_path
 from .arrow import check_arrow_batch
 from .schema import RESULT_DDL, arrow_schema
@@ -254,7 +254,7 @@ def run_spark_scan(config: SparkScanConfig):
     where = config.output_table or config.out_dir
     print(
         f"done: {tally.checked:,} files checked, {sum(tally.skipped.values()):,} skipped, "
-        f"{tally.violations:,} violations, {tally.verdicts['unreadable']:,} unreadable; results in {where}",
+        f"{tally.violations:,} violations, {tally.verdicts[Verdict.UNREADABLE]:,} unreadable; results in {where}",
         file=sys.stderr,
     )
     return ScanSummary(tally=tally, interrupted=False, out_dir=where, data={"verdicts": dict(tally.verdicts)})
