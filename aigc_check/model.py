@@ -22,6 +22,7 @@ from .errors import DeclarationError
 
 # Lone surrogates (bytes of a file name that are not UTF-8, after os.fsdecode) and control characters.
 _UNPRINTABLE = re.compile("[\udc80-\udcff\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATES = re.compile("[\udc80-\udcff]")
 _UNPRINTABLE_WITH_NEWLINES = re.compile("[\udc80-\udcff\x00-\x1f\x7f-\x9f]")
 
 
@@ -41,7 +42,7 @@ def path_fields(path: str) -> dict:
     """The contract's ``path`` (always valid UTF-8) and, for a name that is not UTF-8 (lone
     surrogates after ``os.fsdecode``), ``path_b64`` with its exact bytes; the escaped ``path``
     then shows them as ``\\xNN``."""
-    if not any("\udc80" <= c <= "\udcff" for c in path):
+    if not _SURROGATES.search(path):
         return {"path": path}
     return {
         "path": printable(path, keep_newlines=True),

@@ -89,8 +89,7 @@ def test_one_new_row_reaches_every_output(monkeypatch, checker):
         contract.CsvColumn(99),
     )
     rows = contract.fields() + (new,)
-    for cached in (contract.fields, contract.json_fields, contract.csv_fields, contract.csv_columns):
-        cached.cache_clear()
+    contract.clear_caches()
     monkeypatch.setattr(contract, "_rows", lambda: rows)
     try:
         d = checker.check(str(FIXTURES / "plain.webp")).to_dict()
@@ -108,8 +107,7 @@ def test_one_new_row_reaches_every_output(monkeypatch, checker):
             assert schema.row_to_result(row)["example_added"] == "webp!"
     finally:
         monkeypatch.undo()
-        for cached in (contract.fields, contract.json_fields, contract.csv_fields, contract.csv_columns):
-            cached.cache_clear()
+        contract.clear_caches()
         if importlib.util.find_spec("pyarrow"):
             from aigc_check.spark import schema
 
