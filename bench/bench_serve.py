@@ -12,8 +12,9 @@ concurrency (1, 4, 16 client connections, keep-alive) sends requests until
 
 Client and server share the machine's cores, so high-concurrency figures include the
 client's own cost; "in the service" is the server's own time per request (its Server-Timing
-header: from the request's headers to the answer, upload included).  The baseline runs ``aigc-check check --format json FILE`` as a new
-process per file for a sample of the same files.  Not a test: run it by hand.
+header: from the request's headers to the answer, upload included).  The baseline runs
+``aigc-check check --format json FILE`` as a new process per file for a sample of the same
+files.  Not a test: run it by hand.
 """
 
 from __future__ import annotations
