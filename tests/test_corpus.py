@@ -20,7 +20,8 @@ AGREES = {
 KNOWN_DISAGREEMENTS = {
     "c2pa-python/pdf-file.pdf": "the active manifest's only action is c2pa.edited with trainedAlgorithmicMedia, "
     "and its Adobe Firefly ingredients are placed in the document, not re-packaged: read as AI-edited "
-    "(ai-modified), while the corpus calls the document AI-generated. Both give unlabelled-ai; only the explicit label differs.",
+    "(ai-modified), while the corpus calls the document AI-generated. Both give unlabelled-ai; only the explicit "
+    "label differs.",
     "c2pa-node/cloud-only-firefly.jpg": "remote-only manifest: offline, only the XMP reference is there; the truth "
     "comes from the source's documentation, not the file. Reported as c2pa-remote-manifest; --allow-network "
     "fetches it.",
