@@ -157,7 +157,7 @@ def _rows() -> tuple[ContractField, ...]:
         F(
             "label_text",
             "map<string,string>",
-            "the label's text in each of the policy's languages (`{zh, en}`), or null",
+            "the label's text in each language the policy declares (shipped policies: `{zh, en}`), or null",
             _attr("decision.label_text"),
         ),
         F("action", "string", "the most severe measure", _attr("decision.action"), plain(9)),
@@ -168,7 +168,13 @@ def _rows() -> tuple[ContractField, ...]:
             _list("decision.measures"),
             plain(10, _joined(";")),
         ),
-        F("advice", "string", "plain-language advice for the creator", _attr("decision.advice")),
+        F(
+            "advice",
+            "string",
+            "plain-language advice for the creator, in the policy's `advice_language` (shipped policies: English; the "
+            "text report, the scan report and the service page show every language)",
+            _attr("decision.advice"),
+        ),
         F("policy", "string", "the rule set that judged it", _attr("decision.policy"), plain(18)),
         F(
             "findings",

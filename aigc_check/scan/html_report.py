@@ -6,6 +6,10 @@ external font.  Every text that comes from a file or a sidecar (names may
 hold ``<``, control characters or undecodable bytes) goes through ``text``.
 Thumbnails are re-encoded by Pillow into small JPEG data URIs, for image
 violations only and at most ``thumbnails`` of them.
+
+The verdict, status and label words are the policy's, in every language it
+declares and in its order (``cn``: Chinese first); which statuses count as AI
+is the policy's too.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import io
 import json
 import os
 import re
+import unicodedata
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
-from ..model import result_path
+from ..model import VIOLATIONS, Verdict, result_path
+from ..policy import Policy, policy_by_id
 from .outputs import REPORT_HTML, open_text
 
 THUMB_PX = 96
@@ -29,31 +35,59 @@ MAX_ACCOUNT_ROWS = 5000
 MAX_MISSING_ROWS = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 VERDICT_COLOURS = {
-    "compliant": "#3a8d5d",
-    "unlabelled-ai": "#c0392b",
-    "mislabelled": "#8e44ad",
-    "unreadable": "#b7950b",
+    Verdict.COMPLIANT: "#3a8d5d",
+    Verdict.UNLABELLED_AI: "#c0392b",
+    Verdict.MISLABELLED: "#8e44ad",
+    Verdict.UNREADABLE: "#b7950b",
 }
-VERDICT_WORDS = {
-    "compliant": "compliant",
-    "unlabelled-ai": "unlabelled AI",
-    "mislabelled": "mislabelled",
-    "unreadable": "unreadable",
-}
+TO_ACT_ON = [v for v in Verdict if v is not Verdict.COMPLIANT]  # the verdicts the report lists
+CHART_LABEL_PX = (190, 330)  # a chart's label column: at least, at most
+CHART_LABEL_CLIP = 46  # longer labels are cut (in character widths: a CJK character counts two)
 
 
-def text(value) -> str:
+def text(value: object) -> str:
     """Safe HTML text for any value: lone surrogates and control characters shown as escapes."""
     s = "" if value is None else str(value)
     s = s.encode("utf-8", "backslashreplace").decode("utf-8")
     return html.escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s), quote=True)
 
 
+def words(texts: Mapping[str, str], fallback: object) -> str:
+    """Safe HTML of a text in every language, one ``<span lang>`` a language (the ``.ml`` style puts
+    each on its own line), in the order given (the policy's); the code itself when there are none."""
+    if not texts:
+        return text(fallback)
+    return "".join(f'<span lang="{text(lang)}">{text(t)}</span>' for lang, t in texts.items())
+
+
+def plain_words(texts: Mapping[str, str], fallback: object) -> str:
+    return " / ".join(texts.values()) or str(fallback)
+
+
+def _units(s: str) -> int:
+    """Width in character cells: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def _clip(s: str) -> str:
+    if _units(s) <= CHART_LABEL_CLIP:
+        return s
+    out, used = "", 0
+    for c in s:
+        used += _units(c)
+        if used > CHART_LABEL_CLIP - 1:
+            break
+        out += c
+    return out + "…"
+
+
 def bar_chart(title: str, counts: dict, chart_id: str, colours: dict | None = None, top: int = 12) -> str:
     items = sorted(((k, v) for k, v in counts.items() if v), key=lambda kv: (-kv[1], str(kv[0])))
     rest = sum(v for _, v in items[top:])
     items = items[:top] + ([("(all others)", rest)] if rest else [])
-    row_h, label_w, bar_w = 22, 190, 260
+    widest = max((_units(_clip(str(k))) for k, _ in items), default=0)
+    row_h, bar_w = 22, 260
+    label_w = min(CHART_LABEL_PX[1], max(CHART_LABEL_PX[0], 7 * widest + 12))
     height = max(1, len(items)) * row_h + 8
     peak = max((v for _, v in items), default=1)
     parts = [
@@ -67,7 +101,7 @@ def bar_chart(title: str, counts: dict, chart_id: str, colours: dict | None = No
         y = 4 + i * row_h
         width = max(2, round(bar_w * value / peak))
         colour = (colours or {}).get(key, "#3b6ea8")
-        label = str(key) if len(str(key)) <= 28 else str(key)[:27] + "…"
+        label = _clip(str(key))
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{text(label)}<title>{text(key)}'
             f'</title></text><rect class="bar" x="{label_w}" y="{y + 3}" width="{width}" height="{row_h - 6}"'
@@ -109,15 +143,18 @@ CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#1d2330;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde;padding-bottom:4px}
 .muted{color:#667;fill:#667}.banner{background:#fdecea;border:1px solid #e6a19a;padding:8px 12px;margin:12px 0}
-.cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}.card{border:1px solid #dde;border-radius:6px;padding:8px 14px;min-width:110px}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}
+.card{border:1px solid #dde;border-radius:6px;padding:8px 14px;min-width:110px}
 .card b{display:block;font-size:22px}.charts{display:flex;flex-wrap:wrap;gap:18px}
-figure.chart{margin:0;border:1px solid #e4e6ee;border-radius:6px;padding:8px}figcaption{font-weight:600;margin-bottom:4px}
+figure.chart{margin:0;border:1px solid #e4e6ee;border-radius:6px;padding:8px}
+figcaption{font-weight:600;margin-bottom:4px}
 svg text{font-size:12px;fill:#1d2330}table{border-collapse:collapse;width:100%;margin-top:6px}
 th,td{border-bottom:1px solid #e4e6ee;padding:5px 6px;text-align:left;vertical-align:top}
 th{background:#f4f5f9;position:sticky;top:0}td.n{text-align:right}td.path{word-break:break-all;min-width:220px;max-width:380px}
 .v{display:inline-block;padding:1px 6px;border-radius:4px;color:#fff;font-size:12px;white-space:nowrap}
 .filters{display:flex;gap:10px;align-items:center;flex-wrap:wrap}.filters input{width:260px}
 img.thumb{width:64px;height:64px;object-fit:contain;background:#eee}ul.ev{margin:0;padding-left:16px}
+.ml>span{display:block}.card .ml{display:block}td.label{min-width:150px}td.st span{white-space:nowrap}
 .act-ban{color:#b03a2e;font-weight:600}.act-warn{color:#a04000;font-weight:600}
 """
 
@@ -131,25 +168,34 @@ q.addEventListener('input',apply);v.addEventListener('change',apply);apply();})(
 """
 
 
-def _cards(summary: dict) -> str:
+def _verdict_words(policy: Policy | None, verdict: str) -> dict[str, str]:
+    return policy.verdict_text(verdict) if policy else {}
+
+
+def _cards(summary: dict, policy: Policy | None) -> str:
     files = summary["files"]
     v = summary["verdicts"]
     checked = files["checked"] or 1
-    ai = sum(n for s, n in summary["statuses"].items() if s in ("ai-generated", "ai-modified"))
+    if policy:
+        ai = sum(n for s, n in summary["statuses"].items() if s in {a.value for a in policy.ai_statuses})
+        share = f"{100 * ai / checked:.1f}%"
+    else:
+        share = "n/a"  # which statuses are AI is the policy's to say, and it is not known here
     cards = [
-        ("files checked", f"{files['checked']:,}"),
-        ("violations", f"{summary['violations']:,}"),
-        ("unlabelled AI", f"{v.get('unlabelled-ai', 0):,}"),
-        ("mislabelled", f"{v.get('mislabelled', 0):,}"),
-        ("unreadable", f"{v.get('unreadable', 0):,}"),
-        ("AI share", f"{100 * ai / checked:.1f}%"),
-        ("skipped (not media)", f"{sum(files['skipped'].values()):,}"),
+        (text("files checked"), f"{files['checked']:,}"),
+        (text("violations"), f"{summary['violations']:,}"),
+        *(
+            (f'<span class="ml">{words(_verdict_words(policy, k), k.value)}</span>', f"{v.get(k.value, 0):,}")
+            for k in TO_ACT_ON
+        ),
+        (text("AI share"), share),
+        (text("skipped (not media)"), f"{sum(files['skipped'].values()):,}"),
     ]
     if summary.get("declarations"):
-        cards.append(("declared, file missing", f"{summary['declarations']['missing_files'] or 0:,}"))
+        cards.append((text("declared, file missing"), f"{summary['declarations']['missing_files'] or 0:,}"))
     return (
         '<div class="cards">'
-        + "".join(f'<div class="card"><b>{text(value)}</b>{text(name)}</div>' for name, value in cards)
+        + "".join(f'<div class="card"><b>{text(value)}</b>{name}</div>' for name, value in cards)
         + "</div>"
     )
 
@@ -174,28 +220,33 @@ def _account_table(rows: list) -> Iterator[str]:
         yield '<p class="muted">No accounts: the declarations sidecar named none.</p>'
 
 
-def _issue_rows(issues: Iterable[dict], thumbnails: int) -> Iterator[str]:
+def _issue_rows(issues: Iterable[dict], thumbnails: int, policy: Policy | None) -> Iterator[str]:
     made = 0
     for d in issues:
         thumb = ""
-        if made < thumbnails and d["verdict"] in ("unlabelled-ai", "mislabelled") and d.get("format") in THUMB_FORMATS:
+        if made < thumbnails and d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS:
             uri = thumbnail(result_path(d))
             if uri:
                 made += 1
                 thumb = f'<img class="thumb" alt="" src="{uri}">'
         tampered = any(sev == "error" for _, sev in d["findings"])
-        status = d["status"] + (f" · {d['generator']}" if d.get("generator") else "")
+        status = words(policy.status_text(d["status"]) if policy else {}, d["status"])
+        status += f'<span class="muted">{text(d["generator"])}</span>' if d.get("generator") else ""
+        label = d.get("label") or ""
+        label_cell = words(policy.label_text(label) if policy else {}, "")
+        label_cell += f'<span class="muted">{text(label)}</span>' if label else ""
         post = " / ".join(text(x) for x in (d.get("account"), d.get("post_id")) if x)
         why = "".join(f"<li>{text(e)}</li>" for e in d["evidence"])
         why += "".join(f"<li>{text(sev)}: {text(code)}</li>" for code, sev in d["findings"] if sev != "info")
         why += "".join(f"<li>error {text(e)}</li>" for e in d["errors"])
         colour = VERDICT_COLOURS.get(d["verdict"], "#555")
+        verdict = words(_verdict_words(policy, d["verdict"]), d["verdict"])
         yield (
             f'<tr data-verdict="{text(d["verdict"])}" data-tampered="{int(tampered)}"><td>{thumb}</td>'
-            f'<td class="path">{text(d["path"])}</td><td><span class="v" style="background:{colour}">'
-            f"{text(VERDICT_WORDS.get(d['verdict'], d['verdict']))}</span></td><td>{text(status)}</td>"
-            f"<td>{text(d['declared'])}</td><td>{text(d.get('label') or '')}</td><td>{text(d.get('action'))}</td>"
-            f'<td>{post}</td><td><ul class="ev">{why}</ul></td></tr>'
+            f'<td class="path">{text(d["path"])}</td>'
+            f'<td><span class="v ml" style="background:{colour}">{verdict}</span></td>'
+            f'<td class="ml st">{status}</td><td>{text(d["declared"])}</td><td class="ml label">{label_cell}</td>'
+            f'<td>{text(d.get("action"))}</td><td>{post}</td><td><ul class="ev">{why}</ul></td></tr>'
         )
 
 
@@ -216,12 +267,22 @@ def _missing_table(missing: Iterable[dict], total: int) -> Iterator[str]:
 
 
 def write_report(
-    out_dir: str, summary: dict, accounts: list, issues_path: str, missing_path: str | None, thumbnails: int = 200
+    out_dir: str,
+    summary: dict,
+    accounts: list,
+    issues_path: str,
+    missing_path: str | None,
+    thumbnails: int = 200,
+    policy: Policy | None = None,
 ) -> str:
-    """Write report.html from the summary and the streamed issue list; return its path."""
+    """Write report.html from the summary and the streamed issue list; return its path.
+
+    ``policy`` is the one the scan judged by (its words, languages and AI statuses); by default the
+    one this process loaded under the summary's policy id.  Without one the report shows the codes."""
     path = os.path.join(out_dir, REPORT_HTML)
     tmp = path + ".tmp"
-    policy = summary["policy"]
+    rules = policy or policy_by_id(summary["policy"]["id"])
+    policy_info = summary["policy"]
     files = summary["files"]
     with open_text(tmp, "w") as f:
         f.write(
@@ -229,8 +290,8 @@ def write_report(
             f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
             f"style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
             f"<title>aigc-check scan report</title><style>{CSS}</style></head><body>"
-            f'<h1>AI-content labelling audit</h1><p class="muted">Policy {text(policy["id"])}: '
-            f"{text(policy['name'])}. Scanned {text(', '.join(summary['scanned']['paths']) or '')}"
+            f'<h1>AI-content labelling audit</h1><p class="muted">Policy {text(policy_info["id"])}: '
+            f"{text(policy_info['name'])}. Scanned {text(', '.join(summary['scanned']['paths']) or '')}"
             f"{' (list ' + text(summary['scanned']['from_list']) + ')' if summary['scanned']['from_list'] else ''}"
             f", started {text(summary['started'])}, {files['elapsed_s']:,.1f} s for this run.</p>"
         )
@@ -239,36 +300,41 @@ def write_report(
                 '<div class="banner">This scan was interrupted: the figures cover the files checked so far. '
                 "Run it again with --resume to finish.</div>"
             )
-        f.write(_cards(summary))
+        f.write(_cards(summary, rules))
         f.write('<h2>Overview</h2><div class="charts">')
+        verdict_names = {k: plain_words(_verdict_words(rules, k), k) for k in summary["verdicts"]}
+        status_names = {k: plain_words(rules.status_text(k) if rules else {}, k) for k in summary["statuses"]}
         f.write(
             bar_chart(
                 "Verdicts",
-                {VERDICT_WORDS.get(k, k): v for k, v in summary["verdicts"].items()},
+                {verdict_names[k]: v for k, v in summary["verdicts"].items()},
                 "chart-verdicts",
-                {VERDICT_WORDS[k]: c for k, c in VERDICT_COLOURS.items()},
+                {verdict_names[k]: c for k, c in VERDICT_COLOURS.items() if k in verdict_names},
             )
         )
-        f.write(bar_chart("AI status", summary["statuses"], "chart-statuses"))
+        f.write(bar_chart("AI status", {status_names[k]: v for k, v in summary["statuses"].items()}, "chart-statuses"))
         f.write(bar_chart("Generators (AI files)", summary["generators"], "chart-generators"))
         f.write(bar_chart("Formats", summary["formats"], "chart-formats"))
         f.write(bar_chart("Findings (integrity, conformance)", summary["findings"], "chart-findings"))
         f.write("</div>")
-        if policy.get("repeat_offenders"):
-            f.write(f'<p class="muted">Suggested account actions: {text(policy["repeat_offenders"])}</p>')
+        if policy_info.get("repeat_offenders"):
+            f.write(f'<p class="muted">Suggested account actions: {text(policy_info["repeat_offenders"])}</p>')
         f.writelines(_account_table(accounts))
         f.write(
             '<h2>Files to act on</h2><p class="muted">Every violation, unreadable file and integrity error '
             "(e.g. a tampered C2PA manifest), with the evidence that decided it.</p>"
             '<div class="filters"><label>Show <select id="verdict"><option value="">all</option>'
-            '<option value="unlabelled-ai">unlabelled AI</option><option value="mislabelled">mislabelled</option>'
-            '<option value="unreadable">unreadable</option><option value="tampered">integrity errors</option>'
-            '</select></label><label>Search <input id="q" type="search" placeholder="path, account, generator…">'
-            '</label><span class="muted"><span id="shown">0</span> shown</span></div>'
+            + "".join(
+                f'<option value="{k.value}">{text(plain_words(_verdict_words(rules, k), k.value))}</option>'
+                for k in TO_ACT_ON
+            )
+            + '<option value="tampered">integrity errors</option></select></label>'
+            '<label>Search <input id="q" type="search" placeholder="path, account, generator…"></label>'
+            '<span class="muted"><span id="shown">0</span> shown</span></div>'
             '<table id="issues"><thead><tr><th></th><th>file</th><th>verdict</th><th>status</th><th>declared</th>'
             "<th>label</th><th>action</th><th>account / post</th><th>evidence</th></tr></thead><tbody>"
         )
-        f.writelines(_issue_rows(_read_jsonl(issues_path), thumbnails))
+        f.writelines(_issue_rows(_read_jsonl(issues_path), thumbnails, rules))
         f.write("</tbody></table>")
         declarations = summary.get("declarations")
         if declarations and declarations.get("missing_files"):

@@ -1,19 +1,12 @@
 // The check-your-file page. Every value from the file or the server is written with
 // textContent (never innerHTML): file names and metadata strings are the uploader's text.
+//
+// The verdict, status, label and advice texts are the serving policy's (GET v1/policy and
+// v1/policy/advice), in every language it declares and in its order (cn: Chinese first).
+// Without those routes the page still works: it shows the codes, the label in the languages
+// the answer carries and the answer's one advice string.
 "use strict";
 
-const VERDICT_WORDS = {
-  "compliant": "OK: you can post this as declared",
-  "unlabelled-ai": "Unlabelled AI content",
-  "mislabelled": "Mislabelled",
-  "unreadable": "The file could not be read",
-};
-const STATUS_WORDS = {
-  "ai-generated": "AI-generated",
-  "ai-modified": "edited with AI",
-  "captured": "captured by a camera (signed, trusted)",
-  "unknown": "no AI signal found",
-};
 const ACTION_WORDS = {
   "show-label": "the platform shows the label",
   "review": "the post is reviewed",
@@ -26,6 +19,57 @@ const ACTION_WORDS = {
 const $ = (id) => document.getElementById(id);
 let chosenFile = null;
 let previewUrl = null;
+let shownAnswer = 0;  // a newer answer replaces one still being rendered
+
+// The policy's texts, or null (an older server, or it could not be read): then the codes show.
+const policyReady = fetch("v1/policy")
+  .then((response) => (response.ok ? response.json() : null))
+  .catch(() => null);
+
+function inOrder(texts, policy) {
+  // [[language, text]] of {language: text}: the policy's languages first, in its order.
+  if (!texts) return [];
+  const languages = policy && Array.isArray(policy.languages) ? policy.languages : [];
+  const first = languages.filter((lang) => typeof texts[lang] === "string");
+  const rest = Object.keys(texts).filter((lang) => !first.includes(lang) && typeof texts[lang] === "string");
+  return [...first, ...rest].map((lang) => [lang, texts[lang]]);
+}
+
+function policyTexts(policy, table, key) {
+  return (policy && policy[table] && policy[table][key]) || null;
+}
+
+function joined(pairs, fallback) {
+  return pairs.length ? pairs.map(([, text]) => text).join(" / ") : fallback;
+}
+
+function inLanguages(tag, pairs, cls) {
+  // One element a language, with its lang attribute; the first is the primary one.
+  return pairs.map(([lang, text], i) => {
+    const el = document.createElement(tag);
+    el.lang = lang;
+    el.textContent = text;
+    el.className = `${cls} ${i === 0 ? "primary" : "other"}`;
+    return el;
+  });
+}
+
+async function adviceTexts(r, policy) {
+  // The advice in every language of the policy; the answer's own string for its language.
+  const own = {[policy && policy.advice_language ? policy.advice_language : ""]: r.advice || ""};
+  if (!policy || !r.verdict || !r.status) return own;
+  const query = new URLSearchParams({verdict: r.verdict, status: r.status});
+  if (r.label) query.append("label", r.label);
+  for (const f of r.findings || []) query.append("finding", f.code);
+  try {
+    const response = await fetch(`v1/policy/advice?${query}`);
+    if (!response.ok) return own;
+    const body = await response.json();
+    return body && body.advice ? {...body.advice, ...own} : own;
+  } catch (err) {
+    return own;
+  }
+}
 
 function setStatus(text, isError) {
   $("status").textContent = text;
@@ -60,13 +104,18 @@ function fillList(listId, blockId, entries, toParts) {
   if (blockId) $(blockId).hidden = entries.length === 0;
 }
 
-function showResult(r) {
-  const verdict = $("verdict");
-  verdict.textContent = VERDICT_WORDS[r.verdict] || r.verdict;
-  verdict.className = `verdict ${r.verdict}`;
-  verdict.dataset.verdict = r.verdict;
+async function showResult(r) {
+  const answer = ++shownAnswer;
+  const policy = await policyReady;
+  const advice = inOrder(await adviceTexts(r, policy), policy);
+  if (answer !== shownAnswer) return;
 
-  let status = STATUS_WORDS[r.status] || r.status;
+  const verdict = $("verdict");
+  const verdictWords = inOrder(policyTexts(policy, "verdict_text", r.verdict), policy);
+  verdict.replaceChildren(...inLanguages("span", verdictWords.length ? verdictWords : [["", r.verdict]], "words"));
+  verdict.className = `verdict ${r.verdict}`;
+
+  let status = joined(inOrder(policyTexts(policy, "status_text", r.status), policy), r.status);
   if (r.status !== "unknown") {
     status += `, certainty ${r.certainty}` + (r.generator ? `, generator ${r.generator}` : "");
   }
@@ -74,12 +123,12 @@ function showResult(r) {
 
   const labelBox = $("label-box");
   if (r.label && r.label_text) {
-    $("label-zh").textContent = r.label_text.zh || "";
-    $("label-en").textContent = `${r.label_text.en || ""} [${r.label}]`;
+    $("label-texts").replaceChildren(...inLanguages("p", inOrder(r.label_text, policy), "label-text"));
+    $("label-code").textContent = `[${r.label}]`;
     labelBox.classList.remove("none");
   } else {
-    $("label-zh").textContent = "";
-    $("label-en").textContent = "No label is required.";
+    $("label-texts").replaceChildren();
+    $("label-code").textContent = "No label is required.";
     labelBox.classList.add("none");
   }
   labelBox.dataset.label = r.label || "";
@@ -87,7 +136,7 @@ function showResult(r) {
   const measures = (r.measures || []).map((m) => ACTION_WORDS[m] || m);
   $("action").textContent = r.action ? `${ACTION_WORDS[r.action] || r.action}` +
     (measures.length > 1 ? ` (all measures: ${measures.join("; ")})` : "") : "none";
-  $("advice").textContent = r.advice || "";
+  $("advice").replaceChildren(...inLanguages("p", advice, "advice-text"));
 
   const evidence = r.evidence || [];
   fillList("evidence", null, evidence, (e) => [
@@ -116,6 +165,7 @@ function showResult(r) {
     preview.src = previewUrl;
   }
   $("result").hidden = false;
+  verdict.dataset.verdict = r.verdict;  // last: the answer is on the page
 }
 
 async function check(event) {
@@ -125,6 +175,7 @@ async function check(event) {
   form.append("declared", document.querySelector("input[name=declared]:checked").value);
   form.append("file", chosenFile, chosenFile.name);
   $("check-button").disabled = true;
+  delete $("verdict").dataset.verdict;
   setStatus("Checking…");
   try {
     const response = await fetch("v1/check", {method: "POST", body: form});
@@ -135,7 +186,7 @@ async function check(event) {
       $("result").hidden = true;
       return;
     }
-    showResult(body);
+    await showResult(body);
     setStatus(`Checked in ${Math.round(body.elapsed_ms * 100) / 100} ms.`);
   } catch (err) {
     setStatus(`Not checked: ${err}`, true);

@@ -1,0 +1,162 @@
+"""The text report and the scan's report.html speak the policy's languages, in its order, and any
+policy (one language, a user's file, one this process never loaded) renders without crashing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import FIXTURES
+from policy_helpers import english_only
+from scan_helpers import copy_fixtures
+
+from aigc_check import Checker, CheckOptions, load_policy
+from aigc_check.cli import main
+from aigc_check.report import to_text
+from aigc_check.scan.html_report import write_report
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+REPORT_NAMES = ["gb-jpeg-xmp-element.jpg", "gen-a1111-parameters.png", "broken-empty.jpg", "plain.png"]
+
+
+def text_for(name: str, declared: str = "none", policy: str = "cn") -> str:
+    result = Checker(CheckOptions(policy=policy)).check(FIXTURES / name, declared)
+    return to_text(result)
+
+
+def line(report: str, start: str) -> str:
+    return next(x for x in report.splitlines() if x.lstrip().startswith(start))
+
+
+def test_text_report_cn_reads_chinese_first():
+    report = text_for("gb-jpeg-xmp-element.jpg")
+    first = report.splitlines()[0]
+    assert first.endswith(": 未标识的AI内容 / UNLABELLED AI CONTENT  (jpeg, declared none, policy cn)")
+    assert line(report, "Status:") == "  Status:  人工智能生成 / AI-generated, certainty strong, generator doubao"
+    assert line(report, "Label:") == "  Label:   该内容为人工智能生成合成内容 / AI-generated content  [ai-generated]"
+    advice = report.split("  What to do: ", 1)[1].splitlines()
+    assert advice[0].startswith("文件显示为人工智能生成内容，但发布时未作声明。")
+    assert advice[1].strip().startswith("The file shows AI-generated content but nothing was declared.")
+
+
+def test_text_report_eu_reads_english_first():
+    report = text_for("gb-jpeg-xmp-element.jpg", "not-ai", "eu")
+    assert ": MISLABELLED AI CONTENT / 标识错误的AI内容  (" in report.splitlines()[0]
+    assert line(report, "Label:") == "  Label:   AI-generated or manipulated / 人工智能生成或篡改  [ai-generated]"
+    advice = report.split("  What to do: ", 1)[1].splitlines()
+    result = Checker(CheckOptions(policy="eu")).check(FIXTURES / "gb-jpeg-xmp-element.jpg", "not-ai")
+    assert advice[0] == result.advice  # exactly the contract's string
+    assert (
+        advice[1].strip()
+        == "文件显示为人工智能生成内容，但被声明为非人工智能生成。请更正披露；平台将显示“人工智能生成或篡改”。"
+    )
+
+
+def test_text_report_status_words_come_from_the_policy():
+    assert "Status:  来源不明 / unknown-origin" in text_for("plain.png")
+    assert "UNREADABLE FILE" in text_for("broken-empty.jpg")
+
+
+def test_text_report_of_a_policy_in_english_only(tmp_path):
+    policy = str(english_only(tmp_path))
+    for name in ("gen-a1111-parameters.png", "plain.png", "broken-empty.jpg"):
+        for declared in ("none", "ai", "not-ai"):
+            report = text_for(name, declared, policy)
+            assert not CJK.search(report), report
+    report = text_for("gen-a1111-parameters.png", "none", policy)
+    assert line(report, "Label:") == "  Label:   Suspected AI-generated content  [suspected-ai]"
+    assert report.count("What to do:") == 1 and len(report.split("What to do: ", 1)[1].splitlines()) == 1
+
+
+def test_text_report_without_its_policy_shows_the_codes():
+    result = Checker().check(FIXTURES / "gb-jpeg-xmp-element.jpg", "none")
+    result.policy = "a-file-this-process-never-loaded"
+    report = to_text(result)
+    assert "UNLABELLED-AI" in report.splitlines()[0]
+    assert line(report, "Label:") == "  Label:   该内容为人工智能生成合成内容 / AI-generated content  [ai-generated]"
+    assert line(report, "What to do:") == f"  What to do: {result.advice}"
+
+
+def test_text_report_with_an_explicit_policy():
+    result = Checker().check(FIXTURES / "gb-jpeg-xmp-element.jpg", "none")
+    eu_words = to_text(result, load_policy("eu")).splitlines()[0]
+    assert ": UNLABELLED AI CONTENT / 未标识的AI内容  (" in eu_words
+
+
+# -- report.html -------------------------------------------------------------------------------------
+
+
+def scan(tmp_path, policy: str) -> str:
+    folder = tmp_path / "files"
+    copy_fixtures(folder, REPORT_NAMES)
+    out = tmp_path / "out"
+    code = main(["scan", str(folder), "--out", str(out), "--progress", "none", "--policy", policy])
+    assert code in (0, 1, 3), code
+    return (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_html_report_cn_shows_both_languages_chinese_first(tmp_path):
+    page = scan(tmp_path, "cn")
+    badge = (
+        '<span class="v ml" style="background:#c0392b">'
+        '<span lang="zh">未标识的AI内容</span><span lang="en">Unlabelled AI content</span></span>'
+    )
+    assert badge in page
+    assert '<span lang="zh">该内容为人工智能生成合成内容</span><span lang="en">AI-generated content</span>' in page
+    assert '<option value="unlabelled-ai">未标识的AI内容 / Unlabelled AI content</option>' in page
+    assert "未标识的AI内容 / Unlabelled AI content<title>" in page  # the verdict chart
+    assert "人工智能生成 / AI-generated<title>" in page  # the status chart
+    assert re.search(r"<b>\d+\.\d%</b>AI share", page)
+
+
+def test_html_report_of_a_policy_in_english_only(tmp_path):
+    page = scan(tmp_path, str(english_only(tmp_path)))
+    assert 'lang="zh"' not in page
+    assert '<span lang="en">Unlabelled AI content</span>' in page
+    assert '<span lang="en">Suspected AI-generated content</span>' in page
+    # Chinese only where a file put it (the GB 45438 label's own words in the evidence)
+    assert all("属于" in hit or "Label" in hit for hit in re.findall(r"<li>[^<]*[\u4e00-\u9fff][^<]*</li>", page))
+
+
+def minimal_report(tmp_path, policy=None) -> str:
+    summary = {
+        "policy": {"id": "a-file-this-process-never-loaded", "name": "lost", "repeat_offenders": None},
+        "scanned": {"paths": ["x"], "from_list": None},
+        "started": "2026-01-01T00:00:00+00:00",
+        "files": {"checked": 1, "skipped": {}, "elapsed_s": 0.1},
+        "interrupted": False,
+        "violations": 1,
+        "verdicts": {"unlabelled-ai": 1},
+        "statuses": {"ai-generated": 1},
+        "generators": {},
+        "formats": {"png": 1},
+        "findings": {},
+        "walk_problems": {"examples": []},
+    }
+    issues = tmp_path / "issues.jsonl"
+    issues.write_text(
+        '{"path": "a.png", "verdict": "unlabelled-ai", "status": "ai-generated", "declared": "none",'
+        ' "label": "suspected-ai", "action": "add-label", "format": "png", "findings": [], "errors": [],'
+        ' "evidence": []}\n',
+        encoding="utf-8",
+    )
+    path = write_report(str(tmp_path), summary, [], str(issues), None, 0, policy=policy)
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def test_html_report_without_its_policy_shows_the_codes(tmp_path):
+    page = minimal_report(tmp_path)
+    assert '<span class="v ml" style="background:#c0392b">unlabelled-ai</span>' in page
+    assert "<b>n/a</b>AI share" in page
+    assert '<span class="muted">suspected-ai</span>' in page
+
+
+@pytest.mark.parametrize("policy", ["cn", "eu"])
+def test_html_report_with_an_explicit_policy(tmp_path, policy):
+    rules = load_policy(policy)
+    page = minimal_report(tmp_path, rules)
+    words = "".join(f'<span lang="{lang}">{text}</span>' for lang, text in rules.verdict_text("unlabelled-ai").items())
+    assert f'<span class="v ml" style="background:#c0392b">{words}</span>' in page
+    assert next(iter(rules.verdict_text("unlabelled-ai"))) == rules.languages[0]
+    assert "<b>100.0%</b>AI share" in page
