@@ -307,7 +307,7 @@ def check_command(
     for path in files:
         result = checker.check(path, declared)
         results.append(result)
-        click.echo(to_json_line(result) if fmt == "json" else to_text(result) + "\n")
+        click.echo(to_json_line(result) if fmt == "json" else to_text(result, checker.policy) + "\n")
     if fmt == "text" and len(results) > 1:
         click.echo(summary_line(results))
     return exit_status(results)

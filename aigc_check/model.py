@@ -56,14 +56,22 @@ def result_path(d: dict) -> str:
     return os.fsdecode(base64.b64decode(raw)) if raw else d["path"]
 
 
-class Status(str, Enum):
+class TextEnum(str, Enum):
+    """An enum whose members are their text: ``str()`` and f-strings give the value (``"ai"``, not
+    ``"Declared.AI"``), as the contract and the reports spell them."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Status(TextEnum):
     AI_GENERATED = "ai-generated"
     AI_MODIFIED = "ai-modified"
     CAPTURED = "captured"
     UNKNOWN = "unknown"
 
 
-class Strength(str, Enum):
+class Strength(TextEnum):
     """How much one piece of evidence is worth (see signals research legend)."""
 
     DEFINITIVE = "definitive"  # signed, trusted, hashes intact
@@ -75,14 +83,14 @@ class Strength(str, Enum):
         return {"definitive": 3, "strong": 2, "weak": 1}[self.value]
 
 
-class Indicates(str, Enum):
+class Indicates(TextEnum):
     AI_GENERATED = "ai-generated"
     AI_MODIFIED = "ai-modified"
     CAPTURED = "captured"
     INFO = "info"  # recorded for the reader, says nothing about origin
 
 
-class EvidenceKind(str, Enum):
+class EvidenceKind(TextEnum):
     """What the Measures call the signal: an implicit label or another trace."""
 
     IMPLICIT_LABEL = "implicit-label"  # GB 45438 AIGC field, IPTC DST, C2PA manifest
@@ -90,7 +98,7 @@ class EvidenceKind(str, Enum):
     CAPTURE = "capture"  # camera EXIF, capture claims
 
 
-class Declared(str, Enum):
+class Declared(TextEnum):
     """What the creator declared when posting."""
 
     AI = "ai"
@@ -127,7 +135,7 @@ class Declared(str, Enum):
 DECLARATIONS = tuple(d.value for d in Declared)
 
 
-class Verdict(str, Enum):
+class Verdict(TextEnum):
     """The policy's judgement of one file."""
 
     COMPLIANT = "compliant"

@@ -131,7 +131,7 @@ class Policy:
         action = measures[-1] if measures else "none"
         text = d["label_text"].get(label) if label else None
         advice = self.advice_texts(verdict, c.status, label, [f.code for f in findings])[self.advice_language]
-        return Decision(verdict.value, label, text, action, measures, advice, self.id)
+        return Decision(verdict, label, text, action, measures, advice, self.id)
 
     def _label(self, c: Classification, declared: Declared, is_ai: bool) -> str | None:
         facts = {

@@ -70,7 +70,7 @@ def test_text_report_of_a_policy_in_english_only(tmp_path):
 
 def test_text_report_without_its_policy_shows_the_codes():
     result = Checker().check(FIXTURES / "gb-jpeg-xmp-element.jpg", "none")
-    result.policy = "a-file-this-process-never-loaded"
+    result.decision.policy = "a-file-this-process-never-loaded"
     report = to_text(result)
     assert "UNLABELLED-AI" in report.splitlines()[0]
     assert line(report, "Label:") == "  Label:   该内容为人工智能生成合成内容 / AI-generated content  [ai-generated]"

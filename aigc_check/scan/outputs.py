@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from .. import contract
 from ..errors import AigcCheckError
-from ..model import VIOLATIONS, Verdict, printable
+from ..model import VIOLATIONS, Status, Verdict, printable
 
 RESULTS_JSONL = "results.jsonl"
 RESULTS_CSV = "results.csv"
@@ -116,7 +116,7 @@ class Tally:
     """Running counts for the summary, the progress line and the report: O(distinct values), not O(files)."""
 
     # The statuses the policy counts as AI (``Policy.ai_statuses``): AI shares and generator tallies.
-    ai_statuses: frozenset[str] = frozenset()
+    ai_statuses: frozenset[Status] = frozenset()
     checked: int = 0
     bytes_read: int = 0
     verdicts: CappedCounter = field(default_factory=CappedCounter)

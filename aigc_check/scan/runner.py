@@ -124,7 +124,7 @@ class Scan:
         self.checker = Checker(config.options)  # fails now on a bad policy or trust file
         self.rules = RepeatOffenderRules.from_policy(self.checker.policy)
         self.out = config.out_dir
-        self.tally = Tally(ai_statuses=frozenset(self.checker.policy.data["ai_statuses"]))
+        self.tally = Tally(ai_statuses=self.checker.policy.ai_statuses)
         self.done_before = 0
         self.done_now = 0
         self.found_done = 0  # files the walk met that an earlier run had finished (for the progress total)
@@ -362,7 +362,12 @@ class Scan:
     def _show_progress(self, force: bool = False) -> None:
         t = self.tally
         self.progress.update(
-            self.done_now, self.found_done, t.violations, t.verdicts[Verdict.UNREADABLE], sum(t.skipped.values()), force=force
+            self.done_now,
+            self.found_done,
+            t.violations,
+            t.verdicts[Verdict.UNREADABLE],
+            sum(t.skipped.values()),
+            force=force,
         )
 
     # --- the whole run --------------------------------------------------------------------------
@@ -398,6 +403,7 @@ class Scan:
                     os.path.join(self.out, ISSUES_TMP),
                     os.path.join(self.out, MISSING_JSONL) if missing else None,
                     self.config.thumbnails,
+                    policy=self.checker.policy,
                 )
             self._show_progress(force=True)
             self.progress.close(self._closing_line(interrupted))

@@ -33,6 +33,7 @@ from .config import ServeConfig
 from .errors import BadRequestError, OverloadedError, ServiceError, error_body
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import ServiceMetrics
+from .policy_info import ADVICE_PATH, POLICY_PATH, policy_routes
 from .pool import WorkerPool
 from .upload import Upload, receive_upload
 
@@ -49,7 +50,7 @@ PAGE_ASSETS = {
     "/page.js": ("page.js", "text/javascript; charset=utf-8"),
     "/page.css": ("page.css", "text/css; charset=utf-8"),
 }
-KNOWN_ENDPOINTS = {"/v1/check", "/healthz", "/metrics", *PAGE_ASSETS}
+KNOWN_ENDPOINTS = {"/v1/check", "/healthz", "/metrics", POLICY_PATH, ADVICE_PATH, *PAGE_ASSETS}
 
 
 @dataclass
@@ -235,6 +236,7 @@ def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) 
         Route("/v1/check", check_file, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        *policy_routes(),
         *(Route(path, page_asset, methods=["GET"]) for path in PAGE_ASSETS),
     ]
     app = Starlette(
