@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Collection, Iterable
 from enum import IntEnum
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -301,7 +301,10 @@ def check_command(
     if stdin_jsonl:
         from .service.jsonl import serve_lines
 
-        serve_lines(checker, click.get_text_stream("stdin"), click.get_text_stream("stdout"), declared)
+        # click 8.5 deprecated get_text_stream and serves it from a module __getattr__ typed "-> object".
+        stdin: TextIO = click.get_text_stream("stdin")  # type: ignore[operator]
+        stdout: TextIO = click.get_text_stream("stdout")  # type: ignore[operator]
+        serve_lines(checker, stdin, stdout, declared)
         return ExitStatus.COMPLIANT  # a pipe peer reads verdicts from the lines, not the exit code
     results = []
     for path in files:

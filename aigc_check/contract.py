@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 SCHEMA = "aigc-check/1"
 
@@ -256,7 +259,7 @@ def _rows() -> tuple[ContractField, ...]:
     )
 
 
-def record_dict(record: Any) -> dict:
+def record_dict(record: DataclassInstance) -> dict:
     """A nested record (finding, evidence, error, C2PA summary) as a JSON object, from its own fields."""
     return record_encoder(type(record))(record)
 
@@ -333,6 +336,13 @@ def result_dict(result: Any) -> dict:
     return out
 
 
+def _csv_column(f: ContractField) -> CsvColumn:
+    """How ``results.csv`` shows a field of ``csv_fields()`` (every one of which has a ``csv``)."""
+    if f.csv is None:
+        raise ValueError(f"{f.name} is not a results.csv column")
+    return f.csv
+
+
 @cache
 def _result_encoder() -> Callable[[Any], dict]:
     # One generated dict display over the rows' readers: the gateway calls this for every file.
@@ -348,20 +358,20 @@ def _optional_keys() -> tuple[str, ...]:
 
 @cache
 def csv_fields() -> tuple[ContractField, ...]:
-    return tuple(sorted((f for f in fields() if f.csv is not None), key=lambda f: f.csv.order))  # type: ignore[union-attr]
+    return tuple(sorted((f for f in fields() if f.csv is not None), key=lambda f: _csv_column(f).order))
 
 
 @cache
 def csv_columns() -> tuple[str, ...]:
     """The ``results.csv`` header."""
-    return tuple(f.csv.header or f.name for f in csv_fields())  # type: ignore[union-attr]
+    return tuple(_csv_column(f).header or f.name for f in csv_fields())
 
 
 def csv_values(row: dict) -> list[Any]:
     """A result dict (plus ``account`` and ``post_id``) as the CSV's cell values, before escaping."""
     values = []
     for f in csv_fields():
-        render = f.csv.render  # type: ignore[union-attr]
+        render = _csv_column(f).render
         value = row.get(f.name)
         values.append(render(value) if render is not None else value)
     return values

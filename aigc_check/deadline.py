@@ -20,6 +20,8 @@ import resource
 import signal
 import threading
 from collections.abc import Iterator
+from types import FrameType
+from typing import NoReturn
 
 from .errors import LimitExceededError
 
@@ -38,10 +40,10 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     if not seconds or seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
-    expired = []
+    expired: list[bool] = []
     message = f"the check took longer than the {seconds:g} s limit"
 
-    def expire(signum, frame):
+    def expire(signum: int, frame: FrameType | None) -> NoReturn:
         expired.append(True)
         raise TimeLimitError(message)
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import os
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from .errors import TruncatedError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 HEAD_SIZE = 64 * 1024
 # Small reads past the head are served from a read-ahead window: walkers that step through many
@@ -30,14 +33,19 @@ class ByteSource:
         self._window_at, self._window = 0, b""
 
     @classmethod
-    def open(cls, target: str | os.PathLike | bytes | bytearray | memoryview | BinaryIO, name: str = "") -> ByteSource:
+    def open(
+        cls, target: str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO, name: str = ""
+    ) -> ByteSource:
         if isinstance(target, (bytes, bytearray, memoryview)):
             data = bytes(target)
             return cls(io.BytesIO(data), len(data), name or "<bytes>")
         if hasattr(target, "read") and hasattr(target, "seek"):
             # An already open seekable file (a remote object with ranged reads): the source owns it now.
-            return cls(target, _stream_size(target), name or getattr(target, "name", "") or "<stream>")
-        f = open(target, "rb")
+            # (mypy does not narrow a union by hasattr: what has read and seek here is the BinaryIO.)
+            stream = cast(BinaryIO, target)
+            return cls(stream, _stream_size(stream), name or getattr(stream, "name", "") or "<stream>")
+        # The file is owned by the ByteSource returned (closed by its close()), not by this block.
+        f = open(target, "rb")  # noqa: SIM115
         try:
             size = os.fstat(f.fileno()).st_size
             return cls(f, size, name or os.fspath(target))
@@ -51,7 +59,7 @@ class ByteSource:
     def __enter__(self) -> ByteSource:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -121,9 +129,10 @@ class CountingStream(io.RawIOBase):
         self._owner.bytes_read += len(data)
         return data
 
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer)
+        data = self.read(len(view))
+        view[: len(data)] = data
         return len(data)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:

@@ -112,8 +112,10 @@ def _check_item(checker: Checker, item: ScanItem, opened: Opened) -> dict:
     try:
         if item.declared_error is not None:
             result = checker.unreadable_result(item.path, Declared.NONE, "invalid-declared", item.declared_error)
-        elif isinstance(opened, Exception):
+        elif isinstance(opened, OSError):
             result = checker.open_failed(item.path, item.declared, opened)
+        elif isinstance(opened, Exception):  # an object store's own error: no strerror to show
+            result = checker.unreadable_result(item.path, item.declared, "io-error", f"cannot open: {opened}")
         else:
             reason = sniff(opened) if item.sniff else None
             if reason:

@@ -16,7 +16,7 @@ import csv
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import AigcCheckError, DeclarationError
@@ -63,7 +63,8 @@ def read_sidecar(path: str) -> Iterator[tuple[int, dict]]:
     try:
         # surrogateescape: a file name that is not valid UTF-8 is written in the sidecar as the same
         # bytes, and must become the same str as os.fsdecode gives the walk.
-        f = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        # Closed by the with block below; opened apart from it so that only a failure to open is a SidecarError.
+        f = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")  # noqa: SIM115
     except OSError as exc:
         raise SidecarError(f"{path}: cannot read declarations: {exc.strerror or exc}") from exc
     with f:
@@ -72,7 +73,7 @@ def read_sidecar(path: str) -> Iterator[tuple[int, dict]]:
             yield line, _validated(row, path, line)
 
 
-def _csv_rows(f, where: str) -> Iterator[tuple[int, dict]]:
+def _csv_rows(f: Iterable[str], where: str) -> Iterator[tuple[int, dict]]:
     reader = csv.DictReader(f)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ("path", "declared") if c not in header]
@@ -96,7 +97,7 @@ def _csv_rows(f, where: str) -> Iterator[tuple[int, dict]]:
         raise SidecarError(f"{where} line {reader.line_num}: {exc}") from exc
 
 
-def _jsonl_rows(f, where: str) -> Iterator[tuple[int, dict]]:
+def _jsonl_rows(f: Iterable[str], where: str) -> Iterator[tuple[int, dict]]:
     for number, text in enumerate(f, 1):
         if not text.strip():
             continue

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import BinaryIO, Union
+from typing import BinaryIO, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from ..errors import AigcCheckError
@@ -28,7 +28,7 @@ from ..source import HEAD_SIZE
 
 # What ``open_all`` yields per object: a local path for the checker to open, an open remote file,
 # or the exception that opening raised (reported as that file's result, never raised).
-Opened = Union[str, BinaryIO, Exception]
+Opened: TypeAlias = str | BinaryIO | Exception
 
 
 class ObjectStoreError(AigcCheckError):
@@ -95,7 +95,7 @@ class ObjectReader:
         thousands of rows never holds thousands of header windows.
         """
         ahead = max(1, 2 * self.io_threads)
-        pending: deque = deque()
+        pending: deque[str | Future[Opened]] = deque()
         pool: ThreadPoolExecutor | None = None
         try:
             for uri in uris:
@@ -113,17 +113,17 @@ class ObjectReader:
         finally:
             # The consumer stopped early (or failed): close what was opened for it.
             for item in pending:
-                if not isinstance(item, str):
-                    item.cancel() or _close(item)
+                if not isinstance(item, str) and not item.cancel():
+                    _close(item)
             if pool is not None:
                 pool.shutdown(wait=True)
 
 
-def _result(item) -> Opened:
+def _result(item: str | Future[Opened]) -> Opened:
     return item if isinstance(item, str) else item.result()
 
 
-def _close(future) -> None:
+def _close(future: Future[Opened]) -> None:
     try:
         opened = future.result()
     except Exception:

@@ -19,6 +19,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Literal, TextIO
 
 from .. import contract
 from ..errors import AigcCheckError
@@ -45,7 +46,7 @@ def jsonl_line(result: dict) -> str:
     return json.dumps(result, ensure_ascii=False)
 
 
-def csv_cell(value) -> str:
+def csv_cell(value: object) -> str:
     # Control characters (a terminal escape in a file name) are written as \xNN, never raw.
     text = "" if value is None else printable(str(value), keep_newlines=True)
     # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV injection);
@@ -93,8 +94,8 @@ def digest(r: dict) -> dict:
     }
 
 
-class CappedCounter(Counter):
-    def bump(self, key) -> None:
+class CappedCounter(Counter[str]):
+    def bump(self, key: str | None) -> None:
         key = "(none)" if key is None else key
         if key in self or len(self) < MAX_DISTINCT:
             self[key] += 1
@@ -128,9 +129,9 @@ class Tally:
     errors: CappedCounter = field(default_factory=CappedCounter)
     skipped: CappedCounter = field(default_factory=CappedCounter)
     walk_problems: CappedCounter = field(default_factory=CappedCounter)
-    walk_problem_examples: list = field(default_factory=list)
+    walk_problem_examples: list[dict[str, str]] = field(default_factory=list)
     # One entry per account named in the sidecar: accounts are far fewer than files.
-    accounts: dict = field(default_factory=dict)
+    accounts: dict[str, AccountStats] = field(default_factory=dict)
 
     @property
     def violations(self) -> int:
@@ -189,7 +190,7 @@ class DoneSet:
         return i < len(self._hashes) and self._hashes[i] == h
 
 
-def open_text(path: str, mode: str):
+def open_text(path: str, mode: Literal["w", "a"]) -> TextIO:
     # backslashreplace: see the module docstring (lone surrogates become \udcXX, valid JSON escapes)
     return open(path, mode, encoding="utf-8", errors="backslashreplace", newline="")
 
@@ -236,7 +237,7 @@ class ResultWriter:
     """Appends to results.jsonl and results.csv (and the report's issue list) in whole lines."""
 
     def __init__(self, out_dir: str, append: bool) -> None:
-        mode = "a" if append else "w"
+        mode: Literal["w", "a"] = "a" if append else "w"
         self.jsonl = open_text(os.path.join(out_dir, RESULTS_JSONL), mode)
         self.csv = open_text(os.path.join(out_dir, RESULTS_CSV), "w")  # rebuilt from the JSONL on resume
         self.csv.write(csv_lines([list(contract.csv_columns())]))

@@ -20,11 +20,13 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from ..checker import Checker, CheckOptions
 from ..limits import DEFAULT_TIME_LIMIT
@@ -55,13 +57,22 @@ from .outputs import (
     write_json_atomic,
 )
 from .progress import FileCounter, Progress
-from .walk import FoundFile, WalkProblem, read_path_list, walk_targets
+from .walk import FoundFile, WalkEvent, WalkProblem, read_path_list, walk_targets
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 SUMMARY_EVERY_S = 2.0
 GRACE_S = 3.0  # how long an interrupted scan waits for files the workers are already checking
 # A chunk that outlives twice its files' time limits plus this margin is stuck in native code (the
 # per-file timer only interrupts Python): its worker is replaced and its files retried alone.
 STALL_MARGIN_S = 30.0
+
+# What a worker returns for a chunk (``scan_chunk``): its results.jsonl lines, its results.csv lines, the
+# report's issue lines, the digests for the tallies, and the skip reasons of the files not judged.
+ChunkOutput = tuple[str, str, str, list[dict], list[str]]
+# The chunks in flight: future -> (its items, whether it ran alone, when it was submitted).
+Pending = dict[Future[ChunkOutput], tuple[list[ScanItem], bool, float]]
 
 
 @dataclass
@@ -98,11 +109,11 @@ class ScanSummary:
     data: dict
 
     @property
-    def verdicts(self) -> set:
+    def verdicts(self) -> set[str]:
         return {v for v, n in self.tally.verdicts.items() if n}
 
 
-def scan_chunk(items: list, options: CheckOptions) -> tuple:
+def scan_chunk(items: list[ScanItem], options: CheckOptions) -> ChunkOutput:
     """Worker side: check a chunk and return finished output text plus digests for the tallies."""
     results = check_batch(items, options)
     checked = [r for r in results if "skipped" not in r]
@@ -171,15 +182,15 @@ class Scan:
         self.done_before = len(paths)
         return DoneSet(paths)
 
-    def _targets(self) -> Iterator:
-        listed = read_path_list(self.config.from_list) if self.config.from_list else ()
+    def _targets(self) -> Iterator[WalkEvent]:
+        listed: Iterable[str] = read_path_list(self.config.from_list) if self.config.from_list else ()
         yield from walk_targets(self.config.paths, explicit_files=True)
         # Paths in a list are usually the output of find: sniff them like walked files.
         yield from walk_targets(listed, explicit_files=False)
 
     # --- the walk, as work items ---------------------------------------------------------------
 
-    def _items(self, declarations: DeclarationIndex | None, done: DoneSet, writer: ResultWriter) -> Iterator:
+    def _items(self, declarations: DeclarationIndex | None, done: DoneSet, writer: ResultWriter) -> Iterator[ScanItem]:
         for event in self._targets():
             if isinstance(event, WalkProblem):
                 self._walk_problem(event, done, writer)
@@ -215,7 +226,7 @@ class Scan:
                 writer,
             )
 
-    def _record(self, chunk_output: tuple, writer: ResultWriter) -> None:
+    def _record(self, chunk_output: ChunkOutput, writer: ResultWriter) -> None:
         json_text, csv_text, issue_text, digests, skipped = chunk_output
         writer.write(json_text, csv_text, issue_text)
         for d in digests:
@@ -231,12 +242,12 @@ class Scan:
             jobs, mp_context=_worker_context(), initializer=init_worker, initargs=(self.config.options,)
         )
 
-    def _run_pool(self, items: Iterator, writer: ResultWriter) -> None:
+    def _run_pool(self, items: Iterator[ScanItem], writer: ResultWriter) -> None:
         jobs = self.config.worker_count()
         size = max(1, self.config.chunk_size)
         pool = self._pool(jobs)
-        pending: dict = {}  # future -> (its items, whether it ran alone)
-        retry: list = []  # files of chunks lost with a dead worker, retried one at a time
+        pending: Pending = {}
+        retry: list[ScanItem] = []  # files of chunks lost with a dead worker, retried one at a time
         exhausted = False
         last_flush = last_summary = time.monotonic()
         try:
@@ -290,7 +301,7 @@ class Scan:
             else:
                 pool.shutdown(wait=True)
 
-    def _stalled(self, pending: dict, writer: ResultWriter) -> bool:
+    def _stalled(self, pending: Pending, writer: ResultWriter) -> bool:
         """True when a chunk is overdue (stuck in native code): the pool is then restarted.
 
         A file checked alone that stalls is reported (``time-limit``) and not retried again."""
@@ -310,7 +321,7 @@ class Scan:
                 return True
         return False
 
-    def _restart(self, pool: ProcessPoolExecutor, pending: dict, retry: list) -> ProcessPoolExecutor:
+    def _restart(self, pool: ProcessPoolExecutor, pending: Pending, retry: list[ScanItem]) -> ProcessPoolExecutor:
         """A new pool after a worker died or stalled; the chunks lost with it are retried file by file."""
         for chunk, _, _ in pending.values():
             retry.extend(chunk)
@@ -318,7 +329,14 @@ class Scan:
         _stop_pool(pool)
         return self._pool(self.config.worker_count())
 
-    def _collect(self, future, chunk: list, alone: bool, retry: list, writer: ResultWriter) -> bool:
+    def _collect(
+        self,
+        future: Future[ChunkOutput],
+        chunk: list[ScanItem],
+        alone: bool,
+        retry: list[ScanItem],
+        writer: ResultWriter,
+    ) -> bool:
         """Record a finished chunk; return True when a worker died (the pool is then broken)."""
         try:
             output = future.result()
@@ -415,7 +433,7 @@ class Scan:
             if declarations:
                 declarations.close()
 
-    def _count_targets(self) -> Iterator:
+    def _count_targets(self) -> Iterator[FoundFile]:
         return (e for e in self._targets() if isinstance(e, FoundFile))
 
     def _write_missing(self, declarations: DeclarationIndex) -> int:
@@ -496,11 +514,11 @@ class Scan:
             + ("; continue with --resume" if interrupted else "")
         )
 
-    def _install_signal_handlers(self):
+    def _install_signal_handlers(self) -> Callable[[], object]:
         if threading.current_thread() is not threading.main_thread():
             return lambda: None  # run from a thread (a service): its owner handles signals
 
-        def stop(signum, frame):
+        def stop(signum: int, frame: FrameType | None) -> None:
             self.stop_signal = signum
             # A second Ctrl-C is the user insisting: back to the default (immediate) behaviour.
             signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -516,7 +534,7 @@ def _remove(path: str) -> None:
         pass
 
 
-def _worker_context():
+def _worker_context() -> BaseContext:
     """fork while this process runs only Python threads: workers start in milliseconds and inherit
     the loaded tables, and each makes its own C2PA context on first use.  Once native threads run
     here (the C2PA library starts some after reading a PDF, e.g. when a program checks files and
@@ -533,8 +551,8 @@ def _worker_context():
     return context
 
 
-def _take(items: Iterator, n: int) -> list:
-    chunk = []
+def _take(items: Iterator[ScanItem], n: int) -> list[ScanItem]:
+    chunk: list[ScanItem] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= n:

@@ -13,7 +13,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Union
+from typing import TypeAlias
 
 # Deeper trees are almost certainly pathological (bind-mount loops): report, do not descend.
 MAX_DEPTH = 256
@@ -37,7 +37,7 @@ class WalkProblem:
     message: str
 
 
-WalkEvent = Union[FoundFile, WalkProblem]
+WalkEvent: TypeAlias = FoundFile | WalkProblem
 
 
 def walk_targets(paths: Iterable[str], explicit_files: bool = True) -> Iterator[WalkEvent]:
@@ -69,7 +69,7 @@ def _walk_folder(root: str, visited: set[tuple[int, int]]) -> Iterator[WalkEvent
     if (st.st_dev, st.st_ino) in visited:
         return  # the same folder named twice, or inside another named folder
     visited.add((st.st_dev, st.st_ino))
-    stack: list[tuple[str, Iterator[os.DirEntry]]] = []
+    stack: list[tuple[str, Iterator[os.DirEntry[str]]]] = []
     opened = _open_folder(root)
     if isinstance(opened, WalkProblem):
         yield opened
@@ -137,14 +137,14 @@ def _special_problem(path: str) -> WalkProblem:
     return WalkProblem(path, "special-file", "not a regular file (pipe, socket or device): not opened")
 
 
-def _open_folder(path: str) -> Iterator[os.DirEntry] | WalkProblem:
+def _open_folder(path: str) -> Iterator[os.DirEntry[str]] | WalkProblem:
     try:
         return os.scandir(path)
     except OSError as exc:
         return WalkProblem(path, "io-error", f"cannot list folder: {exc.strerror or exc}")
 
 
-def _close(entries) -> None:
+def _close(entries: Iterator[os.DirEntry[str]]) -> None:
     close = getattr(entries, "close", None)
     if close:
         close()
@@ -158,12 +158,15 @@ def read_path_list(list_file: str) -> Iterator[str]:
     """
     import sys
 
-    stream = sys.stdin.buffer if list_file == "-" else open(list_file, "rb")
-    try:
-        for raw in stream:
-            line = raw.rstrip(b"\r\n")
-            if line.strip():
-                yield os.fsdecode(line)
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+    if list_file == "-":
+        yield from _path_lines(sys.stdin.buffer)  # standard input stays open
+        return
+    with open(list_file, "rb") as stream:
+        yield from _path_lines(stream)
+
+
+def _path_lines(stream: Iterable[bytes]) -> Iterator[str]:
+    for raw in stream:
+        line = raw.rstrip(b"\r\n")
+        if line.strip():
+            yield os.fsdecode(line)

@@ -15,7 +15,7 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..errors import DeclarationError
@@ -62,7 +63,7 @@ class ServiceState:
     in_flight: int = 0
     assets: dict[str, bytes] = field(default_factory=dict)
 
-    def pool_state(self) -> dict:
+    def pool_state(self) -> dict[str, int]:
         return {
             "size": self.pool.size,
             "alive": self.pool.alive,
@@ -174,11 +175,11 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
 class MetricsMiddleware:
     """Counts every answer by endpoint and status and times it (pure ASGI: no per-request task)."""
 
-    def __init__(self, app, metrics: ServiceMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
         self.app = app
         self.metrics = metrics
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
@@ -193,7 +194,7 @@ class MetricsMiddleware:
                 self.metrics.requests.labels(endpoint, str(final_status)).inc()
                 self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
 
-        async def send_and_note(message) -> None:
+        async def send_and_note(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -217,11 +218,12 @@ def _load_assets() -> dict[str, bytes]:
 def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) -> Starlette:
     """The ASGI app; its lifespan starts the worker pool and owns the private upload folder."""
     pool = WorkerPool(config.check_options, config.workers)
+    # metrics=None only until the next line: the metrics need the state's pool_state to exist first.
     state = ServiceState(config=config, pool=pool, metrics=None, assets=_load_assets())  # type: ignore[arg-type]
     state.metrics = ServiceMetrics(state.pool_state)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state.spool_dir = tempfile.mkdtemp(prefix="aigc-check-serve-", dir=config.tmp_dir)  # mode 0700
         try:
             await pool.start()
@@ -242,7 +244,13 @@ def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) 
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={ServiceError: service_error, HTTPException: http_error, Exception: unexpected_error},
+        # Starlette types every handler as taking any Exception; each of these takes the class it is
+        # registered for, which is what Starlette hands it.
+        exception_handlers={
+            ServiceError: service_error,  # type: ignore[dict-item]
+            HTTPException: http_error,  # type: ignore[dict-item]
+            Exception: unexpected_error,
+        },
     )
     app.state.service = state
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)

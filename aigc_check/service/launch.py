@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 READY_LINE = re.compile(r"listening on (http://\S+)")
 
@@ -21,24 +21,28 @@ READY_LINE = re.compile(r"listening on (http://\S+)")
 class ServerProcess:
     """``with ServerProcess(["--workers", "2"]) as server: server.url``"""
 
-    def __init__(self, args: Sequence[str] = (), env: dict | None = None, start_timeout: float = 60.0) -> None:
+    def __init__(
+        self, args: Sequence[str] = (), env: dict[str, str] | None = None, start_timeout: float = 60.0
+    ) -> None:
         self.args = ["--host", "127.0.0.1", "--port", "0", *args]
         self.env = env
         self.start_timeout = start_timeout
         self.url = ""
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[str] | None = None
         self.log: list[str] = []  # stderr lines, kept for failure messages
 
     def start(self) -> ServerProcess:
         command = [sys.executable, "-m", "aigc_check", "serve", *self.args]
         env = {**os.environ, **(self.env or {}), "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(
+        process = self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
         )
+        stderr = process.stderr
+        assert stderr is not None  # stderr=PIPE
         ready = threading.Event()
 
         def read_stderr() -> None:
-            for line in self.process.stderr:
+            for line in stderr:
                 self.log.append(line.rstrip("\n"))
                 match = READY_LINE.search(line)
                 if match and not ready.is_set():
@@ -68,7 +72,7 @@ class ServerProcess:
     def __enter__(self) -> ServerProcess:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     @property
@@ -76,7 +80,7 @@ class ServerProcess:
         return self.process.pid if self.process else 0
 
 
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool:
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

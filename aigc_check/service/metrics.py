@@ -7,7 +7,7 @@ checker hop, upload sizes, requests in flight, and the worker pool's state.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -18,7 +18,7 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 # From 0.25 ms (an in-process check of a JPEG without C2PA) to the default 10 s time limit.
 LATENCY_BUCKETS = (0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -30,10 +30,10 @@ disable_created_metrics()  # the *_created series double the output and no dashb
 class _PoolCollector:
     """Reads the pool's state at scrape time instead of mirroring it into gauges."""
 
-    def __init__(self, pool_state: Callable[[], dict]) -> None:
+    def __init__(self, pool_state: Callable[[], dict[str, int]]) -> None:
         self.pool_state = pool_state
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         state = self.pool_state()
         workers = GaugeMetricFamily("aigc_check_workers", "Checker worker processes, by state", labels=["state"])
         for key in ("size", "alive", "idle"):
@@ -45,7 +45,7 @@ class _PoolCollector:
 
 
 class ServiceMetrics:
-    def __init__(self, pool_state: Callable[[], dict]) -> None:
+    def __init__(self, pool_state: Callable[[], dict[str, int]]) -> None:
         r = self.registry = CollectorRegistry()
         self.requests = Counter(
             "aigc_check_requests", "HTTP requests answered, by endpoint and status", ["endpoint", "status"], registry=r

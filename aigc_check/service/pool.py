@@ -24,10 +24,14 @@ import signal
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
 
 from ..checker import CheckOptions
 from ..model import Declared
 from .errors import CheckTimeoutError, OverloadedError, ServiceError, WorkerCrashedError
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkServerContext
 
 log = logging.getLogger("aigc_check.serve")
 
@@ -79,7 +83,7 @@ def _worker_main(conn: Connection, options: CheckOptions) -> None:
 class Worker:
     """One checker process and the parent's end of its pipe."""
 
-    def __init__(self, context, options: CheckOptions) -> None:
+    def __init__(self, context: ForkServerContext, options: CheckOptions) -> None:
         self.conn, child_conn = context.Pipe(duplex=True)
         self.process = context.Process(
             target=_worker_main, args=(child_conn, options), name="aigc-check-worker", daemon=True
@@ -89,10 +93,10 @@ class Worker:
         self.pid: int | None = self.process.pid
         self.checks = 0
 
-    async def receive(self, timeout: float | None):
+    async def receive(self, timeout: float | None) -> tuple[Any, ...]:
         """The next message from the worker; ``EOFError`` if it died, ``TimeoutError`` past ``timeout``."""
         loop = asyncio.get_running_loop()
-        future = loop.create_future()
+        future: asyncio.Future[tuple[Any, ...]] = loop.create_future()
         fd = self.conn.fileno()
 
         def on_readable() -> None:
@@ -138,7 +142,7 @@ class WorkerPool:
         self._context.set_forkserver_preload(["aigc_check.checker", "aigc_check.service.pool"])
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._workers: set[Worker] = set()
-        self._replacing: set[asyncio.Task] = set()
+        self._replacing: set[asyncio.Task[None]] = set()
         self.restarts = 0
         self.closed = False
 

@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import anyio
 from python_multipart.exceptions import MultipartParseError
@@ -26,6 +27,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from .errors import BadRequestError, PayloadTooLargeError, RequestTimeoutError, UnsupportedMediaTypeError
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks  # defined for type checkers only
 
 RAW_TYPE_PREFIXES = ("image/", "video/", "audio/")
 RAW_TYPES = ("application/octet-stream",)
@@ -47,9 +51,12 @@ class Upload:
         self.size += len(data)
         if self.size > limit:
             raise PayloadTooLargeError(f"the upload is larger than the {limit} byte limit")
+        fd = self._fd
+        if fd is None:
+            raise ValueError(f"write to the closed upload {self.path}")
         view = memoryview(data)
         while view:
-            view = view[os.write(self._fd, view) :]
+            view = view[os.write(fd, view) :]
 
     def close(self) -> None:
         if self._fd is not None:
@@ -76,7 +83,7 @@ def display_name(name: str) -> str:
     return base or DEFAULT_NAME
 
 
-async def _stream_body(request: Request, deadline: float, consume: Callable[[bytes], None]) -> None:
+async def _stream_body(request: Request, deadline: float, consume: Callable[[bytes], object]) -> None:
     """Feed the request body to ``consume`` chunk by chunk; ``RequestTimeoutError`` once ``deadline`` passes.
 
     One timer for the whole body (not one ``wait_for`` task per chunk: a 3 MB upload
@@ -142,7 +149,7 @@ class _FormReader:
         self._header_value = b""
         self._target: str | None = None  # "file", a field name, or None to skip the part
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.part_begin,
             "on_header_field": self.header_field,
@@ -187,6 +194,7 @@ class _FormReader:
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
         if self._target == "file":
+            assert self.upload is not None  # made by headers_finished when it chose the "file" target
             self.upload.write(memoryview(data)[start:end], self.max_bytes)  # no copy of the file's bytes
         elif self._target is not None:
             buf = self.fields[self._target]

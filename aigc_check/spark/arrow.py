@@ -11,18 +11,23 @@ row means to ``aigc-check scan``, and both go through ``ScanItem.coerce`` and
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..checker import CheckOptions
 from ..model import Declared
 from ..scan.batch import check_batch
 from ..scan.objects import LOCAL_ONLY, ObjectReader
 from .schema import arrow_schema, result_to_row
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 INPUT_COLUMNS = ("path", "declared", "account", "post_id")
 
-_schema = None
+_schema: pa.Schema | None = None
 
 
-def result_schema():
+def result_schema() -> pa.Schema:
     global _schema
     if _schema is None:
         _schema = arrow_schema()
@@ -30,12 +35,12 @@ def result_schema():
 
 
 def check_arrow_batch(
-    batch,
+    batch: pa.RecordBatch,
     options: CheckOptions | None = None,
     objects: ObjectReader = LOCAL_ONLY,
     sniff: bool = False,
     declared: Declared = Declared.NONE,
-):
+) -> pa.RecordBatch:
     """One result row per input row, in order, as a ``pyarrow.RecordBatch`` of ``schema.COLUMNS``.
 
     ``sniff``: skip (as a ``skipped`` row) files whose first bytes are not media, as the local scan

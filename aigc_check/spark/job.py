@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from ..checker import Checker, CheckOptions
 from ..errors import UsageError
@@ -20,6 +23,12 @@ from ..model import Declared, Verdict
 from ..scan.objects import ObjectReader, local_path
 from .arrow import check_arrow_batch
 from .schema import RESULT_DDL, arrow_schema
+
+if TYPE_CHECKING:  # the spark extra: imported where it is used, never by importing this module
+    import pyarrow as pa
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+    from ..scan.runner import ScanSummary
 
 INSTALL_HINT = "pip install 'aigc-check[spark]'"
 # Spark's default of 4 MiB per opened file packs ~32 small objects into one listing task
@@ -32,7 +41,7 @@ class SparkUnavailableError(UsageError):
     """pyspark (or pyarrow) is not installed: the spark extra is needed."""
 
 
-def require_pyspark():
+def require_pyspark() -> ModuleType:
     try:
         import pyarrow  # noqa: F401  (mapInArrow moves Arrow batches)
         import pyspark
@@ -56,7 +65,7 @@ class InputColumns:
     post_id: str = "post_id"
 
 
-def list_prefix(spark, prefix: str):
+def list_prefix(spark: SparkSession, prefix: str) -> DataFrame:
     """Every file below ``prefix`` as ``uri`` rows; Spark lists them and reads no content.
 
     Sets ``spark.sql.files.openCostInBytes`` to 64 KiB on the session unless it was changed from
@@ -68,15 +77,15 @@ def list_prefix(spark, prefix: str):
 
 
 def scan(
-    spark,
-    source,
+    spark: SparkSession,
+    source: DataFrame | str,
     *,
     columns: InputColumns | None = None,
     declared: Declared | str = Declared.NONE,
     options: CheckOptions | None = None,
     objects: ObjectReader | None = None,
     partitions: int | None = None,
-):
+) -> DataFrame:
     """Check every object ``source`` names; a lazy DataFrame of ``schema.COLUMNS``, one row per input row.
 
     ``source``: a DataFrame, a table name (``ods.media_posts``), or a path prefix
@@ -106,7 +115,7 @@ def scan(
     if columns.uri not in present:
         raise UsageError(f"the input has no URI column {columns.uri!r}; its columns are {sorted(present)}")
 
-    def text(name: str | None):
+    def text(name: str | None) -> Column:
         return F.col(name).cast("string") if name and name in present else F.lit(None).cast("string")
 
     inputs = frame.select(
@@ -118,7 +127,7 @@ def scan(
     if partitions:
         inputs = inputs.repartition(partitions)
 
-    def check_partition(batches):
+    def check_partition(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         # Runs in a (reused) Python worker; check_batch keeps one Checker per process.
         for batch in batches:
             yield check_arrow_batch(batch, options, objects, sniff, declared)
@@ -127,7 +136,12 @@ def scan(
 
 
 def write_results(
-    results, *, table: str | None = None, out: str | None = None, fmt: str = "parquet", mode: str = "errorifexists"
+    results: DataFrame,
+    *,
+    table: str | None = None,
+    out: str | None = None,
+    fmt: str = "parquet",
+    mode: str = "errorifexists",
 ) -> None:
     """Write to a catalog table (Hive, Iceberg: ``saveAsTable``) or a folder (Parquet, or JSON lines)."""
     if (table is None) == (out is None):
@@ -135,7 +149,9 @@ def write_results(
     writer = results.write.mode(mode)
     if table is not None:
         writer.saveAsTable(table)
-    elif fmt == "parquet":
+        return
+    assert out is not None  # exactly one of table and out, checked above
+    if fmt == "parquet":
         writer.parquet(out)
     elif fmt == "json":
         writer.option("ignoreNullFields", "false").json(out)
@@ -143,15 +159,19 @@ def write_results(
         raise UsageError(f"output format must be parquet or json, not {fmt!r}")
 
 
-def read_results(spark, *, table: str | None = None, out: str | None = None, fmt: str = "parquet"):
+def read_results(
+    spark: SparkSession, *, table: str | None = None, out: str | None = None, fmt: str = "parquet"
+) -> DataFrame:
     if table is not None:
         return spark.table(table)
+    if out is None:
+        raise UsageError("read the results from a table or a folder: give table or out")
     if fmt == "json":
         return spark.read.schema(RESULT_DDL).json(out)
     return spark.read.parquet(out)
 
 
-def local_session(master: str, app_name: str = "aigc-check", conf: dict | None = None):
+def local_session(master: str, app_name: str = "aigc-check", conf: dict[str, str] | None = None) -> SparkSession:
     """A session for ``--master local[N]`` runs and tests: workers run this interpreter."""
     require_pyspark()
     from pyspark.sql import SparkSession
@@ -189,7 +209,7 @@ class SparkScanConfig:
     partitions: int | None = None
 
 
-def _refuse_to_overwrite(spark, config: SparkScanConfig) -> None:
+def _refuse_to_overwrite(spark: SparkSession, config: SparkScanConfig) -> None:
     """As the local scan: earlier results are replaced only when asked (--overwrite)."""
     if config.overwrite:
         return
@@ -200,7 +220,7 @@ def _refuse_to_overwrite(spark, config: SparkScanConfig) -> None:
         raise UsageError(f"{path} exists: replace it with --overwrite")
 
 
-def run_spark_scan(config: SparkScanConfig):
+def run_spark_scan(config: SparkScanConfig) -> ScanSummary:
     """The CLI's Spark scan; returns a ``ScanSummary`` (verdict counts) so exit codes match the local scan."""
     from ..scan.outputs import Tally
     from ..scan.runner import ScanSummary
@@ -208,6 +228,11 @@ def run_spark_scan(config: SparkScanConfig):
     if (config.prefix is None) == (config.input_table is None):
         raise UsageError("with --engine spark, give either a path prefix or --input-table")
     if (config.output_table is None) == (config.out_dir is None):
+        raise UsageError("with --engine spark, give either --out or --output-table")
+    source, where = config.input_table or config.prefix, config.output_table or config.out_dir
+    if not source:  # an empty --input-table or prefix
+        raise UsageError("with --engine spark, give either a path prefix or --input-table")
+    if not where:  # an empty --output-table or --out
         raise UsageError("with --engine spark, give either --out or --output-table")
     require_pyspark()
     from pyspark.sql import SparkSession
@@ -222,9 +247,9 @@ def run_spark_scan(config: SparkScanConfig):
     else:  # under spark-submit: the master and the settings come from there
         spark = SparkSession.builder.appName("aigc-check").getOrCreate()
     _refuse_to_overwrite(spark, config)
-    source = config.input_table or config.prefix
-    if config.prefix and local_path(config.prefix) is not None:
-        source = os.path.abspath(local_path(config.prefix))
+    prefix_path = local_path(config.prefix) if config.prefix else None
+    if prefix_path is not None:
+        source = os.path.abspath(prefix_path)
     results = scan(
         spark,
         source,
@@ -234,11 +259,11 @@ def run_spark_scan(config: SparkScanConfig):
         objects=ObjectReader(io_threads=config.io_threads),
         partitions=config.partitions,
     )
-    target = dict(table=config.output_table, out=config.out_dir, fmt=config.output_format)
-    write_results(results, mode="overwrite" if config.overwrite else "errorifexists", **target)
+    table, out, fmt = config.output_table, config.out_dir, config.output_format
+    write_results(results, table=table, out=out, fmt=fmt, mode="overwrite" if config.overwrite else "errorifexists")
     counts = {
         row["key"]: row["count"]
-        for row in read_results(spark, **target)
+        for row in read_results(spark, table=table, out=out, fmt=fmt)
         .select(F.coalesce(F.col("verdict"), F.concat(F.lit("skipped:"), F.col("skipped"))).alias("key"))
         .groupBy("key")
         .count()
@@ -251,7 +276,6 @@ def run_spark_scan(config: SparkScanConfig):
         else:
             tally.verdicts[key] += n
             tally.checked += n
-    where = config.output_table or config.out_dir
     print(
         f"done: {tally.checked:,} files checked, {sum(tally.skipped.values()):,} skipped, "
         f"{tally.violations:,} violations, {tally.verdicts[Verdict.UNREADABLE]:,} unreadable; results in {where}",

@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .. import __version__, contract
 from ..model import path_fields
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 ROW_SCHEMA_VERSION = "aigc-check-row/1"  # bumped only by adding columns
 
@@ -50,14 +54,14 @@ def readme_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-def arrow_schema():
+def arrow_schema() -> pa.Schema:
     """The Arrow schema matching ``RESULT_DDL`` type for type (``mapInArrow`` needs exact types)."""
     import pyarrow as pa
 
     return pa.schema([pa.field(c.name, _arrow_type(c.spark_type)) for c in COLUMNS])
 
 
-def _arrow_type(ddl: str):
+def _arrow_type(ddl: str) -> pa.DataType:
     import pyarrow as pa
 
     ddl = ddl.strip()
