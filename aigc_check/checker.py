@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, replace
-from typing import BinaryIO, Union
+from dataclasses import replace
+from typing import BinaryIO
 
 from . import formats
 from .classifier import classify
@@ -19,43 +19,27 @@ from .deadline import ENDS_CHECK, TimeLimitError, time_limit
 from .errors import MediaError
 from .limits import MAX_FIELDS
 from .model import C2paSummary, CheckResult, Classification, Container, Declared, Finding, ReadError, Status
+from .options import DEFAULT_OPTIONS, CheckOptions
 from .policy import Policy, load_policy
-from .readers import ReadContext, all_readers
+from .readers import MetadataReader, ReadContext, all_readers
 from .signatures import SignalView, collect
+from .signatures.fingerprints import FingerprintTable
 from .source import ByteSource
 from .trust import anchors_pem
 
 # A path, the bytes, or an open seekable binary file (e.g. a remote object read by ranges).
-Target = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
-
-
-@dataclass(frozen=True)
-class CheckOptions:
-    policy: str = "cn"
-    trust_anchor_files: tuple[str, ...] = ()
-    use_default_trust: bool = True
-    allow_network: bool = False
-    verify_hash: bool = True
-    generators_file: str | None = None
-    # Seconds one file may take (None: unbounded, the library default; the CLI, scan and serve set one).
-    time_limit: float | None = None
-    # Address-space cap (MiB) for the processes that run checks for others (scan and service
-    # workers apply it at start; the library never changes the caller's own process).
-    memory_limit_mb: int | None = None
-    # Filled in by Checker: the PEM text handed to the C2PA library.
-    trust_anchors_pem: str = field(default="", repr=False)
+Target = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 
 class Checker:
-    def __init__(self, options: CheckOptions = CheckOptions()) -> None:
+    def __init__(self, options: CheckOptions = DEFAULT_OPTIONS) -> None:
         pem = anchors_pem(options.trust_anchor_files, options.use_default_trust)
         self.options = replace(options, trust_anchors_pem=pem)
         self.policy: Policy = load_policy(options.policy)
-        from .signatures.fingerprints import generators
-
-        # Loading now also fails early on a bad user file, not once per media file.
-        self.generator_ids = frozenset(g.id for g in generators(options.generators_file))
-        self.readers = all_readers()
+        # The one fingerprint table every check of this checker uses; loading it now also fails
+        # early on a bad user file, not once per media file.
+        self.fingerprints: FingerprintTable = FingerprintTable.load(options.generators_file)
+        self.readers: list[MetadataReader] = all_readers()
 
     def check(self, target: Target, declared: Declared | str = Declared.NONE, name: str | None = None) -> CheckResult:
         """Check one file.  ``declared`` is a ``Declared`` or its text (parsed by ``Declared.parse``;
@@ -116,14 +100,7 @@ class Checker:
 
         ctx = ReadContext(src, container, self.options)
         for reader in self.readers:
-            try:
-                reader.read(ctx)
-            except ENDS_CHECK:
-                raise
-            except Exception as exc:
-                ctx.errors.append(
-                    ReadError("metadata-unreadable", f"{reader.family} reader failed: {type(exc).__name__}: {exc}")
-                )
+            reader.read(ctx)  # never raises for a bad file: what it cannot read is in its errors
         if len(ctx.fields) > MAX_FIELDS:
             # Thousands of tiny tags are an attack on the matching stage, not metadata: judge the first ones.
             ctx.errors.append(
@@ -134,10 +111,10 @@ class Checker:
                 )
             )
             del ctx.fields[MAX_FIELDS:]
-        summary = ctx.extras.get("c2pa") or C2paSummary(verified_hash=self.options.verify_hash)
-        view = SignalView(ctx.fields, container, summary, self.options)
+        summary = ctx.c2pa or C2paSummary(verified_hash=self.options.verify_hash)
+        view = SignalView(ctx.fields, container, summary, self.options, self.fingerprints)
         collect(view)
-        classification, conflicts = classify(view.evidence, self.generator_ids)
+        classification, conflicts = classify(view.evidence, self.fingerprints.ids)
         errors = container.errors + ctx.errors
         # A damaged block that did not stop the walk may still have hidden a label: say so.
         findings = (

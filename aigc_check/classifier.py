@@ -14,7 +14,7 @@ def _deciding(evidence: list[Evidence], indicates: Indicates, minimum: Strength)
     return [e for e in evidence if e.indicates is indicates and e.strength.rank >= minimum.rank]
 
 
-def _best_generator(items: list[Evidence], known: frozenset) -> str | None:
+def _best_generator(items: list[Evidence], known: frozenset[str]) -> str | None:
     """The strongest evidence's generator; at equal strength a fingerprint id beats a raw
     name (an unmapped label producer code or C2PA agent), and an implicit label beats a trace."""
     ranked = sorted(
@@ -25,7 +25,7 @@ def _best_generator(items: list[Evidence], known: frozenset) -> str | None:
 
 
 def classify(
-    evidence: list[Evidence], known_generators: frozenset = frozenset()
+    evidence: list[Evidence], known_generators: frozenset[str] = frozenset()
 ) -> tuple[Classification, list[Finding]]:
     generated = _deciding(evidence, Indicates.AI_GENERATED, Strength.STRONG)
     modified = _deciding(evidence, Indicates.AI_MODIFIED, Strength.STRONG)

@@ -274,8 +274,8 @@ def record_encoder(cls: type) -> Callable[[Any], dict]:
         hint = hints[name]
         if isinstance(hint, type) and issubclass(hint, Enum):
             items.append(f"{name!r}: o.{name}.value")
-        elif typing.get_origin(hint) is list:
-            items.append(f"{name!r}: list(o.{name})")
+        elif typing.get_origin(hint) in (list, tuple):
+            items.append(f"{name!r}: list(o.{name})")  # JSON arrays: a tuple field is written as a list
         else:
             items.append(f"{name!r}: o.{name}")
     # The source is made from the dataclass's own field names (identifiers), nothing from input.
@@ -299,6 +299,8 @@ def _spark_type(annotation: Any) -> str:
         return _spark_type(args[0])  # X | None: nullable X
     if origin is list and len(args) == 1:
         return f"array<{_spark_type(args[0])}>"
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return f"array<{_spark_type(args[0])}>"  # tuple[X, ...]: a JSON array
     if annotation in _SPARK_TYPES:
         return _SPARK_TYPES[annotation]
     if isinstance(annotation, type) and issubclass(annotation, Enum):

@@ -13,9 +13,10 @@ from __future__ import annotations
 import base64
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from .contract import SCHEMA, record_dict, result_dict
 from .errors import DeclarationError
@@ -155,7 +156,9 @@ VIOLATIONS = frozenset({Verdict.UNLABELLED_AI, Verdict.MISLABELLED})
 class Block:
     """One raw metadata block found by a container walker."""
 
-    kind: str  # "xmp" | "exif" | "text" | "comment" | "tag" | "id3" | "vorbis"
+    # "xmp" | "exif" | "text" | "comment" | "tag" | "id3" | "vorbis"; an "id3" block is one ID3v2
+    # text, URL, comment or private frame, already unpacked by ``formats.id3`` (``key``, ``text``).
+    kind: str
     location: str  # human-readable place in the file, e.g. "APP1 (XMP) at offset 0x14"
     data: bytes = b""
     key: str = ""  # PNG text keyword, container tag name, etc.
@@ -191,7 +194,10 @@ class ReadError:
 
 @dataclass
 class Container:
-    """What a format walker learned about the file's structure."""
+    """What a format walker learned about the file's structure.
+
+    Only the walker fills it (nested carriers, such as the XMP and C2PA frames of an ID3 tag,
+    included); the readers and later stages read it and never change it."""
 
     format: str  # "jpeg", "png", ...
     media_type: str
@@ -217,6 +223,23 @@ class Field:
     def name(self) -> str:
         """Family-qualified name used by fingerprint rules, e.g. ``exif/Software``."""
         return f"{self.family}/{self.key}"
+
+
+class ReaderOutput(NamedTuple):
+    """What one metadata reader found: its fields, the problems it met and, for the C2PA
+    reader, the summary of the manifest store.  Readers return it; they change nothing else.
+    (A named tuple: immutable, and cheap to make once per reader per file.)"""
+
+    fields: Sequence[Field] = ()
+    errors: Sequence[ReadError] = ()
+    c2pa: C2paSummary | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.fields and not self.errors and self.c2pa is None
+
+
+NOTHING = ReaderOutput()  # what a reader that found nothing returns (immutable, so it is shared)
 
 
 @dataclass
@@ -270,9 +293,11 @@ class Decision:
     policy: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class C2paSummary:
-    """What the C2PA stage did, for the report (added to the JSON contract)."""
+    """What the C2PA reader found, for the signatures and the report (added to the JSON contract).
+
+    Frozen: the C2PA reader makes it whole; no later stage changes it."""
 
     present: bool = False
     validation_state: str | None = None  # "Invalid" | "Valid" | "Trusted" | "NotVerified" | "Unreadable"
@@ -280,7 +305,7 @@ class C2paSummary:
     remote_url: str | None = None
     signer: str | None = None
     claim_generator: str | None = None
-    failure_codes: list[str] = field(default_factory=list)
+    failure_codes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return record_dict(self)

@@ -10,24 +10,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import types
 from pathlib import Path
 
 import pytest
 
-from aigc_check.model import Field, Indicates, Strength
+from aigc_check.model import C2paSummary, Container, Field, Indicates, Strength
+from aigc_check.options import CheckOptions
 from aigc_check.signatures import SignalView, fingerprints
-from aigc_check.signatures.fingerprints import (
-    collect,
-    generator_for_c2pa,
-    generator_for_producer,
-    generators,
-    parse_generators,
-)
+from aigc_check.signatures.fingerprints import FingerprintTable, collect, parse_generators
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_FILE = REPO / "aigc_check" / "data" / "generators.json"
 UUID = "a7421d2f-b262-44f9-977c-ac23e9c7d3e3"
+TABLE = FingerprintTable.load()
 
 
 def F(name: str, value) -> Field:
@@ -37,7 +32,11 @@ def F(name: str, value) -> Field:
 
 def run(fields: list[Field]) -> list:
     view = SignalView(
-        fields=list(fields), container=None, c2pa=None, options=types.SimpleNamespace(generators_file=None)
+        fields=list(fields),
+        container=Container("png", "image/png"),
+        c2pa=C2paSummary(),
+        options=CheckOptions(),
+        fingerprints=TABLE,
     )
     collect(view)
     return view.evidence
@@ -53,7 +52,7 @@ def ids(evidence, strength: Strength) -> set[str]:
 def test_data_file_parses_with_unique_ids_and_valid_references():
     raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     parsed = parse_generators(raw)
-    assert len(parsed) == len(raw["generators"]) == len(generators()) > 40
+    assert len(parsed) == len(raw["generators"]) == len(TABLE.generators) > 40
     all_ids = [g.id for g in parsed]
     assert len(all_ids) == len(set(all_ids))
     for g in parsed:
@@ -599,7 +598,7 @@ def _case_id(case) -> str:
 
 @pytest.mark.parametrize("expected,case,fields", POSITIVE, ids=[_case_id(c) for c in POSITIVE])
 def test_positive_fields_attribute_the_generator(expected, case, fields):
-    by_id = {g.id: g for g in generators()}
+    by_id = {g.id: g for g in TABLE.generators}
     gen = by_id[expected]
     assert gen.match(fingerprints.FieldIndex(fields)) is not None, "the generator's own rules do not match"
     evidence = run(fields)
@@ -614,13 +613,13 @@ def test_positive_fields_attribute_the_generator(expected, case, fields):
 
 
 def test_every_generator_with_rules_has_a_positive_case():
-    with_rules = {g.id for g in generators() if g.rules}
+    with_rules = {g.id for g in TABLE.generators if g.rules}
     assert with_rules - {c[0] for c in POSITIVE} == set()
     assert {c[0] for c in POSITIVE} - with_rules == set()
 
 
 def test_strength_and_meaning_of_key_entries():
-    by_id = {g.id: g for g in generators()}
+    by_id = {g.id: g for g in TABLE.generators}
     for gid in ("a1111", "comfyui", "novelai", "midjourney", "flux", "ideogram", "grok", "google", "liblibai", "suno"):
         assert by_id[gid].strength is Strength.STRONG, gid
     for gid in ("huggingface", "topaz", "udio", "midjourney-mention", "openai-mention", "stable-diffusion-mention"):
@@ -753,12 +752,12 @@ C2PA_NAMES = [
 
 @pytest.mark.parametrize("names,expected", C2PA_NAMES, ids=[c[1] + ":" + "|".join(c[0]) for c in C2PA_NAMES])
 def test_c2pa_names_map_to_generator(names, expected):
-    g = generator_for_c2pa(names)
+    g = TABLE.for_c2pa(names)
     assert g is not None and g.id == expected
 
 
 def test_every_c2pa_generator_has_a_case():
-    assert {g.id for g in generators() if g.c2pa_names} - {c[1] for c in C2PA_NAMES} == set()
+    assert {g.id for g in TABLE.generators if g.c2pa_names} - {c[1] for c in C2PA_NAMES} == set()
 
 
 @pytest.mark.parametrize(
@@ -776,7 +775,7 @@ def test_every_c2pa_generator_has_a_case():
     ],
 )
 def test_c2pa_non_generators_are_not_mapped(names):
-    assert generator_for_c2pa(names) is None
+    assert TABLE.for_c2pa(names) is None
 
 
 PRODUCERS = [
@@ -796,15 +795,15 @@ PRODUCERS = [
 
 @pytest.mark.parametrize("producer,expected", PRODUCERS, ids=[c[1] + ":" + c[0] for c in PRODUCERS])
 def test_aigc_producers_map_to_generator(producer, expected):
-    g = generator_for_producer(producer)
+    g = TABLE.for_producer(producer)
     assert g is not None and g.id == expected
 
 
 def test_every_producer_generator_has_a_case_and_unknown_codes_do_not_map():
-    assert {g.id for g in generators() if g.aigc_producers} - {c[1] for c in PRODUCERS} == set()
-    assert generator_for_producer("001191110000000000000X00000") is None
-    assert generator_for_producer("doubao-fan-club") is None
-    assert generator_for_producer("") is None
+    assert {g.id for g in TABLE.generators if g.aigc_producers} - {c[1] for c in PRODUCERS} == set()
+    assert TABLE.for_producer("001191110000000000000X00000") is None
+    assert TABLE.for_producer("doubao-fan-club") is None
+    assert TABLE.for_producer("") is None
 
 
 # --------------------------------------------------------------------------- real sample files

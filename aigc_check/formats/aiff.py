@@ -1,8 +1,9 @@
 """AIFF / AIFF-C (big-endian IFF ``FORM``): text chunks, ID3 and XMP.
 
 ``NAME``, ``AUTH``, ``ANNO`` and ``(c) `` are plain text tags (``aiff/ANNO``);
-``ID3 `` holds an ID3v2 tag; ``APPL`` with signature ``XMP `` holds XMP (the
-form exiftool and Adobe write).  The sound data (``SSND``) is skipped.
+``ID3 `` holds an ID3v2 tag, unpacked into its frames by ``formats.id3``;
+``APPL`` with signature ``XMP `` holds XMP (the form exiftool and Adobe
+write).  The sound data (``SSND``) is skipped.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ..model import Block, Container, ReadError
 from ..source import ByteSource
 from . import FormatHandler, register
 from ._chunks import chunk_payload, chunk_text, chunks
+from .id3 import unpack_id3
 
 TEXT_CHUNKS = {b"NAME", b"AUTH", b"ANNO", b"(c) "}
 
@@ -49,7 +51,7 @@ def walk(src: ByteSource, c: Container) -> None:
         elif chunk.fourcc == b"COMT":
             _comments(chunk_payload(src, chunk, where), c, where)
         elif chunk.fourcc in (b"ID3 ", b"id3 "):
-            c.blocks.append(Block("id3", where, chunk_payload(src, chunk, where)))
+            unpack_id3(c, chunk_payload(src, chunk, where), where)
         elif chunk.fourcc == b"APPL" and src.read_exact(chunk.body, 4, "an APPL signature") == b"XMP ":
             c.blocks.append(Block("xmp", where + " (XMP)", chunk_payload(src, chunk, where)[4:]))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 import uuid
+from collections.abc import Iterator
 
 from ..errors import LimitExceededError, MediaError, TruncatedError
 from ..limits import MAX_BOXES, MAX_METADATA_BLOCK
@@ -47,7 +48,7 @@ class _Walk:
     def __init__(self, src: ByteSource, c: Container) -> None:
         self.src, self.c, self.count = src, c, 0
 
-    def objects(self, start: int, end: int):
+    def objects(self, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
         pos = start
         while pos + 24 <= end:
             self.count += 1
@@ -85,9 +86,11 @@ class _Walk:
                     if inner in (METADATA, METADATA_LIBRARY):
                         iwhere = f"ASF metadata object at offset {ipos:#x}"
                         self.metadata(self.payload(ipos + 24, isize - 24, iwhere), iwhere)
-            elif guid == _guid("B7DC0791-A9B7-11CF-8EE6-00C00C205365"):  # stream properties
-                if self.src.read_exact(pos + 24, 16, "a stream type") == VIDEO_STREAM:
-                    self.c.format, self.c.media_type = "wmv", "video/x-ms-wmv"
+            elif (
+                guid == _guid("B7DC0791-A9B7-11CF-8EE6-00C00C205365")  # stream properties
+                and self.src.read_exact(pos + 24, 16, "a stream type") == VIDEO_STREAM
+            ):
+                self.c.format, self.c.media_type = "wmv", "video/x-ms-wmv"
 
     def content_description(self, data: bytes, where: str) -> None:
         lengths = struct.unpack("<5H", _take(data, 0, 10, where))

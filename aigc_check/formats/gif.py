@@ -75,7 +75,8 @@ def _xmp_packet(raw: bytes) -> bytes:
 
 
 def _read_subblocks(src: ByteSource, pos: int) -> tuple[bytes, int]:
-    parts, total = [], 0
+    parts: list[bytes] = []
+    total = 0
     while True:
         n = src.read_exact(pos, 1, "a sub-block")[0]
         if n == 0:

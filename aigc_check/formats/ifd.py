@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import LimitExceededError, MediaError
 from ..limits import MAX_IFD_ENTRIES, MAX_IFD_VALUES, MAX_METADATA_BLOCK
@@ -105,7 +106,7 @@ def read_ifd(
     return out
 
 
-def _value(data: bytes, typ: int, n: int, endian: str, code: str):
+def _value(data: bytes, typ: int, n: int, endian: str, code: str) -> Any:
     if typ in RAW_TYPES:
         return data  # piexif also returns ASCII as bytes
     count = 2 * n if typ in (5, 10) else n

@@ -36,7 +36,7 @@ def walk(src: ByteSource, c: Container) -> None:
         _finish_extended_xmp(c, extended_xmp)
 
 
-def _walk_segments(src: ByteSource, c: Container, extended_xmp: dict) -> None:
+def _walk_segments(src: ByteSource, c: Container, extended_xmp: dict[bytes, dict[int, bytes]]) -> None:
     pos = 2
     for _ in range(MAX_SEGMENTS):
         marker_bytes = src.read_exact(pos, 2, "a JPEG marker")
@@ -66,7 +66,9 @@ def _walk_segments(src: ByteSource, c: Container, extended_xmp: dict) -> None:
     raise LimitExceededError(f"more than {MAX_SEGMENTS} JPEG segments before the image data")
 
 
-def _read_segment(src, c, marker, pos, at, n, extended_xmp) -> None:
+def _read_segment(
+    src: ByteSource, c: Container, marker: int, pos: int, at: int, n: int, extended_xmp: dict[bytes, dict[int, bytes]]
+) -> None:
     probe = src.read(at, min(n, 64))
     if marker == 0xE1 and probe.startswith(EXIF_ID):
         c.blocks.append(Block("exif", _where(marker, pos, "EXIF"), _payload(src, at, n)[len(EXIF_ID) :]))

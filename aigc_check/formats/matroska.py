@@ -11,6 +11,8 @@ without reading the media.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..errors import LimitExceededError, MediaError, TruncatedError
 from ..limits import MAX_BOX_DEPTH, MAX_CHUNKS, MAX_METADATA_BLOCK
 from ..model import Block, Container
@@ -49,7 +51,7 @@ class _Walk:
         self.src, self.c, self.count = src, c, 0
         self.visited: set[int] = set()
 
-    def elements(self, start: int, end: int):
+    def elements(self, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
         pos = start
         while pos < end:
             self.count += 1
@@ -148,7 +150,7 @@ class _Walk:
 def walk(src: ByteSource, c: Container) -> None:
     w = _Walk(src, c)
     doc_type, segments = "", 0
-    for eid, at, body, size in w.elements(0, src.size):
+    for eid, _at, body, size in w.elements(0, src.size):
         if eid == EBML and size != UNKNOWN:
             for cid, _cat, cbody, csize in w.elements(body, body + size):
                 if cid == DOC_TYPE:

@@ -1,7 +1,7 @@
 """MP3 / MPEG audio and ADTS AAC, with ID3v2 tags in front.
 
-The ID3v2 tags at the head are handed to the ID3 reader whole.  After them the
-walker looks at the first audio frame only: its Xing/Info (LAME, ffmpeg) or
+The ID3v2 tags at the head are unpacked into the blocks they carry
+(``formats.id3``).  After them the walker looks at the first audio frame only: its Xing/Info (LAME, ffmpeg) or
 VBRI header states the stream's length in bytes, which is how a cut file is
 recognised without reading the audio.  A file with an ID3v2 tag followed by
 ``fLaC`` is FLAC (c2pa-rs puts C2PA there) and is walked as such.
@@ -13,9 +13,10 @@ import struct
 
 from ..errors import LimitExceededError, MediaError, TruncatedError
 from ..limits import MAX_METADATA_BLOCK
-from ..model import Block, Container
+from ..model import Container
 from ..source import ByteSource
 from . import FormatHandler, register
+from .id3 import unpack_id3
 
 MAX_TAGS = 16  # consecutive ID3v2 tags at the head (some writers prepend a second one)
 SYNC_SEARCH = 4096  # padding tolerated between the tag and the first frame
@@ -42,7 +43,7 @@ def _accept(head: bytes) -> bool:
 
 
 def id3_tags(src: ByteSource, c: Container, pos: int = 0) -> int:
-    """Queue the ID3v2 tags starting at ``pos`` as blocks; return the offset after them."""
+    """Unpack the ID3v2 tags starting at ``pos`` into blocks; return the offset after them."""
     for _ in range(MAX_TAGS):
         header = src.read(pos, 10)
         if header[:3] != b"ID3":
@@ -57,7 +58,7 @@ def id3_tags(src: ByteSource, c: Container, pos: int = 0) -> int:
         where = f"ID3v2.{header[3]} tag at offset {pos:#x}"
         if size > MAX_METADATA_BLOCK:
             raise LimitExceededError(f"ID3v2 tag of {size} bytes is over the limit", where)
-        c.blocks.append(Block("id3", where, src.read_exact(pos, size, "the ID3v2 tag")))
+        unpack_id3(c, src.read_exact(pos, size, "the ID3v2 tag"), where)
         pos += size
     raise LimitExceededError(f"more than {MAX_TAGS} ID3v2 tags in a row")
 

@@ -118,7 +118,7 @@ def _check_last_page(src: ByteSource) -> None:
     at = tail.rfind(b"OggS")
     while at >= 0:
         try:
-            flags, _serial, _body, _lacing, next_pos = _page(src, tail_start + at)
+            _flags, _serial, _body, _lacing, next_pos = _page(src, tail_start + at)
         except MediaError:
             at = tail.rfind(b"OggS", 0, at)
             continue

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterator
 
 from ..errors import LimitExceededError, TruncatedError
 from ..limits import MAX_BLOCKS, MAX_INFLATE, MAX_METADATA_BLOCK
@@ -104,7 +105,7 @@ def _add(c: Container, block: Block) -> None:
     c.blocks.append(block)
 
 
-def _object_streams(data: bytes, c: Container):
+def _object_streams(data: bytes, c: Container) -> Iterator[tuple[int, bytes]]:
     """(offset, inflated bytes) of each FlateDecode object stream, bounded in count and size."""
     for n, m in enumerate(_OBJECT_STREAM_TYPE.finditer(data)):
         if n >= MAX_ATTEMPTS:

@@ -3,9 +3,10 @@
 Where labels live: a top-level ``AIGC`` chunk (GB 45438 audio guide, WAV),
 ``LIST/INFO`` sub-chunks (``ISFT`` software, ``ICMT`` comment, ``IART`` ...,
 and ``AIGC`` for AVI per the video guide), ``_PMX`` XMP, a ``C2PA`` chunk and
-an ``id3 `` chunk (ID3v2 inside WAV).  Only ``LIST/INFO`` is descended into:
-other lists (AVI ``hdrl``/``movi``) hold media structure, and not recursing
-keeps nested-list bombs harmless.
+an ``id3 `` chunk (ID3v2 inside WAV, unpacked into its frames by
+``formats.id3``).  Only ``LIST/INFO`` is descended into: other lists (AVI
+``hdrl``/``movi``) hold media structure, and not recursing keeps nested-list
+bombs harmless.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import struct
 from ..model import Block, C2paMarker, Container, ReadError
 from ..source import ByteSource
 from . import FormatHandler, register
-from ._chunks import chunk_payload, chunk_text, chunks
+from ._chunks import Chunk, chunk_payload, chunk_text, chunks
+from .id3 import unpack_id3
 
 FORMS = {b"WAVE": ("wav", "audio/wav"), b"AVI ": ("avi", "video/x-msvideo"), b"AVIX": ("avi", "video/x-msvideo")}
 STREAMED = 0xFFFFFFFF  # RF64/BW64 and pipes: the real size is in ds64, or unknown
@@ -55,7 +57,7 @@ def walk(src: ByteSource, c: Container) -> None:
         elif chunk.fourcc in (b"_PMX", b"XMP "):
             c.blocks.append(Block("xmp", where + " (XMP)", chunk_payload(src, chunk, where)))
         elif chunk.fourcc in (b"id3 ", b"ID3 "):
-            c.blocks.append(Block("id3", where, chunk_payload(src, chunk, where)))
+            unpack_id3(c, chunk_payload(src, chunk, where), where)
         elif chunk.fourcc == b"C2PA":
             c.c2pa = c.c2pa or C2paMarker(where)
         elif chunk.fourcc == b"bext":
@@ -70,7 +72,7 @@ def _info(src: ByteSource, c: Container, start: int, end: int, label: str) -> No
         )
 
 
-def _broadcast_extension(src: ByteSource, c: Container, chunk, where: str) -> None:
+def _broadcast_extension(src: ByteSource, c: Container, chunk: Chunk, where: str) -> None:
     """Broadcast WAV ``bext``: Description and Originator name the producing tool."""
     data = chunk_payload(src, chunk, where)
     for key, start, stop in (

@@ -56,7 +56,7 @@ def _check_image_data(src: ByteSource, c: Container, ifd0: dict) -> None:
             )
 
 
-def _int(v) -> int:
+def _int(v: object) -> int:
     return v if isinstance(v, int) else 0
 
 

@@ -13,17 +13,22 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Iterable
+from typing import Any
 
 from ..deadline import ENDS_CHECK
-from ..model import C2paSummary, Field, ReadError
-from . import MetadataReader, ReadContext
+from ..model import Block, C2paSummary, Field, ReaderOutput, ReadError
+from . import MetadataReader, PartialRead, ReadContext
+from .xmp import XmpReader
 
 PROVENANCE_KEY = "dcterms:provenance"
-_contexts: dict = {}
+# An XMP packet is parsed for the reference only when it holds the word (UTF-8, or UTF-16 either way).
+_PROVENANCE_MARKS = (b"provenance", "provenanc".encode("utf-16-le"))
+_contexts: dict[tuple[int, str, bool, bool], Any] = {}
 _lock = threading.Lock()
 
 
-def _context(anchors_pem: str, allow_network: bool, verify: bool):
+def _context(anchors_pem: str, allow_network: bool, verify: bool) -> Any:
     """One native context per process and configuration.
 
     A context inherited through fork is unusable (c2pa-python), so the cache
@@ -35,7 +40,7 @@ def _context(anchors_pem: str, allow_network: bool, verify: bool):
     with _lock:
         ctx = _contexts.get(key)
         if ctx is None:
-            settings = {
+            settings: dict[str, Any] = {
                 "verify": {
                     "remote_manifest_fetch": allow_network,
                     "ocsp_fetch": allow_network,
@@ -50,26 +55,74 @@ def _context(anchors_pem: str, allow_network: bool, verify: bool):
         return ctx
 
 
-def provenance_reference(fields: list[Field]) -> Field | None:
-    for f in fields:
-        if f.family == "xmp" and f.key == PROVENANCE_KEY and isinstance(f.value, str):
-            return f
+def provenance_reference(blocks: Iterable[Block]) -> str | None:
+    """The first XMP ``dcterms:provenance`` value: where the manifest store is said to be
+    (a URL for a remote one, a ``jumbf=`` URI for an embedded one)."""
+    for block in blocks:
+        if block.kind != "xmp" or not any(mark in block.data for mark in _PROVENANCE_MARKS):
+            continue
+        try:
+            fields = list(XmpReader().read_block(block))
+        except ENDS_CHECK:
+            raise
+        except PartialRead as partial:
+            fields = partial.fields
+        except Exception:  # the XMP reader reports the damage; here the packet only holds no reference
+            continue
+        for f in fields:
+            if f.key == PROVENANCE_KEY and isinstance(f.value, str):
+                return f.value
     return None
+
+
+def store_failures(store: dict[str, Any]) -> list[dict[str, Any]]:
+    """The active manifest's validation failures, each (code, url) once."""
+    results = (store.get("validation_results") or {}).get("activeManifest") or {}
+    seen, out = set(), []
+    for item in list(results.get("failure") or []) + list(store.get("validation_status") or []):
+        key = (item.get("code"), item.get("url"))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def active_manifest(store: dict[str, Any]) -> dict[str, Any]:
+    manifest = (store.get("manifests") or {}).get(store.get("active_manifest")) or {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def claim_generator(manifest: dict[str, Any]) -> str:
+    info = manifest.get("claim_generator_info") or []
+    if isinstance(info, list) and info and isinstance(info[0], dict) and info[0].get("name"):
+        return str(info[0]["name"])
+    return str(manifest.get("claim_generator") or "")
+
+
+def signer(manifest: dict[str, Any]) -> str | None:
+    sig = manifest.get("signature_info") or {}
+    return " / ".join(x for x in (sig.get("issuer"), sig.get("common_name")) if x) or None
+
+
+# The output for a file with neither a manifest store marker nor a remote reference: immutable,
+# so one per hash-verification setting is shared by every such file.
+_NO_MANIFEST = {verified: ReaderOutput(c2pa=C2paSummary(verified_hash=verified)) for verified in (True, False)}
 
 
 class C2paReader(MetadataReader):
     family = "c2pa"
 
-    def read(self, ctx: ReadContext) -> None:
+    def extract(self, ctx: ReadContext) -> ReaderOutput:
         marker = ctx.container.c2pa
-        ref = provenance_reference(ctx.fields)
-        summary = C2paSummary(present=marker is not None, verified_hash=ctx.options.verify_hash)
-        ctx.extras["c2pa"] = summary
-        if ref is not None and ref.value.startswith(("http://", "https://")):
-            summary.remote_url = ref.value
-        if marker is None and not (summary.remote_url and ctx.options.allow_network):
-            return
-        location = marker.location if marker else f"remote manifest {summary.remote_url}"
+        verified = ctx.options.verify_hash
+        reference = provenance_reference(ctx.container.blocks)
+        remote_url = reference if reference is not None and reference.startswith(("http://", "https://")) else None
+        if marker is None and remote_url is None:
+            return _NO_MANIFEST[verified]  # the common case
+        absent = C2paSummary(present=marker is not None, verified_hash=verified, remote_url=remote_url)
+        if marker is None and not (remote_url and ctx.options.allow_network):
+            return ReaderOutput(c2pa=absent)
+        location = marker.location if marker else f"remote manifest {remote_url}"
         try:
             store, state, remote = self._read_store(ctx)
         except ENDS_CHECK:
@@ -77,31 +130,35 @@ class C2paReader(MetadataReader):
         except Exception as exc:  # c2pa raises C2paError subclasses; native faults surface as others
             message = str(exc) or type(exc).__name__
             if "ManifestNotFound" in type(exc).__name__ or "ManifestNotFound" in message:
-                ctx.errors.append(
-                    ReadError(
-                        "c2pa-unreadable",
-                        "a C2PA marker was found but no manifest store could be read from it",
-                        location,
-                        fatal=True,
-                    )
-                )
+                text = "a C2PA marker was found but no manifest store could be read from it"
             else:
-                # Fatal: a manifest is there but unreadable, and it may be the label that decides.
-                ctx.errors.append(
-                    ReadError(
-                        "c2pa-unreadable", f"C2PA manifest store could not be read: {message}", location, fatal=True
-                    )
-                )
-            summary.validation_state = "Unreadable"
-            return
+                text = f"C2PA manifest store could not be read: {message}"
+            # Fatal: a manifest is there but unreadable, and it may be the label that decides.
+            error = ReadError("c2pa-unreadable", text, location, fatal=True)
+            return ReaderOutput(
+                errors=[error],
+                c2pa=C2paSummary(
+                    present=absent.present,
+                    validation_state="Unreadable",
+                    verified_hash=verified,
+                    remote_url=remote_url,
+                ),
+            )
         if store is None:
-            return
-        summary.present = True
-        summary.validation_state = state
-        summary.remote_url = remote or summary.remote_url
-        ctx.fields.append(Field(self.family, "manifest_store", store, location))
+            return ReaderOutput(c2pa=absent)
+        manifest = active_manifest(store)
+        summary = C2paSummary(
+            present=True,
+            validation_state=state,
+            verified_hash=verified,
+            remote_url=remote or remote_url,
+            signer=signer(manifest),
+            claim_generator=claim_generator(manifest) or None,
+            failure_codes=tuple(sorted({str(f.get("code")) for f in store_failures(store)})),
+        )
+        return ReaderOutput([Field(self.family, "manifest_store", store, location)], c2pa=summary)
 
-    def _read_store(self, ctx: ReadContext):
+    def _read_store(self, ctx: ReadContext) -> tuple[dict[str, Any] | None, str | None, str | None]:
         import c2pa
 
         o = ctx.options
@@ -111,8 +168,8 @@ class C2paReader(MetadataReader):
         if reader is None:
             return None, None, None
         with reader:
-            store = json.loads(reader.json())
+            store: dict[str, Any] = json.loads(reader.json())
             # Without validation the library says "Invalid" for every manifest; say what happened instead.
-            state = reader.get_validation_state() if o.verify_hash else "NotVerified"
-            remote = None if reader.is_embedded() else reader.get_remote_url()
+            state: str | None = reader.get_validation_state() if o.verify_hash else "NotVerified"
+            remote: str | None = None if reader.is_embedded() else reader.get_remote_url()
         return store, state, remote

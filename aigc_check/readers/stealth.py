@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
+from typing import BinaryIO, cast
 
 from ..limits import MAX_INFLATE, STEALTH_MAX_PIXELS
-from ..model import Field
+from ..model import NOTHING, Field, ReaderOutput
 from . import MetadataReader, ReadContext
 
 MAGICS = {b"stealth_pnginfo": False, b"stealth_pngcomp": True}
@@ -23,19 +24,20 @@ HEADER_BITS = MAGIC_BITS + 32
 class StealthReader(MetadataReader):
     family = "stealth"
 
-    def read(self, ctx: ReadContext) -> None:
+    def extract(self, ctx: ReadContext) -> ReaderOutput:
         c = ctx.container
         if c.format != "png" or not c.has_alpha or not 0 < c.width * c.height <= STEALTH_MAX_PIXELS:
-            return
+            return NOTHING
         from PIL import Image
 
-        image = Image.open(ctx.source.stream())
+        image = Image.open(cast(BinaryIO, ctx.source.stream()))  # a read-only raw stream: all Pillow needs
         image.load()
         ctx.source.bytes_read += ctx.source.size
         alpha = image.getchannel("A")
         text = decode_alpha(alpha.tobytes(), image.width, image.height)
-        if text is not None:
-            ctx.fields.append(Field(self.family, "parameters", text, "PNG alpha channel, least significant bits"))
+        if text is None:
+            return NOTHING
+        return ReaderOutput([Field(self.family, "parameters", text, "PNG alpha channel, least significant bits")])
 
 
 def _bits(alpha: bytes, width: int, height: int) -> Iterable[int]:

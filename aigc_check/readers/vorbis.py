@@ -18,11 +18,19 @@ from . import MetadataReader, PartialRead
 SKIPPED_KEYS = {"metadata_block_picture", "coverart", "coverartmime"}
 
 
+class CommentsCut(MediaError):
+    """A comment header damaged after its vendor string: what was read before the damage is kept."""
+
+    def __init__(self, cause: MediaError, vendor: str, pairs: list[tuple[str, str]]) -> None:
+        super().__init__(str(cause), cause.location)
+        self.vendor, self.pairs = vendor, pairs
+
+
 def parse_comments(data: bytes) -> tuple[str, list[tuple[str, str]]]:
     """(vendor, [(key, value)]) from a comment header body.
 
-    Raises ``PartialRead``-compatible ``MediaError`` on damage; the pairs read
-    before the damage are attached as ``.pairs``."""
+    Raises ``MediaError`` on damage; damage after the vendor string raises
+    ``CommentsCut``, which holds the vendor and the pairs read before it."""
 
     def take(pos: int, n: int) -> bytes:
         if pos + n > len(data):
@@ -44,9 +52,7 @@ def parse_comments(data: bytes) -> tuple[str, list[tuple[str, str]]]:
             if sep:
                 pairs.append((key.lower(), value))
     except MediaError as exc:
-        exc.pairs = pairs  # type: ignore[attr-defined]
-        exc.vendor = vendor  # type: ignore[attr-defined]
-        raise
+        raise CommentsCut(exc, vendor, pairs) from exc
     return vendor, pairs
 
 
@@ -57,11 +63,8 @@ class VorbisCommentReader(MetadataReader):
     def read_block(self, block: Block) -> Iterable[Field]:
         try:
             vendor, pairs = parse_comments(block.data)
-        except MediaError as exc:
-            pairs = getattr(exc, "pairs", None)
-            if pairs is None:
-                raise
-            raise PartialRead(self._fields(exc.vendor, pairs, block.location), str(exc)) from exc
+        except CommentsCut as exc:
+            raise PartialRead(self._fields(exc.vendor, exc.pairs, block.location), str(exc)) from exc
         return self._fields(vendor, pairs, block.location)
 
     def _fields(self, vendor: str, pairs: list[tuple[str, str]], location: str) -> list[Field]:

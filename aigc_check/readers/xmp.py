@@ -108,7 +108,9 @@ class XmpReader(MetadataReader):
         except Exception as exc:
             fields = list(self._fallback(data, block.location))
             if fields:  # report the damage but keep what the scan recovered
-                raise PartialRead(fields, f"XMP packet is not well-formed ({exc}); labels recovered by a text scan")
+                raise PartialRead(
+                    fields, f"XMP packet is not well-formed ({exc}); labels recovered by a text scan"
+                ) from exc
             raise
         return list(self._walk(root, block.location))
 

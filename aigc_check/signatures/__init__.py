@@ -1,23 +1,31 @@
 """Signatures: turn metadata fields into evidence (origin signals) and findings
 (integrity or conformance problems).  One module per signal family; each
-exposes ``collect(view) -> None`` and appends to the view's lists."""
+exposes ``collect(view) -> None`` and appends to the view's evidence and
+findings, the only two things it writes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from ..model import C2paSummary, Container, Evidence, Field, Finding
+from ..options import CheckOptions
+
+if TYPE_CHECKING:
+    from .fingerprints import FingerprintTable
 
 
 @dataclass
 class SignalView:
-    """What the signature modules read (fields) and write (evidence, findings)."""
+    """What the signature modules read (the fields, the C2PA reader's summary, the checker's
+    fingerprint table) and write (evidence, findings)."""
 
-    fields: list[Field]
+    fields: Sequence[Field]
     container: Container
-    c2pa: C2paSummary
-    options: Any
+    c2pa: C2paSummary  # frozen: what the C2PA reader found, read here, never changed
+    options: CheckOptions
+    fingerprints: FingerprintTable
     evidence: list[Evidence] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 

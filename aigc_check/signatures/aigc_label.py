@@ -16,11 +16,11 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..limits import MAX_JSON_TEXT
 from ..model import Evidence, EvidenceKind, Field, Finding, Indicates, Strength
 from . import SignalView, clip
-from .fingerprints import generator_for_producer
 
 KEYS = ("Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator", "PropagateID", "ReservedCode2")
 REQUIRED = ("Label", "ContentProducer", "ProduceID")
@@ -37,8 +37,8 @@ EMBEDDING_FIELDS = {"exif/UserComment", "exif/ImageDescription", "exif/XPComment
 
 @dataclass
 class ParsedLabel:
-    field: Field
-    values: dict
+    source: Field  # the field the label was read from
+    values: dict[str, Any]
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -128,10 +128,9 @@ def validate(values: dict) -> list[str]:
 
 def collect(view: SignalView) -> None:
     labels = [p for p in (parse(f) for f in view.fields if _is_candidate(f)) if p is not None]
-    path = getattr(view.options, "generators_file", None)
     for p in labels:
-        _evidence(view, p, path)
-    distinct = {p.field.location + p.field.key for p in labels}
+        _evidence(view, p)
+    distinct = {p.source.location + p.source.key for p in labels}
     if len(distinct) > 1:
         values = sorted({p.label or "?" for p in labels})
         view.findings.append(
@@ -140,13 +139,13 @@ def collect(view: SignalView) -> None:
                 "error" if len(values) > 1 else "warning",
                 f"{len(distinct)} GB 45438 implicit labels in one file (Label values {', '.join(values)}); "
                 "the standard allows only one, and a re-export must replace it, not add another",
-                "; ".join(sorted({p.field.location for p in labels})),
+                "; ".join(sorted({p.source.location for p in labels})),
             )
         )
 
 
-def _evidence(view: SignalView, p: ParsedLabel, generators_file) -> None:
-    f = p.field
+def _evidence(view: SignalView, p: ParsedLabel) -> None:
+    f = p.source
     if p.problems:
         view.findings.append(
             Finding(
@@ -157,13 +156,15 @@ def _evidence(view: SignalView, p: ParsedLabel, generators_file) -> None:
             )
         )
     label = p.label
-    usable = label in LABEL_MEANING
-    producer = p.values.get("ContentProducer") if isinstance(p.values.get("ContentProducer"), str) else ""
-    generator = generator_for_producer(producer, generators_file) if producer else None
+    meaning = LABEL_MEANING.get(label) if label is not None else None
+    usable = meaning is not None
+    raw_producer = p.values.get("ContentProducer")
+    producer = raw_producer if isinstance(raw_producer, str) else ""
+    generator = view.fingerprints.for_producer(producer) if producer else None
     value = json.dumps(p.values, ensure_ascii=False, separators=(",", ":")) if p.values else clip(f.value)
     if usable:
         explanation = (
-            f"{f.name} says Label {label} = content {LABEL_MEANING[label]}"
+            f"{f.name} says Label {label} = content {meaning}"
             + (f", producer {producer}" if producer else "")
             + (
                 f", propagated by {p.values['ContentPropagator']}"

@@ -15,8 +15,8 @@ from typing import Any
 
 from ..data import load
 from ..model import Evidence, EvidenceKind, Finding, Indicates, Strength
+from ..readers.c2pa import active_manifest, store_failures
 from . import SignalView
-from .fingerprints import generator_for_c2pa
 from .iptc import source_type
 
 MAX_INGREDIENT_DEPTH = 8
@@ -50,17 +50,6 @@ TRAINING_LABELS = ("c2pa.training-mining", "cawg.training-mining")
 LEGACY_AI_ASSERTION = "com.adobe.generative-ai"
 
 
-def _failures(store: dict) -> list[dict]:
-    results = (store.get("validation_results") or {}).get("activeManifest") or {}
-    seen, out = set(), []
-    for item in list(results.get("failure") or []) + list(store.get("validation_status") or []):
-        key = (item.get("code"), item.get("url"))
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
-
-
 def _agent_name(agent: Any) -> str:
     if isinstance(agent, dict):
         return str(agent.get("name") or "")
@@ -78,13 +67,6 @@ def _actions(manifest: dict) -> Iterator[dict]:
                     if "softwareAgent" not in action and isinstance(idx, int) and 0 <= idx < len(agents):
                         action = {**action, "softwareAgent": agents[idx]}
                     yield action
-
-
-def _claim_generator(manifest: dict) -> str:
-    info = manifest.get("claim_generator_info") or []
-    if isinstance(info, list) and info and isinstance(info[0], dict) and info[0].get("name"):
-        return str(info[0]["name"])
-    return str(manifest.get("claim_generator") or "")
 
 
 class _ManifestOrigin:
@@ -153,17 +135,13 @@ def collect(view: SignalView) -> None:
     stores = view.find("c2pa", "manifest_store")
     if not stores:
         return
-    field = stores[0]
-    store = field.value
-    active_label = store.get("active_manifest")
-    manifest = (store.get("manifests") or {}).get(active_label) or {}
-    failures = _failures(store)
+    store_field = stores[0]
+    store = store_field.value
+    manifest = active_manifest(store)
+    failures = store_failures(store)
     codes = {str(f.get("code")) for f in failures}
-    view.c2pa.failure_codes = sorted(codes)
     sig = manifest.get("signature_info") or {}
-    view.c2pa.signer = " / ".join(x for x in (sig.get("issuer"), sig.get("common_name")) if x) or None
-    view.c2pa.claim_generator = _claim_generator(manifest) or None
-    location = f"{field.location}, manifest {active_label}"
+    location = f"{store_field.location}, manifest {store.get('active_manifest')}"
 
     broken = codes & set(INTEGRITY_CODES)
     _validation_findings(view, failures, location)
@@ -182,7 +160,6 @@ def collect(view: SignalView) -> None:
     }[strength]
 
     origin = _ManifestOrigin(store, set(load("source_types.json")["c2pa_preserving_actions"]["actions"]))
-    gen_file = getattr(view.options, "generators_file", None)
     for indicates, reason, action in origin.own(manifest):
         agent = _agent_name(action.get("softwareAgent"))
         names = [
@@ -191,7 +168,7 @@ def collect(view: SignalView) -> None:
             view.c2pa.claim_generator or "",
             *(n for n in (sig.get("issuer"), sig.get("common_name")) if n),
         ]
-        g = generator_for_c2pa(names, gen_file)
+        g = view.fingerprints.for_c2pa(names)
         captured = indicates is Indicates.CAPTURED
         info = indicates is Indicates.INFO  # e.g. algorithmicMedia: recorded so the report can say "not AI"
         view.evidence.append(

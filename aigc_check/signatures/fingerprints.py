@@ -177,62 +177,77 @@ def parse_generators(data: dict) -> tuple[Generator, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=8)
-def generators(path: str | None = None) -> tuple[Generator, ...]:
-    """The shipped fingerprints, or those of a user file."""
-    if path is None:
-        return parse_generators(load("generators.json"))
-    try:
-        return parse_generators(json.loads(Path(path).read_text(encoding="utf-8")))
-    except (OSError, ValueError) as exc:
-        raise DataFileError(f"generator file {path} could not be read: {exc}") from exc
+class FingerprintTable:
+    """The generator fingerprints one ``Checker`` judges with: loaded once, when the checker is
+    made, and handed to every signature module (``SignalView.fingerprints``).
 
+    ``ids`` is what the classifier needs (a fingerprint id beats a raw producer or agent name);
+    the lookups by C2PA name and by GB 45438 producer code, and the per-name condition cache of
+    the field matcher, live here, so nothing in the per-file path reads a file or a global."""
 
-def _lookup(names: Sequence[str], attr: str, path: str | None) -> Generator | None:
-    for g in generators(path):
-        for pattern in getattr(g, attr):
-            if any(pattern.search(n) for n in names if n):
-                return g
-    return None
+    def __init__(self, generators: Sequence[Generator]) -> None:
+        self.generators = tuple(generators)
+        self.ids = frozenset(g.id for g in self.generators)
+        self._with_rules = tuple(g for g in self.generators if g.rules)
+        self._named: dict[str, frozenset[int]] = {}
 
+    @classmethod
+    def load(cls, path: str | None = None) -> FingerprintTable:
+        """The shipped fingerprints (parsed once per process), or those of a user file (read now)."""
+        if path is None:
+            return _shipped()
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DataFileError(f"generator file {path} could not be read: {exc}") from exc
+        if not isinstance(data, dict):
+            raise DataFileError(f"generator file {path}: the top level is not an object")
+        return cls(parse_generators(data))
 
-def generator_for_c2pa(names: Sequence[str], path: str | None = None) -> Generator | None:
-    return _lookup(names, "c2pa_names", path)
+    def _lookup(self, names: Sequence[str], attr: str) -> Generator | None:
+        for g in self.generators:
+            for pattern in getattr(g, attr):
+                if any(pattern.search(n) for n in names if n):
+                    return g
+        return None
 
+    def for_c2pa(self, names: Sequence[str]) -> Generator | None:
+        """The generator a C2PA software agent, claim generator or signer name belongs to."""
+        return self._lookup(names, "c2pa_names")
 
-def generator_for_producer(producer: str, path: str | None = None) -> Generator | None:
-    return _lookup([producer], "aigc_producers", path)
+    def for_producer(self, producer: str) -> Generator | None:
+        """The generator a GB 45438 ``ContentProducer`` code belongs to."""
+        return self._lookup([producer], "aigc_producers")
 
+    def conditions_named(self, name: str) -> frozenset[int]:
+        """Ids of the conditions whose field globs accept ``name`` (cached: names repeat across files)."""
+        hit = self._named.get(name)
+        if hit is None:
+            hit = frozenset(id(c) for g in self._with_rules for rule in g.rules for c in rule if c.name_matches(name))
+            if len(self._named) < 8 * MAX_CACHED_NAMES:
+                self._named[name] = hit
+        return hit
 
-_NAMED: dict[tuple[int, str], frozenset] = {}
-
-
-def _conditions_named(gens: tuple[Generator, ...], name: str) -> frozenset:
-    """Ids of the conditions whose field globs accept ``name`` (cached: names repeat across files)."""
-    key = (id(gens), name)
-    hit = _NAMED.get(key)
-    if hit is None:
-        hit = frozenset(id(c) for g in gens for rule in g.rules for c in rule if c.name_matches(name))
-        if len(_NAMED) < 8 * MAX_CACHED_NAMES:
-            _NAMED[key] = hit
-    return hit
-
-
-def collect(view: SignalView) -> None:
-    path = getattr(view.options, "generators_file", None)
-    matched: list[tuple[Generator, Field]] = []
-    index = FieldIndex(view.fields)
-    gens = generators(path)
-    live = frozenset().union(*(_conditions_named(gens, name) for name in index.by_name))
-    for g in gens:
-        if g.rules:
+    def matches(self, fields: Sequence[Field]) -> list[tuple[Generator, Field]]:
+        """(generator, the field that shows it) for each generator whose rules match, superseded ones dropped."""
+        index = FieldIndex(fields)
+        live = frozenset().union(*(self.conditions_named(name) for name in index.by_name))
+        matched: list[tuple[Generator, Field]] = []
+        for g in self._with_rules:
             hit = g.match(index, live)
             if hit is not None:
                 matched.append((g, hit))
-    dropped = {s for g, _ in matched for s in g.supersedes}
-    for g, hit in matched:
-        if g.id in dropped:
-            continue
+        dropped = {s for g, _ in matched for s in g.supersedes}
+        return [(g, hit) for g, hit in matched if g.id not in dropped]
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> FingerprintTable:
+    return FingerprintTable(parse_generators(load("generators.json")))
+
+
+def collect(view: SignalView) -> None:
+    for g, hit in view.fingerprints.matches(view.fields):
         view.evidence.append(
             Evidence(
                 source="stealth-pnginfo" if hit.family == "stealth" else "generator",

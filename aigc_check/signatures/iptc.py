@@ -9,7 +9,6 @@ from __future__ import annotations
 from ..data import load
 from ..model import Evidence, EvidenceKind, Indicates, Strength
 from . import SignalView
-from .fingerprints import generator_for_c2pa
 
 DST_KEY = "Iptc4xmpExt:DigitalSourceType"
 AI_SYSTEM_KEYS = ("Iptc4xmpExt:AISystemUsed", "Iptc4xmpExt:AISystemVersionUsed", "Iptc4xmpExt:AIPromptInformation")
@@ -32,7 +31,6 @@ def source_type(value: str) -> tuple[str | None, dict | None]:
 
 
 def collect(view: SignalView) -> None:
-    gen_file = getattr(view.options, "generators_file", None)
     for f in view.find("xmp", DST_KEY):
         term, entry = source_type(str(f.value))
         if entry is None:
@@ -58,7 +56,7 @@ def collect(view: SignalView) -> None:
         )
     for key in AI_SYSTEM_KEYS:
         for f in view.find("xmp", key):
-            g = generator_for_c2pa([str(f.value)], gen_file)
+            g = view.fingerprints.for_c2pa([str(f.value)])
             view.evidence.append(
                 Evidence(
                     source="iptc",
