@@ -21,7 +21,7 @@ from .limits import MAX_FIELDS
 from .model import C2paSummary, CheckResult, Classification, Container, Declared, Finding, ReadError, Status
 from .options import DEFAULT_OPTIONS, CheckOptions
 from .policy import Policy, load_policy
-from .readers import MetadataReader, ReadContext, all_readers
+from .readers import LABEL_UNREADABLE, MetadataReader, ReadContext, all_readers
 from .signatures import SignalView, collect
 from .signatures.fingerprints import FingerprintTable
 from .source import ByteSource
@@ -117,11 +117,7 @@ class Checker:
         classification, conflicts = classify(view.evidence, self.fingerprints.ids)
         errors = container.errors + ctx.errors
         # A damaged block that did not stop the walk may still have hidden a label: say so.
-        findings = (
-            view.findings
-            + conflicts
-            + [Finding("metadata-unreadable", "warning", e.message, e.location) for e in errors if not e.fatal]
-        )
+        findings = view.findings + conflicts + [_damage(e) for e in errors if not e.fatal]
         unreadable = any(e.fatal for e in errors)
         decision = self.policy.decide(classification, declared, unreadable, findings)
         return CheckResult(
@@ -176,6 +172,14 @@ class Checker:
         if started is not None:
             result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
+
+
+def _damage(error: ReadError) -> Finding:
+    """The finding for a block that could not be read: an error when the block may hold a label
+    (the policy asks for review), else a warning."""
+    if error.code == LABEL_UNREADABLE:
+        return Finding(LABEL_UNREADABLE, "error", error.message, error.location)
+    return Finding("metadata-unreadable", "warning", error.message, error.location)
 
 
 _default: Checker | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import struct
 
 from ..errors import LimitExceededError, MediaError
@@ -29,14 +31,14 @@ def _where(marker: int, offset: int, what: str = "") -> str:
 
 
 def walk(src: ByteSource, c: Container) -> None:
-    extended_xmp: dict[bytes, dict[int, bytes]] = {}
+    extended_xmp = ExtendedXmp()
     try:
         _walk_segments(src, c, extended_xmp)
     finally:
-        _finish_extended_xmp(c, extended_xmp)
+        extended_xmp.finish(c)
 
 
-def _walk_segments(src: ByteSource, c: Container, extended_xmp: dict[bytes, dict[int, bytes]]) -> None:
+def _walk_segments(src: ByteSource, c: Container, extended_xmp: ExtendedXmp) -> None:
     pos = 2
     for _ in range(MAX_SEGMENTS):
         marker_bytes = src.read_exact(pos, 2, "a JPEG marker")
@@ -67,18 +69,17 @@ def _walk_segments(src: ByteSource, c: Container, extended_xmp: dict[bytes, dict
 
 
 def _read_segment(
-    src: ByteSource, c: Container, marker: int, pos: int, at: int, n: int, extended_xmp: dict[bytes, dict[int, bytes]]
+    src: ByteSource, c: Container, marker: int, pos: int, at: int, n: int, extended_xmp: ExtendedXmp
 ) -> None:
     probe = src.read(at, min(n, 64))
     if marker == 0xE1 and probe.startswith(EXIF_ID):
         c.blocks.append(Block("exif", _where(marker, pos, "EXIF"), _payload(src, at, n)[len(EXIF_ID) :]))
     elif marker == 0xE1 and probe.startswith(XMP_ID[:20]) and _payload(src, at, min(n, len(XMP_ID))) == XMP_ID:
-        c.blocks.append(Block("xmp", _where(marker, pos, "XMP"), _payload(src, at, n)[len(XMP_ID) :]))
+        packet = _payload(src, at, n)[len(XMP_ID) :]
+        c.blocks.append(Block("xmp", _where(marker, pos, "XMP"), packet))
+        extended_xmp.main(packet, _where(marker, pos, "XMP"))
     elif marker == 0xE1 and probe.startswith(XMP_EXT_ID[:20]):
-        data = _payload(src, at, n)[len(XMP_EXT_ID) :]
-        if len(data) >= 40:
-            guid, offset = data[:32], struct.unpack(">I", data[36:40])[0]
-            extended_xmp.setdefault(guid, {})[offset] = data[40:]
+        extended_xmp.part(_payload(src, at, n)[len(XMP_EXT_ID) :], pos, c)
     elif marker == 0xEB and probe[:2] == b"JP":
         # JUMBF; C2PA stores may span several APP11 segments, the first one names the store.
         if b"c2pa" in probe and c.c2pa is None:
@@ -98,10 +99,108 @@ def _payload(src: ByteSource, at: int, n: int) -> bytes:
     return src.read_exact(at, n, "a metadata segment")
 
 
-def _finish_extended_xmp(c: Container, parts: dict[bytes, dict[int, bytes]]) -> None:
-    for guid, pieces in parts.items():
-        data = b"".join(pieces[k] for k in sorted(pieces))
-        c.blocks.append(Block("xmp", f"JPEG APP1 (extended XMP {guid[:8].decode('latin-1')}…)", data))
+# xmpNote:HasExtendedXMP in the main packet, as attribute or element: the GUID of the extended part.
+_HAS_EXTENDED = re.compile(rb"HasExtendedXMP\s{0,64}(?:=\s{0,64}[\"']|>)\s{0,64}([0-9A-Fa-f]{32})")
+
+
+class ExtendedXmp:
+    """JPEG Extended XMP (XMP part 3, 1.1.3.1): a packet too large for one APP1 segment is split into
+    the main XMP, which names the rest by ``xmpNote:HasExtendedXMP`` (a GUID: the MD5 digest of the
+    extended serialisation, 32 hex digits), and APP1 segments holding the GUID, the full length, the
+    offset of their portion and the portion, in any order.  Each GUID's portions are put together by
+    offset and checked (complete, MD5 equal to the GUID, named by the main XMP); a part that fails is
+    still read, since a label in it is still a label, and the failure is reported.  Written by hand:
+    no library in the ecosystem reads Extended XMP (Pillow keeps only the main packet)."""
+
+    def __init__(self) -> None:
+        self.named: str | None = None  # the GUID the main XMP names
+        self.named_where = ""
+        self.parts: dict[str, tuple[int, int, dict[int, bytes]]] = {}  # GUID -> (full length, at, portions)
+        self.total = 0
+
+    def main(self, packet: bytes, where: str) -> None:
+        m = _HAS_EXTENDED.search(packet)
+        if m:  # the last main XMP counts, as for exiftool
+            self.named, self.named_where = m.group(1).decode("ascii").upper(), where
+
+    def part(self, data: bytes, pos: int, c: Container) -> None:
+        where = _where(0xE1, pos, "extended XMP")
+        if len(data) < 40:
+            c.errors.append(ReadError("metadata-unreadable", "extended XMP segment too short for its header", where))
+            return
+        guid = data[:32].decode("latin-1").upper()
+        size, offset = struct.unpack(">II", data[32:40])
+        self.total += len(data) - 40
+        if size > MAX_METADATA_BLOCK or self.total > MAX_METADATA_BLOCK:
+            raise LimitExceededError(f"extended XMP of more than {MAX_METADATA_BLOCK} bytes is over the limit", where)
+        known_size, _at, portions = self.parts.setdefault(guid, (size, pos, {}))
+        if size != known_size:
+            c.errors.append(
+                ReadError(
+                    "metadata-unreadable",
+                    f"extended XMP {guid}: this segment gives the full length as {size}, "
+                    f"an earlier one as {known_size}",
+                    where,
+                )
+            )
+        portions.setdefault(offset, data[40:])
+
+    def finish(self, c: Container) -> None:
+        for guid, (size, at, portions) in self.parts.items():
+            where = f"JPEG APP1 (extended XMP {guid}) at offset {at:#x}"
+            data, complete = _assemble(portions, size)
+            if not complete:
+                c.errors.append(
+                    ReadError(
+                        "metadata-unreadable",
+                        f"extended XMP {guid} is incomplete or its portions overlap: {len(data)} bytes "
+                        f"of the {size} its segments announce; read as far as it goes",
+                        where,
+                    )
+                )
+            else:
+                digest = hashlib.md5(data, usedforsecurity=False).hexdigest().upper()
+                if digest != guid:
+                    c.errors.append(
+                        ReadError(
+                            "crc-mismatch",
+                            f"extended XMP {guid}: its MD5 digest is {digest}, not its GUID; it was changed or "
+                            "damaged after it was written (read anyway, not trusted silently)",
+                            where,
+                        )
+                    )
+            if self.named != guid:
+                named = f"the main XMP names {self.named}" if self.named else "no main XMP names it (HasExtendedXMP)"
+                c.errors.append(
+                    ReadError(
+                        "metadata-unreadable",
+                        f"extended XMP {guid} is not the main XMP's extension: {named}; read anyway",
+                        where,
+                    )
+                )
+            c.blocks.append(Block("xmp", where, data))
+        if self.named and self.named not in self.parts:
+            c.errors.append(
+                ReadError(
+                    "metadata-unreadable",
+                    f"the main XMP names extended XMP {self.named} (HasExtendedXMP), but the file holds none: "
+                    "part of the XMP is missing",
+                    self.named_where,
+                )
+            )
+
+
+def _assemble(portions: dict[int, bytes], size: int) -> tuple[bytes, bool]:
+    """The portions joined in offset order, and whether they tile exactly ``size`` bytes from 0."""
+    expected, parts, complete = 0, [], True
+    for offset in sorted(portions):
+        piece = portions[offset]
+        if offset != expected:
+            complete = False
+        parts.append(piece)
+        expected = offset + len(piece)
+    data = b"".join(parts)
+    return data, complete and expected == size and len(data) == size
 
 
 def _check_end_of_image(src: ByteSource, c: Container) -> None:

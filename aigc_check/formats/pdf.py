@@ -29,7 +29,8 @@ TAIL_SCAN = 8 * 1024 * 1024
 INFO_KEYS = (b"AIGC", b"Producer", b"Creator", b"Title", b"Subject", b"Keywords", b"Author")
 # Every pattern is linear or bounded per match, and the number of match attempts is capped: a
 # regular expression runs in C, where the per-file timer cannot interrupt it.
-_INFO_KEY = re.compile(rb"/(" + b"|".join(INFO_KEYS) + rb")\b")
+# Not followed by "/": the TC260 namespace URI (.../ns/AIGC/1.0/) in an XMP packet is no dictionary key.
+_INFO_KEY = re.compile(rb"/(" + b"|".join(INFO_KEYS) + rb")\b(?!/)")
 # /Key (literal string) or /Key <hex string>; literal strings may hold escaped parentheses.
 _INFO_VALUE = re.compile(rb"\s{0,64}(\((?:\\.|[^\\)]){0,4096}\)|<[0-9A-Fa-f\s]{0,16384}>)", re.S)
 _C2PA = re.compile(rb"/AFRelationship\s{0,64}/C2PA_Manifest|application#2Fc2pa|application#2Fx-c2pa-manifest-store")
@@ -69,6 +70,7 @@ def walk(src: ByteSource, c: Container) -> None:
         _scan(data, base, c, "PDF")
         for at, inflated in _object_streams(data, c):
             _scan(inflated, base + at, c, "PDF object stream")
+        _metadata_streams(data, base, c)
 
 
 def _scan(data: bytes, base: int, c: Container, what: str) -> None:
@@ -76,6 +78,7 @@ def _scan(data: bytes, base: int, c: Container, what: str) -> None:
     if marker and c.c2pa is None:
         c.c2pa = C2paMarker(f"{what} at offset {base + marker.start():#x} (C2PA associated file)")
     start = data.find(b"<x:xmpmeta")
+    packets: list[tuple[int, int]] = []  # XMP text is not a dictionary: its words are no keys
     for _ in range(MAX_ATTEMPTS):
         if start < 0:
             break
@@ -83,11 +86,14 @@ def _scan(data: bytes, base: int, c: Container, what: str) -> None:
         if end < 0:
             break  # no packet closes after this point, so none starting later does either
         end += len(b"</x:xmpmeta>")
+        packets.append((start, end))
         _add(c, Block("xmp", f"{what} XMP metadata at offset {base + start:#x}", data[start:end][:MAX_METADATA_BLOCK]))
         start = data.find(b"<x:xmpmeta", end)
     for n, m in enumerate(_INFO_KEY.finditer(data)):
         if n >= MAX_ATTEMPTS:
             raise LimitExceededError(f"more than {MAX_ATTEMPTS} information-dictionary keys", what)
+        if any(start <= m.start() < end for start, end in packets):
+            continue
         value = _INFO_VALUE.match(data, m.end())
         key = m.group(1).decode("ascii")
         where = f"{what} /{key} at offset {base + m.start():#x}"
@@ -132,6 +138,43 @@ def _object_streams(data: bytes, c: Container) -> Iterator[tuple[int, bytes]]:
                 f"PDF object stream at offset {m.start():#x}",
             )
         yield start.end(), inflated
+
+
+_METADATA_TYPE = re.compile(rb"/Type\s{0,64}/Metadata\b")
+
+
+def _metadata_streams(data: bytes, base: int, c: Container) -> None:
+    """The XMP metadata streams (ISO 32000-1, 14.3.2) the scan for ``<x:xmpmeta`` cannot see: those
+    compressed with FlateDecode (the specification recommends, but does not require, uncompressed
+    ones) and those written without the x:xmpmeta wrapper, which XMP makes optional."""
+    for n, m in enumerate(_METADATA_TYPE.finditer(data)):
+        if n >= MAX_ATTEMPTS:
+            raise LimitExceededError(f"more than {MAX_ATTEMPTS} metadata streams", f"offset {m.start():#x}")
+        start = _STREAM_START.match(data, m.end())
+        if start is None:
+            continue
+        end = data.find(b"endstream", start.end())
+        body = data[start.end() : end if end > 0 else len(data)]
+        where = f"PDF XMP metadata stream at offset {base + m.start():#x}"
+        header = data.rfind(b"obj", max(0, m.start() - 1024), m.start())  # this object's dictionary only
+        if b"FlateDecode" in data[header if header >= 0 else m.start() : start.end()]:
+            inflater = zlib.decompressobj()
+            try:
+                body = inflater.decompress(body, MAX_INFLATE)
+            except zlib.error as exc:
+                if b"<x:xmpmeta" not in body:  # (a plain packet the scan has found is no loss)
+                    c.errors.append(
+                        ReadError("metadata-unreadable", f"metadata stream could not be inflated: {exc}", where)
+                    )
+                continue
+            if inflater.unconsumed_tail:
+                raise LimitExceededError(
+                    f"a metadata stream inflates past {MAX_INFLATE} bytes (decompression bomb?)", where
+                )
+        elif b"<x:xmpmeta" in body:
+            continue  # found by the scan already
+        if b"RDF" in body or b"R\x00D\x00F" in body or b"\x00R\x00D\x00F" in body:
+            _add(c, Block("xmp", where, body[:MAX_METADATA_BLOCK]))
 
 
 def pdf_string(raw: bytes) -> str:

@@ -25,6 +25,9 @@ from ..source import ByteSource
 # dependency.  Families not named here follow, by name.
 FAMILY_ORDER = ("id3", "xmp", "exif", "text", "comment", "tag", "vorbis", "c2pa", "stealth")
 _RANK = {family: i for i, family in enumerate(FAMILY_ORDER)}
+# The error code of a block that may hold an implicit label (it names the label's namespace or
+# property) but could not be read: unlike other damage, a finding the policy acts on.
+LABEL_UNREADABLE = "label-unreadable"
 
 
 @dataclass
