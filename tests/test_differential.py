@@ -1,29 +1,37 @@
 """The differential test of issue 12: exiftool against aigc-check on every fixture and corpus file.
 
-exiftool 12.57 (``-j -G1 -struct -a -u``, with ``tests/data/exiftool-tc260.config`` teaching it the
-TC260 XMP namespace and the RIFF/ASF ``AIGC`` carriers) runs once over all fixtures and once over
-all corpus files.  From its output the test takes, per file, every tag of four kinds:
+exiftool (``-j -G1 -struct -a -u``, with ``tests/data/exiftool-tc260.config`` teaching it the TC260
+XMP namespace and the RIFF/ASF ``AIGC`` carriers) runs once over all fixtures and once over all
+corpus files, beside aigc-check.  From its output the test takes, per file, every tag of four kinds:
 
 * ``label``: a GB 45438 implicit label: any tag named ``AIGC`` (any group), anything in the TC260
   namespace, and any value that holds an Annex E JSON object;
 * ``source-type``: IPTC DigitalSourceType (XMP, and IIM if exiftool ever shows one);
 * ``credit``: Credit and Source (XMP photoshop, IPTC IIM);
 * ``generator``: the fields a generator writes its name or its parameters in (Software,
-  CreatorTool, Make/Model, PNG text, UserComment, ImageDescription, XP*, ID3/QuickTime/RIFF/Vorbis/
-  Matroska/ASF/AIFF comments, descriptions and encoders, PDF Info).
+  CreatorTool, Make/Model, PNG text, UserComment, ImageDescription, XP*, IIM captions, XMP history
+  agents, ID3/QuickTime/RIFF/Vorbis/Matroska/ASF/AIFF comments, descriptions and encoders, PDF Info).
 
-Two things are asserted, by value (the two tools name fields differently):
+Three things are asserted, by value (the two tools name fields differently):
 
 1. ``field``: each such value is among aigc-check's fields (labels compared as parsed JSON, text
-   compared with white space collapsed and case folded);
+   with white space collapsed and case folded);
 2. ``signal``: where exiftool shows an AI signal (a label whose Label is 1, 2 or 3; an AI
-   DigitalSourceType in XMP or in a C2PA action; a value that a ``generators.json`` pattern or a
-   well-known generator name matches), aigc-check's evidence has a signal of the same kind.
+   DigitalSourceType in XMP or in a C2PA action; a value that a ``generators.json`` pattern matches
+   in a field that rule names, or a well-known generator's name in a software or description
+   field), aigc-check's evidence has a signal of the same kind (for a fingerprint, the same
+   generator or one that supersedes it);
+3. ``extra label``: every GB 45438 label aigc-check reports is one exiftool shows.
+
+A third family, probe files that exiftool itself writes from fixtures (IPTC IIM, extended XMP,
+HEIF items, MP4 uuid/udta/3GPP/keys boxes, PDF incremental updates, …), covers carriers that no
+fixture or corpus file has.
 
 Every disagreement is either fixed or listed below: ``KNOWN_GAPS`` (aigc-check misses something:
 the readers' to-do list) or ``EXIFTOOL_DIFFERS`` (exiftool is wrong, or what it shows is not a
-signal).  Both are keyed by (file, exiftool ``group:tag``).  The test fails on any disagreement not
-listed, and on any listed pair that no longer disagrees, so the lists only shrink.
+signal).  Both are keyed by (file, exiftool ``group:tag``, or ``aigc-check:<field>`` for an extra
+label).  The test fails on any disagreement not listed, and on any listed pair that no longer
+disagrees, so the lists only shrink.  Without exiftool the tests skip, saying so.
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ AI_SOURCE_TYPES = frozenset(
     {"trainedAlgorithmicMedia", "trainedAlgorithmicData", "compositeWithTrainedAlgorithmicMedia", "compositeSynthetic"}
 )
 AI_LABELS = frozenset({"1", "2", "3"})
+LISTED_WITH = "12.57"  # the exiftool version KNOWN_GAPS and EXIFTOOL_DIFFERS were decided with
 
 # ---------------------------------------------------------------------------------------------------
 # Decisions.  Keys: (file, exiftool "group:tag"); fixture files by name, corpus files by their
@@ -63,23 +72,54 @@ AI_LABELS = frozenset({"1", "2", "3"})
 
 _MKV_CUT = (
     "truncated Matroska: the walker drops the whole Segment once it claims more bytes than the file holds, "
-    "so the Info element before the cut (MuxingApp/WritingApp, generator-bearing) is lost; FLAC and MP4 keep "
-    "what precedes a cut"
+    "so the Info element before the cut (MuxingApp/WritingApp, generator-bearing) is lost; a cut FLAC keeps "
+    "what precedes the cut"
 )
 _IIM = (
-    "IPTC IIM (JPEG APP13 Photoshop 8BIM 0x0404) is not read at all: Keywords here, and IIM Credit (2:110), "
-    "Source (2:115), Caption-Abstract (2:120) wherever they occur, never become fields"
+    "IPTC IIM (JPEG APP13 Photoshop resource 0x0404, TIFF tag 33723) is not read at all: Keywords (2:25), "
+    "Credit (2:110), Source (2:115), Caption-Abstract (2:120) never become fields, nor reach the fingerprints"
 )
 _ID3V1 = "ID3v1 (the 128-byte TAG trailer of an MP3) is not read: its Title/Artist/Comment never become fields"
+
+_DSCP = (
+    "BMFF: the 3GPP asset boxes of moov/udta (dscp, titl, auth, perf, gnre, cprt, kywd: full boxes with a "
+    "language code) are not read; exiftool writes UserData:Description as dscp"
+)
+_DES = (
+    "fingerprint gap: the free-text field lists of the audio/video generators (sora, veo, suno, …) name mp4/desc, "
+    "mp4/description and mp4/©cmt but not mp4/©des, the ilst item exiftool writes for Description"
+)
+_KEYS = (
+    "fingerprint gap: QuickTime mdta keys become mp4/com.apple.quicktime.<key>; only …software is in the "
+    "generators' lists, not …description, …comment or …title"
+)
+_CREATOR = (
+    "fingerprint gap: adobe-firefly matches C2PA names only; 'Adobe Firefly' as PDF Creator or xmp:CreatorTool "
+    "is no trace (xmp:CreatorTool is listed for Draw Things, Topaz, Apple and video generators; pdf/Creator never)"
+)
+_PDF_URI = (
+    "label decoding: the PDF key scan matches '/AIGC' inside the TC260 namespace URI (.../ns/AIGC/1.0/) of the "
+    "XMP stream, and its no-string fallback hands on the next 256 bytes: a bogus pdf/AIGC field and label"
+)
 
 KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("av-broken-truncated.mkv", "Matroska:MuxingApp"): _MKV_CUT,
     ("av-broken-truncated.mkv", "Matroska:WritingApp"): _MKV_CUT,
     ("av-broken-truncated.webm", "Matroska:MuxingApp"): _MKV_CUT,
     ("av-broken-truncated.webm", "Matroska:WritingApp"): _MKV_CUT,
+    ("doc-gb-xmp.pdf", "aigc-check:pdf/AIGC"): _PDF_URI,
     ("pillow/iptc.jpg", "IPTC:Keywords"): _IIM,
     ("tinytag/silence-44-s-v1.mp3", "ID3v1:Title"): _ID3V1,
     ("tinytag/silence-44-s-v1.mp3", "ID3v1:Artist"): _ID3V1,
+    ("probe:iim-credit.jpg", "IPTC:Credit"): _IIM,
+    ("probe:iim-credit.jpg", "IPTC:Source"): _IIM,
+    ("probe:iim-caption.tif", "IPTC:Caption-Abstract"): _IIM,
+    ("probe:mp4-3gpp-dscp.mp4", "UserData:Description"): _DSCP,
+    ("probe:m4a-ilst-des.m4a", "ItemList:Description"): _DES,
+    ("probe:mov-keys-description.mov", "Keys:Description"): _KEYS,
+    ("probe:pdf-creator.pdf", "PDF:Creator"): _CREATOR,
+    ("probe:xmp-creatortool.jpg", "XMP-xmp:CreatorTool"): _CREATOR,
+    ("probe:pdf-xmp-update.pdf", "aigc-check:pdf/AIGC"): _PDF_URI,
 }
 
 _FLAC_127 = (
@@ -136,7 +176,7 @@ GENERATOR_TAGS = re.compile(
     r"ImageDescription|UserComment|XP(?:Comment|Title|Subject|Keywords|Author)|Encoder|EncoderSettings|"
     r"EncodedBy|Vendor|Producer|Creator|Subject|Keywords|Annotation|UserDefinedText|SoftwareVersion|"
     r"UserData_\w+|WritingApp|MuxingApp|ToolName|ProcessingSoftware|EncodingSettings|SourceURL|Author|"
-    r"Originator)(?:-[\w-]+)?$"
+    r"Originator|Caption-Abstract|Headline|ObjectName|By-line|OriginatingProgram)(?:-[\w-]+)?$"
 )
 # The generator names a reader of these fields is expected to recognise; matched only in the
 # fields that name software or describe the content (not titles, artists or keywords).
@@ -330,6 +370,15 @@ NATIVE_NAMES = {  # aigc-check field family -> exiftool tag name -> the containe
     },
     "aiff": {"Annotation": ["ANNO"], "Comment": ["COMT"], "Title": ["NAME"], "Name": ["NAME"], "Author": ["AUTH"]},
 }
+IIM_AS_XMP = {  # IPTC IIM dataset -> the XMP property the MWG guidelines equate it with
+    "Caption-Abstract": "dc:description",
+    "ObjectName": "dc:title",
+    "Keywords": "dc:subject",
+    "By-line": "dc:creator",
+    "Credit": "photoshop:Credit",
+    "Source": "photoshop:Source",
+    "OriginatingProgram": "xmp:CreatorTool",
+}
 FAMILIES = [  # exiftool group (regex) -> aigc-check field family
     (r"IFD\d|ExifIFD|GPS|SubIFD\d*|InteropIFD", "exif"),
     (r"XMP-.*", "xmp"),
@@ -359,6 +408,8 @@ def aigc_names(tag: str, value: Any) -> list[str]:
         return [f"xmp/{XMP_PREFIXES.get(ns, ns)}:{name}"]
     if family == "comment":
         return ["comment/COM", "comment/Comment"]
+    if family == "iptc":
+        return [f"iptc/{name}"] + ([f"xmp/{IIM_AS_XMP[name]}"] if name in IIM_AS_XMP else [])
     if family == "id3" and name.startswith("UserDefinedText"):
         m = re.match(r"^\((.*?)\) ", as_text(value))
         return [f"id3/TXXX:{m.group(1) if m else ''}"]
@@ -515,13 +566,14 @@ def run_aigc_check(checker, paths: Iterable[Path]) -> dict[Path, AigcView]:
 class Disagreement:
     file: str
     tag: str
-    aspect: str  # field | signal
+    aspect: str  # field | signal | extra label
     exiftool: str
     aigc_check: str
 
     def line(self) -> str:
         shown = clip(self.exiftool.replace("\n", "\\n"), 110)
-        return f"{self.file}  {self.tag}  [{self.aspect}]  exiftool: {shown}  |  aigc-check: {self.aigc_check}"
+        theirs = clip(self.aigc_check.replace("\n", "\\n"), 400)
+        return f"{self.file}  {self.tag}  [{self.aspect}]  exiftool: {shown}  |  aigc-check: {theirs}"
 
 
 def compare(name: str, pairs: list[tuple[str, Any]], aigc: AigcView, rules) -> Iterator[Disagreement]:
@@ -582,6 +634,18 @@ def compare(name: str, pairs: list[tuple[str, Any]], aigc: AigcView, rules) -> I
         if missed:
             yield Disagreement(name, tag, "signal", "; ".join(missed), aigc.signals())
 
+    # The other way, for labels alone: a GB 45438 label aigc-check reports must be one exiftool shows
+    # (a label found where there is none is a decoding bug).
+    shown = [user_defined(s.tag, s.value) for s in values if s.kind == "label"]
+    shown_labels = {json.dumps(lab, sort_keys=True) for v in shown for lab in labels_in(as_text(v))}
+    shown_text = {norm(v) for v in shown}
+    for key in sorted({e.key for e in aigc.evidence if e.source == "gb45438"}):
+        for f in (f for f in aigc.fields if f"{f.family}/{f.key}" == key):
+            text = as_text(f.value)
+            parsed = {json.dumps(lab, sort_keys=True) for lab in labels_in(text)}
+            if not (parsed & shown_labels or norm(text) in shown_text):
+                yield Disagreement(name, f"aigc-check:{key}", "extra label", "shows no such label", clip(text, 110))
+
 
 def check_family(family: str, files: dict[str, Path], exiftool: str, checker) -> None:
     with ThreadPoolExecutor(1) as pool:  # exiftool runs while aigc-check does
@@ -605,7 +669,90 @@ def check_family(family: str, files: dict[str, Path], exiftool: str, checker) ->
     if stale:
         problems.append(f"{len(stale)} listed pair(s) no longer disagree: remove them from the lists:")
         problems += [f"{f}  {t}  ({KNOWN_GAPS.get((f, t)) or EXIFTOOL_DIFFERS[(f, t)]})" for f, t in stale]
+    if problems:
+        version = subprocess.run([exiftool, "-ver"], capture_output=True, text=True, check=False).stdout.strip()
+        if version != LISTED_WITH:
+            problems.append(f"(the lists were made with exiftool {LISTED_WITH}; this is exiftool {version})")
     assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Probe files: carriers no fixture or corpus file exercises, written by exiftool itself (it writes
+# JPEG, TIFF, PNG, HEIF/AVIF, MP4/MOV and PDF; not WebP with -o, nor ID3, RIFF, Vorbis or Matroska)
+# ---------------------------------------------------------------------------------------------------
+
+PROBE_LABEL = json.dumps(
+    {
+        "Label": "1",
+        "ContentProducer": "001191110102MACQD9K64010000",
+        "ProduceID": "probe-0001",
+        "ReservedCode1": "",
+        "ContentPropagator": "",
+        "PropagateID": "",
+        "ReservedCode2": "",
+    },
+    separators=(",", ":"),
+)
+# A label too big for one JPEG APP1 segment: exiftool moves it to the extended XMP.
+PROBE_BIG_LABEL = PROBE_LABEL.replace('"ReservedCode1":""', '"ReservedCode1":"' + "QUJD" * 18000 + '"')
+PROBE_A1111 = (
+    "灯塔, a lighthouse on a cliff at dusk, oil painting\nNegative prompt: blurry, lowres\n"
+    "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 64x64, Model: probe"
+)
+PROBE_MIDJOURNEY = "a lighthouse --ar 3:2 Job ID: 0f3b2c1a-1234-4abc-8def-0123456789ab"
+AI_DST = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+
+PROBES: dict[str, tuple[str, list[str]]] = {  # probe -> (fixture it starts from, exiftool arguments)
+    # IPTC IIM (MWG: Credit = photoshop:Credit, Caption-Abstract = dc:description)
+    "iim-credit.jpg": ("plain.jpg", ["-IPTC:Credit=Made with Google AI", "-IPTC:Source=Google"]),
+    "iim-caption.tif": ("plain.tif", [f"-IPTC:Caption-Abstract={PROBE_MIDJOURNEY}"]),
+    # XMP forms
+    "xmp-extended.jpg": ("plain.jpg", [f"-XMP-TC260:AIGC={PROBE_BIG_LABEL}"]),
+    "xmp-lang-alt.jpg": (
+        "plain.jpg",
+        ["-XMP-dc:Description=a lighthouse", f"-XMP-dc:Description-de={PROBE_MIDJOURNEY}"],
+    ),
+    "xmp-creatortool.jpg": ("plain.jpg", ["-XMP-xmp:CreatorTool=Adobe Firefly"]),
+    # EXIF and PNG text
+    "exif-xpcomment.jpg": ("plain.jpg", ["-EXIF:XPComment=Made with Midjourney"]),
+    "png-exif.png": ("plain.png", [f"-EXIF:UserComment={PROBE_A1111}"]),
+    "png-itxt-compressed.png": ("plain.png", ["-z", f"-PNG:Parameters={PROBE_A1111 * 8}"]),
+    # BMFF / HEIF
+    "heif-exif.avif": ("gb-avif-xmp.avif", ["-EXIF:Software=Draw Things 1.0"]),
+    "heif-xmp.heif": ("c2pa-ai-created.heif", [f"-XMP-TC260:AIGC={PROBE_LABEL}"]),
+    "mp4-uuid-xmp.mp4": (
+        "av-plain.mp4",
+        [f"-XMP-TC260:AIGC={PROBE_LABEL}", f"-XMP-iptcExt:DigitalSourceType={AI_DST}"],
+    ),
+    "mov-udta-xmp.mov": ("av-plain.mov", [f"-XMP-TC260:AIGC={PROBE_LABEL}"]),
+    "mp4-3gpp-dscp.mp4": ("av-plain.mp4", ["-UserData:Description=Generated with OpenAI Sora"]),
+    "m4a-ilst-des.m4a": ("av-plain.m4a", ["-ItemList:Description=Generated with OpenAI Sora"]),
+    "mov-keys-description.mov": ("av-plain.mov", ["-Keys:Description=Generated with OpenAI Sora"]),
+    # PDF (exiftool writes an incremental update)
+    "pdf-info-update.pdf": ("doc-plain.pdf", [f"-PDF:AIGC={PROBE_LABEL}"]),
+    "pdf-xmp-update.pdf": ("doc-plain.pdf", [f"-XMP-TC260:AIGC={PROBE_LABEL}"]),
+    "pdf-creator.pdf": ("doc-plain.pdf", ["-PDF:Creator=Adobe Firefly"]),
+}
+
+
+def write_probes(exiftool: str, folder: Path) -> dict[str, Path]:
+    """All probes in one exiftool process (one ``-execute`` per probe)."""
+    args: list[str] = []
+    for probe, (source, tags) in PROBES.items():
+        args += ["-E", "-o", str(folder / probe), *tags, str(FIXTURES / source), "-execute"]
+    argfile = folder / "write.args"  # one argument a line; with -E a value's newline is written "&#10;"
+    argfile.write_text("".join(a.replace("\n", "&#10;") + "\n" for a in args), encoding="utf-8")
+    run = subprocess.run(
+        [exiftool, "-config", str(CONFIG), "-@", str(argfile)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+    missing = [p for p in PROBES if not (folder / p).is_file()]
+    assert not missing, f"exiftool did not write {missing}: {run.stderr[-2000:]}"
+    return {f"probe:{p}": folder / p for p in PROBES}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -642,6 +789,10 @@ def test_labels_in_reads_every_serialisation():
 def test_fixtures_agree_with_exiftool(exiftool, checker):
     files = {p.name: p for p in sorted(FIXTURES.iterdir()) if p.is_file()}
     check_family("fixtures", files, exiftool, checker)
+
+
+def test_exiftool_written_probes_agree_with_exiftool(exiftool, checker, tmp_path):
+    check_family("probe files", write_probes(exiftool, tmp_path), exiftool, checker)
 
 
 def test_corpus_agrees_with_exiftool(exiftool, corpus, checker):
