@@ -66,8 +66,9 @@ AI_LABELS = frozenset({"1", "2", "3"})
 LISTED_WITH = "12.57"  # the exiftool version KNOWN_GAPS and EXIFTOOL_DIFFERS were decided with
 
 # ---------------------------------------------------------------------------------------------------
-# Decisions.  Keys: (file, exiftool "group:tag"); fixture files by name, corpus files by their
-# MANIFEST path (always "folder/name").  Values: one line saying why.
+# Decisions.  Keys: (file, exiftool "group:tag", or "aigc-check:<field>" for an extra label); fixture
+# files by name, corpus files by their MANIFEST path (always "folder/name"), probes as "probe:<name>".
+# Values: one line saying why.
 # ---------------------------------------------------------------------------------------------------
 
 _MKV_CUT = (
