@@ -71,11 +71,6 @@ LISTED_WITH = "12.57"  # the exiftool version KNOWN_GAPS and EXIFTOOL_DIFFERS we
 # Values: one line saying why.
 # ---------------------------------------------------------------------------------------------------
 
-_MKV_CUT = (
-    "truncated Matroska: the walker drops the whole Segment once it claims more bytes than the file holds, "
-    "so the Info element before the cut (MuxingApp/WritingApp, generator-bearing) is lost; a cut FLAC keeps "
-    "what precedes the cut"
-)
 _IIM = (
     "IPTC IIM (JPEG APP13 Photoshop resource 0x0404, TIFF tag 33723) is not read at all: Keywords (2:25), "
     "Credit (2:110), Source (2:115), Caption-Abstract (2:120) never become fields, nor reach the fingerprints"
@@ -98,17 +93,7 @@ _CREATOR = (
     "fingerprint gap: adobe-firefly matches C2PA names only; 'Adobe Firefly' as PDF Creator or xmp:CreatorTool "
     "is no trace (xmp:CreatorTool is listed for Draw Things, Topaz, Apple and video generators; pdf/Creator never)"
 )
-_PDF_URI = (
-    "label decoding: the PDF key scan matches '/AIGC' inside the TC260 namespace URI (.../ns/AIGC/1.0/) of the "
-    "XMP stream, and its no-string fallback hands on the next 256 bytes: a bogus pdf/AIGC field and label"
-)
-
 KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("av-broken-truncated.mkv", "Matroska:MuxingApp"): _MKV_CUT,
-    ("av-broken-truncated.mkv", "Matroska:WritingApp"): _MKV_CUT,
-    ("av-broken-truncated.webm", "Matroska:MuxingApp"): _MKV_CUT,
-    ("av-broken-truncated.webm", "Matroska:WritingApp"): _MKV_CUT,
-    ("doc-gb-xmp.pdf", "aigc-check:pdf/AIGC"): _PDF_URI,
     ("pillow/iptc.jpg", "IPTC:Keywords"): _IIM,
     ("tinytag/silence-44-s-v1.mp3", "ID3v1:Title"): _ID3V1,
     ("tinytag/silence-44-s-v1.mp3", "ID3v1:Artist"): _ID3V1,
@@ -120,7 +105,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("probe:mov-keys-description.mov", "Keys:Description"): _KEYS,
     ("probe:pdf-creator.pdf", "PDF:Creator"): _CREATOR,
     ("probe:xmp-creatortool.jpg", "XMP-xmp:CreatorTool"): _CREATOR,
-    ("probe:pdf-xmp-update.pdf", "aigc-check:pdf/AIGC"): _PDF_URI,
 }
 
 _FLAC_127 = (
