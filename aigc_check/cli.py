@@ -524,7 +524,44 @@ def _serve_env(name: str) -> str:
     envvar=_serve_env("TMP_DIR"),
     help="Where the private upload folder is made (default: the system temp folder).",
 )
-@click.option("--access-log", is_flag=True, envvar=_serve_env("ACCESS_LOG"), help="Log every request (stderr).")
+@click.option(
+    "--max-header-bytes",
+    default=format_size(ServeConfig.max_header_bytes),
+    show_default=True,
+    envvar=_serve_env("MAX_HEADER_BYTES"),
+    help="Largest request line + header fields (bytes, or with K/M); larger gets 431 and the connection closed.",
+)
+@click.option(
+    "--header-timeout",
+    default=ServeConfig.header_timeout,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    envvar=_serve_env("HEADER_TIMEOUT"),
+    help="Seconds a client has to send a request's headers (from the connection's start or the request's "
+    "first byte); past it 408 and the connection closed.",
+)
+@click.option(
+    "--max-connections",
+    default=ServeConfig.max_connections,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar=_serve_env("MAX_CONNECTIONS"),
+    help="Open connections; one more is answered 503 + Retry-After and closed at once.",
+)
+@click.option(
+    "--keep-alive-timeout",
+    default=ServeConfig.keep_alive_timeout,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    envvar=_serve_env("KEEP_ALIVE_TIMEOUT"),
+    help="Seconds an idle keep-alive connection stays open between requests.",
+)
+@click.option(
+    "--access-log",
+    is_flag=True,
+    envvar=_serve_env("ACCESS_LOG"),
+    help="Write one line per request on stderr: method, path, status, bytes, time.",
+)
 @checker_options(env_prefix="AIGC_SERVE_")
 def serve_command(
     host: str,
@@ -535,6 +572,10 @@ def serve_command(
     timeout: float,
     read_timeout: float,
     tmp_dir: str | None,
+    max_header_bytes: str,
+    header_timeout: float,
+    max_connections: int,
+    keep_alive_timeout: float,
     access_log: bool,
     options: CheckOptions,
 ) -> ExitStatus:
@@ -552,6 +593,10 @@ def serve_command(
         timeout=timeout,
         read_timeout=read_timeout,
         tmp_dir=tmp_dir,
+        max_header_bytes=parse_size(max_header_bytes),
+        header_timeout=header_timeout,
+        max_connections=max_connections,
+        keep_alive_timeout=keep_alive_timeout,
         access_log=access_log,
         check_options=options,
     )

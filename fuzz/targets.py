@@ -35,6 +35,7 @@ READER_BLOCKS = {
     "tag": "tag",
     "id3": "id3",
     "vorbis": "vorbis",
+    "iim": "iim",
 }
 
 

@@ -11,6 +11,10 @@ import pytest
 from conftest import FIXTURES
 
 from aigc_check import check
+from aigc_check.errors import TruncatedError
+from aigc_check.formats import matroska as matroska_walker
+from aigc_check.model import Container
+from aigc_check.source import ByteSource
 
 # A producer code no generator entry names, so attribution comes from the other tags.
 LABEL = json.dumps({"Label": "1", "ContentProducer": "001191110108MA01TEST0X20001", "ProduceID": "p-1"})
@@ -280,3 +284,16 @@ def test_av_identified_by_content(name, fmt, tmp_path):
     renamed = tmp_path / "upload.bin"
     renamed.write_bytes((FIXTURES / name).read_bytes())
     assert check(renamed).format == fmt
+
+
+@pytest.mark.parametrize("name", ["av-broken-truncated.mkv", "av-broken-truncated.webm"])
+def test_cut_matroska_keeps_what_precedes_the_cut(checker, name):
+    result = checker.check(str(FIXTURES / name)).to_dict()
+    assert result["verdict"] == "unreadable" and result["errors"][0]["code"] == "truncated"
+    assert result["format"] == name.rsplit(".", 1)[1]
+    # The Info element before the cut is still read (exiftool shows it too).
+    src = ByteSource.open(str(FIXTURES / name), name)
+    container = Container("matroska", "video/x-matroska")
+    with pytest.raises(TruncatedError):
+        matroska_walker.walk(src, container)
+    assert {b.key for b in container.blocks} >= {"MuxingApp", "WritingApp"}

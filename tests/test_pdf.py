@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import zlib
 
+from conftest import FIXTURES
+
 from aigc_check import check
 from aigc_check.formats.pdf import pdf_string
 
@@ -43,3 +45,10 @@ def test_cut_pdf_and_object_stream_bomb():
     data = pdf(b"5 0 obj << /Type /ObjStm /Filter /FlateDecode >>\nstream\n" + bomb + b"\nendstream endobj")
     result = check(data)
     assert result.verdict == "unreadable" and result.errors[0].code == "limit-exceeded"
+
+
+def test_tc260_namespace_uri_in_xmp_is_not_an_information_key(checker):
+    """``.../ns/AIGC/1.0/`` inside the XMP stream is a URI, not a ``/AIGC`` key: one label, no duplicate."""
+    result = checker.check(str(FIXTURES / "doc-gb-xmp.pdf")).to_dict()
+    assert [e["key"] for e in result["evidence"] if e["source"] == "gb45438"] == ["xmp/TC260:AIGC"]
+    assert "aigc-label-duplicate" not in {f["code"] for f in result["findings"]}

@@ -11,6 +11,7 @@ from ..limits import MAX_METADATA_BLOCK, MAX_SEGMENTS
 from ..model import Block, C2paMarker, Container, ReadError
 from ..source import ByteSource
 from . import FormatHandler, register
+from .irb import unpack_irb
 
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXT_ID = b"http://ns.adobe.com/xmp/extension/\x00"
@@ -62,6 +63,9 @@ def _walk_segments(src: ByteSource, c: Container, extended_xmp: ExtendedXmp) -> 
         if marker == SOS:
             _check_end_of_image(src, c)
             return
+        if marker == APP13 and _is_photoshop(src, payload_at, payload_len):
+            pos = _read_photoshop(src, c, pos)  # the Photoshop IRB, with the APP13 segments continuing it
+            continue
         if 0xE0 <= marker <= 0xEF or marker == 0xFE:
             _read_segment(src, c, marker, pos, payload_at, payload_len, extended_xmp)
         pos = payload_at + payload_len
@@ -212,6 +216,39 @@ def _check_end_of_image(src: ByteSource, c: Container) -> None:
                 "truncated", "the JPEG has no end-of-image marker: the file was cut short", "end of file", fatal=True
             )
         )
+
+
+APP13, PHOTOSHOP_ID = 0xED, b"Photoshop 3.0\x00"
+
+
+def _is_photoshop(src: ByteSource, at: int, n: int) -> bool:
+    return n >= len(PHOTOSHOP_ID) and src.read(at, len(PHOTOSHOP_ID)) == PHOTOSHOP_ID
+
+
+def _read_photoshop(src: ByteSource, c: Container, pos: int) -> int:
+    """The Photoshop IRB (IPTC IIM in resource 0x0404, ``formats/irb.py``) of the APP13 segment at
+    ``pos``; returns where the next segment starts.  An IRB over 64 KB goes on in the APP13
+    ``Photoshop 3.0`` segments right after, split anywhere (even inside a resource): those are
+    joined, as Photoshop and exiftool read them."""
+    first, parts, total = pos, [], 0
+    for _ in range(MAX_SEGMENTS):
+        head = src.read(pos, 4 + len(PHOTOSHOP_ID))
+        if head[:2] != b"\xff\xed" or head[4:] != PHOTOSHOP_ID:
+            break
+        (length,) = struct.unpack(">H", head[2:4])
+        at, n = pos + 4 + len(PHOTOSHOP_ID), length - 2 - len(PHOTOSHOP_ID)
+        if n < 0 or at + n > src.size:
+            break  # the segment loop reports it
+        total += n
+        if total > MAX_METADATA_BLOCK:
+            raise LimitExceededError(f"Photoshop IRB of over {MAX_METADATA_BLOCK} bytes", _where(APP13, first))
+        parts.append(src.read_exact(at, n, "a Photoshop APP13 segment"))
+        pos = at + n
+    else:
+        raise LimitExceededError(f"more than {MAX_SEGMENTS} JPEG segments before the image data")
+    what = "Photoshop IRB" + (f", {len(parts)} segments" if len(parts) > 1 else "")
+    unpack_irb(c, b"".join(parts), _where(APP13, first, what))
+    return pos
 
 
 register(FormatHandler("jpeg", "image/jpeg", _accept, walk))

@@ -50,8 +50,12 @@ class _Walk:
     def __init__(self, src: ByteSource, c: Container) -> None:
         self.src, self.c, self.count = src, c, 0
         self.visited: set[int] = set()
+        self.cut: TruncatedError | None = None  # a top-level element the file ends inside
 
-    def elements(self, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+    def elements(self, start: int, end: int, cut_ok: bool = False) -> Iterator[tuple[int, int, int, int]]:
+        """The elements between ``start`` and ``end``.  ``cut_ok``: an element that claims more than is
+        left is walked as far as the bytes go (and remembered in ``cut``), so what precedes the cut of a
+        truncated file is still read; otherwise it is a ``TruncatedError``."""
         pos = start
         while pos < end:
             self.count += 1
@@ -60,9 +64,12 @@ class _Walk:
             eid, p = _vint(self.src, pos, "element id", True)
             size, body = _vint(self.src, p, "element size", False)
             if size != UNKNOWN and body + size > end:
-                raise TruncatedError(
+                cut = TruncatedError(
                     f"element {eid:#x} claims {size} bytes, more than its parent holds", f"offset {pos:#x}"
                 )
+                if not cut_ok:
+                    raise cut
+                self.cut, size = cut, end - body
             yield eid, pos, body, size
             if size == UNKNOWN:
                 return  # the caller decides whether it can descend; nothing after it is reachable by size
@@ -150,21 +157,25 @@ class _Walk:
 def walk(src: ByteSource, c: Container) -> None:
     w = _Walk(src, c)
     doc_type, segments = "", 0
-    for eid, _at, body, size in w.elements(0, src.size):
-        if eid == EBML and size != UNKNOWN:
-            for cid, _cat, cbody, csize in w.elements(body, body + size):
-                if cid == DOC_TYPE:
-                    doc_type = w.text(cbody, csize)
-        elif eid == SEGMENT:
-            segments += 1
-            end = src.size if size == UNKNOWN else body + size
-            w.segment(body, end)
+    try:
+        for eid, _at, body, size in w.elements(0, src.size, cut_ok=True):
+            if eid == EBML and size != UNKNOWN:
+                for cid, _cat, cbody, csize in w.elements(body, body + size):
+                    if cid == DOC_TYPE:
+                        doc_type = w.text(cbody, csize)
+            elif eid == SEGMENT:
+                segments += 1
+                end = src.size if size == UNKNOWN else body + size
+                w.segment(body, end)
+    finally:  # a cut file still says what it is
+        if doc_type == "webm":
+            c.format, c.media_type = "webm", "video/webm"
+        else:
+            c.format, c.media_type = "mkv", "video/x-matroska"
     if not segments:
         raise TruncatedError("no Segment element: the file is cut or holds only an EBML header", "top level")
-    if doc_type == "webm":
-        c.format, c.media_type = "webm", "video/webm"
-    else:
-        c.format, c.media_type = "mkv", "video/x-matroska"
+    if w.cut is not None:
+        raise w.cut  # the file is cut: unreadable, whatever was read before the cut
 
 
 register(FormatHandler("matroska", "video/x-matroska", _accept, walk))

@@ -77,8 +77,8 @@ def _scan(data: bytes, base: int, c: Container, what: str) -> None:
     marker = _C2PA.search(data)
     if marker and c.c2pa is None:
         c.c2pa = C2paMarker(f"{what} at offset {base + marker.start():#x} (C2PA associated file)")
+    packets: list[tuple[int, int]] = []  # XMP packet spans: a /AIGC inside one is a URI, not a key
     start = data.find(b"<x:xmpmeta")
-    packets: list[tuple[int, int]] = []  # XMP text is not a dictionary: its words are no keys
     for _ in range(MAX_ATTEMPTS):
         if start < 0:
             break
@@ -92,8 +92,8 @@ def _scan(data: bytes, base: int, c: Container, what: str) -> None:
     for n, m in enumerate(_INFO_KEY.finditer(data)):
         if n >= MAX_ATTEMPTS:
             raise LimitExceededError(f"more than {MAX_ATTEMPTS} information-dictionary keys", what)
-        if any(start <= m.start() < end for start, end in packets):
-            continue
+        if any(s <= m.start() < e for s, e in packets):
+            continue  # e.g. the TC260 namespace URI ".../ns/AIGC/1.0/" in an XMP packet
         value = _INFO_VALUE.match(data, m.end())
         key = m.group(1).decode("ascii")
         where = f"{what} /{key} at offset {base + m.start():#x}"

@@ -148,6 +148,7 @@ def all_readers() -> list[MetadataReader]:
     from .comment import CommentReader
     from .exif import ExifReader
     from .id3 import Id3Reader
+    from .iim import IimReader
     from .stealth import StealthReader
     from .tags import ContainerTagReader
     from .text import TextChunkReader
@@ -164,4 +165,5 @@ def all_readers() -> list[MetadataReader]:
         VorbisCommentReader(),
         C2paReader(),
         StealthReader(),
+        IimReader(),
     ]

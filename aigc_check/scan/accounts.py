@@ -55,8 +55,15 @@ class RepeatOffenderRules:
         return chosen
 
 
+# accounts.csv's columns: the row keys below, in order (two counts are named by their verdict).
+ACCOUNT_COLUMNS = (
+    "account", "posts", "ai", "ai_share", "unlabelled", Verdict.MISLABELLED.value, Verdict.UNREADABLE.value,
+    "score", "action",
+)  # fmt: skip
+
+
 def account_rows(accounts: dict, rules: RepeatOffenderRules | None) -> list[dict]:
-    """Per-account table rows, worst first."""
+    """Per-account table rows (keys: ``ACCOUNT_COLUMNS``), worst first."""
     rows = []
     for account, s in accounts.items():
         rows.append(
@@ -66,8 +73,8 @@ def account_rows(accounts: dict, rules: RepeatOffenderRules | None) -> list[dict
                 "ai": s.ai,
                 "ai_share": round(s.ai / s.posts, 4) if s.posts else 0,
                 "unlabelled": s.unlabelled,
-                "mislabelled": s.mislabelled,
-                "unreadable": s.unreadable,
+                Verdict.MISLABELLED.value: s.mislabelled,
+                Verdict.UNREADABLE.value: s.unreadable,
                 "score": rules.score(s) if rules else s.unlabelled + s.mislabelled,
                 "action": rules.action(s) if rules else "none",
             }

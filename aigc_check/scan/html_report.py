@@ -210,7 +210,7 @@ def _account_table(rows: list) -> Iterator[str]:
         yield (
             f'<tr><td>{text(r["account"])}</td><td class="n">{r["posts"]:,}</td>'
             f'<td class="n">{100 * r["ai_share"]:.0f}%</td><td class="n">{r["unlabelled"]:,}</td>'
-            f'<td class="n">{r["mislabelled"]:,}</td><td class="n">{r["unreadable"]:,}</td>'
+            f'<td class="n">{r[Verdict.MISLABELLED]:,}</td><td class="n">{r[Verdict.UNREADABLE]:,}</td>'
             f'<td class="n">{r["score"]:,}</td><td class="act-{text(r["action"])}">{text(r["action"])}</td></tr>'
         )
     yield "</tbody></table>"

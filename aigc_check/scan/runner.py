@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from ..checker import Checker, CheckOptions
 from ..limits import DEFAULT_TIME_LIMIT
 from ..model import Declared, Verdict, result_path
-from .accounts import RepeatOffenderRules, account_rows
+from .accounts import ACCOUNT_COLUMNS, RepeatOffenderRules, account_rows
 from .batch import ScanItem, check_batch, init_worker
 from .declarations import DeclarationIndex
 from .outputs import (
@@ -448,7 +448,7 @@ class Scan:
         return account_rows(self.tally.accounts, self.rules)
 
     def _write_accounts_csv(self, rows: list) -> None:
-        columns = ["account", "posts", "ai", "ai_share", "unlabelled", "mislabelled", "unreadable", "score", "action"]
+        columns = list(ACCOUNT_COLUMNS)
         with open_text(os.path.join(self.out, ACCOUNTS_CSV), "w") as f:
             f.write(csv_lines([columns] + [[csv_cell(r[c]) for c in columns] for r in rows]))
 

@@ -8,7 +8,9 @@ Modules, one concern each:
 - ``upload``   streams a request body (raw or multipart) to a private temp file under a size limit
 - ``metrics``  Prometheus counters and histograms
 - ``app``      the Starlette routes
-- ``server``   runs Uvicorn on a bound socket
+- ``access_log`` the ``--access-log`` lines
+- ``transport`` the connection limits Uvicorn's httptools protocol lacks (header size and deadline, connections)
+- ``server``   runs Uvicorn on a bound socket, with those limits and the open-file limit they need
 - ``jsonl``    the dependency-free ``check --stdin-jsonl`` loop
 
 Only ``jsonl``, ``config`` and ``errors`` work with the base install; the rest need the

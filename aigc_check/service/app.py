@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import __version__
 from ..errors import DeclarationError
 from ..model import Declared
+from .access_log import AccessLog, client_text, request_text
 from .config import ServeConfig
 from .errors import BadRequestError, OverloadedError, ServiceError, error_body
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -62,6 +63,7 @@ class ServiceState:
     spool_dir: str = ""
     in_flight: int = 0
     assets: dict[str, bytes] = field(default_factory=dict)
+    access_log: AccessLog | None = None  # with --access-log
 
     def pool_state(self) -> dict[str, int]:
         return {
@@ -173,11 +175,13 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
 
 
 class MetricsMiddleware:
-    """Counts every answer by endpoint and status and times it (pure ASGI: no per-request task)."""
+    """Counts every answer by endpoint and status, times it, and writes its access line (with
+    ``--access-log``).  Pure ASGI: no per-request task."""
 
-    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics, access_log: AccessLog | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -185,19 +189,27 @@ class MetricsMiddleware:
         started = time.perf_counter()
         endpoint = scope["path"] if scope["path"] in KNOWN_ENDPOINTS else "other"
         status = 0
+        size = 0
         recorded = False
 
         def record(final_status: int) -> None:
             nonlocal recorded
             if not recorded:
                 recorded = True
+                elapsed = time.perf_counter() - started
                 self.metrics.requests.labels(endpoint, str(final_status)).inc()
-                self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+                self.metrics.latency.labels(endpoint).observe(elapsed)
+                if self.access_log is not None:
+                    self.access_log.write(
+                        client_text(scope.get("client")), request_text(scope), final_status, size, elapsed
+                    )
 
         async def send_and_note(message: Message) -> None:
-            nonlocal status
+            nonlocal status, size
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
             await send(message)
             # Counted when the answer is out, not after background clean-up, so a client that
             # scrapes /metrics right after its answer sees its request.
@@ -219,7 +231,13 @@ def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) 
     """The ASGI app; its lifespan starts the worker pool and owns the private upload folder."""
     pool = WorkerPool(config.check_options, config.workers)
     # metrics=None only until the next line: the metrics need the state's pool_state to exist first.
-    state = ServiceState(config=config, pool=pool, metrics=None, assets=_load_assets())  # type: ignore[arg-type]
+    state = ServiceState(
+        config=config,
+        pool=pool,
+        metrics=None,  # type: ignore[arg-type]
+        assets=_load_assets(),
+        access_log=AccessLog() if config.access_log else None,
+    )
     state.metrics = ServiceMetrics(state.pool_state)
 
     @contextlib.asynccontextmanager
@@ -253,5 +271,5 @@ def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) 
         },
     )
     app.state.service = state
-    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics, access_log=state.access_log)
     return app

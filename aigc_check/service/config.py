@@ -17,6 +17,7 @@ from ..errors import UsageError
 ENV_PREFIX = "AIGC_SERVE_"
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+MIN_HEADER_BYTES = 1024  # below this a browser's ordinary request would not fit
 
 
 def parse_size(text: str) -> int:
@@ -45,7 +46,12 @@ class ServeConfig:
     timeout: float = 10.0  # seconds one check may run before its worker is killed (504)
     read_timeout: float = 30.0  # seconds a client has to send its whole upload (408)
     tmp_dir: str | None = None  # parent of the private upload folder (default: the system's)
-    access_log: bool = False
+    access_log: bool = False  # one line per request on stderr
+    # Transport limits (enforced below the app, in service/transport.py):
+    max_header_bytes: int = 16 * 1024  # request line + header fields; more gets 431 and the connection closed
+    header_timeout: float = 10.0  # seconds from a request's first byte (or the connection's start) to its headers' end
+    max_connections: int = 1024  # open connections; one more is answered 503 at once and closed
+    keep_alive_timeout: float = 5.0  # seconds an idle keep-alive connection stays open between requests
     check_options: CheckOptions = field(default_factory=CheckOptions)
 
     def __post_init__(self) -> None:
@@ -57,6 +63,12 @@ class ServeConfig:
             raise UsageError("--max-bytes must be at least 1 byte")
         if self.timeout <= 0 or self.read_timeout <= 0:
             raise UsageError("--timeout and --read-timeout must be positive")
+        if self.max_header_bytes < MIN_HEADER_BYTES:
+            raise UsageError(f"--max-header-bytes must be at least {format_size(MIN_HEADER_BYTES)}")
+        if self.header_timeout <= 0 or self.keep_alive_timeout <= 0:
+            raise UsageError("--header-timeout and --keep-alive-timeout must be positive")
+        if self.max_connections < 1:
+            raise UsageError("--max-connections must be at least 1")
         if self.tmp_dir is not None and not os.path.isdir(self.tmp_dir):
             raise UsageError(f"--tmp-dir {self.tmp_dir!r} is not a folder")
 

@@ -55,6 +55,28 @@ class RequestTimeoutError(ServiceError):
     code = "upload-timeout"
 
 
+class HeaderTimeoutError(ServiceError):
+    """The request's headers did not arrive within the header time limit (answered by the transport)."""
+
+    status = 408
+    code = "header-timeout"
+
+
+class HeadersTooLargeError(ServiceError):
+    """The request line and header fields are larger than the header size limit (answered by the transport)."""
+
+    status = 431
+    code = "headers-too-large"
+
+
+class TooManyConnectionsError(ServiceError):
+    """A connection beyond the connection limit (answered by the transport as soon as it is accepted)."""
+
+    status = 503
+    code = "too-many-connections"
+    retry_after = 1
+
+
 class CheckTimeoutError(ServiceError):
     """The check ran past the per-request time limit; its worker was replaced."""
 

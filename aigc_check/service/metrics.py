@@ -2,7 +2,7 @@
 
 ``aigc_check_requests_total{endpoint,status}``, ``aigc_check_verdicts_total{verdict}``,
 ``aigc_check_errors_total{code}``, latency histograms for whole requests and for the
-checker hop, upload sizes, requests in flight, and the worker pool's state.
+checker hop, upload sizes, requests in flight, open connections, and the worker pool's state.
 """
 
 from __future__ import annotations
@@ -44,6 +44,14 @@ class _PoolCollector:
         yield restarts
 
 
+class _ConnectionCollector:
+    def __init__(self, count: Callable[[], int]) -> None:
+        self.count = count
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily("aigc_check_connections", "Open HTTP connections", value=self.count())
+
+
 class ServiceMetrics:
     def __init__(self, pool_state: Callable[[], dict[str, int]]) -> None:
         r = self.registry = CollectorRegistry()
@@ -72,6 +80,10 @@ class ServiceMetrics:
             "aigc_check_requests_in_flight", "Check requests admitted and not yet answered", registry=r
         )
         r.register(_PoolCollector(pool_state))
+
+    def watch_connections(self, count: Callable[[], int]) -> None:
+        """Expose ``aigc_check_connections``, read from the server at scrape time."""
+        self.registry.register(_ConnectionCollector(count))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import socket
 import sys
+from typing import TYPE_CHECKING, Any
 
+from .access_log import AccessLog, client_text
 from .config import ServeConfig
+from .errors import ServiceError
+
+if TYPE_CHECKING:
+    from .metrics import ServiceMetrics
+
+BACKLOG = 1024  # connections the kernel queues before the event loop accepts them (also capped by somaxconn)
+# Descriptors the event loop needs besides its connections and spooled uploads: stdio, the listening
+# socket, the event loop's own, the fork server's and each worker's pipe, imported libraries' files.
+FD_RESERVE = 64
+FD_PER_WORKER = 4
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -13,9 +25,72 @@ def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(address)
-    sock.listen(1024)
+    sock.listen(BACKLOG)
     sock.set_inheritable(True)
     return sock
+
+
+def fd_budget(config: ServeConfig, soft: int, hard: int, infinity: int = -1) -> tuple[int, int]:
+    """``(soft limit to set, connections that fit)`` for RLIMIT_NOFILE ``(soft, hard)``.
+
+    Each connection and each spooled upload holds a descriptor; running out would make the event
+    loop fail to accept (or to spool) instead of answering the connection limit's 503.
+    """
+    others = config.capacity + FD_RESERVE + FD_PER_WORKER * config.workers
+    needed = config.max_connections + others
+    if soft != infinity and soft < needed:
+        soft = needed if hard == infinity else min(needed, hard)
+    fits = config.max_connections if soft == infinity else min(config.max_connections, soft - others)
+    return soft, max(fits, 1)
+
+
+def raise_fd_limit(config: ServeConfig) -> int:
+    """Raise this process's soft RLIMIT_NOFILE for ``--max-connections``; the connection limit that fits."""
+    try:
+        import resource
+    except ImportError:  # not a Unix: nothing to raise
+        return config.max_connections
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    new_soft, fits = fd_budget(config, soft, hard, resource.RLIM_INFINITY)
+    if new_soft != soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new_soft, hard))
+    if fits < config.max_connections:
+        print(
+            f"aigc-check serve: warning: the open-file limit ({new_soft}) leaves room for {fits} connections, "
+            f"not --max-connections {config.max_connections}; serving at most {fits}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return fits
+
+
+def transport_options(
+    config: ServeConfig, max_connections: int, metrics: ServiceMetrics, access_log: AccessLog | None
+) -> dict[str, Any]:
+    """``uvicorn.Config`` arguments for the transport limits (see ``transport`` for why a protocol subclass)."""
+
+    def rejected(client: tuple[str, int] | None, error: ServiceError, seconds: float, size: int) -> None:
+        metrics.errors.labels(error.code).inc()
+        if access_log is not None:
+            access_log.write(client_text(client), "-", error.status, size, seconds)
+
+    try:
+        from .transport import TransportLimits, guarded_protocol
+    except ImportError:  # no httptools (it is installed on CPython only): h11, with its own header cap
+        print(
+            "aigc-check serve: warning: httptools is not installed, so the server runs h11: a header section still "
+            "unfinished past --max-header-bytes gets 400, but there is no header deadline, and connections beyond "
+            "--max-connections are answered 503 only once their headers are in",
+            file=sys.stderr,
+            flush=True,
+        )
+        return {
+            "http": "h11",
+            "h11_max_incomplete_event_size": config.max_header_bytes,
+            "limit_concurrency": max_connections,
+        }
+    limits = TransportLimits(config.max_header_bytes, config.header_timeout, max_connections, rejected)
+    return {"http": guarded_protocol(limits)}
 
 
 def run(config: ServeConfig) -> int:
@@ -27,6 +102,7 @@ def run(config: ServeConfig) -> int:
 
     from .app import create_app
 
+    max_connections = raise_fd_limit(config)
     sock = bind(config.host, config.port)
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
@@ -35,22 +111,28 @@ def run(config: ServeConfig) -> int:
         # Tests and supervisors wait for this line: it is printed once the workers are ready.
         print(
             f"aigc-check serve: listening on http://{shown_host}:{port} "
-            f"({config.workers} checker workers, capacity {config.capacity})",
+            f"({config.workers} checker workers, capacity {config.capacity}, at most {max_connections} connections)",
             file=sys.stderr,
             flush=True,
         )
 
     app = create_app(config, on_ready=announce)
+    metrics: ServiceMetrics = app.state.service.metrics
+    access_log: AccessLog | None = app.state.service.access_log
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             lifespan="on",
             log_level="warning",
-            access_log=config.access_log,
-            timeout_keep_alive=5,
+            access_log=False,  # ours (access_log.py) has the bytes and the time, and goes to stderr
+            timeout_keep_alive=config.keep_alive_timeout,  # type: ignore[arg-type]  # a float works (call_later)
+            backlog=BACKLOG,
+            ws="none",  # no WebSocket routes: an upgrade would hand the connection to an unguarded protocol
             server_header=False,
+            **transport_options(config, max_connections, metrics, access_log),
         )
     )
+    metrics.watch_connections(lambda: len(server.server_state.connections))
     try:
         server.run(sockets=[sock])
     finally:
