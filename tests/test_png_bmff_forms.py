@@ -115,6 +115,25 @@ def test_xmp_item_and_item_list_under_trak_meta():
     assert check(data).classification.aigc_label == "1"
 
 
+def test_item_list_under_trak_meta_and_file_level_meta():
+    data_box = box(b"data", struct.pack(">I", 1) + b"\x00" * 4 + b"Suno v4.5")
+    ilst = box(b"ilst", box(b"\xa9too", data_box))
+    trak_meta = full_box(b"meta", 0, hdlr(b"mdir") + ilst)
+    result = check(mp4(box(b"trak", trak_meta)))
+    assert result.generator == "suno" and result.evidence[0].key == "mp4/©too"
+
+
+def test_exif_item_in_idat():
+    import piexif
+
+    exif = piexif.dump({"0th": {piexif.ImageIFD.ImageDescription: aigc_json(wrapped=True).encode()}})
+    payload = struct.pack(">I", 6) + exif  # offset to the TIFF header, then "Exif\0\0" + TIFF
+    items = iinf(infe(1, b"Exif"))
+    data = heif([items, iloc([(1, 1, [(0, 0, len(payload))])]), box(b"idat", payload)])
+    result = check(data)
+    assert result.classification.aigc_label == "1" and result.evidence[0].key == "exif/ImageDescription"
+
+
 # ------------------------------------------------------------------ damage and bounds
 
 
