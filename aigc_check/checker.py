@@ -120,6 +120,7 @@ class Checker:
         findings = (
             view.findings
             + conflicts
+            + container.findings
             + [Finding("metadata-unreadable", "warning", e.message, e.location) for e in errors if not e.fatal]
         )
         unreadable = any(e.fatal for e in errors)
