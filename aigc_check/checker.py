@@ -117,7 +117,7 @@ class Checker:
         classification, conflicts = classify(view.evidence, self.fingerprints.ids)
         errors = container.errors + ctx.errors
         # A damaged block that did not stop the walk may still have hidden a label: say so.
-        findings = view.findings + conflicts + [_damage(e) for e in errors if not e.fatal]
+        findings = view.findings + conflicts + container.findings + [_damage(e) for e in errors if not e.fatal]
         unreadable = any(e.fatal for e in errors)
         decision = self.policy.decide(classification, declared, unreadable, findings)
         return CheckResult(

@@ -204,6 +204,9 @@ class Container:
     blocks: list[Block] = field(default_factory=list)
     c2pa: C2paMarker | None = None
     errors: list[ReadError] = field(default_factory=list)
+    # Conformance problems the walk itself sees that are not read errors (data after the end of a
+    # PNG): listed with the signatures' findings.
+    findings: list[Finding] = field(default_factory=list)
     width: int = 0
     height: int = 0
     has_alpha: bool = False

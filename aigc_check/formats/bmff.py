@@ -1,7 +1,11 @@
 """ISO BMFF (HEIF, AVIF, MP4, MOV, M4A): walk boxes without reading media data.
 
-Reads the C2PA and XMP ``uuid`` boxes; for HEIF/AVIF images, the Exif and XMP
-items named in ``meta``/``iinf`` and located by ``iloc``; for video and audio,
+Reads the C2PA and XMP ``uuid`` boxes; the Exif and XMP items named in a
+``meta`` box's ``iinf`` and located by its ``iloc`` (HEIF/AVIF images, and
+``meta`` under ``moov`` or ``trak``), with every construction method (0: file
+offsets, 1: offsets in the meta's ``idat``, 2: offsets in another item named by
+an ``iref`` 'iloc' reference) and any number of extents, joined in order
+(ISO/IEC 14496-12 §8.11.3, 23008-12); for video and audio,
 the ``meta`` item list (``ilst``) with its ``keys`` (the GB 45438 ``AIGC``
 label is an ``mdta`` key, which mutagen does not resolve), classic iTunes
 atoms (``©too``, ``©cmt``, ``desc``) and QuickTime ``udta`` strings and
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 
 from ..errors import LimitExceededError, MediaError, TruncatedError
 from ..limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_METADATA_BLOCK
-from ..model import Block, C2paMarker, Container
+from ..model import Block, C2paMarker, Container, ReadError
 from ..source import ByteSource
 from . import FormatHandler, register
 
@@ -39,6 +43,9 @@ VIDEO_BRANDS = {b"qt  ": "video/quicktime", b"M4A ": "audio/mp4", b"M4B ": "audi
 # ilst items that hold pictures or binary state, not provenance text.
 SKIPPED_ITEMS = {b"covr", b"trkn", b"disk", b"tmpo", b"cpil", b"pgap", b"stik", b"rtng", b"hdvd"}
 TEXT_DATA_TYPES = {0, 1}  # implicit (treated as UTF-8 text when it decodes) and UTF-8
+XMP_CONTENT_TYPES = {b"application/rdf+xml", b"application/xmp+xml"}
+MAX_EXTENTS = 4096  # pieces one item's data may be made of, references followed
+MAX_REFERENCE_DEPTH = 8  # items located inside items (construction method 2)
 
 
 @dataclass
@@ -47,6 +54,85 @@ class Box:
     at: int  # header offset
     body: int  # payload offset
     end: int  # offset after the box
+
+
+@dataclass
+class ItemLocation:
+    """One ``iloc`` entry."""
+
+    method: int  # construction method: 0 file offset, 1 idat offset, 2 item offset
+    data_reference: int  # 0: this file
+    base: int
+    extents: list[tuple[int, int, int]]  # (extent index, offset, length); length 0: to the end
+
+
+class _Items:
+    """Where the bytes of one ``meta`` box's items are: each item resolves to spans of the file.
+
+    The ``idat`` box and the items an item points into are parts of the same file, so every
+    construction method ends as (file offset, length) spans, read only for the items wanted."""
+
+    def __init__(
+        self, size: int, locations: dict[int, ItemLocation], idat: Box | None, refs: dict[int, list[int]]
+    ) -> None:
+        self.size, self.locations, self.idat, self.refs = size, locations, idat, refs
+        self._spans: dict[int, list[tuple[int, int]]] = {}
+
+    def spans(self, item_id: int, depth: int = 0) -> list[tuple[int, int]]:
+        known = self._spans.get(item_id)
+        if known is not None:
+            return known
+        if depth > MAX_REFERENCE_DEPTH:
+            raise LimitExceededError(f"items located inside items more than {MAX_REFERENCE_DEPTH} deep")
+        loc = self.locations.get(item_id)
+        if loc is None:
+            raise MediaError(f"item {item_id} has no iloc entry")
+        if loc.data_reference:
+            raise MediaError(f"item {item_id} is stored in another file (data reference {loc.data_reference})")
+        out: list[tuple[int, int]] = []
+        for index, offset, length in loc.extents:
+            start = loc.base + offset
+            if loc.method == 0:
+                out += _cut([(0, self.size)], start, length, "the file", TruncatedError)
+            elif loc.method == 1:
+                if self.idat is None:
+                    raise MediaError(f"item {item_id} is in idat, but its meta box has no idat")
+                out += _cut([(self.idat.body, self.idat.end - self.idat.body)], start, length, "idat", MediaError)
+            elif loc.method == 2:
+                targets = self.refs.get(item_id, [])
+                if not 1 <= index <= len(targets):
+                    raise MediaError(f"item {item_id} extent index {index} names none of its iref 'iloc' references")
+                target = targets[index - 1]
+                out += _cut(self.spans(target, depth + 1), start, length, f"item {target}", MediaError)
+            else:
+                raise MediaError(f"item {item_id} has construction method {loc.method}, which ISO BMFF does not define")
+            if len(out) > MAX_EXTENTS:
+                raise LimitExceededError(f"item {item_id} is made of more than {MAX_EXTENTS} pieces")
+        self._spans[item_id] = out
+        return out
+
+
+def _cut(
+    spans: list[tuple[int, int]], start: int, length: int, what: str, error: type[MediaError]
+) -> list[tuple[int, int]]:
+    """The part of the data made of ``spans`` from ``start``, ``length`` bytes (0: to its end)."""
+    total = sum(n for _, n in spans)
+    if length == 0:
+        length = total - start
+    if start < 0 or length < 0 or start + length > total:
+        raise error(f"item extent ({start} + {length} bytes) runs past the end of {what} ({total} bytes)")
+    out = []
+    for at, n in spans:
+        if start >= n:
+            start -= n
+            continue
+        take = min(n - start, length)
+        out.append((at + start, take))
+        length -= take
+        start = 0
+        if not length:
+            break
+    return out
 
 
 def _accept(head: bytes) -> bool:
@@ -152,7 +238,9 @@ class _Walk:
 
     def meta(self, box: Box, depth: int) -> None:
         items: dict[int, tuple[str, str]] = {}  # item id -> (kind, description)
-        locations: dict[int, list[tuple[int, int]]] = {}
+        locations: dict[int, ItemLocation] = {}
+        refs: dict[int, list[int]] = {}
+        idat: Box | None = None
         keys: list[str] = []
         item_lists: list[Box] = []
         # ISO meta is a full box (version/flags first); QuickTime's is not, and starts with hdlr.
@@ -162,6 +250,10 @@ class _Walk:
                 items = self._item_info(child)
             elif child.type == b"iloc":
                 locations = self._item_locations(child)
+            elif child.type == b"iref":
+                refs = self._item_references(child)
+            elif child.type == b"idat":
+                idat = idat or child
             elif child.type == b"keys":
                 keys = self._keys(child)
             elif child.type == b"ilst":
@@ -170,17 +262,48 @@ class _Walk:
                 self.run(child.body, child.end, depth + 1)
         for ilst in item_lists:  # after the loop: keys may follow ilst
             self._item_list(ilst, keys)
+        located = _Items(self.src.size, locations, idat, refs)
         for item_id, (kind, where) in items.items():
-            extents = locations.get(item_id)
-            if not extents:
+            if item_id not in locations:
                 continue
-            data = b"".join(self.src.read_exact(off, n, "an item") for off, n in extents if n <= MAX_METADATA_BLOCK)
+            try:
+                data = self._item_data(located, item_id)
+            except MediaError as exc:
+                # One item that cannot be read hides neither the others nor the rest of the file; one
+                # outside the file (a cut file) or over a bound may hide a label, so it is fatal.
+                fatal = isinstance(exc, (TruncatedError, LimitExceededError))
+                self.c.errors.append(ReadError(exc.code, f"{where}: {exc}", where, fatal=fatal))
+                continue
             if kind == "exif" and len(data) >= 4:
                 skip = 4 + int.from_bytes(data[:4], "big")
                 tiff = data[skip:]
                 self.c.blocks.append(Block("exif", where, tiff[6:] if tiff.startswith(b"Exif\x00\x00") else tiff))
             elif kind == "xmp":
                 self.c.blocks.append(Block("xmp", where, data))
+
+    def _item_data(self, located: _Items, item_id: int) -> bytes:
+        spans = located.spans(item_id)
+        total = sum(n for _, n in spans)
+        if total > MAX_METADATA_BLOCK:
+            raise LimitExceededError(f"item of {total} bytes is over the limit")
+        return b"".join(self.src.read_exact(at, n, "an item") for at, n in spans)
+
+    def _item_references(self, box: Box) -> dict[int, list[int]]:
+        """``iref``: the 'iloc' references (the items a construction-method-2 item lies in)."""
+        id_size = 2 if self.src.read_exact(box.body, 1, "iref")[0] == 0 else 4
+        refs: dict[int, list[int]] = {}
+        for ref in self.boxes(box.body + 4, box.end):
+            if ref.type != b"iloc":
+                continue
+            raw = self._payload(ref.body, ref.end)
+            from_id, pos = _uint(raw, 0, id_size)
+            count, pos = _uint(raw, pos, 2)
+            targets = []
+            for _ in range(count):
+                target, pos = _uint(raw, pos, id_size)
+                targets.append(target)
+            refs[from_id] = targets
+        return refs
 
     def _keys(self, box: Box) -> list[str]:
         """``keys``: version/flags, count, then (size, namespace, name) entries."""
@@ -219,7 +342,13 @@ class _Walk:
             if infe.type != b"infe":
                 continue
             raw = self.src.read_exact(infe.body, min(infe.end - infe.body, 512), "infe")
-            if len(raw) < 12 or raw[0] < 2:
+            if len(raw) >= 8 and raw[0] < 2:  # versions 0 and 1: id, protection index, name, content type
+                item_id = int.from_bytes(raw[4:6], "big")
+                parts = raw[8:].split(b"\x00")
+                if len(parts) > 1 and parts[1] in XMP_CONTENT_TYPES:
+                    found[item_id] = ("xmp", f"HEIF item {item_id} (XMP) in meta at offset {infe.at:#x}")
+                continue
+            if len(raw) < 12:
                 continue
             id_len = 4 if raw[0] == 3 else 2
             item_id = int.from_bytes(raw[4 : 4 + id_len], "big")
@@ -228,11 +357,11 @@ class _Walk:
             where = f"HEIF item {item_id} ({item_type.decode('latin-1')}) in meta at offset {infe.at:#x}"
             if item_type == b"Exif":
                 found[item_id] = ("exif", where)
-            elif item_type == b"mime" and len(rest) > 1 and rest[1] == b"application/rdf+xml":
+            elif item_type == b"mime" and len(rest) > 1 and rest[1] in XMP_CONTENT_TYPES:
                 found[item_id] = ("xmp", where)
         return found
 
-    def _item_locations(self, box: Box) -> dict[int, list[tuple[int, int]]]:
+    def _item_locations(self, box: Box) -> dict[int, ItemLocation]:
         raw = self.src.read_exact(box.body, min(box.end - box.body, 1 << 20), "iloc")
         if len(raw) < 8:
             raise MediaError(f"iloc box of {len(raw)} bytes is too short", f"offset {box.at:#x}")
@@ -241,24 +370,27 @@ class _Walk:
         base_size, index_size = raw[5] >> 4, (raw[5] & 15 if version in (1, 2) else 0)
         pos = 6
         count, pos = _uint(raw, pos, 2 if version < 2 else 4)
-        out: dict[int, list[tuple[int, int]]] = {}
-        for _ in range(min(count, MAX_BOXES)):
+        out: dict[int, ItemLocation] = {}
+        extents_seen = 0
+        for _ in range(count):
             item_id, pos = _uint(raw, pos, 2 if version < 2 else 4)
             method = 0
             if version in (1, 2):
                 method, pos = _uint(raw, pos, 2)
                 method &= 15
-            pos += 2  # data reference index
+            data_reference, pos = _uint(raw, pos, 2)
             base, pos = _uint(raw, pos, base_size)
-            extents, pos = _uint(raw, pos, 2)
-            spans = []
-            for _ in range(min(extents, 64)):
-                pos += index_size
+            extent_count, pos = _uint(raw, pos, 2)
+            extents_seen += extent_count
+            if extents_seen > MAX_BOXES:  # sizes of 0 bytes make extents free to declare: bound them
+                raise LimitExceededError(f"iloc declares more than {MAX_BOXES} extents", f"offset {box.at:#x}")
+            extents = []
+            for _ in range(extent_count):
+                index, pos = _uint(raw, pos, index_size)
                 off, pos = _uint(raw, pos, off_size)
                 n, pos = _uint(raw, pos, len_size)
-                spans.append((base + off, n))
-            if method == 0:  # file offsets; idat-relative items are not metadata we need
-                out[item_id] = spans
+                extents.append((index if index_size else 1, off, n))
+            out[item_id] = ItemLocation(method, data_reference, base, extents)
         return out
 
 

@@ -1,4 +1,14 @@
-"""ID3v2 tags (MP3, and the ``id3 `` chunk of WAV/AIFF), unpacked with mutagen during the walk.
+"""ID3 tags (MP3, and the ``id3 `` chunk of WAV/AIFF), located here and unpacked with mutagen.
+
+Where the tags are: ID3v2 tags at the head of an MP3, one after another
+(:func:`head_tags`); ID3v2.4 tags appended at the end, found by their footer
+(``3DI``), before an ID3v1 tag (``TAG``, the last 128 bytes) or an APE tag
+(``APETAGEX`` footer) or both (:func:`tail_tags`).  mutagen locates neither an
+appended tag nor a second head tag (``ID3`` reads the first tag at the start
+of a file), so the locating is written here; mutagen parses every tag found
+(versions 2.2 to 2.4, tag- and frame-level unsynchronisation, every text
+encoding) and the ID3v1 tag (``ParseID3v1``).  Sizes are checked against the
+file before anything is read, and the number of tags is bounded.
 
 The MP3, RIFF and AIFF walkers hand each ID3v2 tag to :func:`unpack_id3`, which
 turns it into the blocks it carries, so the readers only ever read blocks:
@@ -13,9 +23,10 @@ turns it into the blocks it carries, so the readers only ever read blocks:
   carrying a manifest store;
 - other ``GEOB`` objects become an ``id3`` block describing them.
 
-ID3v1 is not read: the label rules place nothing there.  A tag mutagen cannot
-parse is one non-fatal error: it never stops the walk or hides the other
-chunks.
+The ID3v1 tag's title, artist, album, year and comment become ``id3`` blocks of
+family ``id3v1`` (``id3v1/comment``): no label fits in 30 bytes, but a
+generator name may sit there.  A tag mutagen cannot parse is one non-fatal
+error: it never stops the walk or hides the other chunks.
 """
 
 from __future__ import annotations
@@ -24,11 +35,13 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from mutagen.id3 import ID3
+from mutagen.id3 import ID3, ParseID3v1
 
 from ..deadline import ENDS_CHECK
+from ..errors import LimitExceededError, MediaError, TruncatedError
 from ..limits import MAX_METADATA_BLOCK
 from ..model import Block, C2paMarker, Container, ReadError
+from ..source import ByteSource
 
 C2PA_MIME_TYPES = {"application/c2pa", "application/x-c2pa-manifest-store"}
 XMP_MIME_TYPES = {"application/rdf+xml", "application/xmp+xml", "text/xml", "application/xml"}
@@ -58,6 +71,163 @@ SKIPPED_FRAMES = {
     "OWNE",
 }
 MAX_PRIVATE_TEXT = 64 * 1024
+MAX_TAGS = 16  # ID3v2 tags in a row at the head, and again at the end (some writers add a second one)
+ID3V1_SIZE = 128
+APE_FOOTER_SIZE = 32
+# ID3v1 fields (as mutagen's ParseID3v1 returns them) -> the id3v1 field names.
+ID3V1_FIELDS = {"TIT2": "title", "TPE1": "artist", "TALB": "album", "TDRC": "year", "COMM": "comment"}
+
+
+def tag_size(header: bytes, where: str) -> int:
+    """Bytes in the ID3v2 tag whose 10-byte header (or v2.4 footer) is ``header``, footer included."""
+    size_bytes = header[6:10]
+    if any(b & 0x80 for b in size_bytes):
+        raise MediaError("ID3v2 size is not sync-safe", where)
+    syncsafe = (size_bytes[0] << 21) | (size_bytes[1] << 14) | (size_bytes[2] << 7) | size_bytes[3]
+    return 10 + syncsafe + (10 if header[5] & 0x10 else 0)
+
+
+def head_tags(src: ByteSource, c: Container, pos: int = 0) -> int:
+    """Unpack the ID3v2 tags starting at ``pos``, back to back, into blocks; return the offset after them."""
+    for _ in range(MAX_TAGS):
+        header = src.read(pos, 10)
+        if header[:3] != b"ID3":
+            return pos
+        if len(header) < 10:
+            raise TruncatedError("file ends inside the ID3v2 header", f"offset {pos:#x}")
+        size = tag_size(header, f"ID3v2 tag at offset {pos:#x}")
+        where = f"ID3v2.{header[3]} tag at offset {pos:#x}"
+        if size > MAX_METADATA_BLOCK:
+            raise LimitExceededError(f"ID3v2 tag of {size} bytes is over the limit", where)
+        unpack_id3(c, src.read_exact(pos, size, "the ID3v2 tag"), where)
+        pos += size
+    raise LimitExceededError(f"more than {MAX_TAGS} ID3v2 tags in a row")
+
+
+def tail_tags(src: ByteSource, c: Container, floor: int) -> int:
+    """Unpack the tags at the end of the file, none starting before ``floor`` (the end of the head
+    tags): ID3v1, an APE tag (skipped: it holds no ID3 frames) and ID3v2.4 tags with a footer, in
+    whatever order they are stacked; return where the first of them starts.  A footer or APE size
+    that points outside the file is an error for that tag; the search stops there and keeps what it
+    found."""
+    end = src.size
+    found: list[tuple[int, bytes, str]] = []  # (offset, tag bytes, location), last tag first
+    seen_v1 = seen_ape = False
+    appended = 0
+    while True:
+        if not seen_v1 and end - ID3V1_SIZE >= floor and src.read(end - ID3V1_SIZE, 3) == b"TAG":
+            seen_v1, end = True, end - ID3V1_SIZE
+            found.append((end, src.read(end, ID3V1_SIZE), f"ID3v1 tag at offset {end:#x}"))
+            continue
+        if not seen_ape and end - APE_FOOTER_SIZE >= floor and src.read(end - APE_FOOTER_SIZE, 8) == b"APETAGEX":
+            start = _ape_start(src, c, end, floor)
+            if start is None:
+                break
+            seen_ape, end = True, start
+            continue
+        footer = src.read(end - 10, 10) if end - 10 >= floor else b""
+        if footer[:3] != b"3DI":
+            break
+        if appended == MAX_TAGS:
+            c.errors.append(
+                ReadError(
+                    "limit-exceeded",
+                    f"more than {MAX_TAGS} ID3v2 tags appended at the end; the rest were not read",
+                    f"ID3v2 footer at offset {end - 10:#x}",
+                    fatal=True,
+                )
+            )
+            break
+        start = _appended_start(src, c, footer, end, floor)
+        if start is None:
+            break
+        found.append((start, src.read_exact(start, end - start, "an appended ID3v2 tag"), ""))
+        appended, end = appended + 1, start
+    for start, data, where in reversed(found):  # in file order
+        if data[:3] == b"TAG":
+            unpack_id3v1(c, data, where)
+        else:
+            unpack_id3(c, data, f"ID3v2.{data[3]} tag appended at offset {start:#x}")
+    return end
+
+
+def tag_after_audio(src: ByteSource, c: Container, pos: int, end: int) -> None:
+    """What starts where the audio ends (``pos``, known from the stream's own length) when the
+    search from the end found no tag there (``end``, where the tags it found start): an ID3v2 tag
+    appended without a footer, which only this finds, or the start of a tag cut with the file (a
+    truncated file, raised).  Other bytes there are left alone."""
+    head = src.read(pos, min(APE_FOOTER_SIZE, end - pos))
+    where = f"tag after the audio at offset {pos:#x}"
+    left = end - pos
+    cut = (
+        any(m.startswith(head) for m in (b"ID3", b"TAG", b"APETAGEX"))  # not even a whole magic
+        or (head[:3] == b"TAG" and left < ID3V1_SIZE)
+        or (head[:8] == b"APETAGEX" and APE_FOOTER_SIZE + int.from_bytes(head[12:16], "little") > left)
+    )
+    if cut:
+        raise TruncatedError("a tag after the audio is cut off by the end of the file", where)
+    if head[:3] != b"ID3":
+        return
+    if len(head) < 10:
+        raise TruncatedError("the file ends inside an ID3v2 header after the audio", where)
+    size = tag_size(head, where)
+    if pos + size > end:
+        raise TruncatedError(f"the ID3v2 tag after the audio claims {size} bytes, the file ends first", where)
+    if size > MAX_METADATA_BLOCK:
+        raise LimitExceededError(f"ID3v2 tag of {size} bytes is over the limit", where)
+    unpack_id3(c, src.read_exact(pos, size, "the ID3v2 tag"), f"ID3v2.{head[3]} tag appended at offset {pos:#x}")
+
+
+def _appended_start(src: ByteSource, c: Container, footer: bytes, end: int, floor: int) -> int | None:
+    """Where the tag whose footer ends at ``end`` starts, or None (an error recorded) if it cannot."""
+    where = f"ID3v2 footer at offset {end - 10:#x}"
+    try:
+        size = tag_size(footer, where)
+    except MediaError as exc:
+        c.errors.append(ReadError(exc.code, str(exc), where))
+        return None
+    if size > end - floor:
+        c.errors.append(
+            ReadError("malformed", f"ID3v2 footer claims a {size}-byte tag, more than the file holds before it", where)
+        )
+        return None
+    if size > MAX_METADATA_BLOCK:
+        c.errors.append(ReadError("limit-exceeded", f"ID3v2 tag of {size} bytes is over the limit", where, fatal=True))
+        return None
+    start = end - size
+    header = src.read(start, 10)
+    if header[:3] != b"ID3" or header[3:10] != footer[3:10]:
+        c.errors.append(ReadError("malformed", "ID3v2 footer does not match a tag header before it", where))
+        return None
+    return start
+
+
+def _ape_start(src: ByteSource, c: Container, end: int, floor: int) -> int | None:
+    """Where the APE tag whose footer ends at ``end`` starts (its header included), or None."""
+    footer = src.read(end - APE_FOOTER_SIZE, APE_FOOTER_SIZE)
+    size = int.from_bytes(footer[12:16], "little")  # items and footer, not the header
+    has_header = int.from_bytes(footer[20:24], "little") & 0x80000000
+    total = size + (APE_FOOTER_SIZE if has_header else 0)
+    if size < APE_FOOTER_SIZE or total > end - floor:
+        c.errors.append(
+            ReadError(
+                "malformed",
+                f"APE tag footer claims {size} bytes, more than the file holds before it",
+                f"APE tag footer at offset {end - APE_FOOTER_SIZE:#x}",
+            )
+        )
+        return None
+    return end - total
+
+
+def unpack_id3v1(c: Container, data: bytes, location: str) -> None:
+    """The text of an ID3v1 tag (128 bytes, ``TAG`` first) as ``id3v1`` blocks, parsed by mutagen."""
+    frames = ParseID3v1(data) or {}
+    for frame_id, name in ID3V1_FIELDS.items():
+        frame = frames.get(frame_id)
+        text = _joined(frame.text) if frame is not None else ""
+        if text:
+            c.blocks.append(Block("id3", f"{location}, {name}", key=name, text=text, family="id3v1"))
 
 
 def unpack_id3(c: Container, data: bytes, location: str) -> None:

@@ -1,9 +1,12 @@
-"""MP3 / MPEG audio and ADTS AAC, with ID3v2 tags in front.
+"""MP3 / MPEG audio and ADTS AAC, with ID3 tags in front and at the end.
 
-The ID3v2 tags at the head are unpacked into the blocks they carry
-(``formats.id3``).  After them the walker looks at the first audio frame only: its Xing/Info (LAME, ffmpeg) or
-VBRI header states the stream's length in bytes, which is how a cut file is
-recognised without reading the audio.  A file with an ID3v2 tag followed by
+The ID3v2 tags at the head, and the tags appended at the end (ID3v2.4 with a
+footer, ID3v1, behind an APE tag), are unpacked into the blocks they carry
+(``formats.id3``); the end is read before the audio is looked at, so a
+damaged stream hides none of them.  After the head tags the walker looks at
+the first audio frame only: its Xing/Info (LAME, ffmpeg) or VBRI header
+states the stream's length in bytes, which is how a cut file is recognised
+without reading the audio.  A file with an ID3v2 tag followed by
 ``fLaC`` is FLAC (c2pa-rs puts C2PA there) and is walked as such.
 """
 
@@ -11,14 +14,12 @@ from __future__ import annotations
 
 import struct
 
-from ..errors import LimitExceededError, MediaError, TruncatedError
-from ..limits import MAX_METADATA_BLOCK
+from ..errors import MediaError, TruncatedError
 from ..model import Container
 from ..source import ByteSource
 from . import FormatHandler, register
-from .id3 import unpack_id3
+from .id3 import head_tags, tag_after_audio, tail_tags
 
-MAX_TAGS = 16  # consecutive ID3v2 tags at the head (some writers prepend a second one)
 SYNC_SEARCH = 4096  # padding tolerated between the tag and the first frame
 
 
@@ -40,27 +41,6 @@ def _is_adts(b: bytes) -> bool:
 
 def _accept(head: bytes) -> bool:
     return head[:3] == b"ID3" or _is_frame_header(head) or _is_adts(head)
-
-
-def id3_tags(src: ByteSource, c: Container, pos: int = 0) -> int:
-    """Unpack the ID3v2 tags starting at ``pos`` into blocks; return the offset after them."""
-    for _ in range(MAX_TAGS):
-        header = src.read(pos, 10)
-        if header[:3] != b"ID3":
-            return pos
-        if len(header) < 10:
-            raise TruncatedError("file ends inside the ID3v2 header", f"offset {pos:#x}")
-        size_bytes = header[6:10]
-        if any(b & 0x80 for b in size_bytes):
-            raise MediaError("ID3v2 size is not sync-safe", f"ID3v2 tag at offset {pos:#x}")
-        syncsafe = (size_bytes[0] << 21) | (size_bytes[1] << 14) | (size_bytes[2] << 7) | size_bytes[3]
-        size = 10 + syncsafe + (10 if header[5] & 0x10 else 0)
-        where = f"ID3v2.{header[3]} tag at offset {pos:#x}"
-        if size > MAX_METADATA_BLOCK:
-            raise LimitExceededError(f"ID3v2 tag of {size} bytes is over the limit", where)
-        unpack_id3(c, src.read_exact(pos, size, "the ID3v2 tag"), where)
-        pos += size
-    raise LimitExceededError(f"more than {MAX_TAGS} ID3v2 tags in a row")
 
 
 # kbit/s by (MPEG-1?, layer) and bitrate index; MPEG-2 and 2.5 share tables.
@@ -104,12 +84,13 @@ def _stream_length(frame: bytes) -> int:
 
 
 def walk(src: ByteSource, c: Container) -> None:
-    audio = id3_tags(src, c)
+    audio = head_tags(src, c)
     if src.read(audio, 4) == b"fLaC":
         from .flac import walk_from
 
         walk_from(src, c, audio)
         return
+    tail = tail_tags(src, c, audio)
     window = src.read(audio, SYNC_SEARCH)
     if not window:
         raise TruncatedError("the file ends after its ID3v2 tag: no audio follows", f"offset {audio:#x}")
@@ -137,6 +118,8 @@ def walk(src: ByteSource, c: Container) -> None:
             f"{frame_at + length - src.size} bytes short",
             f"MPEG audio at offset {frame_at:#x}",
         )
+    if length and frame_at + length < tail:
+        tag_after_audio(src, c, frame_at + length, tail)
 
 
 register(FormatHandler("mpeg-audio", "audio/mpeg", _accept, walk))

@@ -4,7 +4,8 @@ The container walk unpacks each tag with mutagen (``formats.id3``): text, URL,
 comment and private frames arrive here as ``id3`` blocks and become
 ``id3/<FrameID>`` fields (``id3/TXXX:AIGC``, ``id3/COMM:<description>``); the
 XMP and C2PA frames arrive as XMP blocks and a C2PA marker, read by those
-readers.
+readers.  The ID3v1 tag's text arrives as blocks of family ``id3v1`` and
+becomes ``id3v1/comment``, ``id3v1/title`` ...
 """
 
 from __future__ import annotations
@@ -20,4 +21,4 @@ class Id3Reader(MetadataReader):
     kinds = ("id3",)
 
     def read_block(self, block: Block) -> Iterable[Field]:
-        return [Field(self.family, block.key, block.text or "", block.location)]
+        return [Field(block.family or self.family, block.key, block.text or "", block.location)]
