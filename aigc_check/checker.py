@@ -4,6 +4,16 @@
 context made lazily per process) so a service or a scan reuses it for every
 file.  ``check`` never raises for a bad media file: problems end up in the
 result's ``errors`` and the verdict is ``unreadable`` unless AI was found.
+
+Every stage is contained.  A walker or reader failure is a ``ReadError``; so
+is a failure of a later stage, a fatal ``internal-error`` whose message names
+the exception: a signature module that raises leaves the others running
+(``signatures.collect``), a classifier that raises leaves the status unknown,
+a policy that raises gives an ``unreadable`` decision built without it.  After
+any of these the verdict is ``unreadable`` whatever the other stages found:
+what the failed stage would have said is unknown, so the file is never
+cleared.  Only the time and memory limits end a check early, and they too
+become an ``unreadable`` result.
 """
 
 from __future__ import annotations
@@ -18,11 +28,23 @@ from .classifier import classify
 from .deadline import ENDS_CHECK, TimeLimitError, time_limit
 from .errors import MediaError
 from .limits import MAX_FIELDS
-from .model import C2paSummary, CheckResult, Classification, Container, Declared, Finding, ReadError, Status
+from .model import (
+    C2paSummary,
+    CheckResult,
+    Classification,
+    Container,
+    Decision,
+    Declared,
+    Evidence,
+    Finding,
+    ReadError,
+    Status,
+    Verdict,
+)
 from .options import DEFAULT_OPTIONS, CheckOptions
 from .policy import Policy, load_policy
 from .readers import LABEL_UNREADABLE, MetadataReader, ReadContext, all_readers
-from .signatures import SignalView, collect
+from .signatures import SignalView, collect, stage_error
 from .signatures.fingerprints import FingerprintTable
 from .source import ByteSource
 from .trust import anchors_pem
@@ -68,6 +90,10 @@ class Checker:
                     src.size,
                     src.bytes_read,
                 )
+            except Exception as exc:  # a bug no stage contained: this file is unreadable, the batch goes on
+                result = self._unreadable(
+                    display, declared, stage_error("the check", exc), None, src.size, src.bytes_read
+                )
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 
@@ -112,14 +138,36 @@ class Checker:
             )
             del ctx.fields[MAX_FIELDS:]
         summary = ctx.c2pa or C2paSummary(verified_hash=self.options.verify_hash)
-        view = SignalView(ctx.fields, container, summary, self.options, self.fingerprints)
-        collect(view)
-        classification, conflicts = classify(view.evidence, self.fingerprints.ids)
         errors = container.errors + ctx.errors
+        read_errors = len(errors)
+        evidence: list[Evidence] = []
+        signal_findings: list[Finding] = []
+        try:
+            view = SignalView(ctx.fields, container, summary, self.options, self.fingerprints)
+            collect(view)  # contains each signature module: a failing one is an error in view.errors
+            evidence, signal_findings = view.evidence, view.findings
+            errors += view.errors
+        except ENDS_CHECK:
+            raise
+        except Exception as exc:
+            errors.append(stage_error("the signatures", exc))
+        try:
+            classification, conflicts = classify(evidence, self.fingerprints.ids)
+        except ENDS_CHECK:
+            raise
+        except Exception as exc:
+            classification, conflicts = Classification(Status.UNKNOWN, "none", None, "none", None), []
+            errors.append(stage_error("the classifier", exc))
         # A damaged block that did not stop the walk may still have hidden a label: say so.
-        findings = view.findings + conflicts + container.findings + [_damage(e) for e in errors if not e.fatal]
+        findings = signal_findings + conflicts + container.findings + [_damage(e) for e in errors if not e.fatal]
         unreadable = any(e.fatal for e in errors)
-        decision = self.policy.decide(classification, declared, unreadable, findings)
+        if len(errors) > read_errors:
+            # A stage after the readers failed: whatever it would have said is unknown, so the file is
+            # unreadable whatever the other stages found (never compliant); the status found is kept.
+            unknown = Classification(Status.UNKNOWN, "none", None, "none", None)
+            decision = self._decide(unknown, declared, True, findings, errors)
+        else:
+            decision = self._decide(classification, declared, unreadable, findings, errors)
         return CheckResult(
             path=display,
             media_type=container.media_type,
@@ -128,7 +176,7 @@ class Checker:
             classification=classification,
             decision=decision,
             findings=findings,
-            evidence=view.evidence,
+            evidence=evidence,
             errors=errors,
             c2pa=summary,
             bytes_read=src.bytes_read,
@@ -155,16 +203,17 @@ class Checker:
         bytes_read: int = 0,
     ) -> CheckResult:
         classification = Classification(Status.UNKNOWN, "none", None, "none", None)
+        errors = [error]
         result = CheckResult(
             path=display,
             media_type=None,
             format=None,
             declared=declared,
             classification=classification,
-            decision=self.policy.decide(classification, declared, True, []),
+            decision=self._decide(classification, declared, True, [], errors),
             findings=[],
             evidence=[],
-            errors=[error],
+            errors=errors,
             c2pa=C2paSummary(verified_hash=self.options.verify_hash),
             bytes_read=bytes_read,
             size=size,
@@ -172,6 +221,32 @@ class Checker:
         if started is not None:
             result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _decide(
+        self,
+        classification: Classification,
+        declared: Declared,
+        unreadable: bool,
+        findings: list[Finding],
+        errors: list[ReadError],
+    ) -> Decision:
+        """The policy's decision; if the policy raises, a fatal error in ``errors`` and an
+        ``unreadable`` decision made without it (never compliant)."""
+        try:
+            return self.policy.decide(classification, declared, unreadable, findings)
+        except ENDS_CHECK:
+            raise
+        except Exception as exc:
+            errors.append(stage_error("the policy", exc))
+        data = self.policy.data if isinstance(self.policy.data, dict) else {}
+        try:
+            measures = [str(m) for m in data["measures"][Verdict.UNREADABLE.value]]
+            advice = str(data["advice"][Verdict.UNREADABLE.value][self.policy.advice_language])
+        except Exception:
+            measures, advice = ["hold-for-review"], "The file could not be checked completely, so it cannot be cleared."
+        return Decision(
+            Verdict.UNREADABLE, None, None, measures[-1] if measures else "none", measures, advice, self.policy.id
+        )
 
 
 def _damage(error: ReadError) -> Finding:

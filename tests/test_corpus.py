@@ -22,6 +22,9 @@ KNOWN_DISAGREEMENTS = {
     "and its Adobe Firefly ingredients are placed in the document, not re-packaged: read as AI-edited "
     "(ai-modified), while the corpus calls the document AI-generated. Both give unlabelled-ai; only the explicit "
     "label differs.",
+    "sd-parsers/comfyui_img2img_cropped.png": "a ComfyUI img2img graph (LoadImage -> VAEEncode -> KSampler, "
+    "denoise 0.87): an existing image edited with AI, so read as ai-modified (issue 12), while the corpus calls it "
+    "AI-generated. Both give unlabelled-ai.",
     "c2pa-node/cloud-only-firefly.jpg": "remote-only manifest: offline, only the XMP reference is there; the truth "
     "comes from the source's documentation, not the file. Reported as c2pa-remote-manifest; --allow-network "
     "fetches it.",

@@ -163,6 +163,26 @@ POSITIVE = [
     ("a1111", "jpeg UserComment", [F("exif/UserComment", A1111_TEXT.format(version="v1.9.4"))]),
     ("a1111", "gif comment", [F("comment/Comment", A1111_TEXT.format(version="v1.10.1"))]),
     ("a1111", "stealth pnginfo", [F("stealth/parameters", A1111_TEXT.format(version="v1.9.4-169-ga30b19dd"))]),
+    # Issue 12: the settings line wherever it starts, and A1111 text in other containers' comments.
+    ("a1111", "newlines lost", [F("text/parameters", A1111_TEXT.format(version="v1.10.1").replace("\n", ""))]),
+    ("a1111", "newlines as spaces", [F("exif/UserComment", A1111_TEXT.format(version="v1.10.1").replace("\n", " "))]),
+    ("a1111", "mp4 comment", [F("mp4/©cmt", A1111_TEXT.format(version="v1.10.1"))]),
+    ("a1111", "riff subject", [F("riff/ISBJ", A1111_TEXT.format(version="v1.10.1").replace("\n", " "))]),
+    (
+        "a1111",
+        "img2img (ai-modified)",
+        [
+            F(
+                "text/parameters",
+                A1111_TEXT.format(version="v1.10.1").replace("Version:", "Denoising strength: 0.6, Version:"),
+            )
+        ],
+    ),
+    (
+        "forge",
+        "forge in a matroska comment",
+        [F("mkv/COMMENT", A1111_TEXT.format(version="f2.0.1v1.10.1-previous-669-gdfdcbab6"))],
+    ),
     ("forge", "forge", [F("text/parameters", A1111_TEXT.format(version="f2.0.1v1.10.1-previous-669-gdfdcbab6"))]),
     ("forge", "forge classic", [F("text/parameters", A1111_TEXT.format(version="classic"))]),
     ("forge", "forge neo", [F("exif/UserComment", A1111_TEXT.format(version="neo-2.28"))]),
@@ -484,6 +504,9 @@ POSITIVE = [
         "png description job id",
         [F("text/Author", "someuser"), F("text/Description", f"example --ar 2:1 --stylize 80 --v 6 Job ID: {UUID}")],
     ),
+    ("midjourney", "exif description flags", [F("exif/ImageDescription", "a castle --ar 16:9 --v 6 --style raw")]),
+    ("midjourney", "xmp description flags", [F("xmp/dc:description", "portrait --v 6.1 --stylize 250")]),
+    ("midjourney", "usercomment job id", [F("exif/UserComment", f"a fox --niji 6 Job ID: {UUID}")]),
     ("ideogram", "exif make", [F("exif/Make", "Ideogram AI")]),
     ("reve", "exif software", [F("exif/Software", "reve.com")]),
     (
@@ -600,11 +623,15 @@ def _case_id(case) -> str:
 def test_positive_fields_attribute_the_generator(expected, case, fields):
     by_id = {g.id: g for g in TABLE.generators}
     gen = by_id[expected]
-    assert gen.match(fingerprints.FieldIndex(fields)) is not None, "the generator's own rules do not match"
+    hit = gen.match(fingerprints.FieldIndex(fields))
+    assert hit is not None, "the generator's own rules do not match"
     evidence = run(fields)
     mine = [e for e in evidence if e.generator == expected]
     assert len(mine) == 1
-    assert mine[0].indicates is gen.indicates and mine[0].strength is gen.strength
+    # An edit trace in the matched field (img2img) makes an AI-generating tool's evidence AI-modified.
+    edited = gen.indicates is Indicates.AI_GENERATED and gen.edit_in(hit) is not None
+    assert mine[0].indicates is (Indicates.AI_MODIFIED if edited else gen.indicates)
+    assert mine[0].strength is gen.strength
     if gen.strength is Strength.STRONG:
         # after supersedes, the expected generator is the only strong attribution
         assert ids(evidence, Strength.STRONG) == {expected}
@@ -697,6 +724,14 @@ NEGATIVE = [
     ("bare Stable Diffusion source", [F("text/Source", "Stable Diffusion")]),
     ("plain Google credit", [F("xmp/photoshop:Credit", "Google")]),
     ("lavf encoder", [F("mp4/©too", "Lavf60.16.100"), F("id3/TSSE", "Lavf60.3.100")]),
+    (
+        "one command-line flag in a caption",
+        [F("exif/ImageDescription", "harbour, cropped --ar 3:2 for print"), F("xmp/dc:description", "see --version")],
+    ),
+    (
+        "a1111-like settings in a caption",
+        [F("mp4/©cmt", "Steps: 20, Sampler: none, Seed: 1"), F("pdf/Subject", "Steps: 4, Seed: 2")],
+    ),
     (
         "generator names inside other words or mid-sentence",
         [

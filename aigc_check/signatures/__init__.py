@@ -1,7 +1,12 @@
 """Signatures: turn metadata fields into evidence (origin signals) and findings
 (integrity or conformance problems).  One module per signal family; each
 exposes ``collect(view) -> None`` and appends to the view's evidence and
-findings, the only two things it writes."""
+findings, the only two things it writes.
+
+``collect`` runs every module on its own, as the readers are run: a module
+that raises (a bug, or input nobody foresaw) becomes a fatal ``internal-error``
+in ``view.errors`` and the other modules still run, so one failure never hides
+the evidence the others find and never escapes the check."""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..model import C2paSummary, Container, Evidence, Field, Finding
+from ..deadline import ENDS_CHECK
+from ..model import C2paSummary, Container, Evidence, Field, Finding, ReadError
 from ..options import CheckOptions
 
 if TYPE_CHECKING:
@@ -28,6 +34,7 @@ class SignalView:
     fingerprints: FingerprintTable
     evidence: list[Evidence] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    errors: list[ReadError] = field(default_factory=list)  # signature modules that failed (fatal)
 
     def find(self, family: str, key: str) -> list[Field]:
         return [f for f in self.fields if f.family == family and f.key == key]
@@ -43,8 +50,19 @@ def collect(view: SignalView) -> SignalView:
     from . import aigc_label, c2pa_manifest, camera, fingerprints, iptc
 
     for module in (c2pa_manifest, aigc_label, iptc, fingerprints, camera):
-        module.collect(view)
+        try:
+            module.collect(view)
+        except ENDS_CHECK:
+            raise  # the whole check is over (time or memory limit)
+        except Exception as exc:
+            view.errors.append(stage_error(f"{module.__name__.rsplit('.', 1)[-1]} signature", exc))
     return view
+
+
+def stage_error(stage: str, exc: BaseException) -> ReadError:
+    """The fatal error that stands for a stage (a signature module, the classifier, the policy)
+    that raised: the file cannot be cleared, and the check still returns."""
+    return ReadError("internal-error", f"{stage} failed: {type(exc).__name__}: {exc}"[:1000], fatal=True)
 
 
 def clip(value: Any, limit: int = 300) -> str:

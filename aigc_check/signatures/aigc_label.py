@@ -1,28 +1,43 @@
 """GB 45438-2025 implicit label (Annex E ``AIGC`` JSON), wherever it appears.
 
-Accepted: the XMP property ``AIGC`` in the TC260 namespace (any prefix, element
-or attribute, entity-encoded or not), PNG text chunk ``AIGC``, EXIF
-UserComment / ImageDescription holding ``{"AIGC": {...}}``, a bare
-``AIGC{...}`` blob, and any other field named ``AIGC`` (container tags).
-Both the bare seven-key object and the ``{"AIGC": {...}}`` wrapper are read.
+Two kinds of field are read:
 
-A generic ``AIGC`` key counts only when its object has at least one Annex E
-key, so vendor JSON that merely uses the name is not mistaken for a label.
+- a field named ``AIGC`` (the standard's carrier: the XMP property ``AIGC`` in
+  the TC260 namespace under any prefix, PNG text chunk ``AIGC``, ID3
+  ``TXXX:AIGC``, Vorbis ``AIGC=``, MP4/Matroska/RIFF/PDF ``AIGC`` tags): its
+  whole value is the label, so a value that is not one is a malformed label;
+- a free-text field (the ``free-text`` field group of the fingerprint table:
+  EXIF UserComment / ImageDescription / XPComment, PNG Comment / Description,
+  JPEG and GIF comments, MP4 ``©cmt`` / ``desc`` / ``©des``, ID3 ``COMM`` /
+  ``TXXX:comment``, RIFF ``ICMT`` / ``ISBJ``, Vorbis and Matroska comments and
+  descriptions, ASF description, PDF ``/Subject`` / ``/Keywords``): read only
+  when the text contains a telltale name (``AIGC``, ``ContentProducer``,
+  ``ProduceID``, ...), and a label only when an Annex E element is found, so
+  vendor JSON that merely uses the name ``AIGC`` is not mistaken for one.
+
+Both the bare seven-key object and the ``{"AIGC": {...}}`` wrapper are read.
+The text is decoded tolerantly (``label_decoding``): a label that departs from
+Annex E but whose Label value is still unambiguous is evidence of that value
+(strong, never definitive), always with an ``aigc-label-malformed`` finding
+naming each defect; a label whose value cannot be recovered is weak,
+non-deciding evidence with an ``aigc-label-unreadable`` finding, which the
+shipped policies send to review.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..limits import MAX_JSON_TEXT
 from ..model import Evidence, EvidenceKind, Field, Finding, Indicates, Strength
 from . import SignalView, clip
+from .label_decoding import KEYS, TELLTALE, decode, find_in_text
 
-KEYS = ("Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator", "PropagateID", "ReservedCode2")
+if TYPE_CHECKING:
+    from .fingerprints import FingerprintTable
+
 REQUIRED = ("Label", "ContentProducer", "ProduceID")
 LABEL_MEANING = {
     "1": "is AI-generated (属于)",
@@ -31,8 +46,12 @@ LABEL_MEANING = {
 }
 # Annex E j): printable ASCII without space, '"' or '\'.
 VALUE_CHARS = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]*$")
-# Fields that hold a label only when the value itself says so.
-EMBEDDING_FIELDS = {"exif/UserComment", "exif/ImageDescription", "exif/XPComment", "xmp/exif:UserComment"}
+FREE_TEXT = "free-text"  # the fingerprint table's field group of comment and description fields
+TELLTALE_SCAN = 1024 * 1024  # how much of a free-text value is searched for a telltale name
+MAX_EVIDENCE_VALUE = 4096
+MAX_LABELS = 64  # labels decoded per file (the standard allows one)
+
+__all__ = ["KEYS", "LABEL_MEANING", "REQUIRED", "ParsedLabel", "collect", "parse", "validate"]
 
 
 @dataclass
@@ -40,11 +59,13 @@ class ParsedLabel:
     source: Field  # the field the label was read from
     values: dict[str, Any]
     problems: list[str] = field(default_factory=list)
+    label: str | None = None  # the Label value read (stripped), when one could be told
+    unreadable: str | None = None  # why no usable Label value could be read; None when one was
+    free_text: bool = False  # found inside a comment or description, not in a field named AIGC
 
     @property
-    def label(self) -> str | None:
-        v = self.values.get("Label")
-        return v if isinstance(v, str) else (str(v) if v is not None else None)
+    def usable(self) -> bool:
+        return self.unreadable is None
 
 
 def _named_aigc(f: Field) -> bool:
@@ -52,60 +73,56 @@ def _named_aigc(f: Field) -> bool:
     return f.key.rsplit(":", 1)[-1].rsplit("/", 1)[-1].upper() == "AIGC"
 
 
-def _embedded(f: Field) -> bool:
-    """A free-text field that may hold a label, as opposed to a field named AIGC."""
-    return not _named_aigc(f) and (f.name in EMBEDDING_FIELDS or f.family == "comment")
+def _shipped_table() -> FingerprintTable:
+    from .fingerprints import FingerprintTable
+
+    return FingerprintTable.load()
 
 
-def _is_candidate(f: Field) -> bool:
-    return isinstance(f.value, str) and (_named_aigc(f) or (_embedded(f) and "AIGC" in f.value))
-
-
-def _decode_json(text: str) -> object:
-    text = text.strip()
-    if len(text) > MAX_JSON_TEXT:
-        raise ValueError("label text over the size limit")
-    if text.startswith("AIGC") and not text.startswith('AIGC"'):
-        text = text[4:].lstrip(" :=")  # bare ``AIGC{...}`` blob
-    try:
-        return json.loads(text)
-    except ValueError:
-        unescaped = html.unescape(text)  # doubly entity-encoded XMP
-        if unescaped == text:
-            raise
-        return json.loads(unescaped)
-
-
-def parse(f: Field) -> ParsedLabel | None:
+def parse(f: Field, fingerprints: FingerprintTable | None = None) -> ParsedLabel | None:
     """The label in ``f``, or None when ``f`` holds no GB 45438 label.
 
-    A value that is clearly meant as a label but cannot be parsed comes back
-    with ``problems`` and empty ``values``.
-    """
+    A field named AIGC always holds a label (a value that is not one is a malformed, unreadable
+    label); a free-text field of ``fingerprints``' ``free-text`` group (the shipped table's when
+    none is given) holds one only when an Annex E element is found in it."""
     text = f.value
-    if _embedded(f):
-        start = text.find("{")  # label JSON embedded in free text, or a bare AIGC{...} blob
-        if start < 0:
+    if not isinstance(text, str):
+        return None
+    if _named_aigc(f):
+        decoded = decode(text)
+        free_text = False
+    else:
+        table = fingerprints if fingerprints is not None else _shipped_table()
+        if not table.in_group(FREE_TEXT, f.name) or not TELLTALE.search(text, 0, TELLTALE_SCAN):
             return None
-        text = text[start:]
-    try:
-        obj = _decode_json(text)
-    except ValueError as exc:
-        return ParsedLabel(f, {}, [f"not valid JSON ({exc})"])
-    if isinstance(obj, dict) and "AIGC" in obj:
-        inner = obj["AIGC"]
-        if isinstance(inner, str):
-            try:
-                inner = json.loads(inner)
-            except ValueError:
-                return ParsedLabel(f, {}, ["AIGC wrapper holds a string that is not JSON"])
-        obj = inner
-    if not isinstance(obj, dict) or not any(k in obj for k in KEYS):
-        if _embedded(f):
+        segment = find_in_text(text)
+        if segment is None:
+            return None
+        decoded = decode(segment)
+        if not decoded.has_elements and not decoded.refused:
             return None  # free text that merely mentions AIGC: not a label
-        # A field named AIGC is the standard's carrier: content that is not Annex E is a malformed label.
-        return ParsedLabel(f, {}, ["the AIGC field holds no Annex E elements (Label, ContentProducer, ...)"])
-    return ParsedLabel(f, obj, validate(obj))
+        free_text = True
+    problems = list(decoded.defects)
+    if decoded.refused:
+        pass  # nothing was decoded, so there are no elements to judge
+    elif not decoded.has_elements:
+        problems.append("the AIGC field holds no Annex E elements (Label, ContentProducer, ...)")
+    else:
+        problems += validate(decoded.values)
+    label = decoded.label
+    if decoded.refused:
+        why = "it was too large or too deeply nested to decode"
+    elif decoded.ambiguous:
+        why = "Label is given more than once with different values"
+    elif not decoded.has_elements:
+        why = "it holds no Annex E elements"
+    elif label is None:
+        why = "it has no Label element" if "Label" not in decoded.values else "its Label is not a string or number"
+    elif label not in LABEL_MEANING:
+        why = f"its Label is {label!r}, not 1, 2 or 3"
+    else:
+        why = None
+    return ParsedLabel(f, decoded.values, problems, label, why, free_text)
 
 
 def validate(values: dict) -> list[str]:
@@ -127,7 +144,24 @@ def validate(values: dict) -> list[str]:
 
 
 def collect(view: SignalView) -> None:
-    labels = [p for p in (parse(f) for f in view.fields if _is_candidate(f)) if p is not None]
+    labels: list[ParsedLabel] = []
+    for f in view.fields:
+        p = parse(f, view.fingerprints)
+        if p is None:
+            continue
+        if len(labels) >= MAX_LABELS:
+            # A real file has one label (the standard allows no more): this many is an attack on the
+            # decoder; what the rest say is unknown, so the file is sent to review.
+            view.findings.append(
+                Finding(
+                    "aigc-label-unreadable",
+                    "warning",
+                    f"more than {MAX_LABELS} fields hold GB 45438 label text; the rest were not read",
+                    f"{f.location} ({f.name})",
+                )
+            )
+            break
+        labels.append(p)
     for p in labels:
         _evidence(view, p)
     distinct = {p.source.location + p.source.key for p in labels}
@@ -146,23 +180,38 @@ def collect(view: SignalView) -> None:
 
 def _evidence(view: SignalView, p: ParsedLabel) -> None:
     f = p.source
+    where = f"{f.location} ({f.name})"
     if p.problems:
         view.findings.append(
             Finding(
                 "aigc-label-malformed",
                 "error",
                 "GB 45438 implicit label does not conform to Annex E: " + "; ".join(p.problems),
-                f"{f.location} ({f.name})",
+                where,
             )
         )
-    label = p.label
+    if p.unreadable is not None:
+        view.findings.append(
+            Finding(
+                "aigc-label-unreadable",
+                "warning",
+                f"no usable Label value can be read from the GB 45438 implicit label in {f.name} ({p.unreadable}): "
+                "it neither shows nor rules out AI content",
+                where,
+            )
+        )
+    label = p.label if p.usable else None
     meaning = LABEL_MEANING.get(label) if label is not None else None
-    usable = meaning is not None
     raw_producer = p.values.get("ContentProducer")
     producer = raw_producer if isinstance(raw_producer, str) else ""
     generator = view.fingerprints.for_producer(producer) if producer else None
-    value = json.dumps(p.values, ensure_ascii=False, separators=(",", ":")) if p.values else clip(f.value)
-    if usable:
+    # A label that was read is shown as the elements read; one that could not be used, as written.
+    value = (
+        clip(json.dumps(p.values, ensure_ascii=False, separators=(",", ":")), MAX_EVIDENCE_VALUE)
+        if meaning is not None
+        else clip(f.value)
+    )
+    if meaning is not None:
         explanation = (
             f"{f.name} says Label {label} = content {meaning}"
             + (f", producer {producer}" if producer else "")
@@ -181,10 +230,10 @@ def _evidence(view: SignalView, p: ParsedLabel) -> None:
             key=f.name,
             value=value,
             indicates=Indicates.AI_GENERATED,
-            strength=Strength.STRONG if usable else Strength.WEAK,
+            strength=Strength.STRONG if meaning is not None else Strength.WEAK,
             kind=EvidenceKind.IMPLICIT_LABEL,
             generator=(generator.id if generator else (producer or None)),
             explanation=explanation,
-            aigc_label=label if usable else None,
+            aigc_label=label if meaning is not None else None,
         )
     )

@@ -19,15 +19,28 @@ generator is a data edit.  Entry shape::
       ],
       "c2pa_names": ["(?i)^Adobe Firefly"],   # regexes on C2PA softwareAgent / claim generator
       "aigc_producers": ["MACQD9K640"],      # regexes on GB 45438 ContentProducer
+      "modified_when": ["a1111-img2img"],  # edit traces (below) that make a match AI-modified
       "description": "what the matched data is"
     }
+
+Two top-level tables keep the entries short:
+
+- ``field_groups``: named lists of field globs, used in a condition as ``"@name"`` (``"field":
+  ["text/parameters", "@free-text"]``).  ``free-text`` lists the comment and description fields of
+  every container (the fields ``ffmpeg -metadata comment=``, exiftool and editors write); the GB
+  45438 label signature looks for labels in the same group.  A user file may use the shipped groups
+  and add its own (a group of the same name replaces the shipped one).
+- ``edit_traces``: named patterns that show a generator was given an existing image to change
+  (img2img, inpaint, outpaint).  A generator lists the ones that apply to its format in
+  ``modified_when``; when one is found in the field that matched, the evidence says
+  ``ai-modified`` instead of the generator's ``indicates``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import translate
 from functools import lru_cache
@@ -65,12 +78,14 @@ class Condition:
                 cache[name] = hit
         return hit
 
-    def first_match(self, fields: FieldIndex) -> Field | None:
-        """The earliest field (in file order) whose name and value match."""
+    def first_match(self, fields: FieldIndex, names: Sequence[str] | None = None) -> Field | None:
+        """The earliest field (in file order) whose name and value match.  ``names`` are the file's
+        field names this condition accepts, when the caller has worked them out (the table does,
+        once per file, from one index of all globs); otherwise each name is tested here."""
         best: int | None = None
-        for name, positions in fields.by_name.items():
-            if not self.name_matches(name):
-                continue
+        candidates = names if names is not None else [n for n in fields.by_name if self.name_matches(n)]
+        for name in candidates:
+            positions = fields.by_name[name]
             for i in positions:
                 if best is not None and i >= best:
                     break
@@ -93,6 +108,18 @@ class FieldIndex:
 
 
 @dataclass(frozen=True)
+class EditTrace:
+    """A sign, in the field a generator matched, that an existing image was edited (img2img)."""
+
+    id: str
+    pattern: re.Pattern
+    description: str
+
+    def found(self, value: object) -> bool:
+        return isinstance(value, str) and self.pattern.search(value[:MAX_MATCH_TEXT]) is not None
+
+
+@dataclass(frozen=True)
 class Generator:
     id: str
     name: str
@@ -103,22 +130,32 @@ class Generator:
     c2pa_names: tuple[re.Pattern, ...]
     aigc_producers: tuple[re.Pattern, ...]
     description: str
+    modified_when: tuple[EditTrace, ...] = ()
 
-    def match(self, fields: FieldIndex, live: frozenset | None = None) -> Field | None:
+    def edit_in(self, hit: Field) -> EditTrace | None:
+        """The first of this generator's edit traces found in the field that matched, if any."""
+        for trace in self.modified_when:
+            if trace.found(hit.value):
+                return trace
+        return None
+
+    def match(self, fields: FieldIndex, names_for: Mapping[int, Sequence[str]] | None = None) -> Field | None:
         """The field that shows this generator (the first condition's match), or None.
 
-        ``live`` holds the ids of the conditions some field name in the file satisfies; a rule
-        with any other condition cannot match and is skipped without looking at values."""
+        ``names_for`` maps the id of each condition some field name in the file satisfies to those
+        names; a rule with any other condition cannot match and is skipped without looking at
+        values.  Without it every condition tests every name."""
         rule_ids = self.__dict__.get("_rule_ids")
         if rule_ids is None:
             rule_ids = tuple(frozenset(id(c) for c in conditions) for conditions in self.rules)
             object.__setattr__(self, "_rule_ids", rule_ids)
+        live = names_for.keys() if names_for is not None else None
         for conditions, ids in zip(self.rules, rule_ids):
             if live is not None and not ids <= live:
                 continue
             first = None
             for i, condition in enumerate(conditions):  # stop at the first condition that fails
-                hit = condition.first_match(fields)
+                hit = condition.first_match(fields, names_for[id(condition)] if names_for is not None else None)
                 if hit is None:
                     break
                 first = hit if i == 0 else first
@@ -139,7 +176,57 @@ def _compile(pattern: str, flags: str, where: str) -> re.Pattern:
         raise DataFileError(f"{where}: bad regular expression {pattern!r}: {exc}") from exc
 
 
-def parse_generators(data: dict) -> tuple[Generator, ...]:
+def parse_field_groups(data: dict, base: Mapping[str, tuple[str, ...]] | None = None) -> dict[str, tuple[str, ...]]:
+    """``field_groups`` of a fingerprint file: name -> field globs, added to ``base`` (the shipped groups)."""
+    groups = dict(base or {})
+    raw = data.get("field_groups", {})
+    if not isinstance(raw, dict):
+        raise DataFileError("field_groups must be an object of name -> list of field globs")
+    for name, globs in raw.items():
+        if name.startswith("_"):
+            continue  # a comment
+        if not isinstance(globs, list) or not all(isinstance(g, str) and not g.startswith("@") for g in globs):
+            raise DataFileError(f"field_groups.{name} must be a list of field globs (no group references)")
+        groups[name] = tuple(globs)
+    return groups
+
+
+def _globs(spec: object, groups: Mapping[str, tuple[str, ...]], where: str) -> tuple[str, ...]:
+    items = [spec] if isinstance(spec, str) else spec
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise DataFileError(f"{where}: field must be a glob or a list of globs")
+    out: list[str] = []
+    for item in items:
+        if item.startswith("@"):
+            if item[1:] not in groups:
+                raise DataFileError(f"{where}: unknown field group {item!r} (known: {', '.join(sorted(groups))})")
+            out.extend(groups[item[1:]])
+        else:
+            out.append(item)
+    return tuple(dict.fromkeys(out))
+
+
+def parse_edit_traces(data: dict) -> dict[str, EditTrace]:
+    raw = data.get("edit_traces", {})
+    if not isinstance(raw, dict):
+        raise DataFileError("edit_traces must be an object of name -> {pattern, flags, description}")
+    traces = {}
+    for name, entry in raw.items():
+        if name.startswith("_"):
+            continue
+        where = f"edit_traces.{name}"
+        try:
+            traces[name] = EditTrace(
+                name, _compile(entry["pattern"], entry.get("flags", ""), where), entry.get("description", "")
+            )
+        except (KeyError, TypeError) as exc:
+            raise DataFileError(f"{where}: {exc}") from exc
+    return traces
+
+
+def parse_generators(data: dict, base_groups: Mapping[str, tuple[str, ...]] | None = None) -> tuple[Generator, ...]:
+    groups = parse_field_groups(data, base_groups)
+    traces = parse_edit_traces(data)
     out = []
     seen = set()
     for i, entry in enumerate(data.get("generators", [])):
@@ -152,13 +239,16 @@ def parse_generators(data: dict) -> tuple[Generator, ...]:
             rules = tuple(
                 tuple(
                     Condition(
-                        tuple([c["field"]] if isinstance(c["field"], str) else c["field"]),
+                        _globs(c["field"], groups, where),
                         _compile(c["pattern"], c.get("flags", ""), where) if "pattern" in c else None,
                     )
                     for c in rule["when"]
                 )
                 for rule in entry.get("rules", [])
             )
+            unknown = [t for t in entry.get("modified_when", []) if t not in traces]
+            if unknown:
+                raise DataFileError(f"{where}: modified_when names unknown edit traces {unknown}")
             out.append(
                 Generator(
                     id=gid,
@@ -170,6 +260,7 @@ def parse_generators(data: dict) -> tuple[Generator, ...]:
                     c2pa_names=tuple(_compile(p, "", where) for p in entry.get("c2pa_names", [])),
                     aigc_producers=tuple(_compile(p, "", where) for p in entry.get("aigc_producers", [])),
                     description=entry.get("description", ""),
+                    modified_when=tuple(traces[t] for t in entry.get("modified_when", [])),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -185,11 +276,28 @@ class FingerprintTable:
     the lookups by C2PA name and by GB 45438 producer code, and the per-name condition cache of
     the field matcher, live here, so nothing in the per-file path reads a file or a global."""
 
-    def __init__(self, generators: Sequence[Generator]) -> None:
+    def __init__(
+        self, generators: Sequence[Generator], field_groups: Mapping[str, tuple[str, ...]] | None = None
+    ) -> None:
         self.generators = tuple(generators)
         self.ids = frozenset(g.id for g in self.generators)
+        self.field_groups: dict[str, tuple[str, ...]] = dict(field_groups or {})
         self._with_rules = tuple(g for g in self.generators if g.rules)
         self._named: dict[str, frozenset[int]] = {}
+        self._in_group: dict[tuple[str, str], bool] = {}
+        # Every distinct glob compiled once, with the conditions that use it: a new field name is
+        # tested against each glob once (a hundred small patterns), not against every condition.
+        by_glob: dict[str, set[int]] = {}
+        for g in self._with_rules:
+            for rule in g.rules:
+                for c in rule:
+                    for glob in c.globs:
+                        by_glob.setdefault(glob, set()).add(id(c))
+        for globs in self.field_groups.values():
+            for glob in globs:
+                by_glob.setdefault(glob, set())
+        self._globs = tuple((re.compile(translate(glob)), glob, frozenset(ids)) for glob, ids in by_glob.items())
+        self._glob_index = {glob: i for i, (_, glob, _) in enumerate(self._globs)}
 
     @classmethod
     def load(cls, path: str | None = None) -> FingerprintTable:
@@ -202,7 +310,11 @@ class FingerprintTable:
             raise DataFileError(f"generator file {path} could not be read: {exc}") from exc
         if not isinstance(data, dict):
             raise DataFileError(f"generator file {path}: the top level is not an object")
-        return cls(parse_generators(data))
+        shipped = _shipped().field_groups
+        try:
+            return cls(parse_generators(data, shipped), parse_field_groups(data, shipped))
+        except DataFileError as exc:
+            raise DataFileError(f"generator file {path}: {exc}") from exc
 
     def _lookup(self, names: Sequence[str], attr: str) -> Generator | None:
         for g in self.generators:
@@ -219,22 +331,36 @@ class FingerprintTable:
         """The generator a GB 45438 ``ContentProducer`` code belongs to."""
         return self._lookup([producer], "aigc_producers")
 
+    def in_group(self, group: str, name: str) -> bool:
+        """Whether the field name ``name`` (``family/key``) is one of the group's globs (cached)."""
+        key = (group, name)
+        hit = self._in_group.get(key)
+        if hit is None:
+            hit = any(self._globs[self._glob_index[g]][0].match(name) for g in self.field_groups.get(group, ()))
+            if len(self._in_group) < 8 * MAX_CACHED_NAMES:  # names come from files: keep the cache bounded
+                self._in_group[key] = hit
+        return hit
+
     def conditions_named(self, name: str) -> frozenset[int]:
         """Ids of the conditions whose field globs accept ``name`` (cached: names repeat across files)."""
         hit = self._named.get(name)
         if hit is None:
-            hit = frozenset(id(c) for g in self._with_rules for rule in g.rules for c in rule if c.name_matches(name))
+            hit = frozenset().union(*(ids for pattern, _, ids in self._globs if ids and pattern.match(name)))
             if len(self._named) < 8 * MAX_CACHED_NAMES:
                 self._named[name] = hit
         return hit
 
     def matches(self, fields: Sequence[Field]) -> list[tuple[Generator, Field]]:
-        """(generator, the field that shows it) for each generator whose rules match, superseded ones dropped."""
+        """(generator, the field that shows it) for each generator whose rules match, superseded ones
+        dropped.  ``Generator.edit_in(field)`` says whether that field also shows an edit."""
         index = FieldIndex(fields)
-        live = frozenset().union(*(self.conditions_named(name) for name in index.by_name))
+        names_for: dict[int, list[str]] = {}  # condition id -> the file's names it accepts, in file order
+        for name in index.by_name:
+            for condition_id in self.conditions_named(name):
+                names_for.setdefault(condition_id, []).append(name)
         matched: list[tuple[Generator, Field]] = []
         for g in self._with_rules:
-            hit = g.match(index, live)
+            hit = g.match(index, names_for)
             if hit is not None:
                 matched.append((g, hit))
         dropped = {s for g, _ in matched for s in g.supersedes}
@@ -243,22 +369,28 @@ class FingerprintTable:
 
 @lru_cache(maxsize=1)
 def _shipped() -> FingerprintTable:
-    return FingerprintTable(parse_generators(load("generators.json")))
+    data = load("generators.json")
+    return FingerprintTable(parse_generators(data), parse_field_groups(data))
 
 
 def collect(view: SignalView) -> None:
     for g, hit in view.fingerprints.matches(view.fields):
+        edit = g.edit_in(hit) if g.indicates is Indicates.AI_GENERATED else None
+        explanation = f"{hit.name} matches the fingerprint of {g.name}" + (
+            f": {g.description}" if g.description else ""
+        )
+        if edit is not None:
+            explanation += f"; {edit.description}, so an existing image was edited with AI (AI-modified)"
         view.evidence.append(
             Evidence(
                 source="stealth-pnginfo" if hit.family == "stealth" else "generator",
                 location=hit.location,
                 key=hit.name,
                 value=clip(hit.value),
-                indicates=g.indicates,
+                indicates=Indicates.AI_MODIFIED if edit is not None else g.indicates,
                 strength=g.strength,
                 kind=EvidenceKind.TRACE,
                 generator=g.id,
-                explanation=f"{hit.name} matches the fingerprint of {g.name}"
-                + (f": {g.description}" if g.description else ""),
+                explanation=explanation,
             )
         )
