@@ -1,0 +1,137 @@
+"""Per-file check time of this checkout against an earlier revision, on the same files, A/B.
+
+    python bench/bench_ab.py --base 8c2c081 [--rounds 6] [--repeat 5] [--corpus ../shared/corpus]
+
+The machine is shared and noisy, so the two implementations are not timed one after the other:
+each round starts one child process per implementation (the base revision checked out in a
+temporary git worktree, then this checkout), alternating A, B, A, B..., and each child times every
+file ``--repeat`` times in process.  A file's time is its best over all rounds.  The files are
+the base revision's fixtures that still exist here plus the shared corpus, less those with a C2PA
+manifest (whose cost is c2pa-python's validation), so both sides judge the same bytes; the ones
+without any label or trace evidence (here) are reported apart: the gateway's common case.  The
+package was renamed ``provenance`` -> ``aigc_check`` in issue 11; the child imports whichever the
+tree has.  Not a test: run it by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHILD = r"""
+import json, sys, time
+try:
+    from aigc_check import Checker
+except ImportError:
+    from provenance import Checker
+paths, repeat = json.loads(sys.stdin.read()), int(sys.argv[1])
+checker = Checker()
+for p in paths[:20]:
+    checker.check(p)  # warm caches and lazy imports
+best = {}
+for p in paths:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        checker.check(p)
+        times.append(time.perf_counter() - t)
+    best[p] = min(times)
+print(json.dumps(best))
+"""
+
+
+def files(base_tree: Path, corpus: Path) -> list[str]:
+    names = sorted(p.name for p in (base_tree / "fixtures" / "files").iterdir() if p.is_file())
+    out = [str(ROOT / "fixtures" / "files" / n) for n in names if (ROOT / "fixtures" / "files" / n).exists()]
+    manifest = corpus / "MANIFEST.tsv"
+    if manifest.exists():
+        rows = manifest.read_text(encoding="utf-8").splitlines()[1:]
+        out += [str(corpus / r.split("\t", 1)[0]) for r in rows if r.strip()]
+    return out
+
+
+def run_child(tree: Path, paths: list[str], repeat: int) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(repeat)],
+        input=json.dumps(paths),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tree,
+        check=True,
+        timeout=1800,
+    )
+    return json.loads(proc.stdout)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--base", required=True, help="the earlier revision (a commit, tag or branch)")
+    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument(
+        "--corpus", type=Path, default=Path(os.environ.get("AIGC_CORPUS", ROOT.parent / "shared" / "corpus"))
+    )
+    ap.add_argument("--json", type=Path, help="write the per-group figures here")
+    args = ap.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    from aigc_check import Checker
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base_tree = Path(tmp) / "base"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(base_tree), args.base], check=True
+        )
+        try:
+            checker = Checker()
+            paths, plain = [], set()
+            for p in files(base_tree, args.corpus):
+                r = checker.check(p).to_dict()
+                if r["c2pa"]["present"] or r["verdict"] == "unreadable":
+                    continue
+                paths.append(p)
+                if not r["evidence"]:
+                    plain.add(p)
+            best: dict[str, dict[str, float]] = {"base": {}, "here": {}}
+            for n in range(args.rounds):
+                for side, tree in (
+                    (("base", base_tree), ("here", ROOT)) if n % 2 == 0 else (("here", ROOT), ("base", base_tree))
+                ):
+                    for p, t in run_child(tree, paths, args.repeat).items():
+                        best[side][p] = min(t, best[side].get(p, t))
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_tree)], check=False)
+
+    groups: dict[str, list[str]] = {}
+    for p in paths:
+        fmt = checker.check(p).to_dict()["format"]
+        groups.setdefault(fmt, []).append(p)
+    rows = []
+    for name, members in [("all (no C2PA)", paths), ("no label or trace", sorted(plain))] + sorted(groups.items()):
+        if not members:
+            continue
+        base_ms = statistics.median(best["base"][p] for p in members) * 1000
+        here_ms = statistics.median(best["here"][p] for p in members) * 1000
+        ratio = statistics.median(best["here"][p] / best["base"][p] for p in members)
+        rows.append({"group": name, "files": len(members), "base_ms": base_ms, "here_ms": here_ms, "ratio": ratio})
+    print(f"{'group':20} {'files':>5} {'base ms':>9} {'here ms':>9} {'here/base':>10}  (median of per-file ratios)")
+    for r in rows:
+        print(f"{r['group']:20} {r['files']:>5} {r['base_ms']:>9.3f} {r['here_ms']:>9.3f} {r['ratio']:>9.2f}x")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"base": args.base, "rows": rows}, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
