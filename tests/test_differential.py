@@ -83,8 +83,6 @@ _CREATOR = (
 KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("av-id3-appended-ape.mp3", "APE:Title"): "APE tag contents are skipped over (located to find the ID3 tag "
     "before them), not read as fields",
-    ("av-id3v1-only-comment.mp3", "ID3v1:Comment"): "fingerprint gap: no generators.json rule names the id3v1/* "
-    "fields, so 'made with suno' in an ID3v1 comment is read but not matched",
     ("probe:mp4-3gpp-dscp.mp4", "UserData:Description"): _DSCP,
     ("probe:pdf-creator.pdf", "PDF:Creator"): _CREATOR,
     ("probe:xmp-creatortool.jpg", "XMP-xmp:CreatorTool"): _CREATOR,
