@@ -47,11 +47,13 @@ def jsonl_line(result: dict) -> str:
 
 
 def csv_cell(value: object) -> str:
-    # Control characters (a terminal escape in a file name) are written as \xNN, never raw.
-    text = "" if value is None else printable(str(value), keep_newlines=True)
+    # Control characters (a terminal escape in a file name), line breaks and bidirectional controls
+    # (U+202E, which would show ``invoice\u202egpj.exe`` as ``invoiceexe.jpg``) are written as \xNN or
+    # \uNNNN, never raw: one row is one line, and a cell displays as what it holds.
+    text = "" if value is None else printable(str(value))
     # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV injection);
     # account names and file names come from users.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def csv_row(r: dict) -> list[str]:
