@@ -223,6 +223,43 @@ def test_a_second_ctrl_c_ends_the_grace_period_at_once(tmp_path, signals):
         assert took < runner.GRACE_S and "(no report.html)" in err
 
 
+# A worker stopped in the middle of sending its result: the pool's manager thread is left reading the
+# rest of the message, and the interpreter would wait for that thread at exit, forever.
+HALF_SENT_SCAN = """
+import struct, sys, time
+from aigc_check.scan import runner
+def scan_chunk(items, options):
+    frame = sys._getframe()
+    while frame.f_code.co_name != "_process_worker":
+        frame = frame.f_back
+    writer = frame.f_locals["result_queue"]._writer
+    writer._send(struct.pack("!i", 1 << 20) + b"the first bytes of a result")
+    open(sys.argv[1], "w").close()
+    time.sleep(60)
+runner.scan_chunk = scan_chunk
+from aigc_check.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_worker_stopped_while_it_sends_its_result_does_not_hang_the_exit(tmp_path):
+    folder = copy_fixtures(tmp_path / "in", ["plain.jpg"])[0].parent
+    out, sending = tmp_path / "out", tmp_path / "sending"
+    proc = _start(
+        folder, "--out", out, "--jobs", "1", "--progress", "lines", python=("-c", HALF_SENT_SCAN, str(sending))
+    )
+    _wait_until(proc, sending.exists, "the half-sent result")
+    os.kill(proc.pid, signal.SIGINT)
+    time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGINT)
+    try:
+        rows, _ = _stopped_cleanly(proc, out)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert rows == []
+
+
 def _fork_server_started(pgid: int) -> bool:
     for pid in os.listdir("/proc"):
         if not pid.isdigit():

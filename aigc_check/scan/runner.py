@@ -711,7 +711,8 @@ def _take(items: Iterator[ScanItem], n: int) -> list[ScanItem]:
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
     # Python < 3.14 has no public way to end workers busy on a long file; they hold no output.
-    processes = list(getattr(pool, "_processes", {}).values())
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    queues = getattr(pool, "_call_queue", None), getattr(pool, "_result_queue", None)  # shutdown forgets them
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
@@ -721,6 +722,21 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         if process.is_alive():  # SIGTERM blocked or ignored by whatever the worker is stuck in
             process.kill()
             process.join(timeout=2)
+    _release_pool_threads(*queues)
+
+
+def _release_pool_threads(call_queue: object, result_queue: object) -> None:
+    """Once its workers are dead, let a pool's threads end, or the interpreter waits for them at
+    exit, forever: a worker ended while it sent a chunk's result leaves the pool's manager thread
+    reading the rest of that message (closing this process's end of the result pipe ends the read),
+    and chunks no worker will read may fill the call pipe, on which the queue's feeder thread then
+    blocks (a daemon thread: only the wait for it at exit is cancelled)."""
+    cancel_join = getattr(call_queue, "cancel_join_thread", None)
+    if cancel_join is not None:
+        cancel_join()
+    writer = getattr(result_queue, "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def run_scan(config: ScanConfig, exiting: bool = False) -> ScanSummary:
