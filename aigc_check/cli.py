@@ -7,6 +7,7 @@ from the work, as httpie does); ``check_command`` only runs checks and prints.
 from __future__ import annotations
 
 import functools
+import signal
 from collections.abc import Callable, Collection, Iterable
 from enum import IntEnum
 from typing import Any, TextIO
@@ -401,22 +402,28 @@ def scan_command(
 
     if not paths and not from_list:
         raise click.UsageError("name folders or files to scan, or --from-list")
-    summary = run_scan(
-        ScanConfig(
-            paths=tuple(paths),
-            from_list=from_list,
-            out_dir=out_dir,
-            declared=declared,
-            declarations=declarations,
-            options=options,
-            jobs=jobs,
-            resume=resume,
-            overwrite=overwrite,
-            html=not no_html,
-            thumbnails=thumbnails,
-            progress=progress,
-        )
+    config = ScanConfig(
+        paths=tuple(paths),
+        from_list=from_list,
+        out_dir=out_dir,
+        declared=declared,
+        declarations=declarations,
+        options=options,
+        jobs=jobs,
+        resume=resume,
+        overwrite=overwrite,
+        html=not no_html,
+        thumbnails=thumbnails,
+        progress=progress,
     )
+    own_process = ctx.obj == OWN_PROCESS
+    try:
+        summary = run_scan(config, exiting=own_process)
+    except KeyboardInterrupt:  # during start-up (policy, sidecar index, reload): no file was checked
+        if own_process:  # exiting now: a Ctrl-C pressed again must not raise on the way out
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        click.echo("aigc-check scan: interrupted while starting; no file was checked", err=True)
+        return ExitStatus.INTERRUPTED
     return scan_exit_status(summary)
 
 

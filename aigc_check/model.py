@@ -21,20 +21,34 @@ from typing import Any, NamedTuple
 from .contract import SCHEMA, record_dict, result_dict
 from .errors import DeclarationError
 
-# Lone surrogates (bytes of a file name that are not UTF-8, after os.fsdecode) and control characters.
-_UNPRINTABLE = re.compile("[\udc80-\udcff\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Lone surrogates (bytes of a file name that are not UTF-8, after os.fsdecode) and control characters
+# (C0 but tab and line feed, DEL, C1).
+_CONTROLS = "\udc80-\udcff\x00-\x08\x0b-\x1f\x7f-\x9f"
+# What changes how the text around it is laid out: tab, line feed, the Unicode line and paragraph
+# separators, and the bidirectional controls (marks, embeddings, overrides, isolates) with which a
+# file named ``invoice\u202egpj.exe`` would display as ``invoiceexe.jpg``.
+_LAYOUT = "\t\n\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNPRINTABLE = re.compile(f"[{_CONTROLS}]")
 _SURROGATES = re.compile("[\udc80-\udcff]")
-_UNPRINTABLE_WITH_NEWLINES = re.compile("[\udc80-\udcff\x00-\x1f\x7f-\x9f]")
+_UNPRINTABLE_WITH_NEWLINES = re.compile(f"[{_CONTROLS}{_LAYOUT}]")
 
 
 def printable(text: str, keep_newlines: bool = False) -> str:
-    """``text`` with undecodable bytes and control characters written as ``\\xNN``: safe to print
-    on a terminal, to put in a CSV cell or in strict JSON (which rejects lone surrogates)."""
+    """``text`` safe to print on a terminal or to put in a CSV cell: undecodable bytes and control
+    characters written as ``\\xNN``, and line breaks, tabs and Unicode bidirectional controls (and
+    the line and paragraph separators) as ``\\xNN`` or ``\\uNNNN``, so a name can neither drive the
+    terminal, nor fake a line of a report, nor display reordered.
+
+    ``keep_newlines``: escape only the undecodable bytes and the control characters but tab and line
+    feed.  This is the JSON ``path`` of a name that is not UTF-8 (strict JSON rejects lone surrogates
+    and escapes the rest itself), and it is part of the contract: it does not change."""
     pattern = _UNPRINTABLE if keep_newlines else _UNPRINTABLE_WITH_NEWLINES
 
     def escape(m: re.Match) -> str:
         c = ord(m.group())
-        return f"\\x{c - 0xDC00 if c >= 0xDC80 else c:02x}"
+        if 0xDC80 <= c <= 0xDCFF:  # an undecodable byte, shown as the byte
+            return f"\\x{c - 0xDC00:02x}"
+        return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
 
     return pattern.sub(escape, text)
 

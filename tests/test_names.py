@@ -6,6 +6,7 @@ scan writes nothing but its own files into its output folder."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import subprocess
@@ -70,3 +71,56 @@ def test_scan_outputs_are_safe(weird_folder, tmp_path):
         json.loads(line.decode("utf-8", "strict"))
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "<img src=x onerror" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+# A right-to-left override shows "invoice\u202egpj.exe" as "invoiceexe.jpg"; an isolate and a line
+# break can fake the layout of a report line.  (Both files are PNG images: scan judges them.)
+SPOOFING = ["invoice\u202egpj.exe", "two\nlines\u2067.png"]
+SPOOFING_SHOWN = ["invoice\\u202egpj.exe", "two\\x0alines\\u2067.png"]
+BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+@pytest.fixture(scope="module")
+def spoofing_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("spoofing")
+    data = (FIXTURES / "gb-png-text.png").read_bytes()
+    for name in SPOOFING:
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def test_bidi_controls_and_line_breaks_are_escaped_in_the_text_report(spoofing_folder):
+    for name, shown in zip(SPOOFING, SPOOFING_SHOWN):
+        run = run_cli("check", str(spoofing_folder / name))
+        text = run.stdout.decode("utf-8")
+        assert not any(c in text for c in BIDI)
+        assert text.splitlines()[0].startswith(f"{spoofing_folder}/{shown}: ")
+    as_json = run_cli("check", "--format", "json", *(str(spoofing_folder / n) for n in SPOOFING))
+    paths = [json.loads(line)["path"] for line in as_json.stdout.splitlines()]
+    assert paths == [str(spoofing_folder / n) for n in SPOOFING]  # the JSON keeps the exact name
+
+
+def test_bidi_controls_and_line_breaks_are_escaped_in_the_scan_csv(spoofing_folder, tmp_path):
+    out = tmp_path / "out"
+    run = run_cli("scan", str(spoofing_folder), "--out", str(out), "--jobs", "1", "--progress", "none")
+    assert run.returncode == 1, run.stderr
+    text = (out / "results.csv").read_text(encoding="utf-8")
+    assert not any(c in text for c in BIDI)
+    lines = text.splitlines()
+    assert len(lines) == 1 + len(SPOOFING)  # one line a row: no line break inside a cell
+    cells = sorted(row["path"] for row in csv.DictReader(io.StringIO(text)))
+    assert cells == sorted(f"{spoofing_folder}/{shown}" for shown in SPOOFING_SHOWN)
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["path"] for r in rows) == sorted(str(spoofing_folder / n) for n in SPOOFING)
+    assert all("path_b64" not in r for r in rows)  # valid UTF-8: the path alone is exact
+
+
+def test_printable_escapes_what_reorders_or_breaks_a_line():
+    from aigc_check.model import path_fields, printable
+
+    assert printable("invoice\u202egpj.exe") == "invoice\\u202egpj.exe"
+    assert printable(BIDI) == "".join(f"\\u{ord(c):04x}" for c in BIDI)
+    assert printable("a\nb\tc\u2028d\u2029e") == "a\\x0ab\\x09c\\u2028d\\u2029e"
+    assert printable("\x1b[31m\udcff\u00e9\u4e2d") == "\\x1b[31m\\xff\u00e9\u4e2d"  # letters stay letters
+    # The JSON path of a name that is not UTF-8 is the contract's: it keeps line breaks and bidi controls.
+    assert path_fields("x\udcff\n\u202e")["path"] == "x\\xff\n\u202e"

@@ -337,9 +337,10 @@ def test_a_file_stuck_in_native_code_costs_one_file_not_the_scan(tmp_path, monke
     rows = {os.path.basename(r["path"]): r for r in results(out)}
     assert set(rows) == set(MEDIA_SAMPLE) | {"stall.jpg"}
     assert rows["stall.jpg"]["verdict"] == "unreadable" and rows["stall.jpg"]["errors"][0]["code"] == "time-limit"
-    assert all(
-        r["errors"] == [] or r["errors"][0]["code"] != "time-limit" for name, r in rows.items() if name != "stall.jpg"
-    )
+    # No other file is blamed for the stall.  (On a loaded machine another file may well outlive the
+    # 0.2 s Python timer, a time-limit of its own: that is not a stall and its process is not replaced.)
+    replaced = [name for name, r in rows.items() if any("process was replaced" in e["message"] for e in r["errors"])]
+    assert replaced == ["stall.jpg"]
 
 
 def test_account_grading_is_policy_data(tmp_path, capsys):

@@ -1,8 +1,8 @@
 """Streamed outputs: ``results.jsonl``, ``results.csv``, ``summary.json`` and the tallies behind them.
 
-Every line is written whole and flushed in whole lines, so an interrupted scan
-leaves files that load; a scan killed outright may leave one partial last
-line, which ``--resume`` cuts off.  Undecodable bytes in file names (lone
+Every line is written whole, and each chunk's lines are flushed together, so an
+interrupted scan leaves files that load; a scan killed outright may leave one
+partial last line, which ``--resume`` cuts off.  Undecodable bytes in file names (lone
 surrogates after ``os.fsdecode``) are written as ``\\udcXX`` escapes, which in
 JSON decode back to the very same name.
 """
@@ -29,6 +29,7 @@ RESULTS_JSONL = "results.jsonl"
 RESULTS_CSV = "results.csv"
 SUMMARY_JSON = "summary.json"
 REPORT_HTML = "report.html"
+REPORT_TMP = REPORT_HTML + ".tmp"  # html_report writes here, then renames
 MISSING_JSONL = "missing-files.jsonl"
 ACCOUNTS_CSV = "accounts.csv"
 ISSUES_TMP = ".issues.jsonl"  # digests of the files the HTML report lists, kept on disk until it is written
@@ -47,11 +48,13 @@ def jsonl_line(result: dict) -> str:
 
 
 def csv_cell(value: object) -> str:
-    # Control characters (a terminal escape in a file name) are written as \xNN, never raw.
-    text = "" if value is None else printable(str(value), keep_newlines=True)
+    # Control characters (a terminal escape in a file name), line breaks and bidirectional controls
+    # (U+202E, which would show ``invoice\u202egpj.exe`` as ``invoiceexe.jpg``) are written as \xNN or
+    # \uNNNN, never raw: one row is one line, and a cell displays as what it holds.
+    text = "" if value is None else printable(str(value))
     # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV injection);
     # account names and file names come from users.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def csv_row(r: dict) -> list[str]:
@@ -234,12 +237,17 @@ def read_results(path: str) -> Iterator[dict]:
 
 
 class ResultWriter:
-    """Appends to results.jsonl and results.csv (and the report's issue list) in whole lines."""
+    """Appends to results.jsonl and results.csv (and the report's issue list) in whole lines.
+
+    Resuming (``append``), results.csv is rebuilt from the JSONL into a temporary file that
+    ``reloaded`` puts in place: a resume stopped while it reloads leaves the old CSV as it was."""
 
     def __init__(self, out_dir: str, append: bool) -> None:
         mode: Literal["w", "a"] = "a" if append else "w"
+        self.csv_path = os.path.join(out_dir, RESULTS_CSV)
+        self.csv_tmp: str | None = self.csv_path + ".tmp" if append else None
         self.jsonl = open_text(os.path.join(out_dir, RESULTS_JSONL), mode)
-        self.csv = open_text(os.path.join(out_dir, RESULTS_CSV), "w")  # rebuilt from the JSONL on resume
+        self.csv = open_text(self.csv_tmp or self.csv_path, "w")  # rebuilt from the JSONL on resume
         self.csv.write(csv_lines([list(contract.csv_columns())]))
         self.issues = open_text(os.path.join(out_dir, ISSUES_TMP), "w")  # rebuilt too
 
@@ -252,13 +260,24 @@ class ResultWriter:
         if issue_lines:
             self.issues.write(issue_lines)
 
+    def reloaded(self) -> None:
+        """The earlier results are all in the new CSV: it replaces the old one."""
+        if self.csv_tmp:
+            self.csv.flush()
+            os.replace(self.csv_tmp, self.csv_path)
+            self.csv_tmp = None
+
     def flush(self) -> None:
         for f in (self.jsonl, self.csv, self.issues):
             f.flush()
 
     def close(self) -> None:
+        """Close the files; a CSV whose rebuild did not finish is thrown away."""
         for f in (self.jsonl, self.csv, self.issues):
             f.close()
+        if self.csv_tmp:
+            os.remove(self.csv_tmp)
+            self.csv_tmp = None
 
 
 def write_json_atomic(path: str, data: dict) -> None:

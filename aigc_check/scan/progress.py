@@ -23,16 +23,23 @@ class FileCounter(threading.Thread):
     def __init__(self, events: Callable[[], Iterable]) -> None:
         super().__init__(name="aigc-check-count", daemon=True)
         self._events = events
+        self._halt = threading.Event()
         self.seen = 0
         self.total: int | None = None
 
     def run(self) -> None:
         try:
             for _ in self._events():
+                if self._halt.is_set():
+                    return
                 self.seen += 1
         except Exception:  # counting is a nicety: without it there is simply no ETA
             return
         self.total = self.seen
+
+    def stop(self) -> None:
+        """The scan is over (or interrupted): stop walking, so the thread does not outlive it long."""
+        self._halt.set()
 
 
 class Progress:
@@ -83,13 +90,17 @@ class Progress:
             self.stream.write(f"aigc-check scan: {text}\n")
         self.stream.flush()
 
-    def close(self, message: str) -> None:
+    def note(self, message: str) -> None:
+        """A line of its own (below the bar, which the next update redraws)."""
         if self.mode == "none":
             return
         if self.mode == "bar":
             self.stream.write("\n")
         self.stream.write(f"aigc-check scan: {message}\n")
         self.stream.flush()
+
+    def close(self, message: str) -> None:
+        self.note(message)
 
 
 def _duration(seconds: float) -> str:

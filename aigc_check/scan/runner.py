@@ -5,11 +5,22 @@ of the workers and memory stays flat whatever the file count.  Workers turn
 their results into finished output lines (JSON, CSV) and small digests; the
 parent only appends lines and counts, so it is not the bottleneck.
 
-Ctrl-C (or SIGTERM) only sets a flag: the loop stops submitting, collects what
-the workers finish within a grace period, flushes whole lines, writes the
-summary and the report, and returns ``interrupted``.  A worker that dies (a
-native crash on a hostile file) is replaced; its chunk is retried file by file
-and the file that kills a worker again is reported as unreadable.
+Interrupts.  The parent owns shutdown: workers ignore SIGINT (they start with it
+held, see ``_signals_held``, and ignore it before they let it in), so Ctrl-C in
+a terminal or ``timeout -s INT`` reaching the whole process group stops only the
+parent's loop.  There, Ctrl-C (or SIGTERM) only sets a flag: the loop stops
+submitting, records what the workers finish within ``GRACE_S``, and writes the
+summary (``"interrupted": true``) and the report.  A second signal skips the rest
+of the grace period and the report; no signal ever raises while lines are being
+written, and each chunk's lines are flushed whole, so ``results.jsonl`` only
+ever ends on a whole line and ``--resume`` finishes the rest.  A signal during
+start-up (the output folder, the sidecar index, reloading the results to
+resume) abandons it, leaves the output folder as it was, and raises
+``KeyboardInterrupt`` out of ``run``.
+
+A worker that dies (a native crash on a hostile file) is replaced; its chunk is
+retried file by file and the file that kills a worker again is reported as
+unreadable.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import FrameType
@@ -39,6 +51,7 @@ from .outputs import (
     ISSUES_TMP,
     MISSING_JSONL,
     REPORT_HTML,
+    REPORT_TMP,
     RESULTS_CSV,
     RESULTS_JSONL,
     SUMMARY_JSON,
@@ -63,7 +76,13 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
 SUMMARY_EVERY_S = 2.0
+DECLARATIONS_DB = ".declarations.sqlite"  # the sidecar's index, in the output folder while the scan runs
 GRACE_S = 3.0  # how long an interrupted scan waits for files the workers are already checking
+
+# What a stop signal does, by the phase of the run (``Scan._on_signal``).
+STARTING = "starting"  # nothing written yet: the first signal raises KeyboardInterrupt at once
+RUNNING = "running"  # writing results: a signal only sets a flag, which the loop reads
+REPORTING = "reporting"  # writing report.html: a second signal abandons it (it is written to a temporary file)
 # A chunk that outlives twice its files' time limits plus this margin is stuck in native code (the
 # per-file timer only interrupts Python): its worker is replaced and its files retried alone.
 STALL_MARGIN_S = 30.0
@@ -139,7 +158,10 @@ class Scan:
         self.done_before = 0
         self.done_now = 0
         self.found_done = 0  # files the walk met that an earlier run had finished (for the progress total)
-        self.stop_signal: int | None = None
+        self.stop_signal: int | None = None  # the first SIGINT or SIGTERM received
+        self.signals = 0  # how many were received: a second one hurries the stop
+        self.phase = STARTING
+        self.walk_cut = False  # the walk was stopped before its end
         self.declaration_rows: int | None = None
         self.started_at = datetime.now(timezone.utc)
         self.progress = Progress(config.progress, interval=config.progress_interval)
@@ -160,14 +182,22 @@ class Scan:
             )
         return exists and self.config.resume
 
-    def _reload(self, writer: ResultWriter) -> DoneSet:
-        """Rebuild tallies, CSV and issue list from an interrupted run's results.jsonl."""
+    @property
+    def hurried(self) -> bool:
+        """A second stop signal came: skip the grace period and the report."""
+        return self.signals > 1
+
+    def _reload(self, writer: ResultWriter) -> DoneSet | None:
+        """Rebuild tallies, CSV and issue list from an interrupted run's results.jsonl; None when a
+        stop signal came first (the new CSV is then thrown away, the old one is left as it was)."""
         path = os.path.join(self.out, RESULTS_JSONL)
         cut = repair_results(path)
         if cut:
             self.progress.close(f"resume: cut a partial last line ({cut} bytes) from {RESULTS_JSONL}")
         paths = []
         for result in read_results(path):
+            if self.stop_signal is not None:
+                return None
             if result.get("policy") != self.checker.policy.id:
                 raise ScanError(
                     f"{path} was made with policy {result.get('policy')!r}, not "
@@ -180,6 +210,7 @@ class Scan:
             )
             paths.append(result_path(result))
         self.done_before = len(paths)
+        writer.reloaded()
         return DoneSet(paths)
 
     def _targets(self) -> Iterator[WalkEvent]:
@@ -192,6 +223,9 @@ class Scan:
 
     def _items(self, declarations: DeclarationIndex | None, done: DoneSet, writer: ResultWriter) -> Iterator[ScanItem]:
         for event in self._targets():
+            if self.stop_signal is not None:  # a resume may walk a long way over finished files
+                self.walk_cut = True
+                return
             if isinstance(event, WalkProblem):
                 self._walk_problem(event, done, writer)
                 continue
@@ -229,6 +263,7 @@ class Scan:
     def _record(self, chunk_output: ChunkOutput, writer: ResultWriter) -> None:
         json_text, csv_text, issue_text, digests, skipped = chunk_output
         writer.write(json_text, csv_text, issue_text)
+        writer.flush()  # whole lines reach the file together: it never ends mid-line but for a kill
         for d in digests:
             self.tally.add(d)
         for reason in skipped:
@@ -238,18 +273,21 @@ class Scan:
     # --- the pool loop --------------------------------------------------------------------------
 
     def _pool(self, jobs: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            jobs, mp_context=_worker_context(), initializer=init_worker, initargs=(self.config.options,)
-        )
+        with _signals_held():  # the resource tracker a fork server needs may start here
+            return ProcessPoolExecutor(
+                jobs, mp_context=_worker_context(), initializer=_start_worker, initargs=(self.config.options,)
+            )
 
-    def _run_pool(self, items: Iterator[ScanItem], writer: ResultWriter) -> None:
+    def _run_pool(self, items: Iterator[ScanItem], writer: ResultWriter) -> bool:
+        """Check every item; return True when all were (False: a stop signal left some to a resume)."""
         jobs = self.config.worker_count()
         size = max(1, self.config.chunk_size)
         pool = self._pool(jobs)
         pending: Pending = {}
         retry: list[ScanItem] = []  # files of chunks lost with a dead worker, retried one at a time
         exhausted = False
-        last_flush = last_summary = time.monotonic()
+        left = False  # files were left unchecked (a stop signal)
+        last_summary = time.monotonic()
         try:
             while True:
                 # After a worker died, files are retried alone, so the one that kills a worker is known.
@@ -259,9 +297,14 @@ class Scan:
                     if not chunk:
                         exhausted = True
                         break
+                    if self.stop_signal is not None:  # came while the walk filled the chunk: left to a resume
+                        left = True
+                        break
                     alone = len(chunk) == 1 and not pending
                     try:
-                        pending[pool.submit(scan_chunk, chunk, self.config.options)] = (chunk, alone, time.monotonic())
+                        with _signals_held():  # submit starts the workers (forks, or asks the fork server)
+                            future = pool.submit(scan_chunk, chunk, self.config.options)
+                        pending[future] = (chunk, alone, time.monotonic())
                     except BrokenProcessPool:  # a worker died before its future said so
                         retry.extend(chunk)
                         pool = self._restart(pool, pending, retry)
@@ -269,8 +312,10 @@ class Scan:
                 if not pending:
                     if retry and self.stop_signal is None:
                         continue
+                    left |= bool(retry) or not exhausted or self.walk_cut
                     break
                 if self.stop_signal is not None:
+                    left = True
                     break
                 finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                 broken = False
@@ -282,24 +327,39 @@ class Scan:
                     pool = self._restart(pool, pending, retry)
                 now = time.monotonic()
                 self._show_progress()
-                if now - last_flush >= 1.0:
-                    writer.flush()
-                    last_flush = now
                 if now - last_summary >= SUMMARY_EVERY_S:
-                    write_json_atomic(os.path.join(self.out, SUMMARY_JSON), self._summary_data(False, None))
+                    write_json_atomic(
+                        os.path.join(self.out, SUMMARY_JSON), self._summary_data(False, None, self.config.html)
+                    )
                     last_summary = now
-            if pending:  # interrupted: keep what the workers finish within the grace period
-                for future in pending:
-                    future.cancel()
-                finished, _ = wait(pending, timeout=GRACE_S)
-                for future in finished:
-                    if not future.cancelled():
-                        self._collect(future, pending[future][0], False, [], writer)
+            if pending:
+                self._finish_in_flight(pending, writer)
+            return not left
         finally:
             if pending or self.stop_signal is not None:
                 _stop_pool(pool)
             else:
                 pool.shutdown(wait=True)
+
+    def _finish_in_flight(self, pending: Pending, writer: ResultWriter) -> None:
+        """Interrupted: record the chunks the workers finish within the grace period, or until a
+        second signal; the rest are left to a resume (their workers are stopped)."""
+        for future in pending:
+            future.cancel()  # the chunks no worker has taken yet
+        if not self.hurried:
+            self.progress.note(
+                f"stopping: keeping the files being checked (at most {GRACE_S:g} s); Ctrl-C again to stop now"
+            )
+        deadline = time.monotonic() + GRACE_S
+        while pending and not self.hurried:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            finished, _ = wait(pending, timeout=min(remaining, 0.1), return_when=FIRST_COMPLETED)
+            for future in finished:
+                chunk, _, _ = pending.pop(future)
+                if not future.cancelled():
+                    self._collect(future, chunk, False, [], writer)  # a dead worker's chunk is simply left
 
     def _stalled(self, pending: Pending, writer: ResultWriter) -> bool:
         """True when a chunk is overdue (stuck in native code): the pool is then restarted.
@@ -390,48 +450,99 @@ class Scan:
 
     # --- the whole run --------------------------------------------------------------------------
 
-    def run(self) -> ScanSummary:
-        resuming = self._prepare_out_dir()
-        declarations = None
-        if self.config.declarations:
-            declarations = DeclarationIndex(self.config.declarations, os.path.join(self.out, ".declarations.sqlite"))
-            self.declaration_rows = declarations.rows
-        writer = ResultWriter(self.out, append=resuming)
+    def run(self, exiting: bool = False) -> ScanSummary:
+        """Scan; return the summary (``interrupted`` after a stop signal).  Interrupted during
+        start-up, before any result is written, it leaves the output folder as it was (a new scan
+        gets a summary saying so) and raises ``KeyboardInterrupt``.  The signal handlers it installs
+        are removed at the end, unless ``exiting`` (see ``run_scan``)."""
         restore = self._install_signal_handlers()
+        declarations: DeclarationIndex | None = None
+        writer: ResultWriter | None = None
         try:
-            done = self._reload(writer) if resuming else DoneSet()
+            try:
+                resuming = self._prepare_out_dir()
+                if self.config.declarations:
+                    declarations = DeclarationIndex(self.config.declarations, os.path.join(self.out, DECLARATIONS_DB))
+                    self.declaration_rows = declarations.rows
+                self.phase = RUNNING  # from here on a signal only sets the flag
+                writer = ResultWriter(self.out, append=resuming)
+                done = self._reload(writer) if resuming else DoneSet()
+                if done is None:
+                    raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                self.phase = RUNNING
+                self._interrupted_starting(writer)
+                raise
             if self.config.from_list != "-" and self.progress.mode != "none":
                 self.progress.counter = FileCounter(self._count_targets)
                 self.progress.counter.start()
-            self._run_pool(self._items(declarations, done, writer), writer)
-            interrupted = self.stop_signal is not None
+            # A signal that comes once every file is checked does not make the scan interrupted.
+            completed = self.stop_signal is None and self._run_pool(self._items(declarations, done, writer), writer)
             writer.flush()
-            missing = self._write_missing(declarations) if declarations and not interrupted else None
-            data = self._summary_data(interrupted, missing)
-            write_json_atomic(os.path.join(self.out, SUMMARY_JSON), data)
-            if self.tally.accounts:
-                self._write_accounts_csv(self._account_rows())
-            if self.config.html:
-                from .html_report import write_report
-
-                write_report(
-                    self.out,
-                    data,
-                    self._account_rows(),
-                    os.path.join(self.out, ISSUES_TMP),
-                    os.path.join(self.out, MISSING_JSONL) if missing else None,
-                    self.config.thumbnails,
-                    policy=self.checker.policy,
-                )
-            self._show_progress(force=True)
-            self.progress.close(self._closing_line(interrupted))
-            return ScanSummary(self.tally, interrupted, self.out, data)
+            return self._finish(writer, declarations, interrupted=not completed)
         finally:
-            restore()
-            writer.close()
+            self.phase = RUNNING
+            if self.progress.counter:
+                self.progress.counter.stop()
+            if writer:
+                writer.close()
             _remove(os.path.join(self.out, ISSUES_TMP))  # the report holds it now; a resume rebuilds it
             if declarations:
                 declarations.close()
+            elif self.config.declarations:  # a signal may come before the index can clean up after itself
+                _remove(os.path.join(self.out, DECLARATIONS_DB))
+            if not exiting:
+                restore()
+
+    def _interrupted_starting(self, writer: ResultWriter | None) -> None:
+        """Stopped before the pool ran: throw away what start-up wrote; a new scan (no results.jsonl
+        yet) gets a summary that says it was interrupted, an earlier run's files stay as they were."""
+        if writer:
+            writer.close()  # a CSV half rebuilt is thrown away
+        if os.path.isdir(self.out) and not os.path.exists(os.path.join(self.out, RESULTS_JSONL)):
+            write_json_atomic(os.path.join(self.out, SUMMARY_JSON), self._summary_data(True, None))
+
+    def _finish(self, writer: ResultWriter, declarations: DeclarationIndex | None, interrupted: bool) -> ScanSummary:
+        missing = self._write_missing(declarations) if declarations and not interrupted else None
+        report = self.config.html and not self.hurried
+        data = self._summary_data(interrupted, missing, report)
+        write_json_atomic(os.path.join(self.out, SUMMARY_JSON), data)
+        if self.tally.accounts:
+            self._write_accounts_csv(self._account_rows())
+        if report and not self._write_report(data, missing):
+            interrupted, report = True, False  # a second signal stopped the report: not finished
+            data = self._summary_data(interrupted, missing, report)
+            write_json_atomic(os.path.join(self.out, SUMMARY_JSON), data)
+        if self.config.html and not report:
+            _remove(os.path.join(self.out, REPORT_HTML))  # an earlier run's: it no longer matches the results
+        self._show_progress(force=True)
+        self.progress.close(self._closing_line(interrupted, report))
+        return ScanSummary(self.tally, interrupted, self.out, data)
+
+    def _write_report(self, data: dict, missing: int | None) -> bool:
+        """Write report.html; False when a second stop signal abandoned it."""
+        from .html_report import write_report
+
+        try:
+            self.phase = REPORTING
+            if self.hurried:  # the second signal came before this phase began
+                return False
+            write_report(
+                self.out,
+                data,
+                self._account_rows(),
+                os.path.join(self.out, ISSUES_TMP),
+                os.path.join(self.out, MISSING_JSONL) if missing else None,
+                self.config.thumbnails,
+                policy=self.checker.policy,
+            )
+            return True
+        except _Hurry:
+            self.phase = RUNNING  # a third signal must not raise again here
+            _remove(os.path.join(self.out, REPORT_TMP))
+            return False
+        finally:
+            self.phase = RUNNING
 
     def _count_targets(self) -> Iterator[FoundFile]:
         return (e for e in self._targets() if isinstance(e, FoundFile))
@@ -452,7 +563,7 @@ class Scan:
         with open_text(os.path.join(self.out, ACCOUNTS_CSV), "w") as f:
             f.write(csv_lines([columns] + [[csv_cell(r[c]) for c in columns] for r in rows]))
 
-    def _summary_data(self, interrupted: bool, missing: int | None) -> dict:
+    def _summary_data(self, interrupted: bool, missing: int | None, report: bool = False) -> dict:
         t = self.tally
         elapsed = (datetime.now(timezone.utc) - self.started_at).total_seconds()
         accounts = self._account_rows()
@@ -501,30 +612,40 @@ class Scan:
             "outputs": {
                 "results_jsonl": RESULTS_JSONL,
                 "results_csv": RESULTS_CSV,
-                "report_html": REPORT_HTML if self.config.html else None,
+                "report_html": REPORT_HTML if report else None,
             },
         }
 
-    def _closing_line(self, interrupted: bool) -> str:
+    def _closing_line(self, interrupted: bool, report: bool) -> str:
         t = self.tally
         word = "interrupted" if interrupted else "done"
         return (
             f"{word}: {t.checked:,} files checked, {sum(t.skipped.values()):,} skipped, {t.violations:,} "
             f"violations, {t.verdicts[Verdict.UNREADABLE]:,} unreadable; results in {self.out}"
+            + ("" if report or not self.config.html else f" (no {REPORT_HTML})")
             + ("; continue with --resume" if interrupted else "")
         )
 
     def _install_signal_handlers(self) -> Callable[[], object]:
         if threading.current_thread() is not threading.main_thread():
             return lambda: None  # run from a thread (a service): its owner handles signals
-
-        def stop(signum: int, frame: FrameType | None) -> None:
-            self.stop_signal = signum
-            # A second Ctrl-C is the user insisting: back to the default (immediate) behaviour.
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-
-        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         return lambda: [signal.signal(s, h) for s, h in previous.items()]
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        """SIGINT or SIGTERM.  It never raises while results are written (``RUNNING``), so no line is
+        cut; further signals after the second only count (the stop they asked for is bounded)."""
+        self.signals += 1
+        if self.stop_signal is None:
+            self.stop_signal = signum
+        if self.phase == STARTING and self.signals == 1:
+            raise KeyboardInterrupt
+        if self.phase == REPORTING and self.hurried:
+            raise _Hurry
+
+
+class _Hurry(BaseException):
+    """Raised by the signal handler into the report writer: a second stop signal."""
 
 
 def _remove(path: str) -> None:
@@ -547,8 +668,36 @@ def _worker_context() -> BaseContext:
     if not native_threads:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["aigc_check.checker", "aigc_check.scan.batch"])
+    context.set_forkserver_preload(["aigc_check.checker", "aigc_check.scan.batch", "aigc_check.scan.runner"])
     return context
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT in this thread while it starts processes.
+
+    A process started meanwhile (a forked worker, the fork server, the resource tracker) inherits
+    the held signal, so a Ctrl-C sent to the whole process group cannot raise KeyboardInterrupt in
+    it before it is ready: a worker ignores SIGINT before it lets it in (``_start_worker``), the
+    fork server and the resource tracker ignore it anyway.  A SIGINT that reaches this thread
+    meanwhile is delivered when it lets go, to the handler, which only sets a flag."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _start_worker(options: CheckOptions) -> None:
+    """Pool initializer: ignore SIGINT, then let it in (the parent held it while starting this
+    process, see ``_signals_held``); the parent handles Ctrl-C and stops the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a SIGINT held meanwhile is dropped
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    init_worker(options)
 
 
 def _take(items: Iterator[ScanItem], n: int) -> list[ScanItem]:
@@ -562,7 +711,8 @@ def _take(items: Iterator[ScanItem], n: int) -> list[ScanItem]:
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
     # Python < 3.14 has no public way to end workers busy on a long file; they hold no output.
-    processes = list(getattr(pool, "_processes", {}).values())
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    queues = getattr(pool, "_call_queue", None), getattr(pool, "_result_queue", None)  # shutdown forgets them
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
@@ -572,7 +722,25 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         if process.is_alive():  # SIGTERM blocked or ignored by whatever the worker is stuck in
             process.kill()
             process.join(timeout=2)
+    _release_pool_threads(*queues)
 
 
-def run_scan(config: ScanConfig) -> ScanSummary:
-    return Scan(config).run()
+def _release_pool_threads(call_queue: object, result_queue: object) -> None:
+    """Once its workers are dead, let a pool's threads end, or the interpreter waits for them at
+    exit, forever: a worker ended while it sent a chunk's result leaves the pool's manager thread
+    reading the rest of that message (closing this process's end of the result pipe ends the read),
+    and chunks no worker will read may fill the call pipe, on which the queue's feeder thread then
+    blocks (a daemon thread: only the wait for it at exit is cancelled)."""
+    cancel_join = getattr(call_queue, "cancel_join_thread", None)
+    if cancel_join is not None:
+        cancel_join()
+    writer = getattr(result_queue, "_writer", None)
+    if writer is not None:
+        writer.close()
+
+
+def run_scan(config: ScanConfig, exiting: bool = False) -> ScanSummary:
+    """Run a local scan (see ``Scan.run``).  ``exiting``: the caller ends the process right after
+    (the command line), so the scan's signal handlers stay: a Ctrl-C pressed again while the
+    process exits is counted, never raised."""
+    return Scan(config).run(exiting)
