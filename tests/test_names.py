@@ -124,3 +124,9 @@ def test_printable_escapes_what_reorders_or_breaks_a_line():
     assert printable("\x1b[31m\udcff\u00e9\u4e2d") == "\\x1b[31m\\xff\u00e9\u4e2d"  # letters stay letters
     # The JSON path of a name that is not UTF-8 is the contract's: it keeps line breaks and bidi controls.
     assert path_fields("x\udcff\n\u202e")["path"] == "x\\xff\n\u202e"
+
+
+def test_html_report_text_escapes_bidi_controls():
+    from aigc_check.scan.html_report import text
+
+    assert text("invoice\u202egpj.exe\nx<b>") == "invoice\\u202egpj.exe\\x0ax&lt;b&gt;"

@@ -33,7 +33,8 @@ THUMB_MAX_PIXELS = 40_000_000  # larger images are not decoded for a thumbnail (
 THUMB_FORMATS = {"jpeg", "png", "webp", "gif", "tiff"}
 MAX_ACCOUNT_ROWS = 5000
 MAX_MISSING_ROWS = 1000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters, and the bidirectional controls and separators that would reorder or break a shown name.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 VERDICT_COLOURS = {
     Verdict.COMPLIANT: "#3a8d5d",
     Verdict.UNLABELLED_AI: "#c0392b",
@@ -49,7 +50,12 @@ def text(value: object) -> str:
     """Safe HTML text for any value: lone surrogates and control characters shown as escapes."""
     s = "" if value is None else str(value)
     s = s.encode("utf-8", "backslashreplace").decode("utf-8")
-    return html.escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s), quote=True)
+    return html.escape(_CONTROL.sub(_escape, s), quote=True)
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c <= 0xFF else f"\\u{c:04x}"
 
 
 def words(texts: Mapping[str, str], fallback: object) -> str:
