@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,14 @@ def checker() -> Checker:
 def trusting_checker() -> Checker:
     """Trusts the fixtures' test CA in addition to the shipped C2PA trust list."""
     return Checker(CheckOptions(trust_anchor_files=(str(TEST_ROOT_CA),)))
+
+
+def exiftool_fixtures(*names: str) -> dict[str, dict]:
+    """exiftool's ``-j -G1 -a`` reading of fixture files, by file name (an independent reader)."""
+    exe = shutil.which("exiftool")
+    if not exe:
+        pytest.skip("exiftool not installed (apt-get install libimage-exiftool-perl)")
+    run = subprocess.run(
+        [exe, "-j", "-G1", "-a", *(str(FIXTURES / n) for n in names)], capture_output=True, text=True, check=False
+    )
+    return {r["SourceFile"].rsplit("/", 1)[-1]: r for r in json.loads(run.stdout)}

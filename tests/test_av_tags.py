@@ -5,14 +5,11 @@ and hostile tag sizes and counts stay bounded."""
 from __future__ import annotations
 
 import functools
-import json
-import shutil
-import subprocess
 import sys
 import time
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, exiftool_fixtures
 
 from aigc_check import check, formats
 from aigc_check.model import Container, Field
@@ -197,16 +194,6 @@ def test_head_tag_size_past_the_end_of_the_file():
 # ------------------------------------------------------------------ exiftool agrees
 
 
-def exiftool(*names: str) -> dict[str, dict]:
-    exe = shutil.which("exiftool")
-    if not exe:
-        pytest.skip("exiftool not installed")
-    run = subprocess.run(
-        [exe, "-j", "-G1", "-a", *(str(FIXTURES / n) for n in names)], capture_output=True, text=True, check=False
-    )
-    return {r["SourceFile"].rsplit("/", 1)[-1]: r for r in json.loads(run.stdout)}
-
-
 HEAD_LABELLED = [
     ("av-id3-v22.mp3", "ID3v2_2"),
     ("av-id3-v23.mp3", "ID3v2_3"),
@@ -222,13 +209,13 @@ HEAD_LABELLED = [
 
 
 def test_exiftool_reads_the_same_head_tag_labels():
-    dumps = exiftool(*(n for n, _ in HEAD_LABELLED))
+    dumps = exiftool_fixtures(*(n for n, _ in HEAD_LABELLED))
     for name, group in HEAD_LABELLED:
         assert dumps[name][f"{group}:UserDefinedText"] == f"(AIGC) {values(name)['id3/TXXX:AIGC'][0]}", name
 
 
 def test_exiftool_reads_the_same_id3v1_fields():
-    dump = exiftool("av-id3v1-only-comment.mp3")["av-id3v1-only-comment.mp3"]
+    dump = exiftool_fixtures("av-id3v1-only-comment.mp3")["av-id3v1-only-comment.mp3"]
     got = values("av-id3v1-only-comment.mp3")
     for key in ("comment", "artist", "title"):
         assert dump[f"ID3v1:{key.capitalize()}"] == got[f"id3v1/{key}"][0]
@@ -237,7 +224,7 @@ def test_exiftool_reads_the_same_id3v1_fields():
 def test_exiftool_reads_only_the_first_head_tag_and_no_appended_one():
     """Where the two differ, aigc-check reads more: exiftool 12.57 stops after the first head tag
     and does not look for a footer, so these labels are invisible to it."""
-    dumps = exiftool("av-id3-two-head-tags.mp3", "av-id3-appended-v1.mp3", "av-id3-appended-ape.mp3")
+    dumps = exiftool_fixtures("av-id3-two-head-tags.mp3", "av-id3-appended-v1.mp3", "av-id3-appended-ape.mp3")
     for name, dump in dumps.items():
         assert not any("UserDefinedText" in k for k in dump), name
         assert values(name)["id3/TXXX:AIGC"] == [LABEL], name

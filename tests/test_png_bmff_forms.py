@@ -4,15 +4,11 @@ IEND (issue 12).  Fixtures from fixtures/makers/av_tags.py; exiftool agrees wher
 
 from __future__ import annotations
 
-import json
-import shutil
 import struct
-import subprocess
 import sys
 import time
 
-import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, exiftool_fixtures
 from test_av_tags import fields_of
 
 from aigc_check import check
@@ -262,18 +258,8 @@ def test_a_png_without_trailing_data_has_no_finding():
 # ------------------------------------------------------------------ exiftool agrees
 
 
-def exiftool(*names: str) -> dict[str, dict]:
-    exe = shutil.which("exiftool")
-    if not exe:
-        pytest.skip("exiftool not installed")
-    run = subprocess.run(
-        [exe, "-j", "-G1", "-a", *(str(FIXTURES / n) for n in names)], capture_output=True, text=True, check=False
-    )
-    return {r["SourceFile"].rsplit("/", 1)[-1]: r for r in json.loads(run.stdout)}
-
-
 def test_exiftool_agrees_on_png_forms():
-    dumps = exiftool(
+    dumps = exiftool_fixtures(
         "png-exif-pillow.png", "png-exif-prefixed.png", "png-itxt-after-idat.png", "png-after-iend-label.png"
     )
     wrapped = aigc_json(wrapped=True)
@@ -288,7 +274,9 @@ def test_exiftool_agrees_on_two_extents_and_cannot_read_idat():
     """exiftool 12.57 joins extents (construction method 0) as aigc-check does, but extracts no item
     stored in idat (method 1) or inside another item (method 2) and reads no items under moov/meta:
     there aigc-check reads more."""
-    dumps = exiftool("heif-xmp-two-extents.avif", "heif-xmp-idat.heic", "heif-xmp-in-item.heif", "av-moov-meta-xmp.mp4")
+    dumps = exiftool_fixtures(
+        "heif-xmp-two-extents.avif", "heif-xmp-idat.heic", "heif-xmp-in-item.heif", "av-moov-meta-xmp.mp4"
+    )
     assert dumps["heif-xmp-two-extents.avif"]["XMP-TC260:Aigc"] == LABEL
     for name, method in (("heif-xmp-idat.heic", 1), ("heif-xmp-in-item.heif", 2)):
         assert f"construction method {method}" in dumps[name]["ExifTool:Warning"]
