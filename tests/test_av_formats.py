@@ -297,3 +297,16 @@ def test_cut_matroska_keeps_what_precedes_the_cut(checker, name):
     with pytest.raises(TruncatedError):
         matroska_walker.walk(src, container)
     assert {b.key for b in container.blocks} >= {"MuxingApp", "WritingApp"}
+
+
+@pytest.mark.parametrize(
+    "text", [b"Generated with OpenAI Sora\x00", "\ufeffGenerated with OpenAI Sora".encode("utf-16-be") + b"\x00\x00"]
+)
+def test_3gpp_description_box_is_a_free_text_field(text):
+    """TS 26.244 ``udta/dscp``: full box, packed language, then a UTF-8 or UTF-16 (BOM) string."""
+    dscp = box(b"dscp", b"\x00\x00\x00\x00" + b"\x15\xc7" + text)
+    mvhd = box(b"mvhd", b"\x00" * 100)
+    data = box(b"ftyp", b"isom\x00\x00\x02\x00isommp41") + box(b"moov", mvhd + box(b"udta", dscp)) + box(b"mdat", b"")
+    result = check(data, name="dscp.mp4").to_dict()
+    assert result["generator"] == "sora", result["evidence"]
+    assert any(e["key"] == "mp4/dscp" for e in result["evidence"])

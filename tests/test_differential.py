@@ -72,10 +72,6 @@ LISTED_WITH = "12.57"  # the exiftool version KNOWN_GAPS and EXIFTOOL_DIFFERS we
 # ---------------------------------------------------------------------------------------------------
 
 
-_DSCP = (
-    "BMFF: the 3GPP asset boxes of moov/udta (dscp, titl, auth, perf, gnre, cprt, kywd: full boxes with a "
-    "language code) are not read; exiftool writes UserData:Description as dscp"
-)
 _CREATOR = (
     "fingerprint gap: adobe-firefly matches C2PA names only; 'Adobe Firefly' as PDF Creator or xmp:CreatorTool "
     "is no trace (xmp:CreatorTool is listed for Draw Things, Topaz, Apple and video generators; pdf/Creator never)"
@@ -83,7 +79,6 @@ _CREATOR = (
 KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("av-id3-appended-ape.mp3", "APE:Title"): "APE tag contents are skipped over (located to find the ID3 tag "
     "before them), not read as fields",
-    ("probe:mp4-3gpp-dscp.mp4", "UserData:Description"): _DSCP,
     ("probe:pdf-creator.pdf", "PDF:Creator"): _CREATOR,
     ("probe:xmp-creatortool.jpg", "XMP-xmp:CreatorTool"): _CREATOR,
 }

@@ -48,6 +48,11 @@ MAX_EXTENTS = 4096  # pieces one item's data may be made of, references followed
 MAX_REFERENCE_DEPTH = 8  # items located inside items (construction method 2)
 
 
+# 3GPP asset-information boxes holding one string (TS 26.244 8.2): description, title, author,
+# performer, genre, copyright, album. ffmpeg's 3GP muxer and some phone cameras write them.
+GPP_STRINGS = frozenset({b"dscp", b"titl", b"auth", b"perf", b"gnre", b"cprt", b"albm"})
+
+
 @dataclass
 class Box:
     type: bytes
@@ -210,7 +215,7 @@ class _Walk:
         return self.src.read_exact(start, end - start, "a metadata box")
 
     def user_data(self, box: Box, depth: int) -> None:
-        """``udta``: QuickTime ``©xxx`` strings, ``XMP_``, and ``meta`` below."""
+        """``udta``: QuickTime ``©xxx`` strings, 3GPP asset strings, ``XMP_``, and ``meta`` below."""
         for child in self.boxes(box.body, box.end):
             where = f"BMFF udta/{_name(child.type)} at offset {child.at:#x}"
             if child.type == b"meta":
@@ -219,8 +224,24 @@ class _Walk:
                 self.c.blocks.append(Block("xmp", where + " (XMP)", self._payload(child.body, child.end)))
             elif child.type[0] == 0xA9:
                 self._quicktime_strings(child, where)
+            elif child.type in GPP_STRINGS:
+                self._gpp_string(child, where)
             elif child.type == b"uuid":
                 self.uuid(child)
+
+    def _gpp_string(self, box: Box, where: str) -> None:
+        """A 3GPP asset-information box (TS 26.244: ``dscp``, ``titl``, ``auth`` ...): a full box's
+        version and flags, a packed language code, then a UTF-8 or UTF-16 (with BOM) string."""
+        raw = self._payload(box.body, box.end)
+        if len(raw) < 6:
+            return
+        text = raw[6:]
+        if text.startswith((b"\xfe\xff", b"\xff\xfe")):
+            decoded = text.decode("utf-16", "replace").split("\x00", 1)[0]
+        else:
+            decoded = _text(text.split(b"\x00", 1)[0])
+        if decoded:
+            self._tag(_name(box.type), decoded, where)
 
     def _quicktime_strings(self, box: Box, where: str) -> None:
         """A QuickTime user-data text atom: (16-bit length, 16-bit language, text) records."""
