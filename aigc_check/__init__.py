@@ -5,16 +5,39 @@ Public API::
     from aigc_check import check, Checker, CheckOptions
     result = check("photo.jpg", declared="none")
     result.verdict, result.label, result.to_dict()
+
+The names are imported on first use (PEP 562), so that importing the package, which the
+``aigc-check`` command does first, is instant: a Ctrl-C that early is then caught by the command
+(``_entry.py``), not shown as a traceback from deep inside an import.
 """
 
-from .checker import Checker, CheckOptions, check
-from .errors import AigcCheckError, DataFileError, PolicyError, TrustAnchorError, UsageError
-from .model import CheckResult, Evidence, Finding, ReadError, Status
-from .policy import load_policy, shipped_policies
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
+# name -> the module that defines it
+_EXPORTS = {
+    "AigcCheckError": ".errors",
+    "CheckOptions": ".options",
+    "CheckResult": ".model",
+    "Checker": ".checker",
+    "DataFileError": ".errors",
+    "Evidence": ".model",
+    "Finding": ".model",
+    "PolicyError": ".errors",
+    "ReadError": ".model",
+    "Status": ".model",
+    "TrustAnchorError": ".errors",
+    "UsageError": ".errors",
+    "check": ".checker",
+    "load_policy": ".policy",
+    "shipped_policies": ".policy",
+}
+
+__all__ = [  # the names of _EXPORTS (tests/test_packaging.py keeps the two equal)
     "AigcCheckError",
     "CheckOptions",
     "CheckResult",
@@ -32,3 +55,19 @@ __all__ = [
     "load_policy",
     "shipped_policies",
 ]
+
+if TYPE_CHECKING:
+    from .checker import Checker, check
+    from .errors import AigcCheckError, DataFileError, PolicyError, TrustAnchorError, UsageError
+    from .model import CheckResult, Evidence, Finding, ReadError, Status
+    from .options import CheckOptions
+    from .policy import load_policy, shipped_policies
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aigc_check' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # once: later lookups do not come here
+    return value

@@ -42,7 +42,7 @@ def test_wheel_installs_only_the_package(wheel):
     ):
         assert data in names
     entry_points = zipfile.ZipFile(wheel).read(f"aigc_check-{aigc_check.__version__}.dist-info/entry_points.txt")
-    assert b"aigc-check = aigc_check.cli:main" in entry_points
+    assert b"aigc-check = aigc_check._entry:main" in entry_points
 
 
 def test_version_has_one_source():
@@ -56,3 +56,34 @@ def test_version_has_one_source():
         proc = subprocess.run(command, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.strip() == f"aigc-check, version {aigc_check.__version__}"
+
+
+def test_public_names_import_on_first_use():
+    assert sorted(aigc_check.__all__) == sorted([*aigc_check._EXPORTS, "__version__"])
+    for name in aigc_check._EXPORTS:
+        assert getattr(aigc_check, name) is not None
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys, aigc_check; print('aigc_check.checker' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.stdout.strip() == "False"  # importing the package imports nothing else
+
+
+def test_ctrl_c_while_the_command_imports_is_one_line(monkeypatch, capsys):
+    import builtins
+
+    from aigc_check import _entry
+
+    real_import = builtins.__import__
+
+    def interrupted(name, *args, **kwargs):
+        if name == "cli" or name.endswith(".cli"):
+            raise KeyboardInterrupt
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    monkeypatch.delitem(sys.modules, "aigc_check.cli", raising=False)
+    assert _entry.main() == 130
+    assert capsys.readouterr().err == "aigc-check: interrupted while starting\n"

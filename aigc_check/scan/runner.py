@@ -661,10 +661,17 @@ def _worker_context() -> BaseContext:
     here (the C2PA library starts some after reading a PDF, e.g. when a program checks files and
     then scans), a forked child can deadlock on a lock one of them held: start workers from a clean
     fork server instead."""
-    try:
-        native_threads = len(os.listdir("/proc/self/task")) > threading.active_count()
-    except OSError:
-        native_threads = True
+    native_threads = True
+    for _ in range(20):
+        try:
+            native_threads = len(os.listdir("/proc/self/task")) > threading.active_count()
+        except OSError:
+            break
+        if not native_threads:
+            break
+        # A Python thread that has just ended (the file counter, once it has counted) is gone from
+        # threading at once but stays in /proc for a moment: look again before judging it native.
+        time.sleep(0.005)
     if not native_threads:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
