@@ -11,6 +11,7 @@ MAX_IFD_ENTRIES = 4_096
 MAX_IFD_VALUES = 65_536  # numbers in one IFD entry (strip offsets of a large DNG stay below)
 MAX_IRB_RESOURCES = 4_096  # resources in one Photoshop image resource block (a real one has tens)
 MAX_IIM_DATASETS = 10_000  # IPTC IIM datasets in one block (keywords included; a real one has tens)
+MAX_FLV_TAGS = 1_000_000  # FLV tags walked by their headers: a long video+audio file has ~75 a second (3.7 h)
 MAX_AMF_DEPTH = 32  # nested AMF0 objects and arrays in an FLV script tag (onMetaData has two levels)
 MAX_AMF_VALUES = 65_536  # AMF0 values in one script tag (a keyframe index of a long file has thousands)
 MAX_METADATA_BLOCK = 16 * 1024 * 1024  # one XMP packet / EXIF blob / text chunk

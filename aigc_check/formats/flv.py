@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 
 from ..errors import LimitExceededError, MediaError, TruncatedError
-from ..limits import MAX_AMF_DEPTH, MAX_AMF_VALUES, MAX_BLOCKS, MAX_CHUNKS, MAX_METADATA_BLOCK
+from ..limits import MAX_AMF_DEPTH, MAX_AMF_VALUES, MAX_BLOCKS, MAX_FLV_TAGS, MAX_METADATA_BLOCK
 from ..model import Block, Container
 from ..source import ByteSource
 from . import FormatHandler, register
@@ -136,8 +136,8 @@ def walk(src: ByteSource, c: Container) -> None:
     pos, count, metadata = offset + 4, 0, False  # each tag follows the previous one's 4-byte size
     while pos + TAG_HEADER <= src.size:
         count += 1
-        if count > MAX_CHUNKS:
-            raise LimitExceededError(f"more than {MAX_CHUNKS} FLV tags")
+        if count > MAX_FLV_TAGS:
+            raise LimitExceededError(f"more than {MAX_FLV_TAGS} FLV tags")
         head = src.read_exact(pos, TAG_HEADER, "an FLV tag header")
         kind, size = head[0] & 0x1F, int.from_bytes(head[1:4], "big")
         where = f"FLV tag at offset {pos:#x}"
