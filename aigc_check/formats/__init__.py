@@ -40,6 +40,7 @@ _MODULES = (
     "ogg",
     "matroska",
     "asf",
+    "flv",
     "pdf",
     "mpeg_audio",
     "svg",
