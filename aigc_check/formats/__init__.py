@@ -43,6 +43,7 @@ _MODULES = (
     "pdf",
     "mpeg_audio",
     "svg",
+    "office",
 )
 _loaded = False
 
