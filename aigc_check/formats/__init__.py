@@ -44,6 +44,7 @@ _MODULES = (
     "pdf",
     "mpeg_audio",
     "svg",
+    "office",
 )
 _loaded = False
 
