@@ -99,6 +99,17 @@ _READS_MORE = (
 )
 
 EXIFTOOL_DIFFERS: dict[tuple[str, str], str] = {
+    **{
+        (name, "aigc-check:md/AIGC"): "exiftool does not read Markdown front matter or a text file's label JSON "
+        "(it calls the file TXT and shows no tags from it); the label is the TC260 practice guide's front matter "
+        "AIGC key, or the whole file"
+        for name in (
+            "md-front-matter-label.md",
+            "md-front-matter-label-json.md",
+            "md-front-matter-truncated.md",
+            "text-bare-label.txt",
+        )
+    },
     ("sig-gb-pdf-keywords.pdf", "PDF:Keywords"): "exiftool splits PDF /Keywords at commas into a list, so the "
     "label JSON it shows is cut into pieces; aigc-check keeps the string whole, as the PDF holds it",
     ("sig-gb-pdf-keywords.pdf", "aigc-check:pdf/Keywords"): "the same split: exiftool's pieces are no label, the "

@@ -43,6 +43,7 @@ _MODULES = (
     "pdf",
     "mpeg_audio",
     "svg",
+    "text",
 )
 _loaded = False
 
