@@ -102,6 +102,17 @@ EXIFTOOL_DIFFERS: dict[tuple[str, str], str] = {
     ("office-gb-meta.epub", "aigc-check:epub/AIGC"): "exiftool shows an OPF <meta name=... content=...> as "
     "the pair XML:MetaName / XML:MetaContent (all metas' names and contents in two lists), never as a tag "
     "named by the meta's name, so the label has no tag of its own there",
+    **{
+        (name, "aigc-check:md/AIGC"): "exiftool does not read Markdown front matter or a text file's label JSON "
+        "(it calls the file TXT and shows no tags from it); the label is the TC260 practice guide's front matter "
+        "AIGC key, or the whole file"
+        for name in (
+            "md-front-matter-label.md",
+            "md-front-matter-label-json.md",
+            "md-front-matter-truncated.md",
+            "text-bare-label.txt",
+        )
+    },
     ("sig-gb-pdf-keywords.pdf", "PDF:Keywords"): "exiftool splits PDF /Keywords at commas into a list, so the "
     "label JSON it shows is cut into pieces; aigc-check keeps the string whole, as the PDF holds it",
     ("sig-gb-pdf-keywords.pdf", "aigc-check:pdf/Keywords"): "the same split: exiftool's pieces are no label, the "

@@ -45,6 +45,7 @@ _MODULES = (
     "mpeg_audio",
     "svg",
     "office",
+    "text",
 )
 _loaded = False
 
