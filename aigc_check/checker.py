@@ -100,7 +100,7 @@ class Checker:
     def _check_source(self, src: ByteSource, display: str, declared: Declared) -> CheckResult:
         if src.size == 0:
             return self._unreadable(display, declared, ReadError("empty", "the file is empty", fatal=True), None, 0)
-        handler = formats.identify(src.head)
+        handler = formats.identify(src.head, named=display)
         if handler is None:
             return self._unreadable(
                 display,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
 import time
 
 import pytest
-from conftest import FIXTURES, exiftool_fixtures
+from conftest import FIXTURES, ROOT, exiftool_fixtures
 
 from aigc_check import check
 from aigc_check.errors import LimitExceededError, MediaError, TruncatedError
@@ -16,34 +17,10 @@ from aigc_check.limits import MAX_AMF_DEPTH, MAX_FLV_TAGS
 from aigc_check.model import Container
 from aigc_check.source import ByteSource
 
+sys.path.insert(0, str(ROOT / "fixtures"))
+from makers.flv import HEADER, amf_ecma, amf_key, amf_string, flv_file, flv_tag, on_metadata
+
 LABEL = json.dumps({"Label": "1", "ContentProducer": "001191110108MA01TEST0X20001", "ProduceID": "p-1"})
-HEADER = b"FLV\x01\x01" + struct.pack(">I", 9) + b"\x00\x00\x00\x00"
-
-
-def s(text: str) -> bytes:
-    raw = text.encode()
-    return struct.pack(">H", len(raw)) + raw
-
-
-def amf_string(text: str) -> bytes:
-    return b"\x02" + s(text)
-
-
-def ecma(props: dict[str, bytes]) -> bytes:
-    return b"\x08" + struct.pack(">I", len(props)) + b"".join(s(k) + v for k, v in props.items()) + b"\x00\x00\x09"
-
-
-def tag(kind: int, body: bytes) -> bytes:
-    head = bytes([kind]) + len(body).to_bytes(3, "big") + b"\x00" * 7
-    return head + body + struct.pack(">I", 11 + len(body))
-
-
-def flv_file(*tags: bytes) -> bytes:
-    return HEADER + b"".join(tags)
-
-
-def metadata(props: dict[str, bytes]) -> bytes:
-    return tag(flv.SCRIPT, amf_string("onMetaData") + ecma(props))
 
 
 def walk(data: bytes) -> Container:
@@ -85,10 +62,10 @@ def test_every_string_value_is_a_tag_by_key_path() -> None:
         "when": b"\x0b" + b"\x00" * 10,
         "nothing": b"\x05",
         "undef": b"\x06",
-        "inner": b"\x03" + s("comment") + amf_string("made with Kling") + b"\x00\x00\x09",
+        "inner": b"\x03" + amf_key("comment") + amf_string("made with Kling") + b"\x00\x00\x09",
         "list": b"\x0a" + struct.pack(">I", 2) + amf_string("a") + b"\x00" + b"\x00" * 8,
     }
-    c = walk(flv_file(metadata(props), tag(flv.VIDEO, b"\x22" * 30)))
+    c = walk(flv_file(on_metadata(props), flv_tag(flv.VIDEO, b"\x22" * 30)))
     assert fields(c) == {
         "flv/AIGC": LABEL,
         "flv/encoder": "Lavf59.27.100",
@@ -97,19 +74,19 @@ def test_every_string_value_is_a_tag_by_key_path() -> None:
         "flv/list/0": "a",
     }
     assert c.format == "flv" and c.media_type == "video/x-flv"
-    result = check(flv_file(metadata({"AIGC": amf_string(LABEL)}))).to_dict()
+    result = check(flv_file(on_metadata({"AIGC": amf_string(LABEL)}))).to_dict()
     assert result["status"] == "ai-generated" and result["evidence"][0]["key"] == "flv/AIGC"
 
 
 def test_only_the_first_onmetadata_tag_is_read() -> None:
-    other = tag(flv.SCRIPT, amf_string("onCuePoint") + ecma({"comment": amf_string("cue")}))
-    second = metadata({"comment": amf_string("second")})
-    c = walk(flv_file(other, metadata({"comment": amf_string("first")}), second))
+    other = flv_tag(flv.SCRIPT, amf_string("onCuePoint") + amf_ecma({"comment": amf_string("cue")}))
+    second = on_metadata({"comment": amf_string("second")})
+    c = walk(flv_file(other, on_metadata({"comment": amf_string("first")}), second))
     assert fields(c) == {"flv/comment": "first"}
 
 
 def test_a_cut_tag_is_truncated_and_keeps_what_came_before() -> None:
-    whole = flv_file(metadata({"AIGC": amf_string(LABEL)}), tag(flv.VIDEO, b"\x22" * 100))
+    whole = flv_file(on_metadata({"AIGC": amf_string(LABEL)}), flv_tag(flv.VIDEO, b"\x22" * 100))
     c = Container("flv", "video/x-flv")
     with pytest.raises(TruncatedError):
         flv.walk(ByteSource.open(whole[:-50], "t.flv"), c)
@@ -129,41 +106,41 @@ def test_bad_header() -> None:
 
 def test_deep_amf0_nesting_is_a_limit() -> None:
     depth = 10_000
-    body = amf_string("onMetaData") + (b"\x03" + s("a")) * depth + amf_string("x") + b"\x00\x00\x09" * depth
+    body = amf_string("onMetaData") + (b"\x03" + amf_key("a")) * depth + amf_string("x") + b"\x00\x00\x09" * depth
     with pytest.raises(LimitExceededError):
-        walk(flv_file(tag(flv.SCRIPT, body)))
+        walk(flv_file(flv_tag(flv.SCRIPT, body)))
     shallow = MAX_AMF_DEPTH - 1
-    body = amf_string("onMetaData") + (b"\x03" + s("a")) * shallow + amf_string("x") + b"\x00\x00\x09" * shallow
-    assert list(fields(walk(flv_file(tag(flv.SCRIPT, body))))) == ["flv/" + "/".join(["a"] * shallow)]
-    result = check(flv_file(tag(flv.SCRIPT, amf_string("onMetaData") + b"\x0a\x00\x00\x00\x01" * 5000)))
+    body = amf_string("onMetaData") + (b"\x03" + amf_key("a")) * shallow + amf_string("x") + b"\x00\x00\x09" * shallow
+    assert list(fields(walk(flv_file(flv_tag(flv.SCRIPT, body))))) == ["flv/" + "/".join(["a"] * shallow)]
+    result = check(flv_file(flv_tag(flv.SCRIPT, amf_string("onMetaData") + b"\x0a\x00\x00\x00\x01" * 5000)))
     assert [e.code for e in result.errors] == ["limit-exceeded"]
 
 
 def test_huge_lengths_are_malformed_not_allocated() -> None:
     for value in (b"\x0c\xff\xff\xff\xff", b"\x02\xff\xff", b"\x0a\xff\xff\xff\xff"):
         with pytest.raises(MediaError):
-            walk(flv_file(metadata({"AIGC": value})))
+            walk(flv_file(on_metadata({"AIGC": value})))
     big = b"\x12" + b"\xff\xff\xff" + b"\x00" * 7  # a script tag claiming 16 MiB in a small file
     with pytest.raises(TruncatedError):
         walk(HEADER + big + b"\x00" * 20)
-    result = check(flv_file(metadata({"AIGC": b"\x0c\xff\xff\xff\xff"})))
+    result = check(flv_file(on_metadata({"AIGC": b"\x0c\xff\xff\xff\xff"})))
     assert result.errors and result.errors[0].fatal
 
 
 def test_the_strings_before_a_broken_value_are_kept() -> None:
     c = Container("flv", "video/x-flv")
-    data = flv_file(metadata({"AIGC": amf_string(LABEL), "bad": b"\x63"}))
+    data = flv_file(on_metadata({"AIGC": amf_string(LABEL), "bad": b"\x63"}))
     with pytest.raises(MediaError):
         flv.walk(ByteSource.open(data, "t.flv"), c)
     assert fields(c) == {"flv/AIGC": LABEL}
 
 
 def test_many_tags_are_bounded_and_quick() -> None:
-    many = flv_file(metadata({"comment": amf_string("x")}), *[tag(flv.AUDIO, b"")] * 100_000)
+    many = flv_file(on_metadata({"comment": amf_string("x")}), *[flv_tag(flv.AUDIO, b"")] * 100_000)
     started = time.perf_counter()
     assert fields(walk(many)) == {"flv/comment": "x"}
     assert time.perf_counter() - started < 5
-    too_many = HEADER + tag(flv.AUDIO, b"") * (MAX_FLV_TAGS + 1)
+    too_many = HEADER + flv_tag(flv.AUDIO, b"") * (MAX_FLV_TAGS + 1)
     assert [e.code for e in check(too_many).errors] == ["limit-exceeded"]
 
 

@@ -57,10 +57,12 @@ def test_huge_claimed_chunk_in_small_file():
     assert result.verdict == "unreadable" and result.bytes_read < 70_000
 
 
-def test_unsupported_and_text_files_are_unreadable():
-    for data in (b"hello world, not an image", b"PK\x03\x04 a zip, not media"):
-        result = check(data)
+def test_unsupported_files_and_text_named_as_media_are_unreadable():
+    for data, name in ((b"hello world, not an image", "photo.jpg"), (b"PK\x03\x04 a zip, not media", None)):
+        result = check(data, name=name)
         assert result.verdict == "unreadable" and result.errors[0].code == "unsupported-format"
+    # Named plain text with no media name is judged as text (formats/text.py).
+    assert check(b"hello world, not an image").format == "text"
     # A PDF header alone is a PDF cut short, not an unknown format.
     assert check(b"%PDF-1.7\n").errors[0].code == "truncated"
 

@@ -102,14 +102,31 @@ def test_front_matter_without_label_is_judged():
     assert result.status == "unknown" and result.verdict != "unreadable" and not result.errors
 
 
-def test_plain_text_stays_unsupported_and_is_skipped_when_sniffed(tmp_path):
-    # Named plain text is judged (reported), as every non-media file is: unsupported-format.
-    result = check(b"# Notes\n\njust prose\n")
-    assert result.verdict == "unreadable" and result.errors[0].code == "unsupported-format"
-    (tmp_path / "notes.md").write_bytes(b"# Notes\n")
+def test_named_plain_text_is_judged_and_sniffed_plain_text_is_skipped(tmp_path):
+    """Plain text the user names is judged as text with no metadata; found by sniffing, it is not media."""
+    (tmp_path / "notes.md").write_bytes(b"# Notes\n\njust prose\n")
     (tmp_path / "fm.md").write_bytes(b"---\nt: 1\n---\n")
+    result = check(tmp_path / "notes.md")
+    assert (result.format, result.media_type, result.verdict) == ("text", "text/plain", "compliant")
+    assert not result.errors and result.status == "unknown"
+    declared = check(tmp_path / "notes.md", declared="ai")
+    assert declared.verdict == "compliant" and declared.label == "possibly-ai"  # declared only: "may be"
+    assert check("中文的文章，由人写成。\n".encode() * 50).format == "text"
     assert sniff(str(tmp_path / "notes.md")) == "not-media"
     assert sniff(str(tmp_path / "fm.md")) is None
+
+
+@pytest.mark.parametrize("name", ["photo.jpg", "clip.MP4", "report.docx", "paper.pdf"])
+def test_text_under_a_media_name_is_not_what_it_claims(name):
+    result = check(b"This is a plain text file.\n", name=name)
+    assert result.verdict == "unreadable" and result.errors[0].code == "unsupported-format"
+
+
+@pytest.mark.parametrize(
+    "data", [b"\x00\x01binary", "caf\xe9".encode("latin-1") * 20, b"text\x07\x08\x1b\x02" * 50, bytes(range(256))]
+)
+def test_binary_is_never_plain_text(data):
+    assert check(data, name="x.txt").errors[0].code == "unsupported-format"
 
 
 def test_truncated_front_matter():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 import sys
 import zipfile
 
@@ -17,7 +16,7 @@ from aigc_check import formats
 from aigc_check.formats._zip import MAX_ZIP_ENTRIES
 
 sys.path.insert(0, str(ROOT / "fixtures"))
-from makers.office import ooxml, zip_bytes
+from makers.office import ooxml, patch_declared_size, zip_bytes
 
 LABEL = json.dumps({"Label": "1", "ContentProducer": "001191110102MACQD9K64010000", "ProduceID": "x"})
 
@@ -93,22 +92,8 @@ def test_truncated(checker):
     assert result.verdict == "unreadable" and "truncated" in codes(result)
 
 
-def _patch_sizes(data: bytes, member: str, size: int) -> bytes:
-    """``data`` with the uncompressed size that ``member``'s local and central headers declare set to ``size``."""
-    out = bytearray(data)
-    name = member.encode()
-    for sig, size_at, name_len_at, name_at in ((b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46)):
-        at = 0
-        while (at := out.find(sig, at)) >= 0:
-            n = struct.unpack_from("<H", out, at + name_len_at)[0]
-            if out[at + name_at : at + name_at + n] == name:
-                struct.pack_into("<I", out, at + size_at, size)
-            at += 4
-    return bytes(out)
-
-
 def test_member_claiming_4_gib(checker):
-    data = _patch_sizes(ooxml("docx", {"AIGC": LABEL}), "docProps/custom.xml", 0xFFFFFFF0)
+    data = patch_declared_size(ooxml("docx", {"AIGC": LABEL}), "docProps/custom.xml", 0xFFFFFFF0)
     result = checker.check(data)
     assert "limit-exceeded" in codes(result) and result.verdict == "unreadable"
 
@@ -122,9 +107,34 @@ def test_zip_bomb_member(checker):
     honest = zip_bytes(parts)
     assert len(honest) < 1024 * 1024
     assert "limit-exceeded" in codes(checker.check(honest))
-    lying = _patch_sizes(honest, "docProps/custom.xml", 100)
+    lying = patch_declared_size(honest, "docProps/custom.xml", 100)
     result = checker.check(lying)
     assert result.errors and "limit-exceeded" not in codes(result)
+    assert result.verdict == "unreadable"  # the part that holds the label could not be read
+
+
+def test_only_a_broken_label_part_blocks_clearance(checker):
+    """A broken app.xml (traces only) is reported and the file is still judged; a broken custom.xml
+    (where the label lives) makes it unreadable, while a label's AI evidence elsewhere still counts."""
+    broken_app = zip_bytes([(n, b"<Properties" if n == "docProps/app.xml" else d) for n, d in _members(ooxml("docx"))])
+    result = checker.check(broken_app)
+    assert result.errors and result.verdict == "compliant"
+    broken_custom = zip_bytes(
+        [(n, d[:-20] if n == "docProps/custom.xml" else d) for n, d in _members(ooxml("docx", {"AIGC": LABEL}))]
+    )
+    result = checker.check(broken_custom)
+    assert result.errors and result.verdict == "unreadable"
+    labelled_core = ooxml("docx", {"AIGC": "{"}, description=json.dumps({"AIGC": json.loads(LABEL)}))
+    broken_with_evidence = zip_bytes(
+        [(n, d[:-20] if n == "docProps/custom.xml" else d) for n, d in _members(labelled_core)]
+    )
+    result = checker.check(broken_with_evidence)
+    assert result.errors and result.status.value == "ai-generated"
+
+
+def _members(data: bytes) -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return [(i.filename, z.read(i)) for i in z.infolist()]
 
 
 @pytest.mark.parametrize("count", [MAX_ZIP_ENTRIES + 1, 100_000])

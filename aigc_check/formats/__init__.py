@@ -9,6 +9,7 @@ the tests, so identification does not depend on import side effects.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,10 +68,20 @@ def handlers() -> list[FormatHandler]:
     return list(_HANDLERS)
 
 
-def identify(head: bytes) -> FormatHandler | None:
-    """The handler for a file starting with ``head``, or None when no test passes."""
+def identify(head: bytes, named: str | None = None) -> FormatHandler | None:
+    """The handler for a file starting with ``head``, or None when no test passes.
+
+    ``named``: the file was named or declared by the user (not found by sniffing a folder), under
+    this display name; then plain UTF-8 text is judged as ``text`` too, unless the name's suffix says
+    it is another format (``text.MEDIA_SUFFIXES``)."""
     _load()
     for handler in _HANDLERS:
         if handler.accept(head):
             return handler
+    if named is not None:
+        from . import text
+
+        suffix = os.path.splitext(named)[1].lower()
+        if suffix not in text.MEDIA_SUFFIXES and text.plain_text(head):
+            return text.PLAIN_TEXT
     return None

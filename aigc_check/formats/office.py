@@ -1,4 +1,5 @@
-"""ZIP-based documents: OOXML (DOCX, XLSX, PPTX and their templates), ODF (ODT, ODS, ODP) and EPUB.
+"""ZIP-based documents: OOXML (DOCX, XLSX, PPTX, their templates, slide shows and macro-enabled
+forms), ODF (ODT, ODS, ODP, ODG and their templates) and EPUB.
 
 Recognised by content, never by name: an OOXML package by ``[Content_Types].xml`` and the content
 type of its main part, an ODF document or an EPUB by its ``mimetype`` member.  A ZIP that is none of
@@ -20,6 +21,7 @@ type.  XML is parsed with defusedxml (no DTD, no entities), each part within ``M
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from xml.etree.ElementTree import Element, ParseError
 
@@ -42,12 +44,44 @@ OOXML_MAIN = {
     _OOXML + "spreadsheetml.template.main+xml": ("xltx", _OOXML + "spreadsheetml.template"),
     _OOXML + "presentationml.presentation.main+xml": ("pptx", _OOXML + "presentationml.presentation"),
     _OOXML + "presentationml.template.main+xml": ("potx", _OOXML + "presentationml.template"),
+    _OOXML + "presentationml.slideshow.main+xml": ("ppsx", _OOXML + "presentationml.slideshow"),
+    # Macro-enabled documents and templates: the same package, another main part content type.
+    "application/vnd.ms-word.document.macroEnabled.main+xml": (
+        "docm",
+        "application/vnd.ms-word.document.macroEnabled.12",
+    ),
+    "application/vnd.ms-word.template.macroEnabledTemplate.main+xml": (
+        "dotm",
+        "application/vnd.ms-word.template.macroEnabled.12",
+    ),
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": ("xlsm", "application/vnd.ms-excel.sheet.macroEnabled.12"),
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": (
+        "xltm",
+        "application/vnd.ms-excel.template.macroEnabled.12",
+    ),
+    "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml": (
+        "pptm",
+        "application/vnd.ms-powerpoint.presentation.macroEnabled.12",
+    ),
+    "application/vnd.ms-powerpoint.template.macroEnabled.main+xml": (
+        "potm",
+        "application/vnd.ms-powerpoint.template.macroEnabled.12",
+    ),
+    "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml": (
+        "ppsm",
+        "application/vnd.ms-powerpoint.slideshow.macroEnabled.12",
+    ),
 }
 # The mimetype member -> format.
 MIMETYPES = {
     "application/vnd.oasis.opendocument.text": "odt",
     "application/vnd.oasis.opendocument.spreadsheet": "ods",
     "application/vnd.oasis.opendocument.presentation": "odp",
+    "application/vnd.oasis.opendocument.graphics": "odg",
+    "application/vnd.oasis.opendocument.text-template": "ott",
+    "application/vnd.oasis.opendocument.spreadsheet-template": "ots",
+    "application/vnd.oasis.opendocument.presentation-template": "otp",
+    "application/vnd.oasis.opendocument.graphics-template": "otg",
     "application/epub+zip": "epub",
 }
 C2PA_MEMBER = "META-INF/content_credential.c2pa"
@@ -57,12 +91,19 @@ ODF_FIELDS = ("generator", "initial-creator", "creator", "description", "title",
 EPUB_FIELDS = ("creator", "description", "title", "subject", "contributor", "publisher")
 
 
+# A local file header whose name is an OPC part: member order is free (ECMA-376 Part 2), and office
+# suites differ (Word writes [Content_Types].xml first, LibreOffice and Google Sheets late, after the
+# parts), so any part name in the head will do; the walker then reads [Content_Types].xml through the
+# central directory and refuses a ZIP that is no Office document.
+_OPC_MEMBER = re.compile(rb"PK\x03\x04[\s\S]{26}(?:\[Content_Types\]\.xml|_rels/\.rels|docProps/|word/|xl/|ppt/)")
+
+
 def _accept(head: bytes) -> bool:
     if not head.startswith(b"PK\x03\x04"):
         return False
     if head[30:38] == b"mimetype":  # ODF and EPUB: a stored mimetype member first
         return any(head[38:120].startswith(m.encode()) for m in MIMETYPES)
-    return b"[Content_Types].xml" in head
+    return _OPC_MEMBER.search(head) is not None
 
 
 def _local(tag: str) -> str:
@@ -84,7 +125,7 @@ def walk(src: ByteSource, c: Container) -> None:
         if fmt == "epub":
             _epub(z, c)
         else:
-            _part(z, c, "meta.xml", lambda root: _odf_meta(root, c))
+            _part(z, c, "meta.xml", lambda root: _odf_meta(root, c), carries_label=True)
         return
     if not z.has("[Content_Types].xml"):
         raise UnsupportedFormatError("a ZIP archive that is no Office document or EPUB")
@@ -97,7 +138,7 @@ def walk(src: ByteSource, c: Container) -> None:
     if kind is None:
         raise UnsupportedFormatError("an OPC package whose main part is no Word, Excel or PowerPoint document")
     c.format, c.media_type = kind
-    _part(z, c, "docProps/custom.xml", lambda root: _custom(root, c))
+    _part(z, c, "docProps/custom.xml", lambda root: _custom(root, c), carries_label=True)
     _part(z, c, "docProps/app.xml", lambda root: _simple(root, c, "docProps/app.xml", APP_FIELDS, "ooxml"))
     _part(z, c, "docProps/core.xml", lambda root: _simple(root, c, "docProps/core.xml", CORE_FIELDS, "ooxml"))
 
@@ -110,8 +151,10 @@ def _xml(z: BoundedZip, name: str) -> Element:
         raise MediaError(f"the XML part cannot be parsed: {exc}", f"ZIP member {name!r}") from exc
 
 
-def _part(z: BoundedZip, c: Container, name: str, read: Callable[[Element], None]) -> None:
-    """Read one part on its own: a broken one is an error, and the rest is still read."""
+def _part(z: BoundedZip, c: Container, name: str, read: Callable[[Element], None], carries_label: bool = False) -> None:
+    """Read one part on its own: a broken one is an error, and the rest is still read. A broken part
+    that is where the format keeps the GB 45438 label is a fatal error: the label may be in it, so the
+    file cannot be cleared (AI evidence read elsewhere still decides)."""
     if not z.has(name):
         return
     try:
@@ -119,7 +162,7 @@ def _part(z: BoundedZip, c: Container, name: str, read: Callable[[Element], None
     except LimitExceededError:
         raise
     except MediaError as exc:
-        c.errors.append(ReadError(exc.code, str(exc), exc.location))
+        c.errors.append(ReadError(exc.code, str(exc), exc.location, fatal=carries_label))
         return
     read(root)
 
@@ -175,7 +218,7 @@ def _epub(z: BoundedZip, c: Container) -> None:
     if not opf or not z.has(opf):
         c.errors.append(ReadError("malformed", "the EPUB's container.xml names no package document in it", "ZIP"))
         return
-    _part(z, c, opf, lambda root: _opf(root, c, opf))
+    _part(z, c, opf, lambda root: _opf(root, c, opf), carries_label=True)
 
 
 def _opf(root: Element, c: Container, opf: str) -> None:

@@ -4,7 +4,11 @@ A text file is media here only if it says so in its first bytes: YAML front matt
 first line, after an optional UTF-8 BOM, closed by ``---`` or ``...``; TC260's practice guide puts
 an ``AIGC`` mapping there) or a bare label JSON object (``{"AIGC": ...}`` or one with ``Label`` and
 ``ContentProducer``), whose text may follow it.  The head must also be UTF-8 without NUL bytes, so
-binary data that happens to start with ``---`` is not claimed.  Plain text without either stays unsupported.
+binary data that happens to start with ``---`` is not claimed.  Plain text without either is not
+claimed when sniffing (a folder of notes is not media), but a plain text file the user names or
+declares is judged as ``text`` with no metadata (:data:`PLAIN_TEXT`, see ``formats.identify``), unless
+its name says it is a picture, a recording or a document of another format: text named ``.jpg`` is a
+broken JPEG, not a text file.
 
 The front matter is read with a small bounded parser for the subset metadata uses, not a YAML
 library (the package has no YAML dependency, and a full loader brings anchors, aliases and tags a
@@ -284,3 +288,26 @@ def _parse(text: str, c: Container) -> list[tuple[str, str]]:
 
 
 register(FormatHandler("markdown", "text/markdown", _accept, walk))
+
+# Suffixes that name a format other than text: plain text under such a name is not what it claims.
+MEDIA_SUFFIXES = frozenset(
+    (  # noqa: SIM905 (a word list reads better than 70 quoted strings)
+        ".jpg .jpeg .jpe .jfif .png .apng .webp .gif .tif .tiff .dng .heic .heif .avif .jxl .bmp .svg .svgz "
+        ".mp4 .m4v .m4a .m4b .mov .qt .3gp .3g2 .mkv .mka .webm .avi .wav .aif .aiff .flac .ogg .oga .ogv "
+        ".opus .mp3 .mp2 .aac .wma .wmv .asf .flv .f4v .pdf .docx .docm .dotx .dotm .xlsx .xlsm .xltx .xltm "
+        ".pptx .pptm .potx .potm .ppsx .ppsm .odt .ods .odp .odg .ott .ots .otp .otg .epub .zip"
+    ).split()
+)
+
+
+def plain_text(head: bytes) -> bool:
+    """The first bytes are UTF-8 text (see ``_utf8_text``): a named file may be judged as text."""
+    body = _body(head)[:SNIFF]
+    return bool(body) and _utf8_text(body)
+
+
+def _walk_plain(src: ByteSource, c: Container) -> None:
+    """Plain text carries no metadata: nothing is read beyond the head that identified it."""
+
+
+PLAIN_TEXT = FormatHandler("text", "text/plain", plain_text, _walk_plain)

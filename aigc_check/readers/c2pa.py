@@ -164,7 +164,7 @@ class C2paReader(MetadataReader):
         o = ctx.options
         context = _context(o.trust_anchors_pem, o.allow_network, o.verify_hash)
         stream = ctx.source.stream()
-        reader = c2pa.Reader.try_create(ctx.container.media_type, stream, context=context)
+        reader = c2pa.Reader.try_create(ctx.container.media_type.lower(), stream, context=context)
         if reader is None:
             return None, None, None
         with reader:
