@@ -18,7 +18,7 @@ import struct
 from ..errors import LimitExceededError, MediaError, TruncatedError
 from ..limits import MAX_AMF_DEPTH, MAX_AMF_VALUES, MAX_BLOCKS, MAX_FLV_TAGS, MAX_METADATA_BLOCK
 from ..model import Block, Container
-from ..source import ByteSource
+from ..source import WINDOW_SIZE, ByteSource
 from . import FormatHandler, register
 
 AUDIO, VIDEO, SCRIPT = 8, 9, 18
@@ -134,16 +134,28 @@ def walk(src: ByteSource, c: Container) -> None:
     if offset < 9:
         raise MediaError(f"FLV header claims {offset} bytes, less than its own 9", "FLV header")
     pos, count, metadata = offset + 4, 0, False  # each tag follows the previous one's 4-byte size
-    while pos + TAG_HEADER <= src.size:
+    file_size = src.size
+    # Tag headers are parsed out of a window read through the source (the same 64 KiB windows its own
+    # small reads use), not one read per header: a file may hold 1,000,000 tags.
+    window_at, window = pos, src.read(pos, min(WINDOW_SIZE, file_size - pos))
+    while pos + TAG_HEADER <= file_size:
         count += 1
         if count > MAX_FLV_TAGS:
             raise LimitExceededError(f"more than {MAX_FLV_TAGS} FLV tags")
-        head = src.read_exact(pos, TAG_HEADER, "an FLV tag header")
-        kind, size = head[0] & 0x1F, int.from_bytes(head[1:4], "big")
-        where = f"FLV tag at offset {pos:#x}"
-        if pos + TAG_HEADER + size > src.size:
-            raise TruncatedError(f"FLV tag claims {size} bytes, more than the file holds", where)
-        if kind == SCRIPT and not metadata and not head[0] & 0x20:  # 0x20: an encrypted (filtered) tag
+        at = pos - window_at
+        if at + TAG_HEADER > len(window):
+            window_at, window, at = pos, src.read(pos, min(WINDOW_SIZE, file_size - pos)), 0
+            if len(window) < TAG_HEADER:
+                raise TruncatedError("file ends inside an FLV tag header", f"offset {pos:#x}")
+        kind, size = window[at], int.from_bytes(window[at + 1 : at + 4], "big")
+        if pos + TAG_HEADER + size > file_size:
+            raise TruncatedError(
+                f"FLV tag claims {size} bytes, more than the file holds", f"FLV tag at offset {pos:#x}"
+            )
+        # Only the first unencrypted script tag is decoded (0x20 flags an encrypted, filtered tag); the
+        # rest are hopped over by their sizes.
+        if not metadata and kind & 0x3F == SCRIPT:
+            where = f"FLV tag at offset {pos:#x}"
             if size > MAX_METADATA_BLOCK:
                 raise LimitExceededError(f"FLV script tag of {size} bytes is over the limit", where)
             metadata = _metadata(c, src.read_exact(pos + TAG_HEADER, size, "an FLV script tag"), where)
