@@ -27,7 +27,7 @@ from .model import C2paSummary, Disclosure, Evidence, Field
 from .policy_packs import LATENT_ELEMENTS
 from .readers.c2pa import active_manifest, claim_generator
 from .signatures import aigc_label
-from .signatures.c2pa_manifest import _actions
+from .signatures.c2pa_manifest import INTEGRITY_CODES, _actions
 
 if TYPE_CHECKING:
     from .signatures.fingerprints import FingerprintTable
@@ -127,7 +127,7 @@ def build(
         provenance_available=bool(provenance),
         provenance=tuple(provenance),
         signature_present=signed,
-        signature_valid=None if not signed or state in (None, "NotVerified") else state in ("Valid", "Trusted"),
+        signature_valid=_signature_valid(signed, state, c2pa.failure_codes),
         signature_trusted=signed and state == "Trusted",
         signer=c2pa.signer if signed else None,
         identity=tuple(identity),
@@ -147,6 +147,15 @@ def build(
         latent_missing=tuple(e for e in LATENT_ELEMENTS if e not in present),
         watermark=tuple(dict.fromkeys(watermark)),
     )
+
+
+def _signature_valid(signed: bool, state: str | None, failure_codes: Iterable[str]) -> bool | None:
+    """Whether the claim signature holds over intact hashes: False on a signature or hash failure,
+    None when nothing was validated.  An untrusted or expired signer's certificate leaves a valid
+    signature valid (``signature_trusted`` and the findings say the rest)."""
+    if not signed or state in (None, "NotVerified"):
+        return None
+    return not any(code in INTEGRITY_CODES for code in failure_codes)
 
 
 def _c2pa(store: Field, c2pa: C2paSummary, found: _Found, identity: list[str], watermark: list[str]) -> None:
