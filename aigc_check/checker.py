@@ -29,6 +29,7 @@ from .deadline import ENDS_CHECK, TimeLimitError, time_limit
 from .errors import MediaError
 from .limits import MAX_FIELDS
 from .model import (
+    NO_DISCLOSURE,
     C2paSummary,
     CheckResult,
     Classification,
@@ -38,7 +39,6 @@ from .model import (
     Disclosure,
     Evidence,
     Finding,
-    NO_DISCLOSURE,
     ReadError,
     Status,
     Verdict,

@@ -303,7 +303,9 @@ def check_command(
         raise click.UsageError("give FILES to check, or --stdin-jsonl to read requests from stdin (not both)")
     checker = Checker(options)
     if lang is not None and lang not in checker.policy.languages:
-        raise click.UsageError(f"--lang {lang}: policy {checker.policy.id} declares {', '.join(checker.policy.languages)}")
+        raise click.UsageError(
+            f"--lang {lang}: policy {checker.policy.id} declares {', '.join(checker.policy.languages)}"
+        )
     if click.get_current_context().obj == OWN_PROCESS:
         # Only when this process is the command's own (not a caller embedding main()): the cap is
         # process-wide and inherited by anything the caller starts later.

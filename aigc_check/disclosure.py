@@ -12,7 +12,7 @@ time of creation or alteration, and a unique identifier.  What they map to in ea
 | element | C2PA | GB 45438 | XMP / IPTC | EXIF |
 | --- | --- | --- | --- | --- |
 | provider | the claim signer's organisation | ``ContentProducer`` | | |
-| system | the AI action's software agent, else the claim generator | | ``AISystemUsed``, ``CreatorTool`` | ``Software`` |
+| system | the AI action's agent, else the claim generator | | ``AISystemUsed``, ``CreatorTool`` | ``Software`` |
 | version | their version | | ``AISystemVersionUsed`` | |
 | time | the claim signature's time, else the action's ``when`` | | ``CreateDate`` | ``DateTimeOriginal`` |
 | identifier | the active manifest's label | ``ProduceID`` | ``DocumentID``, ``InstanceID`` | ``ImageUniqueID`` |
@@ -43,6 +43,11 @@ XMP_ELEMENTS = {
 }
 EXIF_ELEMENTS = {"system": ("Software",), "time": ("DateTimeOriginal",), "identifier": ("ImageUniqueID",)}
 MAX_VALUE = 300  # characters of a disclosed value kept (a platform shows them)
+
+
+def _dict(value: Any) -> dict:
+    """``value`` if it is a JSON object, else an empty one (manifest JSON is the file's, not ours)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str | None:
@@ -161,7 +166,7 @@ def _signature_valid(signed: bool, state: str | None, failure_codes: Iterable[st
 def _c2pa(store: Field, c2pa: C2paSummary, found: _Found, identity: list[str], watermark: list[str]) -> None:
     manifest = active_manifest(store.value)
     where = f"C2PA manifest {store.value.get('active_manifest')} ({store.location})"
-    sig = manifest.get("signature_info") if isinstance(manifest.get("signature_info"), dict) else {}
+    sig = _dict(manifest.get("signature_info"))
     found.add("provider", sig.get("issuer"), f"{where}: claim signer's organisation")
     # The version is the named system's own: never the claim generator's beside an AI agent's name.
     agent, agent_version = _ai_agent(manifest)
@@ -181,7 +186,7 @@ def _c2pa(store: Field, c2pa: C2paSummary, found: _Found, identity: list[str], w
     found.add("identifier", manifest.get("label") or store.value.get("active_manifest"), f"{where}: manifest label")
     for assertion in _assertions(manifest):
         label = str(assertion.get("label", ""))
-        data = assertion.get("data") if isinstance(assertion.get("data"), dict) else {}
+        data = _dict(assertion.get("data"))
         if label.startswith("c2pa.soft-binding"):
             watermark.append(f"soft-binding {data.get('alg') or '?'}")
         elif label.startswith("cawg.identity"):
@@ -216,12 +221,12 @@ def _identities(data: dict, c2pa: C2paSummary) -> list[str]:
     out = []
     for item in data.get("verifiedIdentities") or []:
         if isinstance(item, dict):
-            provider = item.get("provider") if isinstance(item.get("provider"), dict) else {}
+            provider = _dict(item.get("provider"))
             name = provider.get("name") or item.get("type") or "identity"
             who = item.get("username") or item.get("name") or item.get("uri") or "?"
             out.append(f"{name}: {who}")
-    payload = data.get("signer_payload") if isinstance(data.get("signer_payload"), dict) else {}
-    sig = data.get("signature_info") if isinstance(data.get("signature_info"), dict) else {}
+    payload = _dict(data.get("signer_payload"))
+    sig = _dict(data.get("signature_info"))
     if not out and sig:
         who = " / ".join(str(x) for x in (sig.get("issuer"), sig.get("common_name")) if x) or "?"
         kind = str(payload.get("sig_type") or "x509")

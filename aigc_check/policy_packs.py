@@ -154,7 +154,9 @@ def validate_pack(data: dict, where: str, languages: list[str], texts: Callable[
     for code, rule in _object(data, "disclosure_rules", where).items():
         _disclosure_rule(where, code, rule, languages, texts)
         if "obligation" in rule and rule["obligation"] not in data.get("obligations", {}):
-            raise PolicyError(f"{where}: disclosure_rules.{code}.obligation {rule['obligation']!r} is not one of obligations")
+            raise PolicyError(
+                f"{where}: disclosure_rules.{code}.obligation {rule['obligation']!r} is not one of obligations"
+            )
     accounts = data.get("accounts")
     if accounts is not None and not isinstance(accounts, dict):
         raise PolicyError(f"{where}: accounts must be an object")

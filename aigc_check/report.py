@@ -74,7 +74,8 @@ def to_text(result: CheckResult, policy: Policy | None = None, lang: str | None 
         lines.append(f"  {w['Label']}:   {w['none required']}")
     measures = [value("measure_values", m) for m in r.measures]
     lines.append(
-        f"  {w['Action']}:  {value('measure_values', r.action)}" + (f" ({', '.join(measures)})" if len(measures) > 1 else "")
+        f"  {w['Action']}:  {value('measure_values', r.action)}"
+        + (f" ({', '.join(measures)})" if len(measures) > 1 else "")
     )
     if r.disclosure.provenance_available:
         lines.append(f"  {w['Disclosure']}: {_disclosure_line(r.disclosure, w, value)}")
