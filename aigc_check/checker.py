@@ -23,18 +23,20 @@ import time
 from dataclasses import replace
 from typing import BinaryIO
 
-from . import formats
+from . import disclosure, formats
 from .classifier import classify
 from .deadline import ENDS_CHECK, TimeLimitError, time_limit
 from .errors import MediaError
 from .limits import MAX_FIELDS
 from .model import (
+    NO_DISCLOSURE,
     C2paSummary,
     CheckResult,
     Classification,
     Container,
     Decision,
     Declared,
+    Disclosure,
     Evidence,
     Finding,
     ReadError,
@@ -160,6 +162,7 @@ class Checker:
             errors.append(stage_error("the classifier", exc))
         # A damaged block that did not stop the walk may still have hidden a label: say so.
         findings = signal_findings + conflicts + container.findings + [_damage(e) for e in errors if not e.fatal]
+        disclosed = self._disclosure(ctx, summary, evidence, classification, findings, errors)
         unreadable = any(e.fatal for e in errors)
         if len(errors) > read_errors:
             # A stage after the readers failed: whatever it would have said is unknown, so the file is
@@ -181,7 +184,30 @@ class Checker:
             c2pa=summary,
             bytes_read=src.bytes_read,
             size=src.size,
+            disclosure=disclosed,
         )
+
+    def _disclosure(
+        self,
+        ctx: ReadContext,
+        summary: C2paSummary,
+        evidence: list[Evidence],
+        classification: Classification,
+        findings: list[Finding],
+        errors: list[ReadError],
+    ) -> Disclosure:
+        """The ``disclosure`` object, and the findings of the policy's disclosure rules appended to
+        ``findings``; contained like the other stages (a failure is a fatal ``internal-error``)."""
+        try:
+            labels = disclosure.gb_labels(ctx.fields, evidence, self.fingerprints)
+            made = disclosure.build(ctx.fields, summary, evidence, labels)
+            findings += self.policy.disclosure_findings(made, classification.status in self.policy.ai_statuses)
+            return made
+        except ENDS_CHECK:
+            raise
+        except Exception as exc:
+            errors.append(stage_error("the disclosure", exc))
+            return NO_DISCLOSURE
 
     def open_failed(self, name: str, declared: Declared, exc: OSError, started: float | None = None) -> CheckResult:
         """The result for a file or object that could not be opened (missing, permission, network)."""

@@ -7,6 +7,7 @@ from the work, as httpie does); ``check_command`` only runs checks and prints.
 from __future__ import annotations
 
 import functools
+import json
 import signal
 from collections.abc import Callable, Collection, Iterable
 from enum import IntEnum
@@ -281,6 +282,12 @@ def spark_options(command: Command) -> Command:
     show_default=True,
     help="text for people; json prints one object per file, one per line.",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    help="Text report in one language, its headings included (a language the policy declares); "
+    "by default English headings and the policy's texts in every language it declares.",
+)
 @checker_options(time_limit=True)
 @click.option(
     "--stdin-jsonl",
@@ -289,12 +296,16 @@ def spark_options(command: Command) -> Command:
     '"id": ...}); answer one JSON line each. --declared is the default declaration.',
 )
 def check_command(
-    files: tuple[str, ...], declared: Declared, fmt: str, options: CheckOptions, stdin_jsonl: bool
+    files: tuple[str, ...], declared: Declared, fmt: str, lang: str | None, options: CheckOptions, stdin_jsonl: bool
 ) -> ExitStatus:
     """Check FILES and print a verdict for each."""
     if bool(files) == stdin_jsonl:
         raise click.UsageError("give FILES to check, or --stdin-jsonl to read requests from stdin (not both)")
     checker = Checker(options)
+    if lang is not None and lang not in checker.policy.languages:
+        raise click.UsageError(
+            f"--lang {lang}: policy {checker.policy.id} declares {', '.join(checker.policy.languages)}"
+        )
     if click.get_current_context().obj == OWN_PROCESS:
         # Only when this process is the command's own (not a caller embedding main()): the cap is
         # process-wide and inherited by anything the caller starts later.
@@ -311,7 +322,7 @@ def check_command(
     for path in files:
         result = checker.check(path, declared)
         results.append(result)
-        click.echo(to_json_line(result) if fmt == "json" else to_text(result, checker.policy) + "\n")
+        click.echo(to_json_line(result) if fmt == "json" else to_text(result, checker.policy, lang) + "\n")
     if fmt == "text" and len(results) > 1:
         click.echo(summary_line(results))
     return exit_status(results)
@@ -464,6 +475,44 @@ def spark_scan(
         )
     )
     return scan_exit_status(summary)
+
+
+@cli.command("policies")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def policies_command(fmt: str) -> ExitStatus:
+    """List the shipped rule packs: id, kind, date, what each extends, languages and sources."""
+    from .policy_listing import listing_text, summaries
+
+    packs = summaries()
+    click.echo(json.dumps(packs, ensure_ascii=False, indent=2) if fmt == "json" else listing_text(packs))
+    return ExitStatus.COMPLIANT
+
+
+@cli.group("policy")
+def policy_group() -> None:
+    """Show a rule pack's effective rules, or check a policy file of your own."""
+
+
+@policy_group.command("show")
+@click.argument("policy")
+def policy_show_command(policy: str) -> ExitStatus:
+    """Print the effective rules of POLICY (a shipped id or a file), after its extends chain."""
+    from .policy import load_policy
+    from .policy_listing import effective_json
+
+    click.echo(effective_json(load_policy(policy)))
+    return ExitStatus.COMPLIANT
+
+
+@policy_group.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def policy_check_command(file: str) -> ExitStatus:
+    """Validate a policy FILE (its extends chain included); exit 2 with the file and key at fault."""
+    from .policy import load_policy
+    from .policy_listing import check_text
+
+    click.echo(check_text(load_policy(file), file))
+    return ExitStatus.COMPLIANT
 
 
 def _serve_env(name: str) -> str:

@@ -106,7 +106,7 @@ def _records(path: str, cls: type) -> Callable[[Any], Any]:
 
 def _rows() -> tuple[ContractField, ...]:
     # Imported here, not at the top: model imports this module for ``record_dict``.
-    from .model import C2paSummary, Evidence, Finding, ReadError
+    from .model import C2paSummary, Disclosure, Evidence, Finding, ReadError
 
     F, plain = ContractField, CsvColumn
     return (
@@ -255,6 +255,17 @@ def _rows() -> tuple[ContractField, ...]:
             "only for a file name that is not valid UTF-8: its exact bytes, base64 (`path` then shows them as `\\xNN`)",
             _attr("path_b64"),
             optional=True,
+        ),
+        F(
+            "disclosure",
+            spark_struct(Disclosure),
+            "what the provenance data discloses, for a platform to show as is: whether there is any "
+            "(`provenance`: `c2pa`, `gb45438`, `iptc`), the signature and its signer, CAWG identities, the "
+            "system or capture device it names, watermark evidence (soft bindings, `c2pa.watermarked`), "
+            "and the latent-disclosure elements (provider, system, version, time, identifier), each with "
+            "where it was read (`*_at`); `latent_missing` lists those not found",
+            _record("disclosure", Disclosure),
+            record=Disclosure,
         ),
     )
 

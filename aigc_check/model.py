@@ -328,6 +328,45 @@ class C2paSummary:
         return record_dict(self)
 
 
+@dataclass(frozen=True)
+class Disclosure:
+    """What the file's provenance data discloses, as a platform shows it (added to the JSON contract):
+    whether provenance data is there, who signed it and whether the signature holds, who stands
+    behind the content (CAWG identity), the generator or capture device it names, whether it says a
+    watermark was applied, and the latent-disclosure elements California's SB 942 lists (provider,
+    system, version, time, unique identifier), each with where it was read (``None``: not found).
+    Made by ``disclosure.build`` from what the readers and signatures found; never guessed."""
+
+    provenance_available: bool = False
+    provenance: tuple[str, ...] = ()  # the standards found: "c2pa", "gb45438", "iptc"
+    signature_present: bool = False
+    signature_valid: bool | None = None  # None: not validated (--no-verify-hash) or no signature
+    signature_trusted: bool = False
+    signer: str | None = None  # the claim signer: which tool or service signed
+    identity: tuple[str, ...] = ()  # CAWG identity assertions: who stands behind the content
+    system: str | None = None
+    system_at: str | None = None
+    capture_device: str | None = None
+    capture_device_at: str | None = None
+    provider: str | None = None
+    provider_at: str | None = None
+    version: str | None = None
+    version_at: str | None = None
+    time: str | None = None
+    time_at: str | None = None
+    identifier: str | None = None
+    identifier_at: str | None = None
+    latent_present: tuple[str, ...] = ()
+    latent_missing: tuple[str, ...] = ("provider", "system", "version", "time", "identifier")
+    watermark: tuple[str, ...] = ()  # soft-binding algorithms and c2pa.watermarked actions
+
+    def to_dict(self) -> dict:
+        return record_dict(self)
+
+
+NO_DISCLOSURE = Disclosure()
+
+
 @dataclass
 class CheckResult:
     """One file's result: what the stages produced, composed, not copied.  Its JSON form, the CSV row,
@@ -346,6 +385,7 @@ class CheckResult:
     bytes_read: int = 0
     size: int | None = None
     elapsed_ms: float = 0.0
+    disclosure: Disclosure = NO_DISCLOSURE
 
     schema = SCHEMA
 

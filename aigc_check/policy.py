@@ -12,19 +12,17 @@ report, service page) show every declared language.
 
 from __future__ import annotations
 
-import json
 import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
+from . import policy_packs
 from .errors import PolicyError
-from .model import Classification, Decision, Declared, Finding, Status, Verdict
+from .model import Classification, Decision, Declared, Disclosure, Finding, Status, Verdict
 
 VERDICTS = tuple(v.value for v in Verdict)
 STATUSES = tuple(s.value for s in Status)
@@ -51,6 +49,16 @@ OPTIONAL = (
     "finding_advice",
     "label_clause",
     "repeat_offenders",
+    # A rule pack's own sections (policy_packs.py): what it extends and documents about itself.
+    "extends",
+    "kind",
+    "date",
+    "sources",
+    "text_sources",
+    "obligations",
+    "declaration_text",
+    "disclosure_rules",
+    "accounts",
 )
 CONDITIONS = ("implicit-label", "declared-ai", "trace")
 # The rows of ``verdicts`` say what the file shows, in the words of a declaration (AI or not AI);
@@ -74,6 +82,8 @@ class Policy:
     id: str
     name: str
     data: dict
+    # The ids this policy extends, nearest first (``xiaohongshu``: ``("cn",)``); () for none.
+    extends: tuple[str, ...] = ()
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -169,6 +179,14 @@ class Policy:
             )
             out[lang] = _sentences([base, *dict.fromkeys(notes[code][lang] for code in codes)])
         return out
+
+    def declaration_text(self, declared: Declared | str) -> dict[str, str]:
+        """The wording the platform offers the creator for ``declared``, by language ({} if none)."""
+        return self._texts("declaration_text", str(declared)) if "declaration_text" in self.data else {}
+
+    def disclosure_findings(self, disclosure: Disclosure, is_ai: bool) -> list[Finding]:
+        """The findings of this policy's ``disclosure_rules`` (policy_packs.disclosure_findings)."""
+        return policy_packs.disclosure_findings(self.data.get("disclosure_rules", {}), disclosure, is_ai, self)
 
     def page_data(self) -> dict[str, Any]:
         """What a renderer outside Python (the service page) needs: every display text by language."""
@@ -306,26 +324,16 @@ def _validate(data: dict, where: str) -> None:
         raise PolicyError(f"{where}: advice uses {{label_clause}} but the policy has no label_clause")
     for code, texts in data.get("finding_advice", {}).items():
         _texts(where, f"finding_advice.{code}", texts, languages)
+    policy_packs.validate_pack(data, where, languages, _texts)
 
 
 @lru_cache(maxsize=16)
 def _read(name_or_path: str) -> Policy:
-    try:
-        if Path(name_or_path).suffix == ".json" or Path(name_or_path).exists():
-            where = name_or_path
-            text = Path(name_or_path).read_text(encoding="utf-8")
-        else:
-            where = f"{name_or_path}.json"
-            text = resources.files("aigc_check.policies").joinpath(where).read_text(encoding="utf-8")
-        data = json.loads(text)
-    except FileNotFoundError as exc:
-        raise PolicyError(f"no policy named {name_or_path!r} (shipped: {', '.join(shipped_policies())})") from exc
-    except (OSError, ValueError) as exc:
-        raise PolicyError(f"policy {name_or_path} could not be read: {exc}") from exc
-    if not isinstance(data, dict):
-        raise PolicyError(f"policy {name_or_path} must be a JSON object")
+    raw = policy_packs.read_raw(name_or_path)
+    data, chain = policy_packs.resolve(raw)
+    where = raw.where + (f" (extends {' > '.join(chain)})" if chain else "")
     _validate(data, where)
-    return Policy(str(data["id"]), str(data.get("name", data["id"])), data)
+    return Policy(str(data["id"]), str(data.get("name", data["id"])), data, chain)
 
 
 _LOADED: dict[str, Policy] = {}  # by id: the policy this process last loaded under that id
@@ -349,4 +357,4 @@ def policy_by_id(policy_id: str) -> Policy | None:
 
 
 def shipped_policies() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files("aigc_check.policies").iterdir() if p.name.endswith(".json"))
+    return policy_packs.shipped_ids()

@@ -7,9 +7,11 @@ file, in every language it declares and in its order: ``cn`` shows Chinese first
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
-from .model import CheckResult, Indicates, Status, Strength, printable
+from .errors import UsageError
+from .interface_text import words
+from .model import CheckResult, Disclosure, Indicates, Status, Strength, printable
 from .policy import Policy, ordered, policy_by_id
 
 
@@ -22,55 +24,98 @@ def _joined(texts: Mapping[str, str], languages: Iterable[str], fallback: str) -
     return " / ".join(text for _, text in ordered(texts, languages)) or fallback
 
 
-def to_text(result: CheckResult, policy: Policy | None = None) -> str:
+def to_text(result: CheckResult, policy: Policy | None = None, lang: str | None = None) -> str:
     """The result for a person.  ``policy`` is the one that judged it (by default the policy this
     process loaded under the result's ``policy`` id, or the shipped one); without it the codes are
-    shown and the label in the languages the result carries."""
+    shown and the label in the languages the result carries.
+
+    ``lang`` (``check --lang``): one language throughout, the interface's words included; it must be
+    one the policy declares.  Without it the interface is English and the policy's texts are shown
+    in every language it declares."""
     r = result
     policy = policy or policy_by_id(r.policy)
-    languages = policy.languages if policy else ()
+    if lang is not None and policy is not None and lang not in policy.languages:
+        raise UsageError(f"policy {policy.id} has no texts in {lang!r} (it declares {', '.join(policy.languages)})")
+    w = words(lang or "en")
+    languages = (lang,) if lang else policy.languages if policy else ()
+
+    def texts(found: Mapping[str, str] | None, fallback: str) -> str:
+        if lang:
+            return (found or {}).get(lang) or fallback
+        return _joined(found or {}, languages, fallback)
+
+    def value(table: str, code: str) -> str:
+        return str(w[table].get(code, code)) if lang else code
+
     # File names and metadata values come from the file: escape control characters and line breaks
     # in them, so a file can neither drive the terminal nor fake a line of this report.
     p = printable
-    verdict = _joined(policy.verdict_text(r.verdict) if policy else {}, languages, r.verdict)
+    verdict = texts(policy.verdict_text(r.verdict) if policy else {}, r.verdict)
     lines = [
-        f"{p(r.path)}: {verdict.upper()}  ({r.format or 'unknown format'}, declared {r.declared}, policy {r.policy})"
+        f"{p(r.path)}: {verdict.upper()}  ({r.format or w['unknown format']}, {w['declared']} "
+        f"{value('declared_values', r.declared.value)}, {w['policy']} {r.policy})"
     ]
-    status = _joined(policy.status_text(r.status) if policy else {}, languages, r.status.value)
+    status = texts(policy.status_text(r.status) if policy else {}, r.status.value)
     if r.status is not Status.UNKNOWN:
-        status += f", certainty {r.certainty}" + (f", generator {p(r.generator)}" if r.generator else "")
-    lines.append(f"  Status:  {status}")
+        status += f", {w['certainty']} {value('certainty_values', r.certainty)}"
+        status += f", {w['generator']} {p(r.generator)}" if r.generator else ""
+    lines.append(f"  {w['Status']}:  {status}")
     deciding = [e for e in r.evidence if e.strength is not Strength.WEAK and e.indicates is not Indicates.INFO]
     other = [e for e in r.evidence if e not in deciding]
     if deciding:
-        lines.append("  Found:")
-        lines.extend(f"    - {p(e.explanation)}\n      at {p(e.location)}" for e in deciding)
+        lines.append(f"  {w['Found']}:")
+        lines.extend(f"    - {p(e.explanation)}\n      {w['at']} {p(e.location)}" for e in deciding)
     if other:
-        lines.append("  Also noted (not decisive):")
-        lines.extend(f"    - {p(e.explanation)} (at {p(e.location)})" for e in other)
+        lines.append(f"  {w['Also noted (not decisive)']}:")
+        lines.extend(f"    - {p(e.explanation)} ({w['at']} {p(e.location)})" for e in other)
     if r.label_text:
-        lines.append(f"  Label:   {_joined(r.label_text, languages, r.label or '')}  [{r.label}]")
+        lines.append(f"  {w['Label']}:   {texts(r.label_text, r.label or '')}  [{r.label}]")
     else:
-        lines.append("  Label:   none required")
-    lines.append(f"  Action:  {r.action}" + (f" ({', '.join(r.measures)})" if len(r.measures) > 1 else ""))
+        lines.append(f"  {w['Label']}:   {w['none required']}")
+    measures = [value("measure_values", m) for m in r.measures]
+    lines.append(
+        f"  {w['Action']}:  {value('measure_values', r.action)}"
+        + (f" ({', '.join(measures)})" if len(measures) > 1 else "")
+    )
+    if r.disclosure.provenance_available:
+        lines.append(f"  {w['Disclosure']}: {_disclosure_line(r.disclosure, w, value)}")
     for f in r.findings:
-        lines.append(
-            f"  {f.severity.upper():7}  {f.code}: {p(f.message)}" + (f" [{p(f.location)}]" if f.location else "")
-        )
+        severity = str(w.get(f.severity, f.severity.upper())) if lang else f.severity.upper()
+        lines.append(f"  {severity:7}  {f.code}: {p(f.message)}" + (f" [{p(f.location)}]" if f.location else ""))
     for e in r.errors:
-        lines.append(f"  ERROR    {e.code}: {p(e.message)}" + (f" [{p(e.location)}]" if e.location else ""))
+        lines.append(f"  {w['error']:7}  {e.code}: {p(e.message)}" + (f" [{p(e.location)}]" if e.location else ""))
     advice = [r.advice]
-    if policy and len(languages) > 1:
+    if policy and (len(languages) > 1 or (lang and lang != policy.advice_language)):
         try:
-            texts = policy.advice_texts(r.verdict, r.status, r.label, [f.code for f in r.findings])
+            advice_texts = policy.advice_texts(r.verdict, r.status, r.label, [f.code for f in r.findings])
         except (KeyError, ValueError):  # a result this policy did not make (another file of the same id)
-            texts = {}
-        if texts:
-            texts[policy.advice_language] = r.advice  # exactly the contract's string
-            advice = [text for _, text in ordered(texts, languages)]
-    lines.append(f"  What to do: {advice[0]}")
-    lines.extend(f"              {text}" for text in advice[1:])
+            advice_texts = {}
+        if advice_texts:
+            advice_texts[policy.advice_language] = r.advice  # exactly the contract's string
+            advice = [advice_texts[lang]] if lang else [text for _, text in ordered(advice_texts, languages)]
+    label = f"  {w['What to do']}: "
+    lines.append(label + advice[0])
+    lines.extend(" " * len(label) + text for text in advice[1:])
     return "\n".join(lines)
+
+
+def _disclosure_line(d: Disclosure, w: dict, value: Callable[[str, str], str]) -> str:
+    """One line of what the provenance data discloses: standards, signer and signature state,
+    identities, watermark evidence, and the latent-disclosure elements that are missing."""
+    p = printable
+    parts = [f"{w['provenance data']} {', '.join(d.provenance)}"]
+    if d.signature_present:
+        state = {True: w["signature valid"], False: w["signature invalid"], None: w["signature not validated"]}
+        trusted = f", {w['trusted']}" if d.signature_trusted else ""
+        parts.append(f"{w['signed by']} {p(d.signer or '?')} ({state[d.signature_valid]}{trusted})")
+    if d.identity:
+        parts.append(f"{w['identity']} {p('; '.join(d.identity))}")
+    if d.watermark:
+        parts.append(f"{w['watermark']} {p('; '.join(d.watermark))}")
+    if d.latent_missing:
+        missing = ", ".join(value("element_values", e) for e in d.latent_missing)
+        parts.append(f"{w['latent disclosure lacks']} {missing}")
+    return "; ".join(parts)
 
 
 def summary_line(results: Iterable[CheckResult]) -> str:

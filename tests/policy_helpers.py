@@ -8,7 +8,9 @@ from pathlib import Path
 from conftest import ROOT
 
 POLICIES = ROOT / "aigc_check" / "policies"
-TEXT_TABLES = ("verdict_text", "status_text", "label_text", "advice", "finding_advice")
+TEXT_TABLES = ("verdict_text", "status_text", "label_text", "advice", "finding_advice", "declaration_text")
+# A rule pack's texts nested one level deeper: (section, the text keys of each entry).
+NESTED_TEXTS = (("obligations", ("summary", "how")), ("disclosure_rules", ("message",)))
 
 
 def shipped_data(name: str = "cn") -> dict:
@@ -26,6 +28,10 @@ def only_languages(data: dict, languages: list[str], policy_id: str) -> dict:
         for texts in data.get(table, {}).values():
             for lang in [k for k in texts if k not in languages]:
                 del texts[lang]
+    for section, keys in NESTED_TEXTS:
+        for entry in data.get(section, {}).values():
+            for key in keys:
+                entry[key] = {k: v for k, v in entry[key].items() if k in languages}
     if "label_clause" in data:
         data["label_clause"] = {k: v for k, v in data["label_clause"].items() if k in languages}
     dropped = {"zh", "en"} - set(languages)

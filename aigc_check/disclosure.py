@@ -1,0 +1,254 @@
+"""The ``disclosure`` object: what a file's provenance data tells a viewer, read from what the
+readers and signatures already found (no new parsing of the file).
+
+Each element is taken from the strongest carrier that has it, in this order: the active C2PA
+manifest (signed), the GB 45438 implicit label, IPTC / XMP properties, EXIF.  Every value says
+where it was read (``*_at``), so a platform can show it and a reviewer can find it.
+
+The latent-disclosure elements are those of California Business and Professions Code
+§22757.3(b) (SB 942 as amended by AB 853): the provider's name, the system's name and version, the
+time of creation or alteration, and a unique identifier.  What they map to in each standard:
+
+| element | C2PA | GB 45438 | XMP / IPTC | EXIF |
+| --- | --- | --- | --- | --- |
+| provider | the claim signer's organisation | ``ContentProducer`` | | |
+| system | the AI action's agent, else the claim generator | | ``AISystemUsed``, ``CreatorTool`` | ``Software`` |
+| version | their version | | ``AISystemVersionUsed`` | |
+| time | the claim signature's time, else the action's ``when`` | | ``CreateDate`` | ``DateTimeOriginal`` |
+| identifier | the active manifest's label | ``ProduceID`` | ``DocumentID``, ``InstanceID`` | ``ImageUniqueID`` |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .model import C2paSummary, Disclosure, Evidence, Field
+from .policy_packs import LATENT_ELEMENTS
+from .readers.c2pa import active_manifest, claim_generator
+from .signatures import aigc_label
+from .signatures.c2pa_manifest import INTEGRITY_CODES, _actions
+
+if TYPE_CHECKING:
+    from .signatures.fingerprints import FingerprintTable
+
+GB_SOURCE = "gb45438"
+AI_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia", "compositeSynthetic")
+# XMP / IPTC properties by local name (any namespace prefix), in the order they are preferred.
+XMP_ELEMENTS = {
+    "system": ("AISystemUsed", "CreatorTool"),
+    "version": ("AISystemVersionUsed",),
+    "time": ("CreateDate",),
+    "identifier": ("DocumentID", "InstanceID"),
+}
+EXIF_ELEMENTS = {"system": ("Software",), "time": ("DateTimeOriginal",), "identifier": ("ImageUniqueID",)}
+MAX_VALUE = 300  # characters of a disclosed value kept (a platform shows them)
+
+
+def _dict(value: Any) -> dict:
+    """``value`` if it is a JSON object, else an empty one (manifest JSON is the file's, not ours)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        text = str(value).strip().strip("\x00").strip()
+        return text[:MAX_VALUE] or None
+    return None
+
+
+class _Found:
+    """The elements found so far, first one wins (carriers are visited strongest first)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, tuple[str, str]] = {}
+
+    def add(self, element: str, value: Any, where: str) -> None:
+        text = _text(value)
+        if text is not None and element not in self.values:
+            self.values[element] = (text, where)
+
+    def get(self, element: str) -> tuple[str | None, str | None]:
+        return self.values.get(element, (None, None))
+
+
+def gb_labels(
+    fields: Sequence[Field], evidence: Sequence[Evidence], fingerprints: FingerprintTable
+) -> list[tuple[dict, Field]]:
+    """The GB 45438 labels the label signature found (its evidence names the field), decoded again
+    for their elements: only the few fields that held a label are parsed."""
+    wanted = {(e.key, e.location) for e in evidence if e.source == GB_SOURCE and e.aigc_label}
+    out = []
+    for f in fields:
+        if (f.name, f.location) in wanted:
+            parsed = aigc_label.parse(f, fingerprints)
+            if parsed is not None and isinstance(parsed.values, dict):
+                out.append((parsed.values, f))
+    return out
+
+
+def build(
+    fields: Sequence[Field], c2pa: C2paSummary, evidence: Sequence[Evidence], gb_labels: Iterable[tuple[dict, Field]]
+) -> Disclosure:
+    """The disclosure of one file.  ``gb_labels`` are the GB 45438 labels decoded by the label
+    signature (their Annex E elements and the field each was read from)."""
+    found = _Found()
+    provenance: list[str] = []
+    identity: list[str] = []
+    watermark: list[str] = []
+    store = next((f for f in fields if f.family == "c2pa" and f.key == "manifest_store"), None)
+    if c2pa.present or store is not None:
+        provenance.append("c2pa")
+    if store is not None and isinstance(store.value, dict):
+        _c2pa(store, c2pa, found, identity, watermark)
+    labels = list(gb_labels)
+    if labels:
+        provenance.append(GB_SOURCE)
+    for values, f in labels:
+        found.add("provider", values.get("ContentProducer"), f"GB 45438 ContentProducer, {f.name} at {f.location}")
+        found.add("identifier", values.get("ProduceID"), f"GB 45438 ProduceID, {f.name} at {f.location}")
+    if any(e.source == "iptc" for e in evidence):
+        provenance.append("iptc")
+    for family, table in (("xmp", XMP_ELEMENTS), ("exif", EXIF_ELEMENTS)):
+        for element, names in table.items():
+            system_at = found.get("system")[1]
+            if element == "version" and system_at is not None and not system_at.startswith(f"{family}/"):
+                continue  # a version read beside another carrier's system name would pair them wrongly
+            for name in names:
+                for f in fields:
+                    if f.family == family and f.key.rsplit(":", 1)[-1] == name:
+                        found.add(element, f.value, f"{f.name} at {f.location}")
+    _exif_device(fields, found)
+    present = tuple(e for e in LATENT_ELEMENTS if e in found.values)
+    state = c2pa.validation_state
+    signed = store is not None and bool(c2pa.signer)
+    provider, provider_at = found.get("provider")
+    system, system_at = found.get("system")
+    version, version_at = found.get("version")
+    time, time_at = found.get("time")
+    identifier, identifier_at = found.get("identifier")
+    device, device_at = found.get("capture_device")
+    return Disclosure(
+        provenance_available=bool(provenance),
+        provenance=tuple(provenance),
+        signature_present=signed,
+        signature_valid=_signature_valid(signed, state, c2pa.failure_codes),
+        signature_trusted=signed and state == "Trusted",
+        signer=c2pa.signer if signed else None,
+        identity=tuple(identity),
+        system=system,
+        system_at=system_at,
+        capture_device=device,
+        capture_device_at=device_at,
+        provider=provider,
+        provider_at=provider_at,
+        version=version,
+        version_at=version_at,
+        time=time,
+        time_at=time_at,
+        identifier=identifier,
+        identifier_at=identifier_at,
+        latent_present=present,
+        latent_missing=tuple(e for e in LATENT_ELEMENTS if e not in present),
+        watermark=tuple(dict.fromkeys(watermark)),
+    )
+
+
+def _signature_valid(signed: bool, state: str | None, failure_codes: Iterable[str]) -> bool | None:
+    """Whether the claim signature holds over intact hashes: False on a signature or hash failure,
+    None when nothing was validated.  An untrusted or expired signer's certificate leaves a valid
+    signature valid (``signature_trusted`` and the findings say the rest)."""
+    if not signed or state in (None, "NotVerified"):
+        return None
+    return not any(code in INTEGRITY_CODES for code in failure_codes)
+
+
+def _c2pa(store: Field, c2pa: C2paSummary, found: _Found, identity: list[str], watermark: list[str]) -> None:
+    manifest = active_manifest(store.value)
+    where = f"C2PA manifest {store.value.get('active_manifest')} ({store.location})"
+    sig = _dict(manifest.get("signature_info"))
+    found.add("provider", sig.get("issuer"), f"{where}: claim signer's organisation")
+    # The version is the named system's own: never the claim generator's beside an AI agent's name.
+    agent, agent_version = _ai_agent(manifest)
+    if agent:
+        found.add("system", agent, f"{where}: software agent of the AI action")
+        found.add("version", agent_version, f"{where}: software agent of the AI action")
+    else:
+        info = manifest.get("claim_generator_info")
+        first = info[0] if isinstance(info, list) and info and isinstance(info[0], dict) else {}
+        found.add("system", claim_generator(manifest), f"{where}: claim generator")
+        found.add("version", first.get("version"), f"{where}: claim generator")
+    found.add("time", sig.get("time"), f"{where}: claim signature time")
+    for action in _actions(manifest):
+        found.add("time", action.get("when"), f"{where}: action {action.get('action')} when")
+        if str(action.get("action", "")).startswith("c2pa.watermarked"):
+            watermark.append(f"action {action.get('action')}")
+    found.add("identifier", manifest.get("label") or store.value.get("active_manifest"), f"{where}: manifest label")
+    for assertion in _assertions(manifest):
+        label = str(assertion.get("label", ""))
+        data = _dict(assertion.get("data"))
+        if label.startswith("c2pa.soft-binding"):
+            watermark.append(f"soft-binding {data.get('alg') or '?'}")
+        elif label.startswith("cawg.identity"):
+            identity.extend(_identities(data, c2pa))
+        elif label.startswith("stds.exif"):
+            make = _exif_value(data, "Make")
+            model = _exif_value(data, "Model")
+            device = " ".join(dict.fromkeys(x for x in (make, model) if x))
+            found.add("capture_device", device, f"{where}: stds.exif assertion")
+
+
+def _assertions(manifest: dict) -> list[dict]:
+    items = manifest.get("assertions")
+    return [a for a in items if isinstance(a, dict)] if isinstance(items, list) else []
+
+
+def _ai_agent(manifest: dict) -> tuple[str | None, str | None]:
+    """The software agent of the first action whose source type is AI, with its version."""
+    for action in _actions(manifest):
+        if str(action.get("digitalSourceType") or "").rstrip("/").rsplit("/", 1)[-1] in AI_SOURCE_TYPES:
+            agent = action.get("softwareAgent")
+            if isinstance(agent, dict):
+                return _text(agent.get("name")), _text(agent.get("version"))
+            if agent:
+                return _text(agent), None
+    return None, None
+
+
+def _identities(data: dict, c2pa: C2paSummary) -> list[str]:
+    """Who a CAWG identity assertion names: the verified identities of an identity claims
+    aggregation credential, or the X.509 credential that signed it (with c2pa's trust verdict)."""
+    out = []
+    for item in data.get("verifiedIdentities") or []:
+        if isinstance(item, dict):
+            provider = _dict(item.get("provider"))
+            name = provider.get("name") or item.get("type") or "identity"
+            who = item.get("username") or item.get("name") or item.get("uri") or "?"
+            out.append(f"{name}: {who}")
+    payload = _dict(data.get("signer_payload"))
+    sig = _dict(data.get("signature_info"))
+    if not out and sig:
+        who = " / ".join(str(x) for x in (sig.get("issuer"), sig.get("common_name")) if x) or "?"
+        kind = str(payload.get("sig_type") or "x509")
+        out.append(f"{kind}: {who}")
+    issues = [c for c in c2pa.failure_codes if c.startswith("cawg.")]
+    return [f"{who} ({', '.join(issues)})" if issues else who for who in out]
+
+
+def _exif_value(data: dict, name: str) -> str | None:
+    for key, value in data.items():
+        if str(key).rsplit(":", 1)[-1] == name:
+            return _text(value)
+    return None
+
+
+def _exif_device(fields: Sequence[Field], found: _Found) -> None:
+    parts = {f.key: f for f in fields if f.family == "exif" and f.key in ("Make", "Model")}
+    if "Model" in parts or "Make" in parts:
+        words = [_text(parts[k].value) for k in ("Make", "Model") if k in parts]
+        model = words[-1] or ""
+        make = words[0] if len(words) == 2 else None
+        # "Canon" + "Canon EOS R5" reads "Canon EOS R5", not "Canon Canon EOS R5".
+        device = model if make and model.lower().startswith(make.lower()) else " ".join(w for w in words if w)
+        where = next(iter(parts.values())).location
+        found.add("capture_device", device, f"exif/Make, exif/Model at {where}")
