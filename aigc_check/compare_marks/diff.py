@@ -229,11 +229,17 @@ def _verdict(label: LabelDiff, c2pa: C2paDiff, iptc: SourceTypeDiff) -> tuple[Pa
     chain = c2pa.change is C2paChange.RESIGNED
     iptc_lost = iptc.ai and iptc.change is Change.LOST
     iptc_changed = iptc.ai and iptc.change is Change.CHANGED
+    c2pa_problem = {
+        C2paChange.LOST: "the C2PA manifest was removed",
+        C2paChange.BROKEN: "the C2PA manifest no longer validates (the file was changed after signing)",
+        C2paChange.REPLACED: "the C2PA manifest was replaced by one that does not take the original's as its "
+        "parent ingredient",
+    }.get(c2pa.change)
+    also = [c2pa_problem] if c2pa_problem else []
     if label.change is Change.LOST or iptc_lost:
-        lost = [
-            w for w, gone in (("GB 45438 label", label.change is Change.LOST), ("IPTC source type", iptc_lost)) if gone
-        ]
-        return PairVerdict.LABEL_LOST, False, [f"the delivered file lost the {' and the '.join(lost)}"]
+        gone = [("GB 45438 label", label.change is Change.LOST), ("IPTC source type", iptc_lost)]
+        lost = " and the ".join(what for what, is_lost in gone if is_lost)
+        return PairVerdict.LABEL_LOST, False, [f"the delivered file lost the {lost}", *also]
     if label.change is Change.CHANGED or iptc_changed:
         what = "the GB 45438 label" if label.change is Change.CHANGED else "the IPTC source type"
         if chain:
@@ -245,15 +251,13 @@ def _verdict(label: LabelDiff, c2pa: C2paDiff, iptc: SourceTypeDiff) -> tuple[Pa
                     "original's as its parent ingredient"
                 ],
             )
-        return PairVerdict.LABEL_CHANGED, False, [f"{what} was changed, and no valid C2PA chain records the change"]
-    if c2pa.change in (C2paChange.LOST, C2paChange.BROKEN, C2paChange.REPLACED):
-        why = {
-            C2paChange.LOST: "the C2PA manifest was removed",
-            C2paChange.BROKEN: "the C2PA manifest no longer validates (the file was changed after signing)",
-            C2paChange.REPLACED: "the C2PA manifest was replaced by one that does not take the original's as its "
-            "parent ingredient",
-        }[c2pa.change]
-        return PairVerdict.C2PA_BROKEN, False, [why]
+        return (
+            PairVerdict.LABEL_CHANGED,
+            False,
+            [f"{what} was changed, and no valid C2PA chain records the change", *also],
+        )
+    if c2pa_problem:
+        return PairVerdict.C2PA_BROKEN, False, [c2pa_problem]
     added = []
     if label.change is Change.ADDED:
         added.append("a GB 45438 label was added")
@@ -294,8 +298,6 @@ def _notes(
         notes.append(f"generator traces lost: {', '.join(traces.lost)}")
     if traces.added:
         notes.append(f"generator traces added: {', '.join(traces.added)}")
-    if original.status != delivered.status:
-        notes.append(f"AI status as checked: {original.status} -> {delivered.status}")
     damaged = [e for e in delivered.errors if not e.fatal]
     if damaged:
         notes.append(f"the delivered file has {len(damaged)} damaged metadata block(s): {damaged[0].message}")
