@@ -344,3 +344,26 @@ def test_a_marked_file_is_label_added_or_preserved(tmp_path: Path, comparer: Com
     assert result.verdict is PairVerdict.LABEL_ADDED and result.accepted
     assert result.label is not None and result.label.change is Change.PROPAGATION_ADDED
     assert _elements(result)["ContentPropagator"][1] == pipelines.PLATFORM_PROPAGATOR
+
+
+def test_hostile_label_text_and_names_never_break_the_output(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A label element that decodes to a lone surrogate, a control character or a line break, and a
+    file name that is not UTF-8: every output is written, and a line stays a line."""
+    value = json.dumps({"Label": "1", "ContentProducer": "\ud800x", "ProduceID": "a\nFAKE: line\x1b[31m"})
+    before, after = tmp_path / "a", tmp_path / "b"
+    before.mkdir()
+    after.mkdir()
+    name = os.fsdecode(b"odd-\xff.jpg")
+    plain = pipelines.plain_jpeg()
+    (before / name).write_bytes(pipelines.jpeg_with_label(plain, value))
+    (after / name).write_bytes(pipelines.jpeg_with_label(plain, pipelines.label_value()))
+    for fmt in ("text", "json", "csv"):
+        assert main(["compare", "--format", fmt, str(before), str(after)]) == 1
+        out = capsys.readouterr().out
+        assert "\x1b" not in out and "\nFAKE" not in out
+    main(["compare", "--format", "json", str(before), str(after)])
+    (record,) = _json_lines(capsys.readouterr().out)
+    assert record["verdict"] == "label-changed"
+    elements = {e["name"]: e for e in record["label"]["elements"]}
+    assert elements["ContentProducer"]["original"] == "\ud800x"  # the JSON escape reads back as the value
+    assert os.fsencode(record["relative"]) == b"odd-\xff.jpg"

@@ -8,6 +8,7 @@ Chinese first).  File names and metadata values come from files: they are escape
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 
 from ..model import printable
@@ -61,8 +62,18 @@ CSV_COLUMNS = (
 )
 
 
+# A label element decoded from a JSON escape can be a lone surrogate (``"\\ud800"``), which no
+# UTF-8 stream can write: every renderer writes it as its escape, ``\\ud800``, which is also the
+# JSON for it.  (File names that are not UTF-8 are escaped by ``printable`` before this.)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(text: str) -> str:
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def to_json_line(result: PairComparison) -> str:
-    return json.dumps(result.to_dict(), ensure_ascii=False)
+    return _no_surrogates(json.dumps(result.to_dict(), ensure_ascii=False))
 
 
 def _label_words(side: LabelSide | None, policy: Policy) -> str:
@@ -125,7 +136,7 @@ def to_text(result: PairComparison, policy: Policy) -> str:
         lines.append(f"  AI status:        {before}" + ("" if before == after else f" -> {after}"))
     for note in r.details:
         lines.append(f"  - {p(note)}")
-    return "\n".join(lines)
+    return _no_surrogates("\n".join(lines))
 
 
 def _status_words(status: str, policy: Policy) -> str:
@@ -160,4 +171,4 @@ def csv_row(result: PairComparison) -> str:
         r.status["delivered"] if r.status else "",
         " | ".join(f"{e.side}: {e.code}: {e.message}" for e in r.errors),
     ]
-    return csv_lines([[csv_cell(v) for v in values]])
+    return _no_surrogates(csv_lines([[csv_cell(v) for v in values]]))
