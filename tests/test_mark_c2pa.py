@@ -138,6 +138,12 @@ def test_a_label_change_under_a_valid_chain_is_accepted(credentials: tuple[bytes
     assert signed.verdict is PairVerdict.LABEL_CHANGED and signed.accepted
     assert signed.label is not None and signed.label.change is Change.CHANGED
     assert signed.c2pa is not None and signed.c2pa.change is C2paChange.RESIGNED
+    # Without validation the chain is seen but cannot vouch for the change.
+    unverified = Comparer(CheckOptions(trust_anchor_files=(str(TEST_ROOT_CA),), verify_hash=False))
+    blind = unverified.pair(src, tmp_path / "resigned.jpg")
+    assert blind.c2pa is not None and blind.c2pa.change is C2paChange.RESIGNED
+    assert blind.verdict is PairVerdict.LABEL_CHANGED and not blind.accepted
+    assert any("--no-verify-hash" in d for d in blind.details)
 
 
 def test_refusals_are_typed(credentials: tuple[bytes, bytes]) -> None:
@@ -182,3 +188,35 @@ def test_hostile_input_is_refused_not_crashed(credentials: tuple[bytes, bytes]) 
     # A marked file that is not the original's format at all: refused, never half-signed.
     with pytest.raises(ResignError):
         resign(original, b"not an image", "image/jpeg", *credentials, "es256")
+
+
+def _mark_core():
+    try:
+        from aigc_check.mark import core
+    except ImportError:
+        return None
+    return core
+
+
+@pytest.mark.skipif(_mark_core() is None, reason="aigc_check.mark.core (issue 15 mark) is not in this build yet")
+@pytest.mark.parametrize("name", ["c2pa-ai-created.jpg", "c2pa-ai-created.png"])
+def test_mark_resigns_through_this_module(name: str, credentials: tuple[bytes, bytes], tmp_path: Path) -> None:
+    """``mark`` with the platform's credentials: the label written, the file re-signed here, and
+    ``compare`` sees a label added under an intact chain."""
+    core = _mark_core()
+    assert core is not None
+    cert, key = credentials
+    comparer = Comparer(TRUSTING)
+    propagation = core.Propagation(
+        propagator=pipelines.PLATFORM_PROPAGATOR, propagate_id="post-0001", c2pa_cert=cert, c2pa_key=key
+    )
+    original = FIXTURES / name
+    marked = core.mark_bytes(comparer.checker, original.read_bytes(), propagation, "ai", name=name)
+    assert marked.data is not None, marked.result.notes
+    out = tmp_path / name
+    out.write_bytes(marked.data)
+    pair = comparer.pair(original, out)
+    assert pair.c2pa is not None and pair.c2pa.change is C2paChange.RESIGNED
+    assert pair.verdict is PairVerdict.LABEL_ADDED and pair.accepted
+    result = check(out, options=TRUSTING)
+    assert result.c2pa.validation_state == "Trusted" and result.status.value == "ai-generated"

@@ -34,6 +34,7 @@ from .model import (
 PRODUCER_ELEMENTS = ("Label", "ContentProducer", "ProduceID", "ReservedCode1")
 PROPAGATION_ELEMENTS = ("ContentPropagator", "PropagateID", "ReservedCode2")
 VALID_STATES = ("Valid", "Trusted")
+NOT_VERIFIED = "NotVerified"
 TRACE_SOURCES = ("generator", "stealth-pnginfo")
 NOT_MEDIA = "unsupported-format"
 
@@ -183,7 +184,10 @@ def _c2pa_diff(original: CheckResult, delivered: CheckResult) -> C2paDiff:
         was_valid = o.validation_state in VALID_STATES
         change = C2paChange.BROKEN if was_valid and d.validation_state not in VALID_STATES else C2paChange.KEPT
     elif o.active_manifest is not None and d.parent_manifest == o.active_manifest:
-        change = C2paChange.RESIGNED if d.validation_state in VALID_STATES else C2paChange.BROKEN
+        # Not verified (--no-verify-hash): the chain is there; whether it validates is not known, and
+        # a label change is then not accepted on its strength (``_verdict``).
+        unverified = d.validation_state == NOT_VERIFIED
+        change = C2paChange.RESIGNED if d.validation_state in VALID_STATES or unverified else C2paChange.BROKEN
     else:
         change = C2paChange.REPLACED
     return C2paDiff(change, o, d)
@@ -226,7 +230,7 @@ def _trace_diff(original: CheckResult, delivered: CheckResult) -> TraceDiff:
 
 def _verdict(label: LabelDiff, c2pa: C2paDiff, iptc: SourceTypeDiff) -> tuple[PairVerdict, bool, list[str]]:
     """The worst thing that happened, whether it is acceptable, and why, in plain words."""
-    chain = c2pa.change is C2paChange.RESIGNED
+    chain = c2pa.change is C2paChange.RESIGNED and c2pa.delivered.validation_state in VALID_STATES
     iptc_lost = iptc.ai and iptc.change is Change.LOST
     iptc_changed = iptc.ai and iptc.change is Change.CHANGED
     c2pa_problem = {
@@ -284,6 +288,10 @@ def _notes(
     if c2pa.change is C2paChange.RESIGNED:
         actions = ", ".join(c2pa.delivered.actions) or "no actions"
         notes.append(f"C2PA re-signed: the new manifest takes the original's as parent ingredient ({actions})")
+    if NOT_VERIFIED in (c2pa.original.validation_state, c2pa.delivered.validation_state):
+        notes.append(
+            "C2PA hashes and signatures were not verified (--no-verify-hash): a chain cannot vouch for a change"
+        )
     if label.original and label.delivered and label.original.location != label.delivered.location:
         notes.append(f"the GB 45438 label moved from {label.original.location} to {label.delivered.location}")
     if (
