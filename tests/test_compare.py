@@ -367,3 +367,15 @@ def test_hostile_label_text_and_names_never_break_the_output(tmp_path: Path, cap
     elements = {e["name"]: e for e in record["label"]["elements"]}
     assert elements["ContentProducer"]["original"] == "\ud800x"  # the JSON escape reads back as the value
     assert os.fsencode(record["relative"]) == b"odd-\xff.jpg"
+
+
+def test_unusable_labels_are_compared_as_written(comparer: Comparer) -> None:
+    same = comparer.pair(FIXTURES / "gb-malformed-label-enum.png", FIXTURES / "gb-malformed-label-enum.png")
+    assert same.verdict is PairVerdict.PRESERVED
+    assert same.label is not None and same.label.original is not None and not same.label.original.usable
+    other = comparer.pair(FIXTURES / "gb-malformed-label-enum.png", FIXTURES / "sig-gbbad-ambiguous.png")
+    assert other.verdict is PairVerdict.LABEL_CHANGED and not other.accepted
+    damaged = comparer.pair(FIXTURES / "gb-png-text.png", FIXTURES / "gb-malformed-label-enum.png")
+    assert damaged.verdict is PairVerdict.LABEL_CHANGED
+    assert damaged.label is not None and damaged.label.delivered is not None
+    assert damaged.label.original is not None and damaged.label.original.usable and not damaged.label.delivered.usable

@@ -132,14 +132,16 @@ def _element(name: str, before: str | None, after: str | None) -> ElementChange:
 def _label_diff(original: CheckResult, delivered: CheckResult, policy: Policy) -> LabelDiff:
     before_all, after_all = _labels(original), _labels(delivered)
     before, after = _main_label(before_all), _main_label(after_all)
-    o = _side(before, len(before_all), policy) if before is not None else None
-    d = _side(after, len(after_all), policy) if after is not None else None
-    if before is None and after is None:
-        return LabelDiff(Change.ABSENT, None, None)
     if before is None:
-        return LabelDiff(Change.ADDED, None, d, _elements({}, (after.label_elements if after else None) or {}))
+        if after is None:
+            return LabelDiff(Change.ABSENT, None, None)
+        return LabelDiff(
+            Change.ADDED, None, _side(after, len(after_all), policy), _elements({}, after.label_elements or {})
+        )
+    o = _side(before, len(before_all), policy)
     if after is None:
         return LabelDiff(Change.LOST, o, None, _elements(before.label_elements or {}, {}))
+    d = _side(after, len(after_all), policy)
     elements = _elements(before.label_elements or {}, after.label_elements or {})
     producer_changed = any(
         e.change is not Change.KEPT and e.change is not Change.ABSENT
@@ -149,7 +151,9 @@ def _label_diff(original: CheckResult, delivered: CheckResult, policy: Policy) -
     propagation_changed = any(
         e.change in (Change.LOST, Change.CHANGED) for e in elements if e.name in PROPAGATION_ELEMENTS
     )
-    if producer_changed or propagation_changed or (o is not None and d is not None and o.usable != d.usable):
+    # Two unusable labels have no elements to compare: what is written there is compared instead.
+    unusable_changed = not o.usable and not d.usable and before.value != after.value
+    if producer_changed or propagation_changed or o.usable != d.usable or unusable_changed:
         change = Change.CHANGED
     elif any(e.change is Change.ADDED for e in elements):
         change = Change.PROPAGATION_ADDED
