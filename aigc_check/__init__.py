@@ -33,6 +33,7 @@ _EXPORTS = {
     "TrustAnchorError": ".errors",
     "UsageError": ".errors",
     "check": ".checker",
+    "compare": ".compare_marks",
     "load_policy": ".policy",
     "shipped_policies": ".policy",
 }
@@ -52,12 +53,14 @@ __all__ = [  # the names of _EXPORTS (tests/test_packaging.py keeps the two equa
     "UsageError",
     "__version__",
     "check",
+    "compare",
     "load_policy",
     "shipped_policies",
 ]
 
 if TYPE_CHECKING:
     from .checker import Checker, check
+    from .compare_marks import compare
     from .errors import AigcCheckError, DataFileError, PolicyError, TrustAnchorError, UsageError
     from .model import CheckResult, Evidence, Finding, ReadError, Status
     from .options import CheckOptions

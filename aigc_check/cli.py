@@ -11,7 +11,7 @@ import json
 import signal
 from collections.abc import Callable, Collection, Iterable
 from enum import IntEnum
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -24,6 +24,9 @@ from .report import summary_line, to_json_line, to_text
 from .scan.runner import ScanConfig, ScanSummary
 from .service.config import ServeConfig, format_size, parse_size
 from .spark.job import InputColumns, SparkScanConfig
+
+if TYPE_CHECKING:
+    from .compare_marks import PairComparison
 
 
 class ExitStatus(IntEnum):
@@ -326,6 +329,62 @@ def check_command(
     if fmt == "text" and len(results) > 1:
         click.echo(summary_line(results))
     return exit_status(results)
+
+
+@cli.command("compare")
+@click.argument("original", type=click.Path(allow_dash=False))
+@click.argument("delivered", type=click.Path(allow_dash=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="text for people; json prints one aigc-check-compare/1 object per pair, one per line; csv one row per pair.",
+)
+@checker_options(time_limit=True)
+def compare_command(original: str, delivered: str, fmt: str, options: CheckOptions) -> ExitStatus:
+    """Compare ORIGINAL with DELIVERED (two files, or two folders matched by relative path): which
+    provenance marks were kept, lost, changed or added."""
+    import os
+
+    from .compare_marks import Comparer
+    from .compare_marks import render as compare_render
+
+    dirs = (os.path.isdir(original), os.path.isdir(delivered))
+    if dirs[0] != dirs[1]:
+        raise click.UsageError("compare two files, or two folders (one of ORIGINAL and DELIVERED is a folder)")
+    comparer = Comparer(options)
+    if click.get_current_context().obj == OWN_PROCESS:
+        limit_memory(options.memory_limit_mb)
+    pairs = comparer.trees(original, delivered) if dirs[0] else iter([comparer.pair(original, delivered)])
+    if fmt == "csv":
+        click.echo(compare_render.csv_header(), nl=False)
+    results = []
+    for result in pairs:
+        results.append(result)
+        if fmt == "json":
+            click.echo(compare_render.to_json_line(result))
+        elif fmt == "csv":
+            click.echo(compare_render.csv_row(result), nl=False)
+        else:
+            click.echo(compare_render.to_text(result, comparer.checker.policy) + "\n")
+    if fmt == "text" and len(results) > 1:
+        click.echo(compare_render.summary_line(results))
+    return compare_exit_status(results)
+
+
+def compare_exit_status(results: Iterable[PairComparison]) -> ExitStatus:
+    """1: a label lost, changed without a valid C2PA chain, or C2PA broken; 3: otherwise, a pair that
+    could not be compared (a side unreadable, a file missing from the delivered tree); else 0."""
+    from .compare_marks import INCOMPLETE, PROBLEMS
+
+    verdicts = [(r.verdict, r.accepted) for r in results]
+    if any(v in PROBLEMS and not accepted for v, accepted in verdicts):
+        return ExitStatus.VIOLATION
+    if any(v in INCOMPLETE for v, _ in verdicts):
+        return ExitStatus.UNREADABLE
+    return ExitStatus.COMPLIANT
 
 
 @cli.command("scan")

@@ -271,6 +271,10 @@ class Evidence:
     generator: str | None = None
     explanation: str = ""
     aigc_label: str | None = None  # GB 45438 Label value when this is such a label
+    # A GB 45438 label's decoded Annex E elements (element name -> value as decoded), for callers
+    # that compare labels (``compare``); None for other evidence.  Not part of the contract: the
+    # JSON ``value`` already shows them.
+    label_elements: dict[str, Any] | None = field(default=None, metadata={"contract": False})
 
     def to_dict(self) -> dict:
         return record_dict(self)
@@ -323,6 +327,13 @@ class C2paSummary:
     signer: str | None = None
     claim_generator: str | None = None
     failure_codes: tuple[str, ...] = ()
+    # Which manifest is active, and the active manifest of its parent ingredient (``parentOf``), when
+    # that manifest is in the store: what ``compare`` needs to tell a kept manifest from a re-signed
+    # chain or a replacement.  Not part of the contract.
+    active_manifest: str | None = field(default=None, metadata={"contract": False})
+    parent_manifest: str | None = field(default=None, metadata={"contract": False})
+    # The active manifest's action names (``c2pa.created``, ``c2pa.edited.metadata``, ...), in order.
+    actions: tuple[str, ...] = field(default=(), metadata={"contract": False})
 
     def to_dict(self) -> dict:
         return record_dict(self)

@@ -99,6 +99,31 @@ def claim_generator(manifest: dict[str, Any]) -> str:
     return str(manifest.get("claim_generator") or "")
 
 
+def parent_manifest(store: dict[str, Any], manifest: dict[str, Any]) -> str | None:
+    """The active manifest of ``manifest``'s parent ingredient (``relationship: parentOf``), when the
+    store holds it: the manifest this one was made from (a re-sign, an edit)."""
+    manifests = store.get("manifests") or {}
+    for ingredient in manifest.get("ingredients") or []:
+        if isinstance(ingredient, dict) and ingredient.get("relationship") == "parentOf":
+            label = ingredient.get("active_manifest")
+            if isinstance(label, str) and label in manifests:
+                return label
+    return None
+
+
+def action_names(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The names of the actions of ``manifest``'s ``c2pa.actions`` assertions, in order."""
+    names = []
+    for assertion in manifest.get("assertions") or []:
+        if isinstance(assertion, dict) and str(assertion.get("label", "")).startswith("c2pa.actions"):
+            data = assertion.get("data") or {}
+            actions = data.get("actions") if isinstance(data, dict) else None
+            for action in actions if isinstance(actions, list) else []:
+                if isinstance(action, dict) and action.get("action"):
+                    names.append(str(action["action"]))
+    return tuple(names)
+
+
 def signer(manifest: dict[str, Any]) -> str | None:
     sig = manifest.get("signature_info") or {}
     return " / ".join(x for x in (sig.get("issuer"), sig.get("common_name")) if x) or None
@@ -155,6 +180,9 @@ class C2paReader(MetadataReader):
             signer=signer(manifest),
             claim_generator=claim_generator(manifest) or None,
             failure_codes=tuple(sorted({str(f.get("code")) for f in store_failures(store)})),
+            active_manifest=str(store["active_manifest"]) if store.get("active_manifest") else None,
+            parent_manifest=parent_manifest(store, manifest),
+            actions=action_names(manifest),
         )
         return ReaderOutput([Field(self.family, "manifest_store", store, location)], c2pa=summary)
 

@@ -235,5 +235,6 @@ def _evidence(view: SignalView, p: ParsedLabel) -> None:
             generator=(generator.id if generator else (producer or None)),
             explanation=explanation,
             aigc_label=label if meaning is not None else None,
+            label_elements=dict(p.values),
         )
     )
