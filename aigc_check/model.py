@@ -23,13 +23,16 @@ from .errors import DeclarationError
 
 # Lone surrogates (bytes of a file name that are not UTF-8, after os.fsdecode) and control characters
 # (C0 but tab and line feed, DEL, C1).
-_CONTROLS = "\udc80-\udcff\x00-\x08\x0b-\x1f\x7f-\x9f"
+_CONTROLS = "\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f"
 # What changes how the text around it is laid out: tab, line feed, the Unicode line and paragraph
 # separators, and the bidirectional controls (marks, embeddings, overrides, isolates) with which a
 # file named ``invoice\u202egpj.exe`` would display as ``invoiceexe.jpg``.
 _LAYOUT = "\t\n\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _UNPRINTABLE = re.compile(f"[{_CONTROLS}]")
 _SURROGATES = re.compile("[\udc80-\udcff]")
+# Any lone UTF-16 surrogate: what a JSON "\\ud800" escape in a file's text decodes to. No UTF-8 output
+# can hold one, so decoders replace them as they read (``scrub_surrogates``) and printers escape them.
+_LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 _UNPRINTABLE_WITH_NEWLINES = re.compile(f"[{_CONTROLS}{_LAYOUT}]")
 
 
@@ -51,6 +54,25 @@ def printable(text: str, keep_newlines: bool = False) -> str:
         return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
 
     return pattern.sub(escape, text)
+
+
+def scrub_surrogates(value: Any) -> tuple[Any, bool]:
+    """``value`` (decoded JSON: strings, lists, dicts) with every lone surrogate in its strings
+    replaced by U+FFFD, and whether there was one. A file's JSON may escape one (``"\\ud800"``), which
+    Python decodes to a character that no UTF-8 report can carry."""
+    if isinstance(value, str):
+        if _LONE_SURROGATES.search(value) is None:
+            return value, False
+        return _LONE_SURROGATES.sub("\ufffd", value), True
+    if isinstance(value, (list, tuple)):  # list subclasses (a decoder's pairs) keep their type
+        items = [scrub_surrogates(v) for v in value]
+        changed = any(c for _, c in items)
+        return (type(value)(v for v, _ in items) if changed else value), changed
+    if isinstance(value, dict):
+        pairs = [(scrub_surrogates(k), scrub_surrogates(v)) for k, v in value.items()]
+        changed = any(kc or vc for (_, kc), (_, vc) in pairs)
+        return (type(value)((k, v) for (k, _), (v, _) in pairs) if changed else value), changed
+    return value, False
 
 
 def path_fields(path: str) -> dict:

@@ -253,3 +253,36 @@ def test_the_labels_decoded_per_file_are_bounded():
     view = collect(*(field("text/AIGC", BARE) for _ in range(aigc_label.MAX_LABELS + 10)))
     assert len(view.evidence) == aigc_label.MAX_LABELS
     assert [f.code for f in view.findings].count("aigc-label-unreadable") == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"Label":"1","ContentProducer":"\\ud800x","ProduceID":"a"}',
+        '{"AIGC":{"Label":"1","ContentProducer":"ok","ProduceID":"\\udfff"}}',
+        '"{\\"Label\\":\\"1\\",\\"ContentProducer\\":\\"\\\\udc00\\",\\"ProduceID\\":\\"a\\"}"',
+    ],
+)
+def test_lone_surrogate_escapes_never_reach_the_report(text, tmp_path):
+    """A JSON "\\ud800" escape decodes to a character no UTF-8 output can hold: it is read as U+FFFD and
+    named as a defect, and every output of the check (text, JSON, CSV) still writes."""
+    decoded = decode(text)
+    assert decoded.label == "1"
+    assert any("lone UTF-16 surrogate" in d for d in decoded.defects)
+    assert not any(0xD800 <= ord(ch) <= 0xDFFF for v in decoded.values.values() for ch in str(v))
+    from aigc_check import check
+    from aigc_check.report import to_json_line, to_text
+    from aigc_check.scan.outputs import csv_lines, csv_row
+
+    packet = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:TC260="http://www.tc260.org.cn/ns/AIGC/1.0/"><TC260:AIGC>'
+        + html.escape(text, quote=False)
+        + "</TC260:AIGC></rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    data = b"\xff\xd8" + b"\xff\xe1" + (len(packet) + 31).to_bytes(2, "big") + b"http://ns.adobe.com/xap/1.0/\x00"
+    data += packet.encode() + b"\xff\xd9"
+    result = check(data, name="surrogate.jpg")
+    assert result.status == "ai-generated"
+    for out in (to_text(result), to_json_line(result), csv_lines([csv_row(result.to_dict())])):
+        out.encode("utf-8")  # strict: no lone surrogate left anywhere

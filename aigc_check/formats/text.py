@@ -28,7 +28,7 @@ import re
 
 from ..errors import LimitExceededError, MediaError, TruncatedError
 from ..limits import MAX_BLOCKS, MAX_JSON_TEXT
-from ..model import Block, Container, ReadError
+from ..model import Block, Container, ReadError, scrub_surrogates
 from ..source import ByteSource
 from . import FormatHandler, register
 
@@ -149,7 +149,7 @@ def _scalar(raw: str, where: str) -> str:
         if end < 0:
             raise MediaError("an unclosed double-quoted scalar", where)
         try:
-            return str(json.loads(s[: end + 1]))
+            return str(scrub_surrogates(json.loads(s[: end + 1]))[0])
         except ValueError:
             return s[1:end]
     if s[0] == "'":
@@ -159,7 +159,7 @@ def _scalar(raw: str, where: str) -> str:
         return m.group(1).replace("''", "'")
     if s[0] in "{[":
         try:
-            return json.dumps(json.loads(s), ensure_ascii=False)
+            return json.dumps(scrub_surrogates(json.loads(s))[0], ensure_ascii=False)
         except ValueError:
             return s
     comment = _COMMENT.search(s)

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from ..model import scrub_surrogates
+
 KEYS = ("Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator", "PropagateID", "ReservedCode2")
 WRAPPER = "AIGC"
 LABEL_VALUES = ("1", "2", "3")
@@ -108,6 +110,9 @@ def _decode_into(text: str, out: DecodedLabel, layers: int) -> None:
             out.defects.append(f"nested {depth} levels deep, more than the {MAX_LABEL_DEPTH} allowed: not decoded")
             return
         parsed, problem = _strict(text)
+        parsed, scrubbed = scrub_surrogates(parsed)
+        if scrubbed:
+            out.defects.append("a string escapes a lone UTF-16 surrogate (\\ud800-\\udfff), read as U+FFFD")
         if isinstance(parsed, str):
             out.defects.append("the JSON is itself inside a JSON string (encoded twice)")
             text = _trim(parsed, out.defects)
@@ -305,7 +310,7 @@ def _loose(text: str, problem: str, out: DecodedLabel) -> None:
 def _json_string(body: str) -> str:
     try:
         value = json.loads(f'"{body}"')
-        return value if isinstance(value, str) else body
+        return scrub_surrogates(value)[0] if isinstance(value, str) else body
     except ValueError:
         return body
 
