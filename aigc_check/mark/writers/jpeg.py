@@ -1,0 +1,133 @@
+"""JPEG: the label in the APP1 XMP packet (TC260-PG-20259A).
+
+The marker segments before the start of scan are walked (bounded as the reader is); the XMP APP1
+segment is rewritten where it stands, or a new one is put after the leading APP0/APP1 (JFIF, EXIF)
+segments.  Label copies in other segments (EXIF UserComment, COM, an unregistered APPn holding
+``AIGC{...}``) are blanked in place, same length.  The scan data and every other segment are copied
+byte for byte.  Written by hand: python-exiv2 rewrites every metadata segment it knows (EXIF
+re-serialised, segments reordered), which is not lossless for the bytes around the XMP.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from ...formats.jpeg import EXIF_ID, STANDALONE, XMP_EXT_ID, XMP_ID
+from ...limits import MAX_SEGMENTS
+from ..label import LabelFields
+from ..xmp_edit import has_label, remove_label, set_label
+from . import WriteError, WriteOutcome
+from ._common import blank_label_text, xmp_value
+
+SOS, EOI = 0xDA, 0xD9
+MAX_SEGMENT_PAYLOAD = 0xFFFF - 2
+
+
+def segments(data: bytes) -> tuple[list[tuple[int, int, int]], int]:
+    """([(marker, start, end)] of each segment before the start of scan, the offset of SOS)."""
+    if data[:2] != b"\xff\xd8":
+        raise WriteError("not a JPEG (no SOI marker)")
+    out: list[tuple[int, int, int]] = []
+    pos = 2
+    for _ in range(MAX_SEGMENTS):
+        if pos + 2 > len(data):
+            raise WriteError("the JPEG ends before its image data", f"offset {pos:#x}")
+        if data[pos] != 0xFF:
+            raise WriteError(f"expected a JPEG marker, found byte 0x{data[pos]:02X}", f"offset {pos:#x}")
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker in STANDALONE:
+            if marker == EOI:
+                raise WriteError("the JPEG has no image data (EOI before SOS)")
+            pos += 2
+            continue
+        if pos + 4 > len(data):
+            raise WriteError("a segment length is cut off", f"offset {pos:#x}")
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        if length < 2 or pos + 2 + length > len(data):
+            raise WriteError(f"segment length {length} does not fit the file", f"offset {pos:#x}")
+        if marker == SOS:
+            return out, pos
+        out.append((marker, pos, pos + 2 + length))
+        pos += 2 + length
+    raise WriteError(f"more than {MAX_SEGMENTS} JPEG segments before the image data")
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    if len(payload) > MAX_SEGMENT_PAYLOAD:
+        raise WriteError(
+            f"the XMP packet would be {len(payload)} bytes, over one APP1 segment "
+            "(Extended XMP is not written by mark)"
+        )
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def write(data: bytes, label: LabelFields) -> WriteOutcome:
+    segs, _sos = segments(data)
+    notes: list[str] = []
+    value = xmp_value(label)
+    replacement: dict[int, bytes] = {}  # segment start -> its new bytes (b"" removes it)
+    main_xmp = [(m, s, e) for m, s, e in segs if m == 0xE1 and data[s + 4 : s + 4 + len(XMP_ID)] == XMP_ID]
+    for m, s, e in segs:
+        payload = data[s + 4 : e]
+        if m == 0xE1 and payload.startswith(XMP_EXT_ID) and b"tc260.org.cn/ns/AIGC" in payload:
+            raise WriteError("a label in Extended XMP is not rewritten by mark (split across APP1 segments)")
+    updated = False
+    location = ""
+    # The packet that holds the label already, else the first one.
+    holder = next((seg for seg in main_xmp if has_label(data[seg[1] + 4 + len(XMP_ID) : seg[2]])), None)
+    if holder is None and main_xmp:
+        holder = main_xmp[0]
+    for m, s, e in main_xmp:
+        packet = data[s + 4 + len(XMP_ID) : e]
+        if (m, s, e) == holder:
+            edit = set_label(packet, value)
+            updated = edit.updated
+            if edit.removed:
+                notes.append(f"removed {edit.removed} further TC260:AIGC copies from the XMP packet")
+            replacement[s] = _segment(0xE1, XMP_ID + edit.packet)
+            location = f"JPEG APP1 (XMP) at offset {s:#x}"
+        else:
+            stripped, n = remove_label(packet)
+            if n:
+                replacement[s] = _segment(0xE1, XMP_ID + stripped)
+                notes.append(f"removed the label from a second XMP APP1 segment at offset {s:#x}")
+    for m, s, e in segs:
+        payload = data[s + 4 : e]
+        if s in replacement or (m == 0xE1 and payload.startswith((XMP_ID, XMP_EXT_ID))):
+            continue
+        if m == 0xEB or not (0xE0 <= m <= 0xEF or m == 0xFE):
+            continue  # JUMBF (C2PA) and the image's own tables
+        blanked, n = blank_label_text(payload)
+        if n:
+            replacement[s] = data[s : s + 4] + blanked
+            what = "EXIF" if payload.startswith(EXIF_ID) else ("COM" if m == 0xFE else f"APP{m - 0xE0}")
+            notes.append(f"blanked a duplicate label in {what} at offset {s:#x} (same length)")
+    out = bytearray()
+    cursor = 0
+    insert_after = 2
+    if holder is None:
+        # After the leading JFIF/EXIF segments, where readers and the guide expect XMP.
+        for m, s, e in segs:
+            if m == 0xE0 or (m == 0xE1 and data[s + 4 : s + 10] == EXIF_ID):
+                insert_after = e
+            else:
+                break
+    if holder is None and insert_after == 2:
+        out += data[:2]
+        cursor = 2
+        location = "JPEG APP1 (XMP) at offset 0x2"
+        out += _segment(0xE1, XMP_ID + set_label(None, value).packet)
+    for _m, s, e in segs:
+        if s in replacement:
+            out += data[cursor:s] + replacement[s]
+            cursor = e
+        if holder is None and insert_after > 2 and e == insert_after:
+            out += data[cursor:e]
+            cursor = e
+            location = f"JPEG APP1 (XMP) at offset {len(out):#x}"
+            out += _segment(0xE1, XMP_ID + set_label(None, value).packet)
+    out += data[cursor:]
+    return WriteOutcome(bytes(out), location, notes, updated)
