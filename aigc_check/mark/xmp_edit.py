@@ -16,18 +16,21 @@ unreadable raises ``WriteError``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from xml.sax.saxutils import escape, quoteattr
 
 from defusedxml import ElementTree as SafeET
 
 from ..limits import MAX_METADATA_BLOCK
-from ..readers.xmp import RDF, TC260_NS
+from ..readers.xmp import RDF, TC260_NS, packet_encoding
 from .writers import WriteError
 
 _NS_DECL = re.compile(rb"""xmlns:([A-Za-z_][\w.-]{0,63})\s*=\s*(["'])([^"']{0,512})\2""")
 _DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)\b", re.I)
 _PACKET_END = re.compile(rb"<\?xpacket\s+end\s*=\s*[\"'][rw][\"']\s*\?>")
+T = TypeVar("T")
 MAX_LABEL_PROPERTIES = 64  # copies of the property edited in one packet (a real one has one)
 
 EMPTY_PACKET = (
@@ -66,15 +69,31 @@ def _property_spans(packet: bytes) -> list[tuple[int, int, str]]:
 
 
 def has_label(packet: bytes) -> bool:
-    return bool(_property_spans(packet))
+    return _in_encoding(packet, lambda utf8: (utf8, bool(_property_spans(utf8))))[1]
 
 
 def _utf8(packet: bytes) -> bytes:
-    if packet.startswith((b"\xfe\xff", b"\xff\xfe", b"\x00\x00\xfe\xff")) or b"\x00" in packet[:64]:
-        raise WriteError("the XMP packet is UTF-16 or UTF-32; only UTF-8 packets are edited")
     if _DECLARATIONS.search(packet):
         raise WriteError("the XMP packet declares a DTD or entities; it is not edited")
     return packet
+
+
+def _in_encoding(packet: bytes, edit: Callable[[bytes], tuple[bytes, T]]) -> tuple[bytes, T]:
+    """``edit`` applied to the packet as UTF-8, the result written back in the packet's own
+    encoding (XMP allows UTF-16 and UTF-32 of either byte order; the BOM, if any, is kept)."""
+    codec, start = packet_encoding(packet)
+    if codec == "utf-8":
+        return edit(packet)
+    width = 4 if codec.startswith("utf-32") else 2
+    body = packet[start:]
+    if len(body) % width:
+        raise WriteError(f"the {codec} XMP packet is cut inside a character")
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise WriteError(f"the {codec} XMP packet does not decode: {exc}") from exc
+    new, extra = edit(text.encode("utf-8"))
+    return packet[:start] + new.decode("utf-8").encode(codec), extra
 
 
 def set_label(packet: bytes | None, label_json: str) -> XmpEdit:
@@ -82,6 +101,11 @@ def set_label(packet: bytes | None, label_json: str) -> XmpEdit:
     ``label_json``: the first existing copy rewritten where it stands, the others removed."""
     if packet is None:
         packet = EMPTY_PACKET
+    new, (updated, removed) = _in_encoding(packet, lambda utf8: _set_label(utf8, label_json))
+    return XmpEdit(new, updated, removed)
+
+
+def _set_label(packet: bytes, label_json: str) -> tuple[bytes, tuple[bool, int]]:
     packet = _utf8(packet)
     old_length = len(packet)
     spans = _property_spans(packet)
@@ -109,11 +133,15 @@ def set_label(packet: bytes | None, label_json: str) -> XmpEdit:
         out = _insert_description(packet, label_json)
     out = _keep_length(out, old_length)
     _parses(out)
-    return XmpEdit(out, updated, max(0, len(spans) - 1))
+    return out, (updated, max(0, len(spans) - 1))
 
 
 def remove_label(packet: bytes) -> tuple[bytes, int]:
     """``packet`` without any TC260:AIGC property, and how many were removed."""
+    return _in_encoding(packet, _remove_label)
+
+
+def _remove_label(packet: bytes) -> tuple[bytes, int]:
     packet = _utf8(packet)
     spans = _property_spans(packet)
     if not spans:
