@@ -34,6 +34,8 @@ _EXPORTS = {
     "UsageError": ".errors",
     "check": ".checker",
     "load_policy": ".policy",
+    "mark": ".mark.core",
+    "MarkResult": ".mark.core",
     "shipped_policies": ".policy",
 }
 
@@ -45,6 +47,7 @@ __all__ = [  # the names of _EXPORTS (tests/test_packaging.py keeps the two equa
     "DataFileError",
     "Evidence",
     "Finding",
+    "MarkResult",
     "PolicyError",
     "ReadError",
     "Status",
@@ -53,12 +56,14 @@ __all__ = [  # the names of _EXPORTS (tests/test_packaging.py keeps the two equa
     "__version__",
     "check",
     "load_policy",
+    "mark",
     "shipped_policies",
 ]
 
 if TYPE_CHECKING:
     from .checker import Checker, check
     from .errors import AigcCheckError, DataFileError, PolicyError, TrustAnchorError, UsageError
+    from .mark.core import MarkResult, mark
     from .model import CheckResult, Evidence, Finding, ReadError, Status
     from .options import CheckOptions
     from .policy import load_policy, shipped_policies

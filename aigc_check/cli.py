@@ -7,6 +7,7 @@ from the work, as httpie does); ``check_command`` only runs checks and prints.
 from __future__ import annotations
 
 import functools
+import json
 import signal
 from collections.abc import Callable, Collection, Iterable
 from enum import IntEnum
@@ -464,6 +465,103 @@ def spark_scan(
         )
     )
     return scan_exit_status(summary)
+
+
+@cli.command("mark")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=False))
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="The output file (one input).")
+@click.option("--out-dir", "out_dir", type=click.Path(file_okay=False), help="Folder for the outputs (same names).")
+@click.option("--in-place", is_flag=True, help="Rewrite the inputs themselves (temporary file, fsync, atomic rename).")
+@click.option("--overwrite", is_flag=True, help="Replace outputs that exist already.")
+@click.option("--propagator", required=True, help="ContentPropagator: the platform's 27-character code (or name).")
+@click.option(
+    "--propagate-id",
+    default="{post_id}",
+    show_default=True,
+    help="PropagateID, the platform's content number; {post_id} (from --declarations) and {sha256} are filled in.",
+)
+@click.option(
+    "--declared",
+    type=DECLARED,
+    default=Declared.NONE.value,
+    show_default=True,
+    help="What the creator declared (for every file --declarations does not name).",
+)
+@click.option(
+    "--declarations",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Sidecar CSV or JSONL: path, declared, optional post_id (the PropagateID's {post_id}).",
+)
+@click.option(
+    "--c2pa-cert", type=click.Path(exists=True, dir_okay=False), help="PEM certificate chain to re-sign C2PA files."
+)
+@click.option("--c2pa-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key to re-sign C2PA files.")
+@click.option(
+    "--c2pa-alg", default="es256", show_default=True, help="C2PA signing algorithm (es256, ps256, ed25519, ...)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json prints one aigc-check-mark/1 record per file, one per line.",
+)
+@click.option(
+    "--report", "report_path", type=click.Path(dir_okay=False), help="Also write the records to this JSONL file."
+)
+@checker_options(time_limit=True)
+def mark_command(
+    files: tuple[str, ...],
+    out: str | None,
+    out_dir: str | None,
+    in_place: bool,
+    overwrite: bool,
+    propagator: str,
+    propagate_id: str,
+    declared: Declared,
+    declarations: str | None,
+    c2pa_cert: str | None,
+    c2pa_key: str | None,
+    c2pa_alg: str,
+    fmt: str,
+    report_path: str | None,
+    options: CheckOptions,
+) -> ExitStatus:
+    """Write the platform's GB 45438 propagation elements into FILES where the policy says a label applies.
+
+    Each file is checked first (same options and policy as check); a file with a label gains
+    ContentPropagator and PropagateID, one that needs a label (declared, or traces) gets one at the
+    policy's tier, one that needs none is copied unchanged.  Nothing is written for a file that
+    fails, and the input is never written unless --in-place."""
+    from .mark.run import MarkRun
+
+    run = MarkRun.prepare(
+        list(files), out, out_dir, in_place, overwrite, propagator, propagate_id, declared, declarations,
+        c2pa_cert, c2pa_key, c2pa_alg, options,
+    )  # fmt: skip
+    for warning in run.warnings:
+        click.echo(f"aigc-check mark: warning: {warning}", err=True)
+    if click.get_current_context().obj == OWN_PROCESS:
+        limit_memory(options.memory_limit_mb)
+    actions = set()
+    with run:
+        report = open(report_path, "w", encoding="utf-8") if report_path else None  # noqa: SIM115
+        try:
+            for result in run.results():
+                actions.add(result.action.value)
+                line = json.dumps(result.to_dict(), ensure_ascii=False)
+                if report is not None:
+                    report.write(line + "\n")
+                click.echo(line if fmt == "json" else result.summary())
+        finally:
+            if report is not None:
+                report.close()
+    # 0: every file marked, updated or copied unchanged; 1: one refused (C2PA, an unreadable label);
+    # 3: one could not be read or rewritten; 2 (raised as usage errors): bad values, clashing outputs.
+    if "error" in actions:
+        return ExitStatus.UNREADABLE
+    return ExitStatus.VIOLATION if "refused" in actions else ExitStatus.COMPLIANT
 
 
 def _serve_env(name: str) -> str:

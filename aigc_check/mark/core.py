@@ -22,12 +22,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..checker import Checker
 from ..errors import AigcCheckError, MediaError, UsageError
 from ..model import CheckResult, Declared, TextEnum, Verdict
+from ..options import CheckOptions
 from .label import PROPAGATOR_CODE, LabelFields, LabelValueError
 from .writers import writer_for
 
@@ -97,6 +99,21 @@ class MarkResult:
     label: LabelFields | None = None  # the label now in the output (for marked, updated)
     location: str | None = None  # where the output's label is, as the checker names it
     notes: list[str] = field(default_factory=list)
+    # The output's bytes: the new file, the original (copied-unchanged), or None; not in the record.
+    data: bytes | None = field(default=None, repr=False)
+
+    def summary(self) -> str:
+        """One line for people: what was done, where the label is, and why."""
+        from ..model import printable
+
+        head = f"{printable(self.path)}: {self.action}"
+        if self.out and self.action is not MarkAction.REFUSED:
+            head += f" -> {printable(self.out)}"
+        if self.reason:
+            head += f" ({self.reason})"
+        if self.label is not None:
+            head += f"; Label {self.label.Label} at {self.location}"
+        return head + "".join(f"\n  - {printable(note)}" for note in self.notes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,14 +129,6 @@ class MarkResult:
         }
 
 
-@dataclass
-class Marked:
-    """The decision for one file and, when it is to be written, the new bytes (``data``)."""
-
-    result: MarkResult
-    data: bytes | None  # the output's bytes: the new file, the original (copied-unchanged), or None
-
-
 def marking(checker: Checker) -> dict[str, Any]:
     return dict(checker.policy.data.get("marking") or {"writes": False})
 
@@ -131,7 +140,7 @@ def mark_bytes(
     declared: Declared | str = Declared.NONE,
     name: str = "<bytes>",
     post_id: str | None = None,
-) -> Marked:
+) -> MarkResult:
     """Decide and write one file held in memory; never raises for a bad file (only for bad values)."""
     result = checker.check(data, declared, name=name)
     outcome = MarkResult(name, MarkAction.ERROR, result)
@@ -140,13 +149,13 @@ def mark_bytes(
     except LabelValueError as exc:  # a value from a declaration row (its post id): this file only
         outcome.action, outcome.reason = MarkAction.ERROR, "bad-value"
         outcome.notes.append(str(exc))
-        return Marked(outcome, None)
+        return outcome
 
 
-def _refuse(outcome: MarkResult, reason: str, note: str, action: MarkAction = MarkAction.REFUSED) -> Marked:
+def _refuse(outcome: MarkResult, reason: str, note: str, action: MarkAction = MarkAction.REFUSED) -> MarkResult:
     outcome.action, outcome.reason = action, reason
     outcome.notes.append(note)
-    return Marked(outcome, None)
+    return outcome
 
 
 def _mark(
@@ -157,7 +166,7 @@ def _mark(
     result: CheckResult,
     outcome: MarkResult,
     post_id: str | None,
-) -> Marked:
+) -> MarkResult:
     if result.verdict is Verdict.UNREADABLE:
         errors = "; ".join(f"{e.code}: {e.message}" for e in result.errors if e.fatal) or "see check.errors"
         return _refuse(outcome, "unreadable", f"the file could not be read ({errors})", MarkAction.ERROR)
@@ -165,11 +174,13 @@ def _mark(
     if not rules.get("writes"):
         outcome.action = MarkAction.COPIED
         outcome.notes.append(rules.get("reason") or f"policy {checker.policy.id} does not write labels into files")
-        return Marked(outcome, data)
+        outcome.data = data
+        return outcome
     if result.label is None:
         outcome.action = MarkAction.COPIED
         outcome.notes.append(f"policy {checker.policy.id} gives this file no label (verdict {result.verdict})")
-        return Marked(outcome, data)
+        outcome.data = data
+        return outcome
     if result.c2pa.present and not propagation.resigns:
         return _refuse(
             outcome,
@@ -184,7 +195,7 @@ def _mark(
         )
     label = _label(result, rules, propagation, data, post_id, outcome)
     if label is None:
-        return Marked(outcome, None)
+        return outcome
     try:
         written = writer(data, label)
     except MediaError as exc:
@@ -214,7 +225,8 @@ def _mark(
         outcome.action = MarkAction.UPDATED if existed else MarkAction.MARKED
         if existed and not written.updated_existing:
             outcome.notes.append(f"the label now stands in the format's normative place, {outcome.location}")
-    return Marked(outcome, new)
+    outcome.data = new
+    return outcome
 
 
 def _label(
@@ -305,9 +317,7 @@ def _resign(original: bytes, marked: bytes, mime: str, propagation: Propagation)
     resign = c2pa_resigner()
     assert propagation.c2pa_cert is not None and propagation.c2pa_key is not None
     try:
-        return bytes(
-            resign(original, marked, mime, propagation.c2pa_cert, propagation.c2pa_key, propagation.c2pa_alg)
-        )
+        return bytes(resign(original, marked, mime, propagation.c2pa_cert, propagation.c2pa_key, propagation.c2pa_alg))
     except AigcCheckError:
         raise
     except Exception as exc:  # the signer's own failure: this file is not written
@@ -325,3 +335,58 @@ def c2pa_resigner() -> Any:
             "--c2pa-cert/--c2pa-key: C2PA re-signing (aigc_check/mark/c2pa_resign.py) is not part of this build"
         ) from None
     return module.resign
+
+
+def mark(
+    target: str | os.PathLike | bytes,
+    propagator: str,
+    propagate_id: str = "{post_id}",
+    *,
+    out: str | os.PathLike | None = None,
+    declared: Declared | str = Declared.NONE,
+    post_id: str | None = None,
+    options: CheckOptions | None = None,
+    checker: Checker | None = None,
+    overwrite: bool = False,
+    in_place: bool = False,
+) -> MarkResult:
+    """Mark one file: the library form of ``aigc-check mark`` (see the README).
+
+    ``target`` is a path or the file's bytes.  With ``out`` (or ``in_place`` for a path) the output
+    is written safely (``output.py``); without, nothing is written and the new bytes are the result's
+    ``data``.  Bad values (propagator, PropagateID, declaration) raise ``UsageError`` before anything
+    is read; a file that cannot be marked is a result with action ``refused`` or ``error``."""
+    from .output import plan, read_input, write_atomically
+
+    propagation = Propagation(propagator, propagate_id)
+    warnings = propagation.warnings()
+    declared = Declared.parse(declared)
+    checker = checker or Checker(options or CheckOptions())
+    targets = []
+    if isinstance(target, (bytes, bytearray, memoryview)):
+        if in_place:
+            raise UsageError("in_place needs a path, not bytes")
+        data, name = bytes(target), "<bytes>"
+        if out is not None and os.path.exists(out) and not overwrite:
+            raise UsageError(f"{os.fspath(out)} exists: pass overwrite=True to replace it")
+    else:
+        name = os.fspath(target)
+        if out is not None or in_place:
+            targets = plan([name], os.fspath(out) if out is not None else None, None, in_place, overwrite)
+        try:
+            data = read_input(name)
+        except OSError as exc:
+            result = checker.check(name, declared)
+            outcome = MarkResult(name, MarkAction.ERROR, result, reason="unreadable", notes=[str(exc)])
+            return outcome
+    outcome = mark_bytes(checker, data, propagation, declared, name, post_id)
+    outcome.notes[:0] = warnings
+    destination = targets[0].out if targets else (os.fspath(out) if out is not None else None)
+    if destination is not None and outcome.data is not None:
+        if in_place and outcome.data == data:
+            outcome.out = destination  # unchanged: nothing to write
+        else:
+            write_atomically(destination, outcome.data, replace=overwrite or in_place,
+                             mode_from=name if in_place else None)  # fmt: skip
+            outcome.out = destination
+    return outcome

@@ -59,10 +59,10 @@ def _property_spans(packet: bytes) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     for prefix in dict.fromkeys(_prefixes(packet, TC260_NS)):
         p = re.escape(prefix)
-        for m in re.finditer(rb"<" + p + rb":AIGC(?:\s[^<>]{0,1024})?(?:/>|>[^<]{0,%d}</" % MAX_METADATA_BLOCK + p + rb":AIGC\s*>)", packet):
-            spans.append((m.start(), m.end(), "element"))
-        for m in re.finditer(rb"\s+" + p + rb":AIGC\s*=\s*(?:\"[^\"]{0,%d}\"|'[^']{0,%d}')" % (MAX_METADATA_BLOCK, MAX_METADATA_BLOCK), packet):
-            spans.append((m.start(), m.end(), "attribute"))
+        element = rb"<" + p + rb":AIGC(?:\s[^<>]{0,1024})?(?:/>|>[^<]{0,%d}</" % MAX_METADATA_BLOCK + p + rb":AIGC\s*>)"
+        attribute = rb"\s+" + p + rb":AIGC\s*=\s*(?:\"[^\"]{0,%d}\"|'[^']{0,%d}')" % ((MAX_METADATA_BLOCK,) * 2)
+        spans += [(m.start(), m.end(), "element") for m in re.finditer(element, packet)]
+        spans += [(m.start(), m.end(), "attribute") for m in re.finditer(attribute, packet)]
         if len(spans) > MAX_LABEL_PROPERTIES:
             raise WriteError(f"more than {MAX_LABEL_PROPERTIES} TC260:AIGC properties in one XMP packet")
     return sorted(spans)
@@ -179,11 +179,10 @@ def _insert_description(packet: bytes, label_json: str) -> bytes:
 def _keep_length(packet: bytes, length: int) -> bytes:
     """Let the padding before ``<?xpacket end?>`` take up the change, where the packet has a wrapper:
     the packet then keeps ``length`` bytes if the padding was long enough (else it grows)."""
-    end = None
-    for end in _PACKET_END.finditer(packet):
-        pass
-    if end is None:
+    ends = list(_PACKET_END.finditer(packet))
+    if not ends:
         return packet
+    end = ends[-1]
     body = packet[: end.start()]
     content = body.rstrip(b" \t\r\n")
     room = length - (len(content) + len(packet) - end.start())

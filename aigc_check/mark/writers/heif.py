@@ -125,7 +125,9 @@ class Iloc:
 
     def serialise(self) -> bytes:
         id_size = 2 if self.version < 2 else 4
-        out = bytearray([self.version, 0, 0, 0, self.off_size << 4 | self.len_size, self.base_size << 4 | self.index_size])
+        out = bytearray(
+            [self.version, 0, 0, 0, self.off_size << 4 | self.len_size, self.base_size << 4 | self.index_size]
+        )
         out += len(self.entries).to_bytes(id_size, "big")
         for e in self.entries:
             out += e.item_id.to_bytes(id_size, "big")

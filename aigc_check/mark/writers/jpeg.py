@@ -58,8 +58,7 @@ def segments(data: bytes) -> tuple[list[tuple[int, int, int]], int]:
 def _segment(marker: int, payload: bytes) -> bytes:
     if len(payload) > MAX_SEGMENT_PAYLOAD:
         raise WriteError(
-            f"the XMP packet would be {len(payload)} bytes, over one APP1 segment "
-            "(Extended XMP is not written by mark)"
+            f"the XMP packet would be {len(payload)} bytes, over one APP1 segment (Extended XMP is not written by mark)"
         )
     return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
 

@@ -32,7 +32,7 @@ def chunks(data: bytes) -> list[tuple[bytes, int, int, int]]:
     if 8 + riff_size > len(data):
         raise WriteError(f"the RIFF header promises {8 + riff_size} bytes, the file has {len(data)}")
     end = 8 + riff_size
-    out = []
+    out: list[tuple[bytes, int, int, int]] = []
     pos = 12
     for _ in range(MAX_CHUNKS):
         if pos + 8 > end:
@@ -99,11 +99,11 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
         pieces.append(_chunk(b"XMP ", set_label(None, value).packet))
     first = found[0]
     if first[0] == b"VP8X":
-        vp8x = bytearray(pieces[0])
-        if len(vp8x) < 18:
+        flagged = bytearray(pieces[0])
+        if len(flagged) < 18:
             raise WriteError("the VP8X chunk is too short")
-        vp8x[8] |= XMP_FLAG
-        pieces[0] = bytes(vp8x)
+        flagged[8] |= XMP_FLAG
+        pieces[0] = bytes(flagged)
     else:
         if len(found) < 1 or first[0] not in (b"VP8 ", b"VP8L"):
             raise WriteError(f"a WebP file starting with chunk {first[0]!r} and no VP8X")
