@@ -188,7 +188,11 @@ def _mark(
             "the file carries a C2PA manifest whose hashes a metadata edit would break; "
             "give --c2pa-cert and --c2pa-key to re-sign it",
         )
-    writer = writer_for(result.format or "")
+    try:
+        writer = writer_for(result.format or "")
+    except ModuleNotFoundError as exc:  # a writer listed in the registry but not in this build
+        return _refuse(outcome, "unsupported-format", f"the {result.format} writer is not installed ({exc})",
+                       MarkAction.ERROR)  # fmt: skip
     if writer is None:
         return _refuse(
             outcome, "unsupported-format", f"mark has no writer for {result.format or 'this'} files", MarkAction.ERROR
@@ -201,8 +205,8 @@ def _mark(
     except MediaError as exc:
         where = f" at {exc.location}" if exc.location else ""
         return _refuse(outcome, exc.code, f"{exc}{where}", MarkAction.ERROR)
-    except ModuleNotFoundError as exc:
-        return _refuse(outcome, "unsupported-format", f"the {result.format} writer is not installed ({exc})",
+    except Exception as exc:  # a writer bug on a file it misjudged: this file fails, the batch goes on
+        return _refuse(outcome, "internal-error", f"the {result.format} writer failed: {type(exc).__name__}: {exc}",
                        MarkAction.ERROR)  # fmt: skip
     new = written.data
     outcome.notes += written.notes

@@ -44,43 +44,54 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
     with pdf:
         if pdf.is_encrypted:
             raise WriteError("the PDF is encrypted; mark does not rewrite encrypted files")
-        notes: list[str] = []
-        info = pdf.trailer.get("/Info")
-        updated = info is not None and "/AIGC" in info
-        if info is None:
-            pdf.trailer.Info = pdf.make_indirect(pikepdf.Dictionary())
-            info = pdf.trailer.Info
-        value = json.dumps(json.loads(label.to_json())["AIGC"], separators=(",", ":"))
-        for key in FREE_TEXT_KEYS:
-            if key in info:
-                text = str(info[key])
-                segment = find_in_text(text)
-                if segment and decode(segment).has_elements:
-                    info[key] = pikepdf.String(text.replace(segment, "").strip())
-                    notes.append(f"cut a duplicate label out of the information dictionary's {key}")
-        info["/AIGC"] = pikepdf.String(value)
-        metadata = pdf.Root.get("/Metadata")
-        if metadata is not None and isinstance(metadata, pikepdf.Stream):
-            try:
-                packet = metadata.read_bytes()
-            except pikepdf.PdfError as exc:
-                raise WriteError(f"the XMP metadata stream cannot be decoded: {exc}") from exc
-            if b"tc260.org.cn/ns/AIGC" in packet:
-                stripped, n = remove_label(packet)
-                if n:
-                    metadata.write(stripped)  # written uncompressed, as ISO 32000 recommends for XMP
-                    notes.append("removed the duplicate TC260:AIGC label from the XMP metadata stream")
-        out = io.BytesIO()
         try:
-            pdf.save(
-                out,
-                object_stream_mode=pikepdf.ObjectStreamMode.preserve,
-                compress_streams=False,
-                stream_decode_level=pikepdf.StreamDecodeLevel.none,
-                normalize_content=False,
-                linearize=False,
-                fix_metadata_version=False,
-            )
-        except (pikepdf.PdfError, ValueError) as exc:
-            raise WriteError(f"pikepdf could not write the PDF: {exc}") from exc
+            return _write(pikepdf, pdf, label)
+        except (pikepdf.PdfError, ValueError, TypeError, AttributeError, KeyError) as exc:
+            # A structure qpdf parsed but that is not what the specification says (an /Info that is
+            # a string, a /Root without a dictionary): not rewritten.
+            raise WriteError(f"the PDF's structure cannot be rewritten: {exc}") from exc
+
+
+def _write(pikepdf: Any, pdf: Any, label: LabelFields) -> WriteOutcome:
+    notes: list[str] = []
+    info = pdf.trailer.get("/Info")
+    if info is not None and not isinstance(info, pikepdf.Dictionary):
+        raise WriteError("the trailer's /Info is not a dictionary")
+    updated = info is not None and "/AIGC" in info
+    if info is None:
+        pdf.trailer.Info = pdf.make_indirect(pikepdf.Dictionary())
+        info = pdf.trailer.Info
+    value = json.dumps(json.loads(label.to_json())["AIGC"], separators=(",", ":"))
+    for key in FREE_TEXT_KEYS:
+        if key in info:
+            text = str(info[key])
+            segment = find_in_text(text)
+            if segment and decode(segment).has_elements:
+                info[key] = pikepdf.String(text.replace(segment, "").strip())
+                notes.append(f"cut a duplicate label out of the information dictionary's {key}")
+    info["/AIGC"] = pikepdf.String(value)
+    metadata = pdf.Root.get("/Metadata")
+    if metadata is not None and isinstance(metadata, pikepdf.Stream):
+        try:
+            packet = metadata.read_bytes()
+        except pikepdf.PdfError as exc:
+            raise WriteError(f"the XMP metadata stream cannot be decoded: {exc}") from exc
+        if b"tc260.org.cn/ns/AIGC" in packet:
+            stripped, n = remove_label(packet)
+            if n:
+                metadata.write(stripped)  # written uncompressed, as ISO 32000 recommends for XMP
+                notes.append("removed the duplicate TC260:AIGC label from the XMP metadata stream")
+    out = io.BytesIO()
+    try:
+        pdf.save(
+            out,
+            object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+            compress_streams=False,
+            stream_decode_level=pikepdf.StreamDecodeLevel.none,
+            normalize_content=False,
+            linearize=False,
+            fix_metadata_version=False,
+        )
+    except (pikepdf.PdfError, ValueError) as exc:
+        raise WriteError(f"pikepdf could not write the PDF: {exc}") from exc
     return WriteOutcome(out.getvalue(), "PDF information dictionary /AIGC", notes, updated)

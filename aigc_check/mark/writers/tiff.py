@@ -50,6 +50,8 @@ class Ifd:
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
+    if len(data) < 8:
+        raise WriteError("the TIFF header is cut off")
     if data[:4] == b"II*\x00":
         bo = "<"
     elif data[:4] == b"MM\x00*":
