@@ -6,8 +6,9 @@ drop the wrapper), only the ``TC260:AIGC`` property is rewritten where it stands
 ``rdf:Description`` holding it is added before ``</rdf:RDF>``.  Every other byte of the packet is
 kept; the packet's trailing padding absorbs the change where it is long enough, so the packet keeps
 its length (what lets TIFF, GIF and HEIF writers rewrite it where it is).  No library does this
-edit: python-exiv2 and exiftool re-serialise the whole packet (measured: ``bench/bench_mark.py``
-notes), so it is written here, bounded like the XMP reader.
+edit: python-exiv2 re-serialises the whole packet (measured in ``bench/bench_mark.py``: 706 bytes
+of packet become 2442, every prefix and the layout rewritten), so it is written here, bounded like
+the XMP reader.
 
 The result is parsed (defusedxml) before it is handed back: a packet the edit would leave
 unreadable raises ``WriteError``.
