@@ -371,6 +371,19 @@ def check_command(
     show_default=True,
     help="auto: a bar on a terminal, a line every few seconds otherwise.",
 )
+@click.option(
+    "--mark-into",
+    "mark_into",
+    type=click.Path(file_okay=False),
+    help="After the scan, write marked copies of the files that need a label into this folder (see mark).",
+)
+@click.option("--propagator", help="With --mark-into: ContentPropagator, the platform's code.")
+@click.option(
+    "--propagate-id",
+    default="{post_id}",
+    show_default=True,
+    help="With --mark-into: PropagateID; {post_id} (from --declarations) and {sha256} are filled in.",
+)
 @checker_options(time_limit=True)
 @spark_options
 def scan_command(
@@ -388,11 +401,15 @@ def scan_command(
     engine: str,
     spark_args: dict[str, Any],
     options: CheckOptions,
+    mark_into: str | None = None,
+    propagator: str | None = None,
+    propagate_id: str = "{post_id}",
 ) -> ExitStatus:
     """Check every media file below PATHS (folders or files) in parallel; write results and a report.
 
     With --engine spark: check the objects of --input-table (or below one path prefix) on Apache Spark
     and write one row per file to --output-table or to --out (Parquet, or JSON lines)."""
+    propagation = _scan_propagation(mark_into, propagator, propagate_id, declarations, engine)
     if engine == "spark":
         return spark_scan(paths, declarations or from_list, declared, out_dir, overwrite, spark_args, options)
     ctx = click.get_current_context()
@@ -425,7 +442,37 @@ def scan_command(
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         click.echo("aigc-check scan: interrupted while starting; no file was checked", err=True)
         return ExitStatus.INTERRUPTED
+    if propagation is not None and mark_into and not summary.interrupted:
+        from .mark.scan_pass import mark_scan_results
+
+        section = mark_scan_results(out_dir, tuple(paths), mark_into, propagation, options, resume)
+        counts = (
+            ", ".join(f"{n} {action}" for action, n in sorted(section["files"].items())) or "no file needed a label"
+        )
+        click.echo(f"aigc-check scan: mark into {mark_into}: {counts}", err=True)
     return scan_exit_status(summary)
+
+
+def _scan_propagation(
+    mark_into: str | None, propagator: str | None, propagate_id: str, declarations: str | None, engine: str
+) -> Any:
+    """``scan --mark-into``'s values, validated before the scan starts (exit 2 on a bad one)."""
+    if not mark_into:
+        if propagator:
+            raise click.UsageError("--propagator is for --mark-into")
+        return None
+    if engine == "spark":
+        raise click.UsageError("--mark-into is for the local scan")
+    if not propagator:
+        raise click.UsageError("--mark-into needs --propagator")
+    if propagate_id == "{post_id}" and not declarations:
+        raise click.UsageError("--mark-into needs --propagate-id, or --declarations with a post_id column")
+    from .mark.core import Propagation
+
+    propagation = Propagation(propagator, propagate_id)
+    for warning in propagation.warnings():
+        click.echo(f"aigc-check scan: warning: {warning}", err=True)
+    return propagation
 
 
 def spark_scan(
