@@ -440,3 +440,37 @@ def test_corpus_images_mark_or_refuse(checker):
         if result.action in (MarkAction.MARKED, MarkAction.UPDATED):
             the_label(checker, result.data)
     assert seen
+
+
+def test_scan_mark_into_is_resumable(capsys, tmp_path):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("gen-flux.jpg", "plain.png", "c2pa-ai-created.jpg"):
+        (folder / name).write_bytes(fixture(name))
+    (folder / "sub" / "gb-png-xmp.png").write_bytes(fixture("gb-png-xmp.png"))
+    sidecar = tmp_path / "posts.csv"
+    sidecar.write_text("path,declared,post_id\ngen-flux.jpg,,p-1\nplain.png,ai,p-2\n", encoding="utf-8")
+    out, into = tmp_path / "out", tmp_path / "marked"
+    args = ["scan", str(folder), "--declarations", str(sidecar), "--out", str(out), "-j", "1", "--progress", "none",
+            "--no-html", "--mark-into", str(into), "--propagator", PROPAGATOR, "--propagate-id", "{post_id}{sha256}"]  # fmt: skip
+    assert main(args) == ExitStatus.VIOLATION
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["mark"]["files"] == {"marked": 2, "updated": 1, "refused": 1}
+    assert sorted(str(p.relative_to(into)) for p in into.rglob("*") if p.is_file()) == [
+        "gen-flux.jpg", "plain.png", os.path.join("sub", "gb-png-xmp.png"),
+    ]  # fmt: skip
+    records = {json.loads(line)["path"]: json.loads(line) for line in (out / "mark.jsonl").open(encoding="utf-8")}
+    assert records[str(folder / "gen-flux.jpg")]["label"]["PropagateID"].startswith("p-1")
+    read, _ = the_label(Checker(), (into / "plain.png").read_bytes())
+    assert read["Label"] == "2"
+    # A second run resumes: the files recorded already are not marked again.
+    assert main([*args[:-6], "--resume", *args[-6:]]) == ExitStatus.VIOLATION
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["mark"]["files"] == {"resumed": 4}
+    assert len((out / "mark.jsonl").read_text(encoding="utf-8").splitlines()) == 4
+    capsys.readouterr()
+
+
+def test_scan_mark_into_needs_a_propagator(capsys, tmp_path):
+    code = main(["scan", str(FIXTURES / "plain.jpg"), "--out", str(tmp_path / "o"), "--mark-into", str(tmp_path / "m")])
+    assert code == ExitStatus.USAGE and not (tmp_path / "o").exists()
