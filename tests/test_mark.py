@@ -29,7 +29,7 @@ from mark_helpers import (
 from aigc_check import Checker, CheckOptions, mark
 from aigc_check.cli import ExitStatus, main
 from aigc_check.errors import PolicyError, UsageError
-from aigc_check.mark.core import MarkAction, Propagation, mark_bytes
+from aigc_check.mark.core import MarkAction, MarkResult, Propagation, mark_bytes
 from aigc_check.mark.label import LabelFields, LabelValueError
 from aigc_check.policy import _validate, load_policy
 
@@ -474,3 +474,35 @@ def test_scan_mark_into_is_resumable(capsys, tmp_path):
 def test_scan_mark_into_needs_a_propagator(capsys, tmp_path):
     code = main(["scan", str(FIXTURES / "plain.jpg"), "--out", str(tmp_path / "o"), "--mark-into", str(tmp_path / "m")])
     assert code == ExitStatus.USAGE and not (tmp_path / "o").exists()
+
+
+def _reads_back_or_writes_nothing(checker: Checker, data: bytes, declared: str) -> MarkResult:
+    result = mark_bytes(checker, data, PROPAGATION, declared)
+    if result.action in (MarkAction.MARKED, MarkAction.UPDATED):
+        read, _ = the_label(checker, result.data)
+        assert read["ContentPropagator"] == PROPAGATOR
+    elif result.action is MarkAction.COPIED:
+        assert result.data is not None
+    else:
+        assert result.data is None and result.reason
+    return result
+
+
+def test_every_fixture_marks_or_writes_nothing(checker):
+    """Every committed fixture (truncated, malformed, hostile-shaped ones included), both ways."""
+    for path in sorted(FIXTURES.iterdir()):
+        for declared in ("none", "ai"):
+            _reads_back_or_writes_nothing(checker, path.read_bytes(), declared)
+
+
+def test_hostile_files_mark_or_write_nothing(checker):
+    sys.path.insert(0, str(ROOT / "fixtures"))
+    from make_hostile import CASES
+
+    bounded = Checker(CheckOptions(time_limit=10))
+    for case in CASES:
+        data = case.make()
+        if len(data) > 16 * 1024 * 1024:
+            continue
+        result = _reads_back_or_writes_nothing(bounded, data, "ai")
+        assert result.action in MarkAction, case.name

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..checker import Checker
 from ..errors import AigcCheckError, MediaError, UsageError
-from ..model import CheckResult, Declared, TextEnum, Verdict
+from ..model import CheckResult, Declared, TextEnum, Verdict, path_fields
 from ..options import CheckOptions
 from .label import PROPAGATOR_CODE, LabelFields, LabelValueError
 from .writers import writer_for
@@ -119,7 +119,7 @@ class MarkResult:
         return {
             "schema": SCHEMA,
             "path": self.check.json_path if self.check else self.path,
-            "out": self.out,
+            "out": path_fields(self.out)["path"] if self.out is not None else None,
             "action": self.action.value,
             "reason": self.reason,
             "label": json.loads(self.label.to_json())["AIGC"] if self.label else None,

@@ -215,6 +215,9 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
         by_type.setdefault(child.type, child)
     if b"iloc" not in by_type or b"iinf" not in by_type:
         raise WriteError("the meta box has no iloc or iinf")
+    for kind in (b"iloc", b"iinf", b"iref", b"pitm"):
+        if kind in by_type and by_type[kind].body - by_type[kind].at != 8:
+            raise WriteError(f"a {kind.decode()} box with a 64-bit size is not rewritten")
     iloc = Iloc.parse(data[by_type[b"iloc"].body : by_type[b"iloc"].end])
     iinf_version, items = _items(data, by_type[b"iinf"])
     idat = by_type.get(b"idat")
