@@ -451,8 +451,8 @@ def test_scan_mark_into_is_resumable(capsys, tmp_path):
     sidecar = tmp_path / "posts.csv"
     sidecar.write_text("path,declared,post_id\ngen-flux.jpg,,p-1\nplain.png,ai,p-2\n", encoding="utf-8")
     out, into = tmp_path / "out", tmp_path / "marked"
-    args = ["scan", str(folder), "--declarations", str(sidecar), "--out", str(out), "-j", "1", "--progress", "none",
-            "--no-html", "--mark-into", str(into), "--propagator", PROPAGATOR, "--propagate-id", "{post_id}{sha256}"]  # fmt: skip
+    args = ["scan", str(folder), "--declarations", str(sidecar), "--out", str(out), "-j", "1", "--progress", "none"]
+    args += ["--no-html", "--mark-into", str(into), "--propagator", PROPAGATOR, "--propagate-id", "{post_id}{sha256}"]
     assert main(args) == ExitStatus.VIOLATION
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["mark"]["files"] == {"marked": 2, "updated": 1, "refused": 1}
