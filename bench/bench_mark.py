@@ -31,7 +31,7 @@ from aigc_check.mark.label import LabelFields  # noqa: E402
 from aigc_check.mark.writers import writer_for  # noqa: E402
 
 FIXTURES = ROOT / "fixtures" / "files"
-PROPAGATION = Propagation("001191110102MA01ABCDE2XHS12", "bench-1")
+PROPAGATION = Propagation("001191110102MA01ABCDE22XHS1", "bench-1")
 LABEL = LabelFields("2", ContentPropagator=PROPAGATION.propagator, PropagateID="bench-1")
 
 

@@ -36,7 +36,7 @@ from aigc_check.policy import _validate, load_policy
 sys.path.insert(0, str(ROOT / "fixtures"))
 from makers import mark_inputs
 
-PROPAGATOR = "001191110102MA01ABCDE2XHS12"  # 27 characters: 00, 1, 1, an 18-character USCC, 2, XHS1
+PROPAGATOR = "001191110102MA01ABCDE22XHS1"  # 27 characters: 00, 1, 1, an 18-character USCC, 2, XHS1
 assert len(PROPAGATOR) == 27
 PROPAGATION = Propagation(PROPAGATOR, "note-8842")
 # exiftool (12.57) warns "Can't currently extract application/rdf+xml with construction method 1":
@@ -275,6 +275,7 @@ def test_label_values_validated():
         Propagation(PROPAGATOR, "id-{unknown}").warnings()
     assert Propagation(PROPAGATOR, "x").warnings() == []
     assert "27-character" in Propagation("xiaohongshu", "x").warnings()[0]
+    assert "service type '1'" in Propagation("001191440300708461136T1XGW3", "x").warnings()[0]  # a generator's
 
 
 def test_policy_marking_section_validated():

@@ -35,7 +35,7 @@ from targets import SIZE_EXTREMES
 EXAMPLES = int(os.environ.get("AIGC_FUZZ_EXAMPLES", "60"))
 EXPLORE = "AIGC_FUZZ_EXAMPLES" in os.environ
 FAILURES = Path(os.environ.get("AIGC_FUZZ_FAILURES", Path(tempfile.gettempdir()) / "aigc-fuzz-failures"))
-PROPAGATION = Propagation("001191110102MA01ABCDE2XHS12", "fuzz-1")
+PROPAGATION = Propagation("001191110102MA01ABCDE22XHS1", "fuzz-1")
 SEED_NAMES = {
     "jpeg": ["gb-jpeg-xmp-element.jpg", "gb-duplicate-xmp-exif.jpg", "gen-flux.jpg", "sig-gb-jpeg-com.jpg"],
     "png": ["gb-png-xmp.png", "gb-png-ztxt.png", "gen-comfyui.png", "png-exif-pillow.png"],
@@ -46,7 +46,7 @@ SEED_NAMES = {
     "pdf": ["doc-gb-info.pdf", "doc-gb-xmp.pdf", "doc-plain.pdf"],
 }
 SEEDS = {fmt: [(FIXTURES / n).read_bytes() for n in names] for fmt, names in SEED_NAMES.items()}
-LABEL = LabelFields("2", ContentPropagator="001191110102MA01ABCDE2XHS12", PropagateID="fuzz-1")
+LABEL = LabelFields("2", ContentPropagator="001191110102MA01ABCDE22XHS1", PropagateID="fuzz-1")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from serve_helpers import ServerProcess, multipart_body, query, request
 
 from aigc_check import Checker
 
-PROPAGATOR = "001191110102MA01ABCDE2XHS12"
+PROPAGATOR = "001191110102MA01ABCDE22XHS1"
 MAX_BYTES = 64 * 1024
 
 

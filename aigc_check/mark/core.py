@@ -36,6 +36,7 @@ from .writers import writer_for
 SCHEMA = "aigc-check-mark/1"
 KEPT = ("Label", "ContentProducer", "ProduceID", "ReservedCode1")  # the producer's elements, never changed
 C2PA_RESIGN_MODULE = "aigc_check.mark.c2pa_resign"
+PROPAGATION_SERVICE = "2"  # TC260-PG-20252A service type of a content-propagation service
 
 
 class MarkAction(TextEnum):
@@ -73,6 +74,13 @@ class Propagation:
             return [
                 f"ContentPropagator {self.propagator!r} is not a 27-character TC260-PG-20252A code; "
                 "a plain name is allowed by the Measures (Art. 6) but a code is expected"
+            ]
+        # The layout: 00 (format), subject type, binding (1: a unified social credit code), the
+        # 18-character code, the service type (1 generation, 2 propagation), a 4-character app code.
+        if self.propagator[22] != PROPAGATION_SERVICE:
+            return [
+                f"ContentPropagator {self.propagator!r} has service type {self.propagator[22]!r} at position 23, "
+                f"not {PROPAGATION_SERVICE} (content propagation): is it a generation service's code?"
             ]
         return []
 
