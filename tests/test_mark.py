@@ -12,7 +12,6 @@ import os
 import sys
 
 import pytest
-from PIL import features
 from conftest import FIXTURES, ROOT, corpus_dir
 from mark_helpers import (
     HAVE_EXIFTOOL,
@@ -26,6 +25,7 @@ from mark_helpers import (
     tiff_xmp_span,
     webp_parts,
 )
+from PIL import features
 
 from aigc_check import Checker, CheckOptions, mark
 from aigc_check.cli import ExitStatus, main
