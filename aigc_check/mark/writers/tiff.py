@@ -7,6 +7,10 @@ order, appended at the end, and the header's IFD0 offset repointed (the old dire
 unused bytes).  Strips, tiles and every other value keep their offsets and bytes.  A label in a
 text value of IFD0 or the EXIF IFD (ImageDescription, UserComment) is blanked in place.  Written by
 hand: python-exiv2 and Pillow rewrite the whole file (Pillow re-encodes it).  BigTIFF is refused.
+
+A new tag 700 is written with field type 7 (UNDEFINED), as TC260-PG-20259A says; XMP part 3 allows
+7 or 1 (BYTE), and ``exiftool -validate`` names 7 "non-standard" (it reads the packet all the same).
+An existing tag keeps its type.
 """
 
 from __future__ import annotations
