@@ -256,9 +256,20 @@ def test_unreadable_file_is_an_error(checker):
     assert result.action is MarkAction.ERROR and result.data is None
 
 
-def test_extended_xmp_label_not_rewritten(checker):
-    result = mark_bytes(checker, fixture("xmp-extended-label.jpg"), PROPAGATION, "ai")
-    assert result.action is MarkAction.ERROR and "Extended XMP" in " ".join(result.notes)
+def test_extended_xmp_label_moves_to_the_main_packet(checker):
+    data = fixture("xmp-extended-label.jpg")
+    before = checker.check(data)
+    result = mark_bytes(checker, data, PROPAGATION, "none")
+    assert result.action is MarkAction.UPDATED, result.notes
+    read, location = the_label(checker, result.data)
+    assert "Extended" not in location and "moved the label out of the Extended XMP part" in " ".join(result.notes)
+    old = json.loads(next(e.value for e in before.evidence if e.source == "gb45438"))
+    assert read["ProduceID"] == old["ProduceID"]
+    after = checker.check(result.data)
+    # The rewritten part is whole, its GUID its digest, and the main packet names it.
+    assert not {f.code for f in after.findings} & {"xmp-extended-mismatch", "xmp-extended-incomplete"}
+    assert not [e for e in after.errors if "xtended" in e.message]
+    assert jpeg_parts(result.data) == jpeg_parts(data) and pixels(result.data) == pixels(data)
 
 
 def test_eu_policy_does_not_mark():

@@ -3,7 +3,8 @@
 The marker segments before the start of scan are walked (bounded as the reader is); the XMP APP1
 segment is rewritten where it stands, or a new one is put after the leading APP0/APP1 (JFIF, EXIF)
 segments.  Label copies in other segments (EXIF UserComment, COM, an unregistered APPn holding
-``AIGC{...}``) are blanked in place, same length.  The scan data and every other segment are copied
+``AIGC{...}``) are blanked in place, same length; one in an Extended XMP part is removed from it and
+the part written again under its new GUID.  The scan data and every other segment are copied
 byte for byte.  Written by hand rather than with python-exiv2: measured on a 3 MB JPEG
 (``bench/bench_mark.py``), libexiv2 keeps the image data and the EXIF segment, but it re-serialises
 the whole XMP packet (the TC260 guide asks for the property to be updated, not the packet
@@ -13,10 +14,12 @@ blank a label copy left in EXIF or COM.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import struct
 
 from ...formats.jpeg import EXIF_ID, STANDALONE, XMP_EXT_ID, XMP_ID
-from ...limits import MAX_SEGMENTS
+from ...limits import MAX_METADATA_BLOCK, MAX_SEGMENTS
 from ..label import LabelFields
 from ..xmp_edit import has_label, remove_label, set_label
 from . import WriteError, WriteOutcome
@@ -66,25 +69,72 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
 
 
+def _extended_without_label(
+    data: bytes, segs: list[tuple[int, int, int]], replacement: dict[int, bytes], notes: list[str]
+) -> dict[bytes, bytes]:
+    """Take the label out of an Extended XMP part (XMP part 3, 1.1.3.1) that holds one: the part is
+    put together from its APP1 portions, the property removed, and the part split again under its
+    new GUID (the MD5 digest of the new serialisation), in the place of its first portion.  The
+    label then goes into the main packet (the normative place), whose ``xmpNote:HasExtendedXMP``
+    the caller renames.  Returns {old GUID: new GUID}."""
+    parts: dict[bytes, list[tuple[int, int, bytes, int]]] = {}  # guid -> [(offset, total, portion, start)]
+    for m, s, e in segs:
+        payload = data[s + 4 : e]
+        if m != 0xE1 or not payload.startswith(XMP_EXT_ID) or len(payload) < len(XMP_EXT_ID) + 40:
+            continue
+        head = payload[len(XMP_EXT_ID) :]
+        total, offset = struct.unpack(">II", head[32:40])
+        parts.setdefault(head[:32], []).append((offset, total, head[40:], s))
+    renamed: dict[bytes, bytes] = {}
+    for guid, portions in parts.items():
+        if not any(b"tc260.org.cn/ns/AIGC" in p[2] for p in portions):
+            continue
+        portions.sort()
+        total = portions[0][1]
+        whole = bytearray()
+        for offset, _total, portion, _start in portions:
+            if offset != len(whole):
+                raise WriteError("an Extended XMP part with a gap or an overlap is not rewritten")
+            whole += portion
+        if len(whole) != total or total > MAX_METADATA_BLOCK:
+            raise WriteError("an Extended XMP part that is incomplete or over the size limit is not rewritten")
+        stripped, n = remove_label(bytes(whole))
+        if not n:
+            continue
+        new_guid = hashlib.md5(stripped, usedforsecurity=False).hexdigest().upper().encode("ascii")
+        chunk = MAX_SEGMENT_PAYLOAD - len(XMP_EXT_ID) - 40
+        pieces = [
+            _segment(0xE1, XMP_EXT_ID + new_guid + struct.pack(">II", len(stripped), at) + stripped[at : at + chunk])
+            for at in range(0, len(stripped), chunk)
+        ]
+        first = min(p[3] for p in portions)
+        for *_rest, start in portions:
+            replacement[start] = b"".join(pieces) if start == first else b""
+        renamed[guid] = new_guid
+        notes.append(f"moved the label out of the Extended XMP part {guid.decode('latin-1')} (now {new_guid.decode()})")
+    return renamed
+
+
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
     segs, _sos = segments(data)
     notes: list[str] = []
     value = xmp_value(label)
     replacement: dict[int, bytes] = {}  # segment start -> its new bytes (b"" removes it)
     main_xmp = [(m, s, e) for m, s, e in segs if m == 0xE1 and data[s + 4 : s + 4 + len(XMP_ID)] == XMP_ID]
-    for m, s, e in segs:
-        payload = data[s + 4 : e]
-        if m == 0xE1 and payload.startswith(XMP_EXT_ID) and b"tc260.org.cn/ns/AIGC" in payload:
-            raise WriteError("a label in Extended XMP is not rewritten by mark (split across APP1 segments)")
+    renamed = _extended_without_label(data, segs, replacement, notes)
     updated = False
     location = ""  # where the label is in the new file, set as the pieces are laid out
     # The packet that holds the label already, else the first one.
     holder = next((seg for seg in main_xmp if has_label(data[seg[1] + 4 + len(XMP_ID) : seg[2]])), None)
     if holder is None and main_xmp:
         holder = main_xmp[0]
+    if renamed and holder is None:
+        raise WriteError("Extended XMP without a main XMP packet that names it")
     for m, s, e in main_xmp:
         packet = data[s + 4 + len(XMP_ID) : e]
         if (m, s, e) == holder:
+            for old_guid, new_guid in renamed.items():  # xmpNote:HasExtendedXMP names the new digest
+                packet = re.sub(re.escape(old_guid), new_guid, packet, flags=re.I)
             edit = set_label(packet, value)
             updated = edit.updated
             if edit.removed:
