@@ -37,7 +37,13 @@ EXPLORE = "AIGC_FUZZ_EXAMPLES" in os.environ
 FAILURES = Path(os.environ.get("AIGC_FUZZ_FAILURES", Path(tempfile.gettempdir()) / "aigc-fuzz-failures"))
 PROPAGATION = Propagation("001191110102MA01ABCDE22XHS1", "fuzz-1")
 SEED_NAMES = {
-    "jpeg": ["gb-jpeg-xmp-element.jpg", "gb-duplicate-xmp-exif.jpg", "gen-flux.jpg", "sig-gb-jpeg-com.jpg"],
+    "jpeg": [
+        "gb-jpeg-xmp-element.jpg",
+        "gb-duplicate-xmp-exif.jpg",
+        "gen-flux.jpg",
+        "sig-gb-jpeg-com.jpg",
+        "xmp-extended-label.jpg",
+    ],
     "png": ["gb-png-xmp.png", "gb-png-ztxt.png", "gen-comfyui.png", "png-exif-pillow.png"],
     "webp": ["gb-webp-xmp.webp", "gb-webp-exif.webp", "plain.webp"],
     "gif": ["gb-gif-xmp.gif", "gen-a1111-comment.gif"],
