@@ -521,3 +521,13 @@ def test_hostile_files_mark_or_write_nothing(checker):
             continue
         result = _reads_back_or_writes_nothing(bounded, data, "ai")
         assert result.action in MarkAction, case.name
+
+
+def test_a_cut_file_with_a_label_is_not_rewritten(checker):
+    """AI evidence read from the part that is there does not make a cut file safe to rewrite."""
+    data = fixture("gb-jpeg-xmp-element.jpg")
+    cut = data[: len(data) - 40]
+    before = checker.check(cut)
+    assert any(e.fatal for e in before.errors) and before.verdict.value != "unreadable"
+    result = mark_bytes(checker, cut, PROPAGATION, "ai")
+    assert result.action is MarkAction.ERROR and result.reason == "unreadable" and result.data is None

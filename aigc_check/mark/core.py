@@ -175,8 +175,11 @@ def _mark(
     outcome: MarkResult,
     post_id: str | None,
 ) -> MarkResult:
-    if result.verdict is Verdict.UNREADABLE:
-        errors = "; ".join(f"{e.code}: {e.message}" for e in result.errors if e.fatal) or "see check.errors"
+    # A fatal read error (a cut file, a bound hit) makes the file unreadable even where AI evidence
+    # was found: what was not read may hold a label, and a rewrite would hand on a damaged file.
+    fatal = [e for e in result.errors if e.fatal]
+    if result.verdict is Verdict.UNREADABLE or fatal:
+        errors = "; ".join(f"{e.code}: {e.message}" for e in fatal) or "see check.errors"
         return _refuse(outcome, "unreadable", f"the file could not be read ({errors})", MarkAction.ERROR)
     rules = marking(checker)
     if not rules.get("writes"):
