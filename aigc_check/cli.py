@@ -445,7 +445,8 @@ def scan_command(
     if propagation is not None and mark_into and not summary.interrupted:
         from .mark.scan_pass import mark_scan_results
 
-        section = mark_scan_results(out_dir, tuple(paths), mark_into, propagation, options, resume)
+        workers = config.worker_count()
+        section = mark_scan_results(out_dir, tuple(paths), mark_into, propagation, options, resume, workers)
         counts = (
             ", ".join(f"{n} {action}" for action, n in sorted(section["files"].items())) or "no file needed a label"
         )

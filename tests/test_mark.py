@@ -457,7 +457,8 @@ def test_corpus_images_mark_or_refuse(checker):
     assert seen
 
 
-def test_scan_mark_into_is_resumable(capsys, tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_scan_mark_into_is_resumable(capsys, tmp_path, jobs):
     folder = tmp_path / "in"
     (folder / "sub").mkdir(parents=True)
     for name in ("gen-flux.jpg", "plain.png", "c2pa-ai-created.jpg"):
@@ -466,7 +467,7 @@ def test_scan_mark_into_is_resumable(capsys, tmp_path):
     sidecar = tmp_path / "posts.csv"
     sidecar.write_text("path,declared,post_id\ngen-flux.jpg,,p-1\nplain.png,ai,p-2\n", encoding="utf-8")
     out, into = tmp_path / "out", tmp_path / "marked"
-    args = ["scan", str(folder), "--declarations", str(sidecar), "--out", str(out), "-j", "1", "--progress", "none"]
+    args = ["scan", str(folder), "--declarations", str(sidecar), "--out", str(out), "-j", jobs, "--progress", "none"]
     args += ["--no-html", "--mark-into", str(into), "--propagator", PROPAGATOR, "--propagate-id", "{post_id}{sha256}"]
     assert main(args) == ExitStatus.VIOLATION
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
