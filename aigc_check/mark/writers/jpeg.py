@@ -5,11 +5,14 @@ segment is rewritten where it stands, or a new one is put after the leading APP0
 segments.  Label copies in other segments (EXIF UserComment, COM, an unregistered APPn holding
 ``AIGC{...}``) are blanked in place, same length; one in an Extended XMP part is removed from it and
 the part written again under its new GUID.  The scan data and every other segment are copied
-byte for byte.  Written by hand rather than with python-exiv2: measured on a 3 MB JPEG
-(``bench/bench_mark.py``), libexiv2 keeps the image data and the EXIF segment, but it re-serialises
-the whole XMP packet (the TC260 guide asks for the property to be updated, not the packet
-replaced: other tools' prefixes, layout and padding are lost) and is not faster; it also cannot
-blank a label copy left in EXIF or COM.
+byte for byte.
+
+Written by hand rather than with python-exiv2, after measuring it (``bench/bench_mark.py``):
+libexiv2 0.28 keeps the image data of JPEG, PNG, WebP and TIFF, but it re-serialises the whole XMP
+packet (the TC260 guide asks for the property to be updated, not the packet rewritten: the
+writer's layout, padding and encoding go, so no packet keeps its length and none can be rewritten
+where it stands), it writes neither GIF nor HEIF/AVIF, it cannot take the Annex B copies out of
+other carriers, and it would put a C++ parser of hostile files in the process.
 """
 
 from __future__ import annotations
