@@ -451,9 +451,13 @@ def test_corpus_images_mark_or_refuse(checker):
         if path.suffix.lower() not in suffixes or path.stat().st_size > 8 * 1024 * 1024:
             continue
         seen += 1
-        result = mark_bytes(checker, path.read_bytes(), PROPAGATION, "ai", str(path))
+        data = path.read_bytes()
+        result = mark_bytes(checker, data, PROPAGATION, "ai", str(path))
         if result.action in (MarkAction.MARKED, MarkAction.UPDATED):
             the_label(checker, result.data)
+            fmt = result.check.format
+            if fmt in ("jpeg", "png", "webp", "gif", "avif", "heif", "heic"):
+                assert non_metadata(fmt, result.data) == non_metadata(fmt, data), path
     assert seen
 
 
