@@ -35,6 +35,8 @@ _EXPORTS = {
     "check": ".checker",
     "compare": ".compare_marks",
     "load_policy": ".policy",
+    "mark": ".mark.core",
+    "MarkResult": ".mark.core",
     "shipped_policies": ".policy",
 }
 
@@ -46,6 +48,7 @@ __all__ = [  # the names of _EXPORTS (tests/test_packaging.py keeps the two equa
     "DataFileError",
     "Evidence",
     "Finding",
+    "MarkResult",
     "PolicyError",
     "ReadError",
     "Status",
@@ -55,6 +58,7 @@ __all__ = [  # the names of _EXPORTS (tests/test_packaging.py keeps the two equa
     "check",
     "compare",
     "load_policy",
+    "mark",
     "shipped_policies",
 ]
 
@@ -62,6 +66,7 @@ if TYPE_CHECKING:
     from .checker import Checker, check
     from .compare_marks import compare
     from .errors import AigcCheckError, DataFileError, PolicyError, TrustAnchorError, UsageError
+    from .mark.core import MarkResult, mark
     from .model import CheckResult, Evidence, Finding, ReadError, Status
     from .options import CheckOptions
     from .policy import load_policy, shipped_policies

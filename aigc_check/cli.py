@@ -440,6 +440,19 @@ def compare_exit_status(results: Iterable[PairComparison]) -> ExitStatus:
     show_default=True,
     help="auto: a bar on a terminal, a line every few seconds otherwise.",
 )
+@click.option(
+    "--mark-into",
+    "mark_into",
+    type=click.Path(file_okay=False),
+    help="After the scan, write marked copies of the files that need a label into this folder (see mark).",
+)
+@click.option("--propagator", help="With --mark-into: ContentPropagator, the platform's code.")
+@click.option(
+    "--propagate-id",
+    default="{post_id}",
+    show_default=True,
+    help="With --mark-into: PropagateID; {post_id} (from --declarations) and {sha256} are filled in.",
+)
 @checker_options(time_limit=True)
 @spark_options
 def scan_command(
@@ -457,11 +470,15 @@ def scan_command(
     engine: str,
     spark_args: dict[str, Any],
     options: CheckOptions,
+    mark_into: str | None = None,
+    propagator: str | None = None,
+    propagate_id: str = "{post_id}",
 ) -> ExitStatus:
     """Check every media file below PATHS (folders or files) in parallel; write results and a report.
 
     With --engine spark: check the objects of --input-table (or below one path prefix) on Apache Spark
     and write one row per file to --output-table or to --out (Parquet, or JSON lines)."""
+    propagation = _scan_propagation(mark_into, propagator, propagate_id, declarations, engine)
     if engine == "spark":
         return spark_scan(paths, declarations or from_list, declared, out_dir, overwrite, spark_args, options)
     ctx = click.get_current_context()
@@ -494,7 +511,38 @@ def scan_command(
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         click.echo("aigc-check scan: interrupted while starting; no file was checked", err=True)
         return ExitStatus.INTERRUPTED
+    if propagation is not None and mark_into and not summary.interrupted:
+        from .mark.scan_pass import mark_scan_results
+
+        workers = config.worker_count()
+        section = mark_scan_results(out_dir, tuple(paths), mark_into, propagation, options, resume, workers)
+        counts = (
+            ", ".join(f"{n} {action}" for action, n in sorted(section["files"].items())) or "no file needed a label"
+        )
+        click.echo(f"aigc-check scan: mark into {mark_into}: {counts}", err=True)
     return scan_exit_status(summary)
+
+
+def _scan_propagation(
+    mark_into: str | None, propagator: str | None, propagate_id: str, declarations: str | None, engine: str
+) -> Any:
+    """``scan --mark-into``'s values, validated before the scan starts (exit 2 on a bad one)."""
+    if not mark_into:
+        if propagator:
+            raise click.UsageError("--propagator is for --mark-into")
+        return None
+    if engine == "spark":
+        raise click.UsageError("--mark-into is for the local scan")
+    if not propagator:
+        raise click.UsageError("--mark-into needs --propagator")
+    if propagate_id == "{post_id}" and not declarations:
+        raise click.UsageError("--mark-into needs --propagate-id, or --declarations with a post_id column")
+    from .mark.core import Propagation
+
+    propagation = Propagation(propagator, propagate_id)
+    for warning in propagation.warnings():
+        click.echo(f"aigc-check scan: warning: {warning}", err=True)
+    return propagation
 
 
 def spark_scan(
@@ -572,6 +620,103 @@ def policy_check_command(file: str) -> ExitStatus:
 
     click.echo(check_text(load_policy(file), file))
     return ExitStatus.COMPLIANT
+
+
+@cli.command("mark")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=False))
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="The output file (one input).")
+@click.option("--out-dir", "out_dir", type=click.Path(file_okay=False), help="Folder for the outputs (same names).")
+@click.option("--in-place", is_flag=True, help="Rewrite the inputs themselves (temporary file, fsync, atomic rename).")
+@click.option("--overwrite", is_flag=True, help="Replace outputs that exist already.")
+@click.option("--propagator", required=True, help="ContentPropagator: the platform's 27-character code (or name).")
+@click.option(
+    "--propagate-id",
+    default="{post_id}",
+    show_default=True,
+    help="PropagateID, the platform's content number; {post_id} (from --declarations) and {sha256} are filled in.",
+)
+@click.option(
+    "--declared",
+    type=DECLARED,
+    default=Declared.NONE.value,
+    show_default=True,
+    help="What the creator declared (for every file --declarations does not name).",
+)
+@click.option(
+    "--declarations",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Sidecar CSV or JSONL: path, declared, optional post_id (the PropagateID's {post_id}).",
+)
+@click.option(
+    "--c2pa-cert", type=click.Path(exists=True, dir_okay=False), help="PEM certificate chain to re-sign C2PA files."
+)
+@click.option("--c2pa-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key to re-sign C2PA files.")
+@click.option(
+    "--c2pa-alg", default="es256", show_default=True, help="C2PA signing algorithm (es256, ps256, ed25519, ...)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json prints one aigc-check-mark/1 record per file, one per line.",
+)
+@click.option(
+    "--report", "report_path", type=click.Path(dir_okay=False), help="Also write the records to this JSONL file."
+)
+@checker_options(time_limit=True)
+def mark_command(
+    files: tuple[str, ...],
+    out: str | None,
+    out_dir: str | None,
+    in_place: bool,
+    overwrite: bool,
+    propagator: str,
+    propagate_id: str,
+    declared: Declared,
+    declarations: str | None,
+    c2pa_cert: str | None,
+    c2pa_key: str | None,
+    c2pa_alg: str,
+    fmt: str,
+    report_path: str | None,
+    options: CheckOptions,
+) -> ExitStatus:
+    """Write the platform's GB 45438 propagation elements into FILES where the policy says a label applies.
+
+    Each file is checked first (same options and policy as check); a file with a label gains
+    ContentPropagator and PropagateID, one that needs a label (declared, or traces) gets one at the
+    policy's tier, one that needs none is copied unchanged.  Nothing is written for a file that
+    fails, and the input is never written unless --in-place."""
+    from .mark.run import MarkRun
+
+    run = MarkRun.prepare(
+        list(files), out, out_dir, in_place, overwrite, propagator, propagate_id, declared, declarations,
+        c2pa_cert, c2pa_key, c2pa_alg, options,
+    )  # fmt: skip
+    for warning in run.warnings:
+        click.echo(f"aigc-check mark: warning: {warning}", err=True)
+    if click.get_current_context().obj == OWN_PROCESS:
+        limit_memory(options.memory_limit_mb)
+    actions = set()
+    with run:
+        report = open(report_path, "w", encoding="utf-8") if report_path else None  # noqa: SIM115
+        try:
+            for result in run.results():
+                actions.add(result.action.value)
+                line = json.dumps(result.to_dict(), ensure_ascii=False)
+                if report is not None:
+                    report.write(line + "\n")
+                click.echo(line if fmt == "json" else result.summary())
+        finally:
+            if report is not None:
+                report.close()
+    # 0: every file marked, updated or copied unchanged; 1: one refused (C2PA, an unreadable label);
+    # 3: one could not be read or rewritten; 2 (raised as usage errors): bad values, clashing outputs.
+    if "error" in actions:
+        return ExitStatus.UNREADABLE
+    return ExitStatus.VIOLATION if "refused" in actions else ExitStatus.COMPLIANT
 
 
 def _serve_env(name: str) -> str:

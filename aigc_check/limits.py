@@ -22,3 +22,4 @@ MAX_FIELDS = 20_000  # metadata fields from one file (a real file has hundreds a
 STEALTH_MAX_PIXELS = 16_000_000  # decode pixels for stealth pnginfo only below this
 DEFAULT_TIME_LIMIT = 10.0  # seconds per file for the CLI and scan (the service has --timeout)
 DEFAULT_MEMORY_LIMIT_MB = 4096  # address space per checking process (virtual: the C2PA library reserves some)
+MAX_MARK_FILE = 1024 * 1024 * 1024  # bytes of one file mark reads whole (it rewrites it in memory)

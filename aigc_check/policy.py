@@ -59,7 +59,9 @@ OPTIONAL = (
     "declaration_text",
     "disclosure_rules",
     "accounts",
+    "marking",
 )
+MARK_TIERS = ("1", "2", "3")  # GB 45438 Annex E Label values
 CONDITIONS = ("implicit-label", "declared-ai", "trace")
 # The rows of ``verdicts`` say what the file shows, in the words of a declaration (AI or not AI);
 # the columns are what the creator declared.
@@ -325,6 +327,35 @@ def _validate(data: dict, where: str) -> None:
     for code, texts in data.get("finding_advice", {}).items():
         _texts(where, f"finding_advice.{code}", texts, languages)
     policy_packs.validate_pack(data, where, languages, _texts)
+    if "marking" in data:
+        _marking(data, where)
+
+
+def _marking(data: dict, where: str) -> None:
+    """``marking``: whether ``mark`` writes labels under this policy and, if it does, the GB 45438
+    ``Label`` tier for each label the policy gives (Art. 6: 1 is, 2 may be, 3 suspected)."""
+    m = data["marking"]
+    if not isinstance(m, dict) or not isinstance(m.get("writes"), bool):
+        raise PolicyError(f"{where}: marking must be an object with writes: true or false")
+    unknown = [k for k in m if k not in ("writes", "tiers", "reason")]
+    if unknown:
+        raise PolicyError(f"{where}: marking.{unknown[0]} is not a marking key (writes, tiers, reason)")
+    if "reason" in m and (not isinstance(m["reason"], str) or not m["reason"].strip()):
+        raise PolicyError(f"{where}: marking.reason must be a non-empty text")
+    if not m["writes"]:
+        return
+    tiers = m.get("tiers")
+    if not isinstance(tiers, dict):
+        raise PolicyError(f"{where}: marking.tiers must map each label to a GB 45438 Label tier (1, 2 or 3)")
+    labels = {rule["label"] for rule in data["label_rules"]} | set(data.get("aigc_label_values", {}).values())
+    for label in sorted(labels):
+        if label not in tiers:
+            raise PolicyError(f"{where}: marking.tiers lacks {label} (a label the policy gives)")
+    for label, tier in tiers.items():
+        if label not in data["label_text"]:
+            raise PolicyError(f"{where}: marking.tiers.{label} is not a label with text")
+        if tier not in MARK_TIERS:
+            raise PolicyError(f"{where}: marking.tiers.{label} must be one of {', '.join(MARK_TIERS)}, not {tier!r}")
 
 
 @lru_cache(maxsize=16)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 from ..errors import UsageError
 
@@ -31,21 +31,34 @@ class LabelFields:
     ContentPropagator: str = ""
     PropagateID: str = ""
     ReservedCode2: str = ""
+    # Elements carried over from the file's existing label that are outside the Annex E character set
+    # (a producer written as a plain name with spaces): a platform keeps the producer's elements as
+    # found (Art. 10 forbids tampering), so these are exempt from the check; not an element itself.
+    as_found: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.Label not in LABEL_TIERS:
             raise LabelValueError(f"Label must be 1, 2 or 3, not {self.Label!r}")
-        for f in fields(self):
+        for f in elements():
             value = getattr(self, f.name)
-            if not isinstance(value, str) or not VALUE_CHARS.match(value):
+            if not isinstance(value, str):
+                raise LabelValueError(f"{f.name} must be a string, not {type(value).__name__}")
+            if f.name in self.as_found:
+                continue
+            if not VALUE_CHARS.match(value):
                 raise LabelValueError(
                     f"{f.name} {value!r} has characters outside the Annex E set (printable ASCII, no space or quotes)"
                 )
 
     def to_json(self) -> str:
         """The label as the standard writes it: ``{"AIGC":{...}}``, compact, elements in order."""
-        inner = {f.name: getattr(self, f.name) for f in fields(self)}
+        inner = {f.name: getattr(self, f.name) for f in elements()}
         return json.dumps({"AIGC": inner}, separators=(",", ":"), ensure_ascii=True)
 
     def with_propagation(self, propagator: str, propagate_id: str) -> LabelFields:
         return replace(self, ContentPropagator=propagator, PropagateID=propagate_id)
+
+
+def elements() -> tuple:
+    """The seven Annex E elements of ``LabelFields`` (its dataclass fields but ``as_found``)."""
+    return tuple(f for f in fields(LabelFields) if f.name != "as_found")

@@ -257,6 +257,7 @@ def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) 
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *policy_routes(),
+        *__import__("aigc_check.service.mark_route", fromlist=["mark_routes"]).mark_routes(),  # POST /v1/mark
         *(Route(path, page_asset, methods=["GET"]) for path in PAGE_ASSETS),
     ]
     app = Starlette(

@@ -49,6 +49,7 @@ _WRITERS: dict[str, str] = {
     "heif": "heif:write",  # XMP item (mime application/rdf+xml)
     "heic": "heif:write",
     "avif": "heif:write",
+    "dng": "tiff:write",
     "pdf": "pdf:write",  # information dictionary /AIGC (pikepdf)
     # audio, video and documents
     "mp4": "mp4:write",  # moov/udta/meta mdta keys + ilst
