@@ -1,0 +1,60 @@
+"""What the audio, video and document writers share: the label text they write, the test for a
+field that holds a label, and the checker's own walk of the input, run before any rewrite.
+
+Walking the input with the checker's walker first means a writer refuses exactly what ``check``
+cannot read (a cut file, a bound exceeded, a broken structure) with the walker's own message, and
+the structural bounds are the readers' (``aigc_check/limits.py``), not a second set.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+from ... import formats
+from ...errors import MediaError
+from ...model import Container
+from ...source import ByteSource
+from ..label import LabelFields
+from . import WriteError
+
+LABEL_NAME = "AIGC"
+
+
+def label_value(label: LabelFields) -> str:
+    """The bare seven-element object, compact and in Annex E order: what the TC260 guides put in a
+    field named AIGC in audio, video and document carriers (no ``{"AIGC": ...}`` wrapper)."""
+    inner = {f.name: getattr(label, f.name) for f in fields(label)}
+    return json.dumps(inner, separators=(",", ":"), ensure_ascii=True)
+
+
+def is_label_name(name: str) -> bool:
+    """A field name the checker reads as the label's carrier: ``AIGC`` in any case, whatever its
+    namespace or path prefix (``TXXX:AIGC``, ``com.apple.iTunes:AIGC``) -- as ``signatures.aigc_label``."""
+    return name.rsplit(":", 1)[-1].rsplit("/", 1)[-1].strip().upper() == LABEL_NAME
+
+
+def walk_input(data: bytes, handler_name: str) -> Container:
+    """The checker's walk of ``data``; a ``WriteError`` when it is not the format the writer
+    rewrites or the walk cannot read all of it (a file the checker calls unreadable is not rewritten)."""
+    if not data:
+        raise WriteError("the file is empty")
+    src = ByteSource.open(data)
+    handler = formats.identify(src.head)
+    if handler is None or handler.name != handler_name:
+        raise WriteError(f"not a {handler_name} file (starts with {data[:8].hex(' ')})")
+    container = Container(handler.name, handler.media_type)
+    try:
+        handler.walk(src, container)
+    except MediaError as exc:
+        raise WriteError(f"the file cannot be read safely: {exc}", exc.location) from exc
+    fatal = [e for e in container.errors if e.fatal]
+    if fatal:
+        raise WriteError(f"the file cannot be read safely: {fatal[0].message}", fatal[0].location)
+    return container
+
+
+def removed_note(count: int, where: str) -> list[str]:
+    if not count:
+        return []
+    return [f"removed {count} other AIGC label{'s' if count > 1 else ''} ({where}): GB 45438 allows one per file"]
