@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
+from typing import Any
 
 from ... import formats
 from ...errors import MediaError
@@ -54,7 +55,13 @@ def walk_input(data: bytes, handler_name: str) -> Container:
     return container
 
 
+def keep_padding(info: Any) -> int:
+    """mutagen's padding choice: what the file had where the new tag fits in it, else none (mutagen's
+    default adds a kilobyte to every file it grows)."""
+    return max(0, int(info.padding))
+
+
 def removed_note(count: int, where: str) -> list[str]:
-    if not count:
+    if count <= 0:
         return []
     return [f"removed {count} other AIGC label{'s' if count > 1 else ''} ({where}): GB 45438 allows one per file"]
