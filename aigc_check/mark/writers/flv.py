@@ -86,7 +86,7 @@ class _Amf:
 
     def properties(self, pos: int, depth: int, path: str) -> tuple[int, list[tuple[str, int, int]]]:
         """(offset after the end marker, [(name, start, end) of each property])."""
-        found = []
+        found: list[tuple[str, int, int]] = []
         while pos < len(self.data):
             if self.data[pos : pos + 3] == END:
                 return pos + 3, found
@@ -110,8 +110,13 @@ def _string_property(name: str, text: str) -> bytes:
 def _tag(kind: int, body: bytes, timestamp: bytes = b"\x00\x00\x00\x00") -> bytes:
     if len(body) > 0xFFFFFF:
         raise WriteError("the script tag would exceed FLV's 16 MiB tag size")
-    return bytes([kind]) + len(body).to_bytes(3, "big") + timestamp + b"\x00\x00\x00" + body + struct.pack(
-        ">I", TAG_HEADER + len(body)
+    return (
+        bytes([kind])
+        + len(body).to_bytes(3, "big")
+        + timestamp
+        + b"\x00\x00\x00"
+        + body
+        + struct.pack(">I", TAG_HEADER + len(body))
     )
 
 
@@ -162,7 +167,9 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
     if not copies:
         parts.append(_string_property("AIGC", value))
     notes += removed_note(len(copies) - 1, "FLV onMetaData AIGC")
-    head = body[:start] + (bytes([ECMA_ARRAY]) + struct.pack(">I", len(parts)) if body[start] == ECMA_ARRAY else body[start : start + 1])
+    head = body[:start] + (
+        bytes([ECMA_ARRAY]) + struct.pack(">I", len(parts)) if body[start] == ECMA_ARRAY else body[start : start + 1]
+    )
     new_body = bytearray(head + b"".join(parts) + END + body[end:])
     delta = len(new_body) - len(body)
     if delta:

@@ -35,8 +35,8 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
         except ID3NoHeaderError:
             tags, version = ID3(), 4
             notes.append("added an ID3v2.4 tag in front of the audio")
-        copies = [key for key, frame in tags.items() if isinstance(frame, TXXX) and is_label_name(frame.desc)]
-        desc = tags[copies[0]].desc if copies else "AIGC"
+        copies = [k for k, frame in tags.items() if isinstance(frame, TXXX) and is_label_name(str(frame.desc))]  # type: ignore[attr-defined]
+        desc = str(getattr(tags[copies[0]], "desc", "AIGC")) if copies else "AIGC"
         for key in copies:
             del tags[key]
         notes += removed_note(len(copies) - 1, "ID3v2 TXXX:AIGC")

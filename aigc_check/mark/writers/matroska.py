@@ -167,7 +167,7 @@ class _Tags:
 
     @property
     def empty(self) -> bool:
-        return not any(p and p[0] == b"" or any(_is_simple(x) for x in p) for p in self.tags)
+        return not any((p and p[0] == b"") or any(_is_simple(x) for x in p) for p in self.tags)
 
 
 def _is_simple(raw: bytes) -> bool:
@@ -358,12 +358,13 @@ def _payload_of(element: bytes) -> bytes:
 def _update_seek_head(seg: _Segment, moved: dict[int, int | None], edits: dict[int, tuple[int, bytes]]) -> None:
     """Point the SeekHead at the moved or new Tags, within the SeekHead's bytes and a Void after it."""
     seeks = [(s.target, s.position) for s in seg.seeks]
-    for old, new in moved.items():
-        if old == -1:
-            assert new is not None
-            seeks.append((TAGS, new))
-            continue
-        seeks = [(t, p if p != old else new) for t, p in seeks if p != old or new is not None]  # type: ignore[misc]
+    for old, new_position in moved.items():
+        if new_position is None:
+            seeks = [(t, p) for t, p in seeks if p != old]
+        elif old == -1:
+            seeks.append((TAGS, new_position))
+        else:
+            seeks = [(t, new_position if p == old else p) for t, p in seeks]
     if seg.seek_head is None:
         if seg.complete:
             return  # the Tags are reached by walking the segment's children in order

@@ -42,7 +42,8 @@ class _Chunk:
 
 
 def _chunks(data: bytes, start: int, end: int) -> list[_Chunk]:
-    out, pos = [], start
+    out: list[_Chunk] = []
+    pos = start
     while pos + 8 <= end:
         if len(out) >= MAX_CHUNKS:
             raise WriteError(f"more than {MAX_CHUNKS} chunks")

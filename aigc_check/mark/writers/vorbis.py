@@ -22,7 +22,11 @@ from ..label import LabelFields
 from . import WriteError, WriteOutcome
 from ._common import is_label_name, keep_padding, label_value, removed_note, walk_input
 
-KINDS = {"flac": (FLAC, "FLAC VORBIS_COMMENT"), "ogg": (OggVorbis, "Ogg Vorbis comment"), "opus": (OggOpus, "Opus comment")}
+KINDS = {
+    "flac": (FLAC, "FLAC VORBIS_COMMENT"),
+    "ogg": (OggVorbis, "Ogg Vorbis comment"),
+    "opus": (OggOpus, "Opus comment"),
+}
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
