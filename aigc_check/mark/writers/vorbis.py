@@ -12,6 +12,7 @@ not), which is how every Ogg tag editor works.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from mutagen import MutagenError
 from mutagen.flac import FLAC
@@ -22,7 +23,7 @@ from ..label import LabelFields
 from . import WriteError, WriteOutcome
 from ._common import is_label_name, keep_padding, label_value, removed_note, walk_input
 
-KINDS = {
+KINDS: dict[str, tuple[Any, str]] = {
     "flac": (FLAC, "FLAC VORBIS_COMMENT"),
     "ogg": (OggVorbis, "Ogg Vorbis comment"),
     "opus": (OggOpus, "Opus comment"),
@@ -43,7 +44,7 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
         if audio.tags is None:
             audio.add_tags()
             notes.append("added a Vorbis comment block")
-        comments = audio.tags  # a list of (name, value) pairs, in file order
+        comments: Any = audio.tags  # a list of (name, value) pairs, in file order
         pairs = list(comments)
         copies = [n for n, (name, _) in enumerate(pairs) if is_label_name(name)]
         if copies:
