@@ -14,10 +14,12 @@ from typing import Any
 
 from ... import formats
 from ...errors import MediaError
+from ...limits import MAX_JSON_TEXT
 from ...model import Container
+from ...signatures.label_decoding import KEYS
 from ...source import ByteSource
 from ..label import LabelFields
-from . import WriteError
+from . import WriteError, WriteOutcome
 
 LABEL_NAME = "AIGC"
 
@@ -33,6 +35,52 @@ def is_label_name(name: str) -> bool:
     """A field name the checker reads as the label's carrier: ``AIGC`` in any case, whatever its
     namespace or path prefix (``TXXX:AIGC``, ``com.apple.iTunes:AIGC``) -- as ``signatures.aigc_label``."""
     return name.rsplit(":", 1)[-1].rsplit("/", 1)[-1].strip().upper() == LABEL_NAME
+
+
+def is_label_text(value: str) -> bool:
+    """A value that is, as a whole, a label's JSON (bare or wrapped): a copy of the label in a field
+    of another name (a comment or description holding only the label), which the checker reads as a
+    second label.  Text around a label, or a mere mention, is not."""
+    text = value.strip().lstrip("\ufeff")
+    if not text.startswith("{") or len(text) > MAX_JSON_TEXT:
+        return False
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return False
+    if isinstance(parsed, dict) and isinstance(parsed.get("AIGC"), dict):
+        parsed = parsed["AIGC"]
+    return isinstance(parsed, dict) and "Label" in parsed and any(k in parsed for k in KEYS if k != "Label")
+
+
+def holds_label(name: str, value: str) -> bool:
+    return is_label_name(name) or is_label_text(value)
+
+
+def verified(outcome: WriteOutcome, label: LabelFields) -> WriteOutcome:
+    """``outcome`` once ``check`` reads exactly the label written from the new file, and no other; a
+    ``WriteError`` naming what is left otherwise (a label in an XMP packet, or inside a longer comment,
+    which these writers do not edit), so that no file with two labels is ever handed back."""
+    from ...checker import check
+
+    result = check(outcome.data)
+    fatal = [e for e in result.errors if getattr(e, "fatal", False)]
+    if fatal:
+        raise WriteError(f"internal: the rewritten file does not read back ({fatal[0].message})")
+    expected = json.loads(label_value(label))
+    found = [e for e in result.evidence if e.source == "gb45438"]
+    others = [e for e in found if _value(e.value) != expected]
+    if others or len(found) != 1:
+        where = "; ".join(f"{e.location} ({e.key})" for e in others) or f"{len(found)} copies"
+        raise WriteError(f"another label would remain that this writer does not rewrite: {where}")
+    return outcome
+
+
+def _value(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def walk_input(data: bytes, handler_name: str) -> Container:

@@ -6,7 +6,8 @@ mutagen has no FLV support).  Only the first ``onMetaData`` script tag is rebuil
 other than AIGC are copied byte for byte, the ECMA array's count is updated, the tag's size and the
 PreviousTagSize after it are rewritten; every other tag is copied as it is.  When the tag changes
 size, what points at file positions in it is moved by the difference: ``keyframes/filepositions``
-(written by ffmpeg's ``-flvflags add_keyframe_index``, yamdi, flvtool2) and ``filesize``.  A file
+(written by ffmpeg's ``-flvflags add_keyframe_index``, yamdi, flvtool2), ``lastkeyframelocation`` and
+``filesize``.  A file
 without ``onMetaData`` gets one as its first tag.  Every AIGC property (any case) is a copy: the first
 is rewritten where it stands, the others removed.
 """
@@ -18,7 +19,7 @@ import struct
 from ...limits import MAX_AMF_DEPTH, MAX_AMF_VALUES, MAX_FLV_TAGS, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, label_value, removed_note, walk_input
+from ._common import is_label_name, is_label_text, label_value, removed_note, verified, walk_input
 
 SCRIPT, TAG_HEADER = 18, 11
 NUMBER, BOOLEAN, STRING, OBJECT, NULL, UNDEFINED, REFERENCE = 0, 1, 2, 3, 5, 6, 7
@@ -54,7 +55,7 @@ class _Amf:
         marker, pos = self.data[pos], pos + 1
         if marker == NUMBER:
             self.need(pos, 8)
-            if path.startswith("keyframes/filepositions/") or path == "filesize":
+            if path.startswith("keyframes/filepositions/") or path in ("filesize", "lastkeyframelocation"):
                 self.positions.append(pos)
             return pos + 8
         if marker == BOOLEAN:
@@ -99,6 +100,17 @@ class _Amf:
         return pos, found  # no end marker: some writers leave it out of the last array
 
 
+def _string_at(body: bytes, start: int) -> str | None:
+    """The string value of the property at ``start`` (a name, then a value), or None when not a string."""
+    n = int.from_bytes(body[start : start + 2], "big")
+    at = start + 2 + n
+    if at >= len(body) or body[at] not in (STRING, LONG_STRING):
+        return None
+    width = 2 if body[at] == STRING else 4
+    size = int.from_bytes(body[at + 1 : at + 1 + width], "big")
+    return body[at + 1 + width : at + 1 + width + size].decode("utf-8", "replace")
+
+
 def _string_property(name: str, text: str) -> bytes:
     raw = text.encode("utf-8")
     key = struct.pack(">H", len(name)) + name.encode("utf-8")
@@ -125,6 +137,10 @@ def _on_metadata_name() -> bytes:
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
+    return verified(_write(data, label), label)
+
+
+def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     walk_input(data, "flv")
     (offset,) = struct.unpack_from(">I", data, 5)
     first = offset + 4
@@ -158,15 +174,21 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
     props_at = start + (5 if body[start] == ECMA_ARRAY else 1)
     end, props = amf.properties(props_at, 1, "")
     copies = [n for n, (name, _, _) in enumerate(props) if is_label_name(name)]
+    # String properties of other names (comment, description) that are the label as a whole: copies too.
+    loose = [
+        n
+        for n, (_, s, e) in enumerate(props)
+        if n not in copies and _string_at(body, s) is not None and is_label_text(_string_at(body, s) or "")
+    ]
     parts: list[bytes] = []
     for n, (name, s, e) in enumerate(props):
         if copies and n == copies[0]:
             parts.append(_string_property(name, value))
-        elif n not in copies:
+        elif n not in copies and n not in loose:
             parts.append(body[s:e])
     if not copies:
         parts.append(_string_property("AIGC", value))
-    notes += removed_note(len(copies) - 1, "FLV onMetaData AIGC")
+    notes += removed_note(max(len(copies) - 1, 0) + len(loose), "FLV onMetaData")
     head = body[:start] + (
         bytes([ECMA_ARRAY]) + struct.pack(">I", len(parts)) if body[start] == ECMA_ARRAY else body[start : start + 1]
     )

@@ -18,10 +18,14 @@ from mutagen.id3 import ID3, TXXX, Encoding, ID3NoHeaderError
 
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, keep_padding, label_value, removed_note, walk_input
+from ._common import is_label_name, is_label_text, keep_padding, label_value, removed_note, verified, walk_input
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
+    return verified(_write(data, label), label)
+
+
+def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     container = walk_input(data, "mpeg-audio")
     if container.format != "mp3":
         raise WriteError(f"an {container.format.upper()} stream, not MP3: no ID3 label is written")
@@ -37,9 +41,17 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
             notes.append("added an ID3v2.4 tag in front of the audio")
         copies = [k for k, frame in tags.items() if isinstance(frame, TXXX) and is_label_name(str(frame.desc))]  # type: ignore[attr-defined]
         desc = str(getattr(tags[copies[0]], "desc", "AIGC")) if copies else "AIGC"
-        for key in copies:
+        # Comments and other TXXX frames that hold the label as a whole are copies too.
+        loose = [
+            k
+            for k, frame in tags.items()
+            if k not in copies
+            and getattr(frame, "FrameID", "") in ("COMM", "TXXX")
+            and any(is_label_text(str(t)) for t in getattr(frame, "text", []))
+        ]
+        for key in copies + loose:
             del tags[key]
-        notes += removed_note(len(copies) - 1, "ID3v2 TXXX:AIGC")
+        notes += removed_note(max(len(copies) - 1, 0) + len(loose), "ID3v2 TXXX or COMM")
         tags.add(TXXX(encoding=Encoding.UTF8 if version == 4 else Encoding.UTF16, desc=desc, text=[value]))
         if version == 2:
             notes.append("the ID3v2.2 tag was written as ID3v2.3 (mutagen writes 2.3 and 2.4 only)")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from ...limits import MAX_BOX_DEPTH, MAX_CHUNKS, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, label_value, removed_note, walk_input
+from ._common import is_label_name, is_label_text, label_value, removed_note, verified, walk_input
 
 EBML, SEGMENT = 0x1A45DFA3, 0x18538067
 SEEK_HEAD, SEEK, SEEK_ID, SEEK_POSITION = 0x114D9B74, 0x4DBB, 0x53AB, 0x53AC
@@ -143,6 +143,7 @@ class _Tags:
         self.el, self.had_crc, self.changed = el, False, False
         self.tags: list[list[bytes]] = []  # per Tag: its children, raw
         self.labels: list[tuple[int, int]] = []  # (tag index, child index) of AIGC SimpleTags
+        self.loose: list[tuple[int, int]] = []  # SimpleTags of other names whose string is a whole label
         for child in r.elements(el.body, el.end):
             if child.id == CRC32:
                 self.had_crc = True
@@ -150,8 +151,13 @@ class _Tags:
                 parts = r.elements(child.body, child.end)
                 self.tags.append([r.data[p.at : p.end] for p in parts])
                 for n, p in enumerate(parts):
-                    if p.id == SIMPLE_TAG and is_label_name(_simple_name(r, p, 0)):
+                    if p.id != SIMPLE_TAG:
+                        continue
+                    name, text = _simple_name(r, p, 0)
+                    if is_label_name(name):
                         self.labels.append((len(self.tags) - 1, n))
+                    elif is_label_text(text):
+                        self.loose.append((len(self.tags) - 1, n))
             else:
                 self.tags.append([b"", r.data[child.at : child.end]])  # kept as it is, marked by b""
 
@@ -174,13 +180,18 @@ def _is_simple(raw: bytes) -> bool:
     return raw[:2] == _id_bytes(SIMPLE_TAG)
 
 
-def _simple_name(r: _Reader, el: _El, depth: int) -> str:
+def _simple_name(r: _Reader, el: _El, depth: int) -> tuple[str, str]:
+    """A SimpleTag's TagName and TagString."""
     if depth > MAX_BOX_DEPTH:
         raise WriteError(f"SimpleTag nested more than {MAX_BOX_DEPTH} deep")
+    name = text = ""
     for child in r.elements(el.body, el.end):
+        raw = r.data[child.body : child.end].rstrip(b"\x00").decode("utf-8", "replace")
         if child.id == TAG_NAME:
-            return r.data[child.body : child.end].rstrip(b"\x00").decode("utf-8", "replace")
-    return ""
+            name = raw
+        elif child.id == TAG_STRING:
+            text = raw
+    return name, text
 
 
 def _simple_tag(value: str) -> bytes:
@@ -238,6 +249,10 @@ class _Segment:
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
+    return verified(_write(data, label), label)
+
+
+def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     walk_input(data, "matroska")
     r = _Reader(data)
     top = r.elements(0, len(data))
@@ -251,23 +266,24 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
     value = label_value(label)
     tags = [_Tags(r, el) for el in seg.tags_elements()]
     found = [(t, where) for t in tags for where in t.labels]
+    doomed = found[1:] + [(t, where) for t in tags for where in t.loose]
     notes: list[str] = []
     new_tags: bytes | None = None
+    for t, (tj, cj) in doomed:
+        t.tags[tj][cj] = b"\x00"  # removed (never a SimpleTag, dropped below)
+        t.changed = True
+    notes += removed_note(len(doomed), "Matroska Tags/Tag/SimpleTag")
     if found:
         target, (ti, ci) = found[0]
         target.tags[ti][ci] = _simple_tag(value)
         target.changed = True
-        for t, (tj, cj) in found[1:]:
-            t.tags[tj][cj] = b"\x00"  # removed (never a SimpleTag, dropped below)
-            t.changed = True
-        for t in tags:
-            t.tags = [[p for p in parts if p != b"\x00"] for parts in t.tags]
-        notes += removed_note(len(found) - 1, "Matroska Tags/Tag/SimpleTag AIGC")
     elif tags:
         tags[0].tags.append([_element(TARGETS, b""), _simple_tag(value)])
         tags[0].changed = True
     else:
         new_tags = _element(TAGS, _element(TAG, _element(TARGETS, b"") + _simple_tag(value)))
+    for t in tags:
+        t.tags = [[p for p in parts if p != b"\x00"] for parts in t.tags]
 
     edits: dict[int, tuple[int, bytes]] = {}  # at -> (old length, new bytes), same length unless last
     appended: list[bytes] = []

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from ...limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, label_value, removed_note, walk_input
+from ._common import is_label_name, is_label_text, label_value, removed_note, verified, walk_input
 
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"udta"}
 FREE = {b"free", b"skip"}
@@ -187,8 +187,21 @@ class _Moov:
         return _box(box.type, b"".join(parts) + self.data[last : box.end])
 
 
-def _labels(meta: _Meta, data: bytes) -> list[int]:
-    return [i for i, (t, p) in enumerate(meta.items) if is_label_name(meta.key_name(t, p, data))]
+def _labels(meta: _Meta, data: bytes) -> tuple[list[int], list[int]]:
+    """The items named AIGC, and the items of other names whose text is a whole label (a comment)."""
+    named, loose = [], []
+    for i, (t, p) in enumerate(meta.items):
+        if is_label_name(meta.key_name(t, p, data)):
+            named.append(i)
+        elif any(
+            kind == b"data"
+            and len(body) >= 8
+            and body[3] in (0, 1)
+            and is_label_text(body[8:].decode("utf-8", "replace"))
+            for kind, body in _sub(p)
+        ):
+            loose.append(i)
+    return named, loose
 
 
 def _set_value(meta: _Meta, index: int, value: str) -> None:
@@ -199,17 +212,14 @@ def _set_value(meta: _Meta, index: int, value: str) -> None:
 
 
 def _remove(meta: _Meta, indexes: list[int]) -> None:
-    """Remove the items, then every AIGC key no item uses any more, renumbering the items behind."""
+    """Remove the items, then every key only they used, renumbering the items behind."""
+    was_used = {int.from_bytes(t, "big") for t, _ in meta.items}
     meta.items = [item for i, item in enumerate(meta.items) if i not in indexes]
     meta.changed = True
     if meta.keys is None:
         return
     used = {int.from_bytes(t, "big") for t, _ in meta.items}
-    drop = [
-        n
-        for n, entry in enumerate(meta.keys, 1)
-        if n not in used and is_label_name(entry[4:].decode("utf-8", "replace"))
-    ]
+    drop = [n for n in range(1, len(meta.keys) + 1) if n in was_used and n not in used]
     if not drop:
         return
     renumber = {}
@@ -263,6 +273,10 @@ def _shift_chunk_offsets(moov: bytearray, after: int, delta: int) -> None:
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
+    return verified(_write(data, label), label)
+
+
+def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     walk_input(data, "bmff")
     top, _ = _boxes(data, 0, len(data), _Counter(), top=True)
     moovs = [b for b in top if b.type == b"moov"]
@@ -271,18 +285,29 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
     moov = moovs[0]
     tree = _Moov(data, moov)
     value = label_value(label)
-    found = [(m, i) for m in tree.metas for i in _labels(m, data)]
+    found, loose = [], []
+    for m in tree.metas:
+        named, other = _labels(m, data)
+        found += [(m, i) for i in named]
+        loose += [(m, i) for i in other]
     notes: list[str] = []
     added, add_to = b"", None
+    doomed_all = found[1:] + loose
+    for meta in tree.metas:
+        doomed = [i for m, i in doomed_all if m is meta]
+        if doomed:
+            if found and found[0][0] is meta:
+                _set_value(meta, found[0][1], value)  # before the removals renumber the items
+                index_item = meta.items[found[0][1]]
+                _remove(meta, doomed)
+                found[0] = (meta, meta.items.index(index_item))
+            else:
+                _remove(meta, doomed)
+    notes += removed_note(len(doomed_all), ", ".join(sorted({m.path for m, _ in doomed_all})))
     if found:
         target, index = found[0]
         _set_value(target, index, value)
         location = f"{target.path} ilst item 'AIGC'"
-        for meta in tree.metas:
-            doomed = [i for m, i in found[1:] if m is meta]
-            if doomed:
-                _remove(meta, doomed)
-        notes += removed_note(len(found) - 1, ", ".join(sorted({m.path for m, _ in found[1:]})))
     else:
         keyed = next((m for m in tree.metas if m.path == "moov/udta/meta" and m.keys is not None), None)
         if keyed is not None:

@@ -31,7 +31,7 @@ from defusedxml import ElementTree as SafeET
 from ...formats._zip import MAX_ZIP_MEMBER
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, label_value, removed_note, walk_input
+from ._common import is_label_name, label_value, removed_note, verified, walk_input
 
 CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
@@ -288,6 +288,10 @@ def _epub(pkg: _Package, value: str) -> tuple[dict[str, bytes], bool, list[str],
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
+    return verified(_write(data, label), label)
+
+
+def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     container = walk_input(data, "zip")
     pkg = _Package(data)
     value = label_value(label)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ...limits import MAX_CHUNKS, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, label_value, removed_note, walk_input
+from ._common import is_label_name, is_label_text, label_value, removed_note, verified, walk_input
 
 
 @dataclass
@@ -65,11 +65,19 @@ def _junk(length: int) -> bytes:
     return _chunk(b"JUNK", b"\x00" * (length - 8))
 
 
+def _text(raw: bytes) -> str:
+    return raw.split(b"\x00", 1)[0].decode("utf-8", "replace")
+
+
 def _is_info(data: bytes, c: _Chunk) -> bool:
     return c.fourcc == b"LIST" and data[c.body : c.body + 4] == b"INFO"
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
+    return verified(_write(data, label), label)
+
+
+def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     container = walk_input(data, "riff")
     avi = container.format == "avi"
     if data[:4] != b"RIFF":
@@ -85,6 +93,7 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
     # Every copy of the label: (top index, None) for an AIGC chunk, (top index, sub index) in an INFO list.
     infos: dict[int, list[_Chunk]] = {}
     found: list[tuple[int, int | None]] = []
+    loose: list[tuple[int, int | None]] = []
     for i, c in enumerate(top):
         if c.fourcc == b"AIGC":
             found.append((i, None))
@@ -92,7 +101,11 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
             if c.size > MAX_METADATA_BLOCK:
                 raise WriteError(f"a LIST/INFO of {c.size} bytes is over the limit", f"offset {c.at:#x}")
             infos[i] = _chunks(data, c.body + 4, c.body + c.size)
-            found += [(i, n) for n, sub in enumerate(infos[i]) if is_label_name(sub.fourcc.decode("latin-1"))]
+            for n, sub in enumerate(infos[i]):
+                if is_label_name(sub.fourcc.decode("latin-1")):
+                    found.append((i, n))
+                elif is_label_text(_text(data[sub.body : sub.body + sub.size])):
+                    loose.append((i, n))  # a comment (ICMT, ISBJ) that is the label as a whole
     movi_end = max((c.end for c in top if c.fourcc == b"LIST" and data[c.body : c.body + 4] == b"movi"), default=12)
     fixed_until = movi_end if avi else 12  # AVI: nothing before the end of movi may move
 
@@ -117,13 +130,6 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
             edited_subs[i][n] = _chunk(infos[i][n].fourcc, value)
             touched.add(i)
             location = f"{container.format.upper()} LIST/INFO AIGC"
-        for j, m in found[1:]:
-            if m is None:
-                new[j] = b""
-            else:
-                edited_subs[j][m] = b""
-                touched.add(j)
-        notes += removed_note(len(found) - 1, "RIFF AIGC chunk or LIST/INFO AIGC entry")
     elif avi and infos:
         i = next(iter(infos))
         edited_subs[i].append(_chunk(b"AIGC", value))
@@ -135,6 +141,13 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
     else:
         appended = _chunk(b"AIGC", value)
         location = "WAV AIGC chunk"
+    for j, m in [*found[1:], *loose]:
+        if m is None:
+            new[j] = b""
+        else:
+            edited_subs[j][m] = b""
+            touched.add(j)
+    notes += removed_note(len(found[1:]) + len(loose), "RIFF AIGC chunk or LIST/INFO entry")
     for i in touched:
         subs = [s for s in edited_subs[i] if s]
         new[i] = info_bytes(i, subs) if subs else b""

@@ -20,7 +20,7 @@ from ... import formats
 from ...formats.text import MAX_FRONT_MATTER
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import label_value, removed_note, walk_input
+from ._common import label_value, removed_note, verified, walk_input
 
 _BOM = b"\xef\xbb\xbf"
 _OPEN = re.compile(rb"---[ \t]*(\r?\n)")
@@ -47,6 +47,10 @@ def _utf8_text(data: bytes) -> bool:
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
+    return verified(_write(data, label), label)
+
+
+def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     bom = _BOM if data.startswith(_BOM) else b""
     body = data[len(bom) :]
     handler = formats.identify(data[: 64 * 1024]) if data else None

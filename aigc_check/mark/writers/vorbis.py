@@ -21,7 +21,7 @@ from mutagen.oggvorbis import OggVorbis
 
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, keep_padding, label_value, removed_note, walk_input
+from ._common import is_label_name, is_label_text, keep_padding, label_value, removed_note, verified, walk_input
 
 KINDS: dict[str, tuple[Any, str]] = {
     "flac": (FLAC, "FLAC VORBIS_COMMENT"),
@@ -31,6 +31,10 @@ KINDS: dict[str, tuple[Any, str]] = {
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
+    return verified(_write(data, label), label)
+
+
+def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     handler = "flac" if data[:4] == b"fLaC" else ("ogg" if data[:4] == b"OggS" else "mpeg-audio")
     container = walk_input(data, handler)
     if container.format not in KINDS:
@@ -47,14 +51,17 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
         comments: Any = audio.tags  # a list of (name, value) pairs, in file order
         pairs = list(comments)
         copies = [n for n, (name, _) in enumerate(pairs) if is_label_name(name)]
+        # Comments of other names (COMMENT, DESCRIPTION) that are the label as a whole are copies too.
+        loose = [n for n, (name, text) in enumerate(pairs) if n not in copies and is_label_text(text)]
+        doomed = copies[1:] + loose
         if copies:
             pairs[copies[0]] = (pairs[copies[0]][0], value)  # its name and place kept
-            pairs = [p for n, p in enumerate(pairs) if n not in copies[1:]]
-        else:
+        pairs = [p for n, p in enumerate(pairs) if n not in doomed]
+        if not copies:
             pairs.append(("AIGC", value))
         # By position, with list's own methods: VCommentDict's item methods take names, not places.
         list.__setitem__(comments, slice(None), pairs)
-        notes += removed_note(len(copies) - 1, f"{where} AIGC")
+        notes += removed_note(len(doomed), where)
         buffer.seek(0)
         audio.save(buffer, padding=keep_padding)
     except (MutagenError, ValueError, EOFError, OSError, IndexError) as exc:

@@ -1,0 +1,120 @@
+"""Shared by the mark writer tests: the label written, the round trip through ``check``, the inputs
+made at test time (``fixtures/makers/mark_inputs.py``) and independent readers (ffprobe, ffmpeg)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import fields
+from functools import cache
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, ROOT
+
+import aigc_check
+from aigc_check.mark.label import LabelFields
+from aigc_check.mark.writers import WriteError, WriteOutcome, writer_for
+
+LABEL = LabelFields(
+    Label="2",
+    ContentProducer="001191110102MACQD9K64010000",
+    ProduceID="p-1",
+    ContentPropagator="0011911101020000000000000002",
+    PropagateID="prop-'9'",
+)
+EXPECTED = {f.name: getattr(LABEL, f.name) for f in fields(LABEL)}
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@cache
+def made(name: str) -> bytes:
+    """One input of ``fixtures/makers/mark_inputs.py`` (ffmpeg needed for the audio and video ones)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from fixtures.makers.mark_inputs import INPUTS
+
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg is needed to make this input")
+    return INPUTS[name][1]()
+
+
+def write(data: bytes, format_id: str) -> WriteOutcome:
+    writer = writer_for(format_id)
+    assert writer is not None, format_id
+    return writer(data, LABEL)
+
+
+def labels_read(data: bytes) -> tuple[list[dict], list[str]]:
+    """The GB 45438 labels ``check`` reads from ``data`` (as dicts) and its finding codes."""
+    result = aigc_check.check(data)
+    assert not [e for e in result.errors if getattr(e, "fatal", False)], result.errors
+    values = [json.loads(e.value) for e in result.evidence if e.source == "gb45438"]
+    return values, [f.code for f in result.findings]
+
+
+def assert_one_label(data: bytes) -> None:
+    values, codes = labels_read(data)
+    assert values == [EXPECTED], values
+    assert "aigc-label-duplicate" not in codes
+    assert "aigc-label-malformed" not in codes
+
+
+def round_trip(data: bytes, format_id: str) -> WriteOutcome:
+    """Write, check it reads exactly the label written, write again: the same file (idempotent)."""
+    out = write(data, format_id)
+    assert_one_label(out.data)
+    again = write(out.data, format_id)
+    assert again.updated_existing
+    assert again.data == out.data, "writing the same label twice changed the file"
+    return out
+
+
+def ffprobe_tags(data: bytes, suffix: str) -> dict[str, str]:
+    """ffprobe's format tags (and the first stream's), an independent reader."""
+    if not shutil.which("ffprobe"):
+        pytest.skip("ffprobe not installed")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"in.{suffix}"
+        path.write_bytes(data)
+        run = subprocess.run(
+            ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    info = json.loads(run.stdout)
+    tags = dict(info.get("format", {}).get("tags", {}))
+    for stream in info.get("streams", []):
+        for k, v in stream.get("tags", {}).items():
+            tags.setdefault(k, v)
+    return tags
+
+
+def decoded_md5(data: bytes, suffix: str) -> str:
+    """ffmpeg's MD5 of every decoded frame and sample (framemd5), the streams' content."""
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg not installed")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"in.{suffix}"
+        path.write_bytes(data)
+        run = subprocess.run(
+            ["ffmpeg", "-v", "error", "-i", str(path), "-f", "framemd5", "-"], capture_output=True, check=True
+        )
+    lines = [line for line in run.stdout.decode().splitlines() if line and not line.startswith("#")]
+    assert lines, "ffmpeg decoded nothing"
+    return "\n".join(lines)
+
+
+def refuses(data: bytes, format_id: str) -> None:
+    with pytest.raises(WriteError):
+        write(data, format_id)
+
+
+__all__ = ["EXPECTED", "LABEL", "WriteError"]
