@@ -122,12 +122,12 @@ def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     edited_subs: dict[int, list[bytes]] = {i: subs_of(i) for i in infos}
     touched: set[int] = set()
     if found:
-        i, n = found[0]
-        if n is None:
+        i, spot = found[0]
+        if spot is None:
             new[i] = _chunk(b"AIGC", value)
             location = f"{container.format.upper()} AIGC chunk"
         else:
-            edited_subs[i][n] = _chunk(infos[i][n].fourcc, value)
+            edited_subs[i][spot] = _chunk(infos[i][spot].fourcc, value)
             touched.add(i)
             location = f"{container.format.upper()} LIST/INFO AIGC"
     elif avi and infos:
