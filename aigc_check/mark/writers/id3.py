@@ -60,8 +60,12 @@ def _write(data: bytes, label: LabelFields) -> WriteOutcome:
         else:
             tags.update_to_v24()
         buffer.seek(0)
-        tags.save(buffer, v1=1, v2_version=3 if version < 4 else 4, padding=keep_padding)
+        # v1=0: mutagen would otherwise rewrite an ID3v1 tag from the v2 frames; the original is put back.
+        tags.save(buffer, v1=0, v2_version=3 if version < 4 else 4, padding=keep_padding)
     except (MutagenError, ValueError, EOFError, OSError) as exc:
         raise WriteError(f"mutagen cannot rewrite the ID3 tag: {exc}") from exc
     location = f"ID3v2.{3 if version < 4 else 4} TXXX:{desc}"
-    return WriteOutcome(buffer.getvalue(), location, notes, updated_existing=bool(copies))
+    out = buffer.getvalue()
+    if data[-128:-125] == b"TAG" and out[-128:] != data[-128:]:
+        out += data[-128:]
+    return WriteOutcome(out, location, notes, updated_existing=bool(copies))

@@ -89,6 +89,11 @@ def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     if data[end:].strip(b"\x00"):
         raise WriteError("data after the RIFF chunk (an OpenDML AVIX part or trailing bytes) is not rewritten")
     top = _chunks(data, 12, end)
+    kinds = {c.fourcc if c.fourcc != b"LIST" else data[c.body : c.body + 4] for c in top}
+    needed = {b"hdrl", b"movi"} if avi else {b"fmt ", b"data"}
+    if not needed <= kinds:
+        missing = ", ".join(sorted(k.decode("latin-1") for k in needed - kinds))
+        raise WriteError(f"a {container.format.upper()} file without {missing}: not a complete file")
     value = (label_value(label) + "\x00").encode("utf-8")
     # Every copy of the label: (top index, None) for an AIGC chunk, (top index, sub index) in an INFO list.
     infos: dict[int, list[_Chunk]] = {}
