@@ -9,6 +9,9 @@ the structural bounds are the readers' (``aigc_check/limits.py``), not a second 
 from __future__ import annotations
 
 import json
+import struct
+import zlib
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
@@ -55,6 +58,22 @@ def is_label_text(value: str) -> bool:
 
 def holds_label(name: str, value: str) -> bool:
     return is_label_name(name) or is_label_text(value)
+
+
+# What a hand-written walk of a hostile file may still raise despite its bounds checks: a bug's
+# symptom, but the file's fault, so it is a WriteError (nothing written), never a crash of a batch.
+PARSE_ERRORS = (IndexError, KeyError, ValueError, struct.error, zlib.error, OverflowError, UnicodeError)
+
+
+def guarded(write: Callable[[bytes, LabelFields], WriteOutcome], data: bytes, label: LabelFields) -> WriteOutcome:
+    """``write`` run on ``data``, its result ``verified``; a parse error is a ``WriteError``."""
+    try:
+        outcome = write(data, label)
+    except WriteError:
+        raise
+    except PARSE_ERRORS as exc:
+        raise WriteError(f"the file cannot be rewritten safely ({type(exc).__name__}: {exc})") from exc
+    return verified(outcome, label)
 
 
 def verified(outcome: WriteOutcome, label: LabelFields) -> WriteOutcome:

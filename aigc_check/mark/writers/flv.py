@@ -19,7 +19,7 @@ import struct
 from ...limits import MAX_AMF_DEPTH, MAX_AMF_VALUES, MAX_FLV_TAGS, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, is_label_text, label_value, removed_note, verified, walk_input
+from ._common import guarded, is_label_name, is_label_text, label_value, removed_note, walk_input
 
 SCRIPT, TAG_HEADER = 18, 11
 NUMBER, BOOLEAN, STRING, OBJECT, NULL, UNDEFINED, REFERENCE = 0, 1, 2, 3, 5, 6, 7
@@ -137,7 +137,7 @@ def _on_metadata_name() -> bytes:
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
-    return verified(_write(data, label), label)
+    return guarded(_write, data, label)
 
 
 def _write(data: bytes, label: LabelFields) -> WriteOutcome:

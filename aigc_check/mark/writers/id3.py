@@ -18,11 +18,11 @@ from mutagen.id3 import ID3, TXXX, Encoding, ID3NoHeaderError
 
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, is_label_text, keep_padding, label_value, removed_note, verified, walk_input
+from ._common import guarded, is_label_name, is_label_text, keep_padding, label_value, removed_note, walk_input
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
-    return verified(_write(data, label), label)
+    return guarded(_write, data, label)
 
 
 def _write(data: bytes, label: LabelFields) -> WriteOutcome:

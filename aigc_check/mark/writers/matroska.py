@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from ...limits import MAX_BOX_DEPTH, MAX_CHUNKS, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, is_label_text, label_value, removed_note, verified, walk_input
+from ._common import guarded, is_label_name, is_label_text, label_value, removed_note, walk_input
 
 EBML, SEGMENT = 0x1A45DFA3, 0x18538067
 SEEK_HEAD, SEEK, SEEK_ID, SEEK_POSITION = 0x114D9B74, 0x4DBB, 0x53AB, 0x53AC
@@ -249,7 +249,7 @@ class _Segment:
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
-    return verified(_write(data, label), label)
+    return guarded(_write, data, label)
 
 
 def _write(data: bytes, label: LabelFields) -> WriteOutcome:

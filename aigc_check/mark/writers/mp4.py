@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from ...limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, is_label_text, label_value, removed_note, verified, walk_input
+from ._common import guarded, is_label_name, is_label_text, label_value, removed_note, walk_input
 
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"udta"}
 FREE = {b"free", b"skip"}
@@ -273,7 +273,7 @@ def _shift_chunk_offsets(moov: bytearray, after: int, delta: int) -> None:
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
-    return verified(_write(data, label), label)
+    return guarded(_write, data, label)
 
 
 def _write(data: bytes, label: LabelFields) -> WriteOutcome:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+import zlib
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape, quoteattr
@@ -31,7 +32,7 @@ from defusedxml import ElementTree as SafeET
 from ...formats._zip import MAX_ZIP_MEMBER
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, label_value, removed_note, verified, walk_input
+from ._common import guarded, is_label_name, label_value, removed_note, walk_input
 
 CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
@@ -118,7 +119,7 @@ class _Package:
         try:
             with self.zf.open(info) as f:
                 out = f.read(MAX_ZIP_MEMBER + 1)
-        except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError, zlib.error) as exc:
             raise WriteError(f"the member {name!r} cannot be inflated: {exc}") from exc
         if len(out) > MAX_ZIP_MEMBER:
             raise WriteError(f"the member {name!r} inflates to more than {MAX_ZIP_MEMBER} bytes")
@@ -288,7 +289,7 @@ def _epub(pkg: _Package, value: str) -> tuple[dict[str, bytes], bool, list[str],
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
-    return verified(_write(data, label), label)
+    return guarded(_write, data, label)
 
 
 def _write(data: bytes, label: LabelFields) -> WriteOutcome:

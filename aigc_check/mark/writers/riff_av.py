@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ...limits import MAX_CHUNKS, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, is_label_text, label_value, removed_note, verified, walk_input
+from ._common import guarded, is_label_name, is_label_text, label_value, removed_note, walk_input
 
 
 @dataclass
@@ -74,7 +74,7 @@ def _is_info(data: bytes, c: _Chunk) -> bool:
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
-    return verified(_write(data, label), label)
+    return guarded(_write, data, label)
 
 
 def _write(data: bytes, label: LabelFields) -> WriteOutcome:

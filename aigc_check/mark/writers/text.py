@@ -20,7 +20,7 @@ from ... import formats
 from ...formats.text import MAX_FRONT_MATTER
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import label_value, removed_note, verified, walk_input
+from ._common import guarded, label_value, removed_note, walk_input
 
 _BOM = b"\xef\xbb\xbf"
 _OPEN = re.compile(rb"---[ \t]*(\r?\n)")
@@ -47,7 +47,7 @@ def _utf8_text(data: bytes) -> bool:
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
-    return verified(_write(data, label), label)
+    return guarded(_write, data, label)
 
 
 def _write(data: bytes, label: LabelFields) -> WriteOutcome:

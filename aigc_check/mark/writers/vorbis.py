@@ -21,7 +21,7 @@ from mutagen.oggvorbis import OggVorbis
 
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
-from ._common import is_label_name, is_label_text, keep_padding, label_value, removed_note, verified, walk_input
+from ._common import guarded, is_label_name, is_label_text, keep_padding, label_value, removed_note, walk_input
 
 KINDS: dict[str, tuple[Any, str]] = {
     "flac": (FLAC, "FLAC VORBIS_COMMENT"),
@@ -31,7 +31,7 @@ KINDS: dict[str, tuple[Any, str]] = {
 
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
-    return verified(_write(data, label), label)
+    return guarded(_write, data, label)
 
 
 def _write(data: bytes, label: LabelFields) -> WriteOutcome:
