@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import fields
@@ -62,7 +63,18 @@ def holds_label(name: str, value: str) -> bool:
 
 # What a hand-written walk of a hostile file may still raise despite its bounds checks: a bug's
 # symptom, but the file's fault, so it is a WriteError (nothing written), never a crash of a batch.
-PARSE_ERRORS = (IndexError, KeyError, ValueError, struct.error, zlib.error, OverflowError, UnicodeError)
+PARSE_ERRORS = (
+    IndexError,
+    KeyError,
+    ValueError,
+    struct.error,
+    zlib.error,
+    OverflowError,
+    UnicodeError,
+    EOFError,
+    NotImplementedError,  # zipfile: a member needing a ZIP version or method it lacks
+    zipfile.BadZipFile,
+)
 
 
 def guarded(write: Callable[[bytes, LabelFields], WriteOutcome], data: bytes, label: LabelFields) -> WriteOutcome:
