@@ -1,12 +1,13 @@
 """Latency of the audio, video and document label writers, per format, beside a plain copy of the bytes.
 
-    python bench/bench_mark_writers.py [--repeat 20]
+    python bench/bench_mark_writers.py [--repeat 20] [--file PATH ...]
 
 For each format, one fixture is timed three ways in the same process, interleaved, best of
 ``--repeat``: a plain copy (the bytes read from disk and written to a new file: what ``mark`` costs
 at the least), the rewrite alone (the writer's own work, without the read-back), and the whole writer
 (rewrite plus the ``check`` of the result that every writer runs before it hands the file back).
-The fixtures are a few KB, so this measures the fixed cost of each writer, not its cost per byte.
+The fixtures are a few KB, so they measure the fixed cost of each writer; ``--file`` adds files of
+your own (any size; the format is the one ``check`` names) to see the cost per byte.
 The machine is shared and noisy: read the ratios, which are measured in one run, not the times.
 Not a test: run it by hand.
 """
@@ -61,12 +62,18 @@ def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--file", action="append", default=[], help="another input (repeatable)")
     args = parser.parse_args()
+    inputs = [(ROOT / "fixtures" / "files" / name, fmt) for name, fmt in INPUTS]
+    if args.file:
+        from aigc_check import check
+
+        inputs += [(Path(f), check(f).format) for f in args.file]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         out_path = Path(tmp) / "out"
-        for name, fmt in INPUTS:
-            path = ROOT / "fixtures" / "files" / name
+        for path, fmt in inputs:
+            name = path.name
             data = path.read_bytes()
             module = importlib.import_module(f"aigc_check.mark.writers.{_WRITERS[fmt].split(':')[0]}")
             rewrite = module._write
