@@ -444,3 +444,15 @@ def test_wrong_format_refused() -> None:
     refuses(fixture("av-plain.flac"), "mp4")
     refuses(fixture("av-plain.mp4"), "mkv")
     refuses(fixture("av-plain.wav"), "flv")
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"), [("av-c2pa-ai.mp4", "mp4"), ("av-c2pa-ai.wav", "wav"), ("av-c2pa-ai.flac", "flac")]
+)
+def test_broken_c2pa_binding_reported(name: str, fmt: str) -> None:
+    out = write(fixture(name), fmt)
+    assert any("C2PA manifest no longer matches" in n for n in out.notes), out.notes
+
+
+def test_no_c2pa_note_without_a_manifest() -> None:
+    assert not any("C2PA" in n for n in write(fixture("av-plain.mp4"), "mp4").notes)

@@ -104,6 +104,10 @@ def verified(outcome: WriteOutcome, label: LabelFields) -> WriteOutcome:
     if others or len(found) != 1:
         where = "; ".join(f"{e.location} ({e.key})" for e in others) or f"{len(found)} copies"
         raise WriteError(f"another label would remain that this writer does not rewrite: {where}")
+    if any(f.code == "c2pa-hash-mismatch" for f in result.findings):
+        outcome.notes.append(
+            "the file's C2PA manifest no longer matches it (its hash binding covers the rewritten bytes): re-sign it"
+        )
     return outcome
 
 
