@@ -456,3 +456,35 @@ def test_broken_c2pa_binding_reported(name: str, fmt: str) -> None:
 
 def test_no_c2pa_note_without_a_manifest() -> None:
     assert not any("C2PA" in n for n in write(fixture("av-plain.mp4"), "mp4").notes)
+
+
+# ---------------------------------------------------------------- the shared corpus
+
+AV_FORMATS = {"mp4", "mov", "m4a", "mkv", "webm", "avi", "wav", "mp3", "flac", "ogg", "opus", "flv"}
+
+
+def test_corpus_files(corpus) -> None:  # type: ignore[no-untyped-def]
+    """Every corpus file in these formats (real files from c2pa-rs, tinytag ..., hostile ones among
+    them: a RIFF bomb, 1000 nested moov boxes, a cut WAV): refused, or rewritten with exactly the label
+    and the same decoded streams."""
+    from conftest import corpus_rows
+
+    import aigc_check
+    from aigc_check.mark.writers import WriteError
+
+    written = 0
+    for row in corpus_rows():
+        path = corpus / row["file"]
+        fmt = aigc_check.check(str(path)).format
+        if fmt not in AV_FORMATS:
+            continue
+        data = path.read_bytes()
+        try:
+            out = write(data, fmt)
+        except WriteError:
+            continue
+        written += 1
+        assert_one_label(out.data)
+        suffix = SUFFIX.get(fmt, fmt)
+        assert decoded_md5(out.data, suffix) == decoded_md5(data, suffix), row["file"]
+    assert written

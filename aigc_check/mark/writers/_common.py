@@ -102,7 +102,9 @@ def verified(outcome: WriteOutcome, label: LabelFields) -> WriteOutcome:
     found = [e for e in result.evidence if e.source == "gb45438"]
     others = [e for e in found if _value(e.value) != expected]
     if others or len(found) != 1:
-        where = "; ".join(f"{e.location} ({e.key})" for e in others) or f"{len(found)} copies"
+        if not others and not found:
+            raise WriteError("the checker does not read the label back from the rewritten file")
+        where = "; ".join(f"{e.location} ({e.key})" for e in others) or f"{len(found)} copies of it"
         raise WriteError(f"another label would remain that this writer does not rewrite: {where}")
     if any(f.code == "c2pa-hash-mismatch" for f in result.findings):
         outcome.notes.append(
