@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import subprocess
 
 import pytest
 from mark_helpers import (
@@ -486,5 +487,9 @@ def test_corpus_files(corpus) -> None:  # type: ignore[no-untyped-def]
         written += 1
         assert_one_label(out.data)
         suffix = SUFFIX.get(fmt, fmt)
-        assert decoded_md5(out.data, suffix) == decoded_md5(data, suffix), row["file"]
+        try:
+            before = decoded_md5(data, suffix)
+        except (subprocess.CalledProcessError, AssertionError):
+            continue  # ffmpeg cannot decode the original either (a hostile sample without audio)
+        assert decoded_md5(out.data, suffix) == before, row["file"]
     assert written
