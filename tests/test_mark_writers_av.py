@@ -467,7 +467,7 @@ AV_FORMATS = {"mp4", "mov", "m4a", "mkv", "webm", "avi", "wav", "mp3", "flac", "
 def test_corpus_files(corpus) -> None:  # type: ignore[no-untyped-def]
     """Every corpus file in these formats (real files from c2pa-rs, tinytag ..., hostile ones among
     them: a RIFF bomb, 1000 nested moov boxes, a cut WAV): refused, or rewritten with exactly the label
-    and the same decoded streams."""
+    and the same stream packets (compared without decoding: the files are up to 1.4 MB)."""
     from conftest import corpus_rows
 
     import aigc_check
@@ -490,8 +490,8 @@ def test_corpus_files(corpus) -> None:  # type: ignore[no-untyped-def]
         assert_one_label(out.data)
         suffix = SUFFIX.get(fmt, fmt)
         try:
-            before = decoded_md5(data, suffix)
+            before = decoded_md5(data, suffix, packets=True)
         except (subprocess.CalledProcessError, AssertionError):
             continue  # ffmpeg cannot decode the original either (a hostile sample without audio)
-        assert decoded_md5(out.data, suffix) == before, row["file"]
+        assert decoded_md5(out.data, suffix, packets=True) == before, row["file"]
     assert written
