@@ -72,6 +72,7 @@ MADE_INPUTS = [
     ("faststart-label.mp4", "mp4", True),
     ("faststart-plain.mp4", "mp4", False),
     ("two-freeform.m4a", "m4a", True),
+    ("two-mdta-keys.mp4", "mp4", True),
     ("file-and-track-label.mkv", "mkv", True),
     ("streamed.mkv", "mkv", False),
     ("streamed-label.mkv", "mkv", True),

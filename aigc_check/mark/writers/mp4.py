@@ -296,13 +296,10 @@ def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     for meta in tree.metas:
         doomed = [i for m, i in doomed_all if m is meta]
         if doomed:
-            if found and found[0][0] is meta:
-                _set_value(meta, found[0][1], value)  # before the removals renumber the items
-                index_item = meta.items[found[0][1]]
-                _remove(meta, doomed)
-                found[0] = (meta, meta.items.index(index_item))
-            else:
-                _remove(meta, doomed)
+            _remove(meta, doomed)
+            if found and found[0][0] is meta:  # the label's item moves up by the items removed before it
+                index = found[0][1]
+                found[0] = (meta, index - sum(1 for d in doomed if d < index))
     notes += removed_note(len(doomed_all), ", ".join(sorted({m.path for m, _ in doomed_all})))
     if found:
         target, index = found[0]
