@@ -308,8 +308,13 @@ def _conforms(value: str) -> bool:
     return True
 
 
+# Format changes a label may make: plain text gains YAML front matter, the normative place for a text
+# file's label, and so reads as Markdown.
+_FORMAT_CHANGES = {("text", "markdown")}
+
+
 def _verify(before: CheckResult, after: CheckResult, label: LabelFields) -> str | None:
-    if after.format != before.format:
+    if after.format != before.format and (before.format, after.format) not in _FORMAT_CHANGES:
         return f"the new file reads as {after.format}, not {before.format}"
     if after.verdict is Verdict.UNREADABLE:
         return "the new file is unreadable: " + "; ".join(e.message for e in after.errors)

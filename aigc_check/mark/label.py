@@ -50,10 +50,13 @@ class LabelFields:
                     f"{f.name} {value!r} has characters outside the Annex E set (printable ASCII, no space or quotes)"
                 )
 
+    def values(self) -> dict[str, str]:
+        """The seven elements by name, in the standard's order (``as_found`` is not one)."""
+        return {f.name: getattr(self, f.name) for f in elements()}
+
     def to_json(self) -> str:
         """The label as the standard writes it: ``{"AIGC":{...}}``, compact, elements in order."""
-        inner = {f.name: getattr(self, f.name) for f in elements()}
-        return json.dumps({"AIGC": inner}, separators=(",", ":"), ensure_ascii=True)
+        return json.dumps({"AIGC": self.values()}, separators=(",", ":"), ensure_ascii=True)
 
     def with_propagation(self, propagator: str, propagate_id: str) -> LabelFields:
         return replace(self, ContentPropagator=propagator, PropagateID=propagate_id)

@@ -16,7 +16,7 @@ from ...limits import MAX_GIF_BLOCKS, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from ..xmp_edit import remove_label, set_label
 from . import WriteError, WriteOutcome
-from ._common import blank_label_text, xmp_value
+from ._common import blank_label_text, label_value
 
 MAGIC_TRAILER = b"\x01" + bytes(range(255, -1, -1)) + b"\x00"
 
@@ -99,7 +99,7 @@ def _blank_comment(data: bytes, s: int, e: int) -> tuple[bytes, int]:
 
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
     first, found = blocks(data)
-    value = xmp_value(label)
+    value = label_value(label)
     notes: list[str] = []
     out = bytearray(data[:first])
     if out[:6] == b"GIF87a":

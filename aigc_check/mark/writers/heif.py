@@ -27,7 +27,7 @@ from ...limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from ..xmp_edit import has_label, set_label
 from . import WriteError, WriteOutcome
-from ._common import xmp_value
+from ._common import label_value
 
 XMP_MIME = b"application/rdf+xml"
 
@@ -222,7 +222,7 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
     iinf_version, items = _items(data, by_type[b"iinf"])
     idat = by_type.get(b"idat")
     locations = {e.item_id: e for e in iloc.entries}
-    value = xmp_value(label)
+    value = label_value(label)
     notes: list[str] = []
     xmp_items = [i for i, _t, ct in items if ct in XMP_CONTENT_TYPES and i in locations]
     packets = {}

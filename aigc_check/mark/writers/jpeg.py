@@ -26,7 +26,7 @@ from ...limits import MAX_METADATA_BLOCK, MAX_SEGMENTS
 from ..label import LabelFields
 from ..xmp_edit import has_label, remove_label, set_label
 from . import WriteError, WriteOutcome
-from ._common import blank_label_text, xmp_value
+from ._common import blank_label_text, label_value
 
 SOS, EOI = 0xDA, 0xD9
 MAX_SEGMENT_PAYLOAD = 0xFFFF - 2
@@ -121,7 +121,7 @@ def _extended_without_label(
 def write(data: bytes, label: LabelFields) -> WriteOutcome:
     segs, _sos = segments(data)
     notes: list[str] = []
-    value = xmp_value(label)
+    value = label_value(label)
     replacement: dict[int, bytes] = {}  # segment start -> its new bytes (b"" removes it)
     main_xmp = [(m, s, e) for m, s, e in segs if m == 0xE1 and data[s + 4 : s + 4 + len(XMP_ID)] == XMP_ID]
     renamed = _extended_without_label(data, segs, replacement, notes)

@@ -19,7 +19,7 @@ from ...limits import MAX_CHUNKS, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from ..xmp_edit import has_label, remove_label, set_label
 from . import WriteError, WriteOutcome
-from ._common import blank_label_text, xmp_value
+from ._common import blank_label_text, label_value
 
 TEXT = {b"tEXt", b"zTXt", b"iTXt"}
 
@@ -85,7 +85,7 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
     found = chunks(data)
     if not found or found[0][0] != b"IHDR":
         raise WriteError("the PNG does not start with IHDR")
-    value = xmp_value(label)
+    value = label_value(label)
     notes: list[str] = []
     replacement: dict[int, bytes] = {}
     xmp: list[tuple[int, bytes, bytes]] = []  # (start, header, packet) of each XMP iTXt chunk

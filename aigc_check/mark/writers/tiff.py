@@ -21,7 +21,7 @@ from ...limits import MAX_IFD_ENTRIES, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from ..xmp_edit import set_label
 from . import WriteError, WriteOutcome
-from ._common import blank_label_text, xmp_value
+from ._common import blank_label_text, label_value
 
 TAG_XMP, TAG_EXIF_IFD = 700, 34665
 SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
@@ -79,7 +79,7 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
             if n:
                 out[span[0] : span[0] + span[1]] = blanked
                 notes.append(f"blanked a duplicate label in tag {entry[0]} (IFD at offset {ifd.at:#x}, same length)")
-    value = xmp_value(label)
+    value = label_value(label)
     index = next((i for i, e in enumerate(ifd0.entries) if e[0] == TAG_XMP), None)
     location = f"TIFF IFD0 tag 700 (XMP) in IFD at offset {ifd0_at:#x}"
     if index is not None:

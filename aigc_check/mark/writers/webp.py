@@ -15,7 +15,7 @@ from ...limits import MAX_CHUNKS
 from ..label import LabelFields
 from ..xmp_edit import remove_label, set_label
 from . import WriteError, WriteOutcome
-from ._common import blank_label_text, xmp_value
+from ._common import blank_label_text, label_value
 
 XMP_FLAG, EXIF_FLAG, ALPHA_FLAG = 0x04, 0x08, 0x10
 
@@ -64,7 +64,7 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
     found = chunks(data)
     if not found:
         raise WriteError("the WebP file has no chunks")
-    value = xmp_value(label)
+    value = label_value(label)
     notes: list[str] = []
     pieces: list[bytes] = []
     updated = False
