@@ -50,7 +50,8 @@ from .source import ByteSource
 from .trust import anchors_pem
 
 # A path, the bytes, or an open seekable binary file (e.g. a remote object read by ranges).
-Target = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+# A ByteSource is a file opened already (the scan's sniff opens it); check() closes it.
+Target = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO | ByteSource
 MAX_CACHED_DECISIONS = 4096  # distinct (classification, declaration, findings) cases kept per checker
 
 
@@ -73,11 +74,19 @@ class Checker:
         anything else raises ``DeclarationError``)."""
         declared = Declared.parse(declared)
         started = time.perf_counter()
+        if isinstance(target, ByteSource):
+            # Opened already, by a scan that looked at its head to tell whether it is media: the file
+            # is opened and its head read once.
+            return self._check_opened(target, declared, name or target.name, started)
         display = name or (os.fsdecode(target) if isinstance(target, (str, os.PathLike)) else "<bytes>")
         try:
             src = ByteSource.open(target, display)
         except OSError as exc:
             return self.open_failed(display, declared, exc, started)
+        return self._check_opened(src, declared, display, started)
+
+    def _check_opened(self, src: ByteSource, declared: Declared, display: str, started: float) -> CheckResult:
+        """Check an opened source, within the time and memory limits, and close it."""
         with src:
             try:
                 with time_limit(self.options.time_limit):

@@ -41,7 +41,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fnmatch import translate
 from functools import lru_cache
 from pathlib import Path
@@ -61,13 +61,16 @@ MAX_CACHED_PLANS = 1024  # distinct sets of field names
 class Condition:
     globs: tuple[str, ...]
     pattern: re.Pattern | None
-    # The literals one of which every match of ``pattern`` contains (``prefilter.py``): a value
-    # without any is ruled out by ``in`` tests, without running the regex over it.
-    prefilter: Prefilter | None = field(init=False, compare=False, repr=False, default=None)
 
-    def __post_init__(self) -> None:
-        if self.pattern is not None:
-            object.__setattr__(self, "prefilter", prefilter(self.pattern))
+    @property
+    def prefilter(self) -> Prefilter | None:
+        """The literals one of which every match of ``pattern`` contains (``prefilter.py``): a value
+        without any is ruled out by ``in`` tests, without running the regex over it.  Worked out on
+        the first value this condition tests (most never test one: the table's plan skips them)."""
+        if "_prefilter" not in self.__dict__:
+            object.__setattr__(self, "_prefilter", prefilter(self.pattern) if self.pattern is not None else None)
+        found: Prefilter | None = self.__dict__["_prefilter"]
+        return found
 
     @property
     def names(self) -> re.Pattern:
@@ -95,7 +98,8 @@ class Condition:
         if not isinstance(value, str):
             return False
         text = value[:MAX_MATCH_TEXT]
-        if self.prefilter is not None and not self.prefilter.may_match(text):
+        literals = self.prefilter
+        if literals is not None and not literals.may_match(text):
             return False
         return self.pattern.search(text) is not None
 

@@ -21,15 +21,20 @@ any other character goes straight to the regex.
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-try:  # Python 3.11 moved the parser behind a private name; 3.10 has the public (now deprecated) one
-    from re import _constants as _ops  # type: ignore[attr-defined]
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+# re's own parser: Python 3.11 moved it behind a private name; 3.10 has the public (now deprecated)
+# module.  Looked up by name, since the type stubs know only one of them per version.
+try:
+    _ops: Any = importlib.import_module("re._constants")
+    _sre_parse: Any = importlib.import_module("re._parser")
 except ImportError:  # pragma: no cover (Python 3.10)
-    import sre_constants as _ops  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    _ops = importlib.import_module("sre_constants")
+    _sre_parse = importlib.import_module("sre_parse")
 
 Literals = frozenset[str]
 _REPEATS = tuple(getattr(_ops, op) for op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(_ops, op))
@@ -72,14 +77,19 @@ def prefilter(pattern: re.Pattern) -> Prefilter | None:
     """The prefilter of a compiled ``str`` pattern, or None when no literal is certain to occur."""
     if not isinstance(pattern.pattern, str):
         return None
+    return _prefilter(pattern.pattern, pattern.flags)
+
+
+@lru_cache(maxsize=1024)  # one pattern is shared by several rules (and by re's own compile cache)
+def _prefilter(source: str, flags: int) -> Prefilter | None:
     try:
-        parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
+        parsed = _sre_parse.parse(source, flags)
         found = _required(list(parsed))
     except Exception:  # a parser detail this module does not know: no prefilter, the regex decides
         return None
     if not found:
         return None
-    folded = bool(pattern.flags & re.IGNORECASE)
+    folded = bool(flags & re.IGNORECASE)
     if folded:
         if not all(literal.isascii() for literal in found):
             return None
