@@ -20,12 +20,12 @@ from conftest import FIXTURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aigc_check import Checker
+from aigc_check import Checker, contract
 from aigc_check.model import Field, printable
 from aigc_check.scan.batch import ScanItem, check_batch, sniff
 from aigc_check.scan.html_report import _CONTROL, _escape
 from aigc_check.scan.html_report import text as html_text
-from aigc_check.scan.outputs import csv_cell
+from aigc_check.scan.outputs import csv_cell, csv_row
 from aigc_check.signatures.fingerprints import FingerprintTable
 from aigc_check.signatures.prefilter import prefilter
 from aigc_check.source import HEAD_SIZE, ByteSource
@@ -226,6 +226,8 @@ def test_one_open_sniff_gives_what_sniff_and_check_give(tmp_path):
         row.pop("elapsed_ms")
         expected.pop("elapsed_ms")
         assert row == expected, path
+        assert list(row) == list(expected), path  # the same key order: the JSON line is the same text
+        assert csv_row(row) == [_full_csv_cell(v) for v in contract.csv_values(row)], path
 
 
 # --------------------------------------------------------------------------- escapes

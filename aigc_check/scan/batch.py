@@ -137,7 +137,9 @@ def _check_item(checker: Checker, item: ScanItem, opened: Opened) -> dict:
     finally:
         if not isinstance(opened, (str, Exception)):
             opened.close()  # the checker closed it already unless it was skipped or failed early
-    return {**result.to_dict(), **extra}
+    out = result.to_dict()  # a new dict: the two keys go at its end, as the contract lists them
+    out.update(extra)
+    return out
 
 
 def _sniffed_check(checker: Checker, item: ScanItem, path: str) -> CheckResult | str:

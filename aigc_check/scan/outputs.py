@@ -68,7 +68,22 @@ def csv_cell(value: object) -> str:
 
 def csv_row(r: dict) -> list[str]:
     """A result dict (plus ``account`` and ``post_id``) as a ``results.csv`` row (see ``contract.csv_values``)."""
-    return [csv_cell(v) for v in contract.csv_values(r)]
+    row = []
+    for value in contract.csv_values(r):
+        # csv_cell, inline for the common cells (a scan writes a row per file): an empty cell, or
+        # printable text that does not start like a formula.
+        if value is None:
+            row.append("")
+            continue
+        text = value if type(value) is str else str(value)
+        if text.isprintable() and text[:1] not in _FORMULA_STARTS:
+            row.append(text)
+        else:
+            row.append(csv_cell(text))
+    return row
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def csv_lines(rows: Iterable[list[str]]) -> str:
