@@ -258,3 +258,15 @@ NAMES = st.text(
 def test_fast_escapes_equal_the_full_ones(value):
     assert csv_cell(value) == _full_csv_cell(value)
     assert html_text(value) == _full_html_text(value)
+
+
+def test_the_plan_cache_is_bounded_by_the_names_it_holds(monkeypatch):
+    from aigc_check.signatures import fingerprints
+
+    monkeypatch.setattr(fingerprints, "MAX_CACHED_PLAN_NAMES", 100)
+    table = FingerprintTable(TABLE.generators, TABLE.field_groups)
+    label = Field("text", "parameters", "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1", "here")
+    for n in range(200):  # files whose names are all different: hostile, or just varied
+        fields = [Field("text", f"k{n}-{i}", "x", "here") for i in range(30)] + [label]
+        assert planned(table, fields) == brute_force(fields)
+    assert sum(len(key) for key in table._plans) <= 100

@@ -55,6 +55,9 @@ from .prefilter import Prefilter, prefilter
 MAX_MATCH_TEXT = 256 * 1024  # regexes see at most this much of one value
 MAX_CACHED_NAMES = 4096
 MAX_CACHED_PLANS = 1024  # distinct sets of field names
+# The names all cached plans hold, together: a file may have 20,000 fields, so the count of plans
+# alone does not bound the cache's memory.
+MAX_CACHED_PLAN_NAMES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,7 @@ class FingerprintTable:
         self._named: dict[str, frozenset[int]] = {}
         self._in_group: dict[tuple[str, str], bool] = {}
         self._plans: dict[frozenset[str], Plan] = {}
+        self._plan_names = 0  # names held by the cached plans' keys
         # Every distinct glob compiled once, with the conditions that use it: a new field name is
         # tested against each glob once (a hundred small patterns), not against every condition.
         by_glob: dict[str, set[int]] = {}
@@ -399,8 +403,10 @@ class FingerprintTable:
             if rules:
                 entries.append((g, rules))
         plan = tuple(entries)
-        if len(self._plans) < MAX_CACHED_PLANS:  # name sets come from files: keep the cache bounded
+        # Name sets come from files: keep the cache bounded, in entries and in the names they hold.
+        if len(self._plans) < MAX_CACHED_PLANS and self._plan_names + len(key) <= MAX_CACHED_PLAN_NAMES:
             self._plans[key] = plan
+            self._plan_names += len(key)
         return plan
 
     def matches(self, fields: Sequence[Field]) -> list[tuple[Generator, Field]]:
