@@ -52,7 +52,9 @@ from .source import ByteSource
 from .trust import anchors_pem
 
 # A path, the bytes, or an open seekable binary file (e.g. a remote object read by ranges).
-Target = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+# A ByteSource is a file opened already (the scan's sniff opens it); check() closes it.
+Target = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO | ByteSource
+MAX_CACHED_DECISIONS = 4096  # distinct (classification, declaration, findings) cases kept per checker
 
 
 class Checker:
@@ -64,17 +66,29 @@ class Checker:
         # early on a bad user file, not once per media file.
         self.fingerprints: FingerprintTable = FingerprintTable.load(options.generators_file)
         self.readers: list[MetadataReader] = all_readers()
+        # Decisions already made, by what the policy decides on (see _decide): a scan's files fall
+        # into a few dozen such cases, and building the advice in every language is a tenth of a
+        # file's check.
+        self._decisions: dict[tuple, Decision] = {}
 
     def check(self, target: Target, declared: Declared | str = Declared.NONE, name: str | None = None) -> CheckResult:
         """Check one file.  ``declared`` is a ``Declared`` or its text (parsed by ``Declared.parse``;
         anything else raises ``DeclarationError``)."""
         declared = Declared.parse(declared)
         started = time.perf_counter()
+        if isinstance(target, ByteSource):
+            # Opened already, by a scan that looked at its head to tell whether it is media: the file
+            # is opened and its head read once.
+            return self._check_opened(target, declared, name or target.name, started)
         display = name or (os.fsdecode(target) if isinstance(target, (str, os.PathLike)) else "<bytes>")
         try:
             src = ByteSource.open(target, display)
         except OSError as exc:
             return self.open_failed(display, declared, exc, started)
+        return self._check_opened(src, declared, display, started)
+
+    def _check_opened(self, src: ByteSource, declared: Declared, display: str, started: float) -> CheckResult:
+        """Check an opened source, within the time and memory limits, and close it."""
         with src:
             try:
                 with time_limit(self.options.time_limit):
@@ -257,13 +271,43 @@ class Checker:
         errors: list[ReadError],
     ) -> Decision:
         """The policy's decision; if the policy raises, a fatal error in ``errors`` and an
-        ``unreadable`` decision made without it (never compliant)."""
-        try:
-            return self.policy.decide(classification, declared, unreadable, findings)
-        except ENDS_CHECK:
-            raise
-        except Exception as exc:
-            errors.append(stage_error("the policy", exc))
+        ``unreadable`` decision made without it (never compliant).
+
+        ``Policy.decide`` is a function of the classification without its deciding evidence, the
+        declaration, ``unreadable`` and the findings' codes and severities (their messages and
+        locations are the file's, the policy reads neither), so its answer for one such case is
+        kept and handed out again as a copy (``measures`` is a list a caller may change)."""
+        key = (
+            classification.status,
+            classification.certainty,
+            classification.generator,
+            classification.basis,
+            classification.aigc_label,
+            declared,
+            unreadable,
+            tuple((f.code, f.severity) for f in findings),
+        )
+        known = self._decisions.get(key)
+        if known is None:
+            try:
+                known = self.policy.decide(classification, declared, unreadable, findings)
+            except ENDS_CHECK:
+                raise
+            except Exception as exc:
+                errors.append(stage_error("the policy", exc))
+            else:
+                if len(self._decisions) < MAX_CACHED_DECISIONS:
+                    self._decisions[key] = known
+        if known is not None:
+            return Decision(
+                known.verdict,
+                known.label,
+                known.label_text,
+                known.action,
+                list(known.measures),
+                known.advice,
+                known.policy,
+            )
         data = self.policy.data if isinstance(self.policy.data, dict) else {}
         try:
             measures = [str(m) for m in data["measures"][Verdict.UNREADABLE.value]]

@@ -383,11 +383,16 @@ def csv_columns() -> tuple[str, ...]:
 def csv_values(row: dict) -> list[Any]:
     """A result dict (plus ``account`` and ``post_id``) as the CSV's cell values, before escaping."""
     values = []
-    for f in csv_fields():
-        render = _csv_column(f).render
-        value = row.get(f.name)
+    for name, render in _csv_renders():
+        value = row.get(name)
         values.append(render(value) if render is not None else value)
     return values
+
+
+@cache
+def _csv_renders() -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    # (key, render) per column, worked out once: a scan renders a row per file.
+    return tuple((f.name, _csv_column(f).render) for f in csv_fields())
 
 
 def spark_fields() -> tuple[ContractField, ...]:
@@ -397,7 +402,7 @@ def spark_fields() -> tuple[ContractField, ...]:
 
 def clear_caches() -> None:
     """Forget what was derived from the table (for tests that change it)."""
-    for derived in (fields, json_fields, csv_fields, csv_columns, _result_encoder, _optional_keys):
+    for derived in (fields, json_fields, csv_fields, csv_columns, _csv_renders, _result_encoder, _optional_keys):
         derived.cache_clear()
 
 

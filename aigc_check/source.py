@@ -87,6 +87,16 @@ class ByteSource:
             return self._window[:n]
         return self._raw(offset, n)
 
+    def find_last(self, needle: bytes, start: int, end: int) -> int:
+        """The offset of the last ``needle`` wholly inside ``[start, end)``, or -1.  The bytes are
+        read as ``read(start, end - start)`` would read them (so ``bytes_read`` is the same), but a
+        range inside the head is searched where it is, without a copy."""
+        end = min(end, self.size)
+        if end <= len(self._head):
+            return self._head.rfind(needle, start, end)
+        at = self.read(start, end - start).rfind(needle)
+        return at + start if at >= 0 else -1
+
     def read_exact(self, offset: int, n: int, what: str) -> bytes:
         data = self.read(offset, n)
         if len(data) != n:

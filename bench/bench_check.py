@@ -1,15 +1,21 @@
-"""Per-file latency of ``check`` beside exiftool, mutagen and a bare c2pa-python read, on the same files.
+"""Per-file latency of ``check`` beside its physical limit, exiftool, mutagen and a bare c2pa-python read.
 
-    python bench/bench_check.py [--repeat 5] [--corpus ../shared/corpus] [--big-mb 2048] [--json bench/out/check.json]
+    python bench/bench_check.py [--repeat 5] [--corpus ../shared/corpus] [--mix 5000] [--big-mb 2048]
+                                [--json bench/out/check.json]
 
-Groups: fixture and corpus images, audio and video, by format, split into
-files without a C2PA manifest (the gateway's common case, target < 0.5 ms)
-and files with one (validation hashes the whole file).  For each group it
-reports the median per-file time of aigc-check in-process (best of --repeat
-runs per file), of a bare c2pa-python read (Reader.try_create + json(), one
-shared Context, the same offline settings), of mutagen (``mutagen.File``,
-audio and video groups) and of exiftool (-json -fast, one process for the
-whole group, start-up subtracted), and the ratios.
+Groups (``GROUPS``, one line each: a label, the contract's ``format`` values, with or without a C2PA
+manifest): fixture and corpus files; a file no group names gets a row of its own ("other ..."), so
+none is left out.  For each group it reports the median per-file time (best of --repeat runs per
+file) of aigc-check in process; of the physical limit, opening the file and reading as many bytes
+as the check read (its ``bytes_read``, contiguous from the start); of a bare c2pa-python read
+(Reader.try_create + json(), one shared Context, the same offline settings); of mutagen
+(``mutagen.File``, audio and video groups); and of exiftool (-json -fast, one process for the
+whole group, start-up subtracted); then the ratios, all from this one run.
+
+The mix row is the figure issue 14 is about: ``--mix`` files made as ``bench/bench_scan.py`` makes
+its folder (plain and camera JPEG, PNG with generator chunks and GB 45438 labels, the fixtures, a
+few C2PA-signed), the mean time per file in process (total / files, best of --repeat passes), beside
+the same read limit and exiftool over the same files.
 
 Then a large MP4 (--big-mb, sparse on disk; 0 skips it): its media data is
 never read by the walk, so bytes read stay at the size of its boxes; signed
@@ -26,49 +32,87 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from aigc_check import (  # noqa: E402 (after the sys.path line, to bench this checkout)
-    Checker,
-    formats,
-)
-from aigc_check.source import ByteSource  # noqa: E402
+from aigc_check import Checker  # noqa: E402 (after the sys.path line, to bench this checkout)
 
 AV_MEDIA = ("audio/", "video/")
 
 
-def walk(p: Path):
-    """Our own container walk, done once per file outside any timed loop."""
-    from aigc_check.model import Container
+@dataclass(frozen=True)
+class Group:
+    label: str
+    formats: tuple[str, ...]  # the contract's ``format`` values; () for any the groups above do not name
+    c2pa: bool  # files with a C2PA manifest store (validated) or without one
 
-    with ByteSource.open(p) as src:
-        handler = formats.identify(src.head) if src.size else None
-        if handler is None:
-            return None
-        c = Container(handler.name, handler.media_type)
-        try:
-            handler.walk(src, c)
-        except Exception:
-            pass
-    return c
+    def takes(self, m: Measured) -> bool:
+        return (m.format in self.formats or not self.formats) and m.c2pa == self.c2pa
 
 
-def classify_files(paths: list[Path]) -> tuple[dict[str, list[Path]], dict[Path, str]]:
-    """Groups by format and by whether a C2PA store is present, and each file's media type."""
-    groups: dict[str, list[Path]] = {}
-    media_types: dict[Path, str] = {}
+# The README's rows.  Adding a group is one line; a format no group names still gets its own row.
+GROUPS = [
+    Group("JPEG, no C2PA", ("jpeg",), False),
+    Group("PNG, no C2PA", ("png",), False),
+    Group("WebP, no C2PA", ("webp",), False),
+    Group("TIFF, no C2PA", ("tiff",), False),
+    Group("GIF / HEIF / AVIF", ("gif", "heif", "heic", "avif"), False),
+    Group("JPEG with C2PA (validated)", ("jpeg",), True),
+    Group("PNG with C2PA (validated)", ("png",), True),
+    Group("MP4, no C2PA", ("mp4",), False),
+    Group("MOV, no C2PA", ("mov",), False),
+    Group("M4A, no C2PA", ("m4a",), False),
+    Group("MP4 with C2PA (validated)", ("mp4", "mov", "m4a"), True),
+    Group("MP3, no C2PA", ("mp3", "mpeg-audio"), False),
+    Group("WAV, no C2PA", ("wav",), False),
+    Group("FLAC, no C2PA", ("flac",), False),
+    Group("Ogg Vorbis / Opus", ("ogg", "opus"), False),
+    Group("MKV / WebM", ("mkv", "webm"), False),
+    Group("AVI / AIFF / WMA", ("avi", "aiff", "wma"), False),
+    Group("FLV", ("flv",), False),
+    Group("PDF, no C2PA", ("pdf",), False),
+    Group("PDF with C2PA (validated)", ("pdf",), True),
+    Group("SVG", ("svg",), False),
+    Group("DOCX / XLSX / PPTX", ("docx", "dotx", "xlsx", "pptx"), False),
+    Group("ODT / EPUB", ("odt", "epub"), False),
+    Group("Markdown / text", ("markdown", "text"), False),
+    Group("other formats with C2PA (validated)", (), True),
+]
+
+
+@dataclass
+class Measured:
+    """What one check of a file said, measured once outside any timed loop."""
+
+    format: str
+    media_type: str
+    c2pa: bool
+    bytes_read: int
+
+
+def measure_files(checker: Checker, paths: list[Path]) -> dict[Path, Measured]:
+    out = {}
     for p in paths:
-        c = walk(p)
-        if c is None:
-            continue
-        media_types[p] = c.media_type
-        kind = "with C2PA" if c.c2pa else "no C2PA"
-        groups.setdefault(f"{c.format} {kind}", []).append(p)
-    return groups, media_types
+        r = checker.check(p)
+        if r.format is None:
+            continue  # not media: unreadable, no group
+        out[p] = Measured(r.format, r.media_type or "", r.c2pa.present, r.bytes_read)
+    return out
+
+
+def grouped(measured: dict[Path, Measured]) -> list[tuple[str, list[Path]]]:
+    rows: dict[str, list[Path]] = {g.label: [] for g in GROUPS}
+    for p, m in measured.items():
+        group = next((g for g in GROUPS if g.takes(m)), None)
+        label = group.label if group else f"other: {m.format}{' with C2PA' if m.c2pa else ''}"
+        rows.setdefault(label, []).append(p)
+    return [(label, files) for label, files in rows.items() if files]
 
 
 def time_per_file(fn, paths: list[Path], repeat: int) -> list[float]:
@@ -83,7 +127,28 @@ def time_per_file(fn, paths: list[Path], repeat: int) -> list[float]:
     return out
 
 
-def bare_c2pa(anchors: str, media_types: dict[Path, str]):
+def mean_per_file(fn, paths: list, repeat: int) -> float:
+    """ms per file over the whole list, best of ``repeat`` passes (a mix's figure: outliers count)."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for p in paths:
+            fn(p)
+        best = min(best, time.perf_counter() - t)
+    return best * 1000 / len(paths)
+
+
+def read_limit(measured: dict[Path, Measured]):
+    """The physical limit of a check: open the file and read as many bytes as the check read."""
+
+    def read(p: Path) -> None:
+        with open(p, "rb", buffering=0) as f:
+            f.read(measured[p].bytes_read)
+
+    return read
+
+
+def bare_c2pa(anchors: str, measured: dict[Path, Measured]):
     import c2pa
 
     ctx = c2pa.Context.from_dict(
@@ -94,7 +159,7 @@ def bare_c2pa(anchors: str, media_types: dict[Path, str]):
         # The media type was found before timing, so only c2pa-python's own work is measured.
         with open(p, "rb") as f:
             try:
-                r = c2pa.Reader.try_create(media_types[p], f, context=ctx)
+                r = c2pa.Reader.try_create(measured[p].media_type, f, context=ctx)
             except Exception:
                 return
             if r is not None:
@@ -115,18 +180,51 @@ def mutagen_read(p: Path) -> bool:
 
 
 def exiftool_ms(paths: list[Path]) -> float | None:
+    """exiftool's ms per file over ``paths`` (one process, -fast, start-up subtracted)."""
     exe = shutil.which("exiftool")
     if not exe or not paths:
         return None
 
-    def run(args):
+    def run(args, stdin=None):
         t = time.perf_counter()
-        subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(args, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         return time.perf_counter() - t
 
     startup = min(run([exe, "-ver"]) for _ in range(3))
-    total = min(run([exe, "-json", "-fast", *map(str, paths)]) for _ in range(3))
+    # The names go in an argument file, so a mix of thousands fits no command line limit.
+    names = "\n".join(map(str, paths)).encode()
+    total = min(run([exe, "-json", "-fast", "-@", "-"], names) for _ in range(3))
     return max(total - startup, 0.0) * 1000 / len(paths)
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a and b else None
+
+
+def cell(value, fmt: str) -> str:
+    return fmt.format(value) if value is not None else "n/a"
+
+
+def mix_row(checker: Checker, count: int, repeat: int) -> dict:
+    """The issue-14 figure: mean ms per file on a bench_scan-style mix, beside its read limit and exiftool."""
+    import bench_scan
+
+    with tempfile.TemporaryDirectory(prefix="aigc-mix-") as tmp:
+        bench_scan.make_folder(Path(tmp), 0, count, bench_scan.templates())
+        paths = sorted(p for p in Path(tmp).rglob("*") if p.is_file())
+        measured = {p: Measured("", "", False, checker.check(p).bytes_read) for p in paths}
+        ours = mean_per_file(checker.check, paths, repeat)
+        limit = mean_per_file(read_limit(measured), paths, repeat)
+        exif = exiftool_ms(paths)
+    return {
+        "group": f"mix of {count:,} files (bench_scan)",
+        "files": count,
+        "aigc_check_ms": round(ours, 4),
+        "read_limit_ms": round(limit, 4),
+        "exiftool_ms": round(exif, 4) if exif is not None else None,
+        "aigc_over_limit": ratio(ours, limit),
+        "exiftool_over_aigc": ratio(exif, ours),
+    }
 
 
 def main() -> int:
@@ -134,6 +232,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--corpus", default=os.environ.get("AIGC_CORPUS", str(ROOT.parent / "shared" / "corpus")))
     ap.add_argument("--json", default=str(ROOT / "bench" / "out" / "check.json"))
+    ap.add_argument("--mix", type=int, default=5000, help="files in the generated mix (0: skip it)")
     ap.add_argument("--big-mb", type=int, default=2048, help="size of the large MP4 in MiB (0: skip)")
     args = ap.parse_args()
 
@@ -141,51 +240,54 @@ def main() -> int:
     corpus = Path(args.corpus)
     if corpus.is_dir():
         paths += sorted(p for p in corpus.rglob("*") if p.is_file() and p.name not in ("MANIFEST.tsv", "README.md"))
-    groups, media_types = classify_files(paths)
     checker = Checker()
     checker.check(paths[0])  # warm up: C2PA context, policy, fingerprints
-    c2pa_read = bare_c2pa(checker.options.trust_anchors_pem, media_types)
+    measured = measure_files(checker, paths)
+    c2pa_read = bare_c2pa(checker.options.trust_anchors_pem, measured)
+    limit_read = read_limit(measured)
 
     rows = []
-    for name in sorted(groups):
-        files = groups[name]
-        ours = statistics.median(time_per_file(lambda p: checker.check(p), files, args.repeat))
+    for name, files in grouped(measured):
+        ours = statistics.median(time_per_file(checker.check, files, args.repeat))
+        limit = statistics.median(time_per_file(limit_read, files, args.repeat))
         bare = statistics.median(time_per_file(c2pa_read, files, args.repeat))
         exif = exiftool_ms(files)
-        av = media_types[files[0]].startswith(AV_MEDIA) and any(mutagen_read(p) for p in files)
+        av = measured[files[0]].media_type.startswith(AV_MEDIA) and any(mutagen_read(p) for p in files)
         mut = statistics.median(time_per_file(mutagen_read, files, args.repeat)) if av else None
         rows.append(
             {
                 "group": name,
                 "files": len(files),
-                "aigc_check_ms": round(ours, 3),
-                "c2pa_python_ms": round(bare, 3),
-                "exiftool_ms": round(exif, 3) if exif is not None else None,
-                "mutagen_ms": round(mut, 3) if mut is not None else None,
-                "exiftool_over_aigc": round(exif / ours, 2) if exif else None,
-                "mutagen_over_aigc": round(mut / ours, 2) if mut else None,
-                "c2pa_over_aigc": round(bare / ours, 2) if ours else None,
+                "aigc_check_ms": round(ours, 4),
+                "read_limit_ms": round(limit, 4),
+                "c2pa_python_ms": round(bare, 4),
+                "exiftool_ms": round(exif, 4) if exif is not None else None,
+                "mutagen_ms": round(mut, 4) if mut is not None else None,
+                "aigc_over_limit": ratio(ours, limit),
+                "exiftool_over_aigc": ratio(exif, ours),
+                "mutagen_over_aigc": ratio(mut, ours),
+                "c2pa_over_aigc": ratio(bare, ours),
             }
         )
+    mix = mix_row(checker, args.mix, args.repeat) if args.mix else None
     print(
-        f"{'group':22} {'files':>5} {'aigc-check ms':>14} {'c2pa-python ms':>15} {'mutagen ms':>11} "
-        f"{'exiftool ms':>12} {'exiftool/ours':>14} {'mutagen/ours':>13} {'c2pa/ours':>10}"
+        f"{'group':30} {'files':>5} {'aigc-check ms':>13} {'read limit ms':>13} {'ours/limit':>10} "
+        f"{'c2pa-py ms':>10} {'mutagen ms':>10} {'exiftool ms':>11} {'exiftool/ours':>13} {'c2pa/ours':>9}"
     )
-    for r in rows:
-
-        def cell(key, fmt, r=r):
-            return fmt.format(r[key]) if r[key] is not None else "n/a"
-
+    for r in rows + ([mix] if mix else []):
         print(
-            f"{r['group']:22} {r['files']:>5} {r['aigc_check_ms']:>14.3f} {r['c2pa_python_ms']:>15.3f} "
-            f"{cell('mutagen_ms', '{:.3f}'):>11} {cell('exiftool_ms', '{:.3f}'):>12} "
-            f"{cell('exiftool_over_aigc', '{:.1f}x'):>14} {cell('mutagen_over_aigc', '{:.1f}x'):>13} "
-            f"{r['c2pa_over_aigc']:>9.1f}x"
+            f"{r['group']:30} {r['files']:>5} {r['aigc_check_ms']:>13.3f} {r['read_limit_ms']:>13.4f} "
+            f"{cell(r['aigc_over_limit'], '{:.0f}x'):>10} {cell(r.get('c2pa_python_ms'), '{:.3f}'):>10} "
+            f"{cell(r.get('mutagen_ms'), '{:.3f}'):>10} {cell(r['exiftool_ms'], '{:.3f}'):>11} "
+            f"{cell(r['exiftool_over_aigc'], '{:.1f}x'):>13} {cell(r.get('c2pa_over_aigc'), '{:.1f}x'):>9}"
         )
     big = big_file_rows(args.big_mb, checker) if args.big_mb else []
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(
-        json.dumps({"python": sys.version.split()[0], "repeat": args.repeat, "rows": rows, "large_mp4": big}, indent=2)
+        json.dumps(
+            {"python": sys.version.split()[0], "repeat": args.repeat, "rows": rows, "mix": mix, "large_mp4": big},
+            indent=2,
+        )
     )
     return 0
 
@@ -247,8 +349,6 @@ def sign_test_ca(src: Path, out: Path) -> None:
 
 
 def big_file_rows(size_mb: int, checker) -> list[dict]:
-    import tempfile
-
     from aigc_check import CheckOptions
 
     small = (ROOT / "fixtures" / "files" / "av-plain.mp4").read_bytes()

@@ -1,16 +1,25 @@
-"""Throughput and memory of ``aigc-check scan`` on a generated folder, beside ``exiftool -json -r``.
+"""Throughput and memory of ``aigc-check scan`` beside ``exiftool -json -r`` and the physical limit.
 
-    python bench/bench_scan.py [--files 20000] [--large 100000] [--jobs 2] [--work /tmp/aigc-bench]
+    python bench/bench_scan.py [--sizes 5000,20000] [--large 100000] [--jobs 2] [--work /tmp/aigc-bench]
 
-Makes a folder of ``--files`` mixed files (plain JPEG/PNG, camera EXIF, A1111
-and ComfyUI generator chunks, GB 45438 labels, ~1% C2PA-signed copies, every
-fixture, ~3% non-media), runs, on the same warm folder, ``exiftool -json -r``
-and ``aigc-check scan --jobs N`` (report.html included), and prints files/s
-for both and their ratio.  Then grows the folder to ``--large`` files and
-scans again, to compare peak memory.  Peak memory is the largest sum of RSS
-over the scan's whole process tree (parent + workers), sampled from /proc
-every 20 ms.  Not a test: run it by hand (exiftool: Debian's
-libimage-exiftool-perl).
+Makes a folder of mixed files (plain JPEG/PNG, camera EXIF, A1111 and ComfyUI
+generator chunks, GB 45438 labels, ~1% C2PA-signed copies, every fixture, ~3%
+non-media) and, at each of ``--sizes`` (the folder grows from one to the next),
+runs on the same warm folder, in one run: ``exiftool -json -r``; ``aigc-check
+scan --jobs N`` (start-up and report.html included); the same scan with
+``--jobs 1``; and the physical limit, one process walking the folder, opening
+every file and reading as many bytes as the scan read from it (``bytes_read``
+of its result; a skipped file's sniff).  It prints files/s of each and the
+ratios: scan / exiftool, the limit / scan, and how near the N-job scan comes to
+N times the one-job scan.  Then grows the folder to ``--large`` files and scans
+again, to compare peak memory.  Peak memory is the largest sum of RSS over the
+scan's whole process tree (parent + workers), sampled from /proc every 20 ms.
+The scans run with Python's bytecode cache on (in the work folder, warmed by
+a first small scan), as an installed package has it, whatever
+PYTHONDONTWRITEBYTECODE says here: compiling every module at each start would
+be counted as start-up otherwise.  The machine may be shared: compare the
+ratios of one run, not figures of different runs.  Not a test: run it by hand
+(exiftool: Debian's libimage-exiftool-perl).
 """
 
 from __future__ import annotations
@@ -179,45 +188,105 @@ def scan_cmd(folder: Path, out: Path, jobs: int) -> list[str]:
     return [exe, "scan", str(folder), "--out", str(out), "--jobs", str(jobs), "--progress", "none", "--overwrite"]
 
 
+def scan_env(work: Path) -> dict[str, str]:
+    """The environment of the scans: this one, with a bytecode cache of their own."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    return env
+
+
+def read_limit_s(folder: Path, results: Path) -> float:
+    """Seconds for one process to walk the folder, open every file and read what the scan read."""
+    read = {}
+    with open(results, encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            r = json.loads(line)
+            read[r["path"]] = r.get("bytes_read") or 0
+    sniff = 8192  # a skipped file: the scan read its head to tell it is not media
+    started = time.perf_counter()
+    for top, _dirs, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(top, name)
+            with open(path, "rb", buffering=0) as fh:
+                fh.read(read.get(path, sniff))
+    return time.perf_counter() - started
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--files", type=int, default=20_000)
-    ap.add_argument("--large", type=int, default=100_000, help="second size, for peak memory (0: skip)")
+    ap.add_argument("--sizes", default="5000,20000", help="folder sizes to measure at, ascending")
+    ap.add_argument("--large", type=int, default=100_000, help="a last size, for peak memory (0: skip)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--work", default=None, help="working folder (default: a new temporary one, removed after)")
+    ap.add_argument("--json", default=str(ROOT / "bench" / "out" / "scan.json"))
     args = ap.parse_args()
+    sizes = sorted(int(n) for n in args.sizes.split(","))
     work = Path(args.work or tempfile.mkdtemp(prefix="aigc-bench-"))
     folder, out = work / "files", work / "out"
+    exiftool = shutil.which("exiftool")
+    env = scan_env(work)
+    if not exiftool:
+        print("exiftool not found (apt-get install -y libimage-exiftool-perl): no exiftool ratio")
+    rows = []
     try:
         kinds = templates()
-        t = time.perf_counter()
-        make_folder(folder, 0, args.files, kinds)
-        print(f"made {args.files:,} files in {time.perf_counter() - t:.1f} s under {folder}")
-
-        exiftool = shutil.which("exiftool")
-        ours, peak_small, _ = run_measured(scan_cmd(folder, out, args.jobs))
-        summary = json.loads((out / "summary.json").read_text())
-        print(
-            f"aigc-check scan --jobs {args.jobs}: {ours:.2f} s, {args.files / ours:,.0f} files/s, "
-            f"peak RSS {peak_small / 1024:.0f} MiB (all processes); checked {summary['files']['checked']:,}, "
-            f"skipped {sum(summary['files']['skipped'].values()):,}, verdicts {summary['verdicts']}"
-        )
-        if exiftool:
-            theirs, peak_exif, _ = run_measured([exiftool, "-json", "-r", "-q", "-q", str(folder)])
+        make_folder(work / "warm", 0, 50, kinds)
+        run_measured(scan_cmd(work / "warm", out, args.jobs), env=env)  # fills the bytecode cache
+        made = 0
+        for size in sizes:
+            make_folder(folder, made, size, kinds)
+            made = size
+            ours, peak, _ = run_measured(scan_cmd(folder, out, args.jobs), env=env)
+            summary = json.loads((out / "summary.json").read_text())
+            limit = read_limit_s(folder, out / "results.jsonl")
+            one, _, _ = run_measured(scan_cmd(folder, out, 1), env=env)
+            theirs = run_measured([exiftool, "-json", "-r", "-q", "-q", str(folder)])[0] if exiftool else None
+            row = {
+                "files": size,
+                "jobs": args.jobs,
+                "scan_s": round(ours, 3),
+                "scan_files_per_s": round(size / ours),
+                "scan_1_job_s": round(one, 3),
+                "exiftool_s": round(theirs, 3) if theirs else None,
+                "read_limit_s": round(limit, 3),
+                "scan_over_exiftool": round(theirs / ours, 2) if theirs else None,
+                "limit_over_scan": round(ours / limit, 1),
+                "of_jobs_times_one": round(one / (args.jobs * ours), 2),
+                "peak_rss_mib": round(peak / 1024),
+                "checked": summary["files"]["checked"],
+                "skipped": sum(summary["files"]["skipped"].values()),
+                "verdicts": summary["verdicts"],
+            }
+            rows.append(row)
             print(
-                f"exiftool -json -r: {theirs:.2f} s, {args.files / theirs:,.0f} files/s, "
-                f"peak RSS {peak_exif / 1024:.0f} MiB"
+                f"{size:,} files: scan --jobs {args.jobs} {ours:.2f} s ({size / ours:,.0f} files/s, peak RSS "
+                f"{peak / 1024:.0f} MiB); --jobs 1 {one:.2f} s; exiftool -json -r "
+                + (f"{theirs:.2f} s ({size / theirs:,.0f} files/s)" if theirs else "n/a")
+                + f"; read limit {limit:.2f} s ({size / limit:,.0f} files/s)"
             )
-            print(f"throughput ratio aigc-check / exiftool: {theirs / ours:.1f}x")
-        else:
-            print("exiftool not found (apt-get install -y libimage-exiftool-perl): no ratio")
-        if args.large > args.files:
-            make_folder(folder, args.files, args.large, kinds)
-            big, peak_large, _ = run_measured(scan_cmd(folder, out, args.jobs))
             print(
-                f"aigc-check scan of {args.large:,} files: {big:.2f} s, {args.large / big:,.0f} files/s, "
-                f"peak RSS {peak_large / 1024:.0f} MiB (vs {peak_small / 1024:.0f} MiB at {args.files:,})"
+                "  scan / exiftool "
+                + (f"{theirs / ours:.1f}x" if theirs else "n/a")
+                + f"; scan takes {ours / limit:.0f}x the read limit; --jobs {args.jobs} reaches "
+                f"{100 * one / (args.jobs * ours):.0f}% of {args.jobs} x --jobs 1; verdicts {summary['verdicts']}"
             )
+        if args.large > made:
+            make_folder(folder, made, args.large, kinds)
+            big, peak_large, _ = run_measured(scan_cmd(folder, out, args.jobs), env=env)
+            rows.append(
+                {
+                    "files": args.large,
+                    "jobs": args.jobs,
+                    "scan_s": round(big, 3),
+                    "peak_rss_mib": round(peak_large / 1024),
+                }
+            )
+            print(
+                f"{args.large:,} files: scan {big:.2f} s, {args.large / big:,.0f} files/s, "
+                f"peak RSS {peak_large / 1024:.0f} MiB"
+            )
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"python": sys.version.split()[0], "rows": rows}, indent=2))
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)

@@ -208,9 +208,12 @@ def _assemble(portions: dict[int, bytes], size: int) -> tuple[bytes, bool]:
 
 
 def _check_end_of_image(src: ByteSource, c: Container) -> None:
-    """A JPEG cut short loses its end-of-image marker; trailers after it are allowed."""
+    """A JPEG cut short loses its end-of-image marker; trailers after it are allowed, so the marker
+    is looked for in the last ``TRAILER_SCAN`` bytes.  One bounded read (none when the file fits
+    in the head already read), searched from the end, where the marker nearly always is: the old
+    forward search copied the tail and then scanned the whole of it."""
     tail_at = max(0, src.size - TRAILER_SCAN)
-    if b"\xff\xd9" not in src.read(tail_at, src.size - tail_at):
+    if src.find_last(b"\xff\xd9", tail_at, src.size) < 0:
         c.errors.append(
             ReadError(
                 "truncated", "the JPEG has no end-of-image marker: the file was cut short", "end of file", fatal=True

@@ -23,7 +23,8 @@ from .. import formats
 from ..checker import Checker, CheckOptions
 from ..deadline import limit_memory
 from ..errors import DeclarationError
-from ..model import Declared
+from ..model import CheckResult, Declared
+from ..source import ByteSource
 from .objects import LOCAL_ONLY, ObjectReader, Opened
 
 # Enough for every header test (SVG looks at 4 KiB), small enough to cost one read.
@@ -84,9 +85,14 @@ def sniff(target: str | BinaryIO) -> str | None:
             target.seek(0)
     except OSError:
         return None
+    return sniff_head(head)
+
+
+def sniff_head(head: bytes) -> str | None:
+    """``sniff`` of the file's first ``SNIFF_BYTES`` bytes (or all of them, if fewer)."""
     if not head:
         return "empty"
-    return None if formats.identify(head) else "not-media"
+    return None if formats.identify(head[:SNIFF_BYTES]) else "not-media"
 
 
 def check_batch(
@@ -116,6 +122,11 @@ def _check_item(checker: Checker, item: ScanItem, opened: Opened) -> dict:
             result = checker.open_failed(item.path, item.declared, opened)
         elif isinstance(opened, Exception):  # an object store's own error: no strerror to show
             result = checker.unreadable_result(item.path, item.declared, "io-error", f"cannot open: {opened}")
+        elif isinstance(opened, str) and item.sniff:
+            skipped = _sniffed_check(checker, item, opened)
+            if isinstance(skipped, str):
+                return {"path": item.path, "skipped": skipped, **extra}
+            result = skipped
         else:
             reason = sniff(opened) if item.sniff else None
             if reason:
@@ -126,7 +137,33 @@ def _check_item(checker: Checker, item: ScanItem, opened: Opened) -> dict:
     finally:
         if not isinstance(opened, (str, Exception)):
             opened.close()  # the checker closed it already unless it was skipped or failed early
-    return {**result.to_dict(), **extra}
+    out = result.to_dict()  # a new dict: the two keys go at its end, as the contract lists them
+    out.update(extra)
+    return out
+
+
+def _sniffed_check(checker: Checker, item: ScanItem, path: str) -> CheckResult | str:
+    """A local file the walk found: why it is skipped, or its result.  It is opened once, and its
+    head, which the check reads anyway, is what the sniff looks at (``sniff`` would open it and
+    read its start a second time)."""
+    try:
+        src = ByteSource.open(path, item.path)
+    except OSError:
+        return checker.check(path, item.declared, name=item.path)  # judged: the error is reported
+    if not src.head:
+        # Empty by its size: ask the file itself, as sniff does (a /proc file has size 0 and content).
+        src.close()
+        reason = sniff(path)
+        return reason if reason else checker.check(path, item.declared, name=item.path)
+    reason = sniff_head(src.head)
+    if reason:
+        src.close()
+        return reason
+    try:
+        return checker.check(src, item.declared, name=item.path)  # closes src
+    except BaseException:
+        src.close()  # a checker bug (the caller reports it): the file is not left open
+        raise
 
 
 def init_worker(options: CheckOptions) -> None:

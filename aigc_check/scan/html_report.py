@@ -49,6 +49,10 @@ CHART_LABEL_CLIP = 46  # longer labels are cut (in character widths: a CJK chara
 def text(value: object) -> str:
     """Safe HTML text for any value: lone surrogates and control characters shown as escapes."""
     s = "" if value is None else str(value)
+    if s.isprintable():
+        # Lone surrogates and every character _CONTROL escapes are ones str.isprintable rejects, so
+        # a printable text only needs the HTML escapes (the report has tens of thousands of cells).
+        return html.escape(s, quote=True)
     s = s.encode("utf-8", "backslashreplace").decode("utf-8")
     return html.escape(_CONTROL.sub(_escape, s), quote=True)
 
@@ -228,6 +232,27 @@ def _account_table(rows: list) -> Iterator[str]:
 
 def _issue_rows(issues: Iterable[dict], thumbnails: int, policy: Policy | None) -> Iterator[str]:
     made = 0
+    # The policy's words for a status, label or verdict, made once each: rows repeat a few of them.
+    shown: dict[tuple[str, str], str] = {}
+
+    def status_words(status: str) -> str:
+        key = ("status", status)
+        if key not in shown:
+            shown[key] = words(policy.status_text(status) if policy else {}, status)
+        return shown[key]
+
+    def label_words(label: str) -> str:
+        key = ("label", label)
+        if key not in shown:
+            shown[key] = words(policy.label_text(label) if policy else {}, "")
+        return shown[key]
+
+    def verdict_words(verdict: str) -> str:
+        key = ("verdict", verdict)
+        if key not in shown:
+            shown[key] = words(_verdict_words(policy, verdict), verdict)
+        return shown[key]
+
     for d in issues:
         thumb = ""
         if made < thumbnails and d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS:
@@ -236,17 +261,17 @@ def _issue_rows(issues: Iterable[dict], thumbnails: int, policy: Policy | None) 
                 made += 1
                 thumb = f'<img class="thumb" alt="" src="{uri}">'
         tampered = any(sev == "error" for _, sev in d["findings"])
-        status = words(policy.status_text(d["status"]) if policy else {}, d["status"])
+        status = status_words(d["status"])
         status += f'<span class="muted">{text(d["generator"])}</span>' if d.get("generator") else ""
         label = d.get("label") or ""
-        label_cell = words(policy.label_text(label) if policy else {}, "")
+        label_cell = label_words(label)
         label_cell += f'<span class="muted">{text(label)}</span>' if label else ""
         post = " / ".join(text(x) for x in (d.get("account"), d.get("post_id")) if x)
         why = "".join(f"<li>{text(e)}</li>" for e in d["evidence"])
         why += "".join(f"<li>{text(sev)}: {text(code)}</li>" for code, sev in d["findings"] if sev != "info")
         why += "".join(f"<li>error {text(e)}</li>" for e in d["errors"])
         colour = VERDICT_COLOURS.get(d["verdict"], "#555")
-        verdict = words(_verdict_words(policy, d["verdict"]), d["verdict"])
+        verdict = verdict_words(d["verdict"])
         yield (
             f'<tr data-verdict="{text(d["verdict"])}" data-tampered="{int(tampered)}"><td>{thumb}</td>'
             f'<td class="path">{text(d["path"])}</td>'

@@ -140,7 +140,7 @@ def scan_chunk(items: list[ScanItem], options: CheckOptions) -> ChunkOutput:
     return (
         "".join(jsonl_line(r) + "\n" for r in checked),
         csv_lines(csv_row(r) for r in checked),
-        "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in digests if d["issue"]),
+        "".join(jsonl_line(d) + "\n" for d in digests if d["issue"]),
         digests,
         [r["skipped"] for r in results if "skipped" in r],
     )

@@ -37,7 +37,15 @@ class SignalView:
     errors: list[ReadError] = field(default_factory=list)  # signature modules that failed (fatal)
 
     def find(self, family: str, key: str) -> list[Field]:
-        return [f for f in self.fields if f.family == family and f.key == key]
+        """The fields of that family and key, in file order (indexed on the first call: the modules
+        ask a dozen times per file)."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {}
+            for f in self.fields:
+                index.setdefault((f.family, f.key), []).append(f)
+            self.__dict__["_index"] = index
+        return list(index.get((family, key), ()))
 
     def first_text(self, family: str, key: str) -> str | None:
         for f in self.find(family, key):
@@ -46,10 +54,16 @@ class SignalView:
         return None
 
 
-def collect(view: SignalView) -> SignalView:
-    from . import aigc_label, c2pa_manifest, camera, fingerprints, iptc
+_MODULES: tuple[Any, ...] = ()
 
-    for module in (c2pa_manifest, aigc_label, iptc, fingerprints, camera):
+
+def collect(view: SignalView) -> SignalView:
+    global _MODULES
+    if not _MODULES:  # imported on first use: they import this package's SignalView and clip
+        from . import aigc_label, c2pa_manifest, camera, fingerprints, iptc
+
+        _MODULES = (c2pa_manifest, aigc_label, iptc, fingerprints, camera)
+    for module in _MODULES:
         try:
             module.collect(view)
         except ENDS_CHECK:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from ..model import Evidence, EvidenceKind, Field, Finding, Indicates, Strength
 from . import SignalView, clip
 from .label_decoding import KEYS, TELLTALE, decode, find_in_text
+from .prefilter import prefilter
 
 if TYPE_CHECKING:
     from .fingerprints import FingerprintTable
@@ -50,6 +51,9 @@ FREE_TEXT = "free-text"  # the fingerprint table's field group of comment and de
 TELLTALE_SCAN = 1024 * 1024  # how much of a free-text value is searched for a telltale name
 MAX_EVIDENCE_VALUE = 4096
 MAX_LABELS = 64  # labels decoded per file (the standard allows one)
+# The telltale names as plain substrings: a long description without any is passed over without
+# running the case-insensitive regex over it (prefilter.py).
+_TELLTALE_LITERALS = prefilter(TELLTALE)
 
 __all__ = ["KEYS", "LABEL_MEANING", "REQUIRED", "ParsedLabel", "collect", "parse", "validate"]
 
@@ -93,7 +97,11 @@ def parse(f: Field, fingerprints: FingerprintTable | None = None) -> ParsedLabel
         free_text = False
     else:
         table = fingerprints if fingerprints is not None else _shipped_table()
-        if not table.in_group(FREE_TEXT, f.name) or not TELLTALE.search(text, 0, TELLTALE_SCAN):
+        if not table.in_group(FREE_TEXT, f.name):
+            return None
+        if _TELLTALE_LITERALS is not None and not _TELLTALE_LITERALS.may_match(text[:TELLTALE_SCAN]):
+            return None
+        if not TELLTALE.search(text, 0, TELLTALE_SCAN):
             return None
         segment = find_in_text(text)
         if segment is None:

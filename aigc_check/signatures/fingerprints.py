@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import translate
 from functools import lru_cache
@@ -50,15 +50,30 @@ from ..data import load
 from ..errors import DataFileError
 from ..model import Evidence, EvidenceKind, Field, Indicates, Strength
 from . import SignalView, clip
+from .prefilter import Prefilter, prefilter
 
 MAX_MATCH_TEXT = 256 * 1024  # regexes see at most this much of one value
 MAX_CACHED_NAMES = 4096
+MAX_CACHED_PLANS = 1024  # distinct sets of field names
+# The names all cached plans hold, together: a file may have 20,000 fields, so the count of plans
+# alone does not bound the cache's memory.
+MAX_CACHED_PLAN_NAMES = 64 * 1024
 
 
 @dataclass(frozen=True)
 class Condition:
     globs: tuple[str, ...]
     pattern: re.Pattern | None
+
+    @property
+    def prefilter(self) -> Prefilter | None:
+        """The literals one of which every match of ``pattern`` contains (``prefilter.py``): a value
+        without any is ruled out by ``in`` tests, without running the regex over it.  Worked out on
+        the first value this condition tests (most never test one: the table's plan skips them)."""
+        if "_prefilter" not in self.__dict__:
+            object.__setattr__(self, "_prefilter", prefilter(self.pattern) if self.pattern is not None else None)
+        found: Prefilter | None = self.__dict__["_prefilter"]
+        return found
 
     @property
     def names(self) -> re.Pattern:
@@ -78,20 +93,30 @@ class Condition:
                 cache[name] = hit
         return hit
 
+    def value_matches(self, value: object) -> bool:
+        """Whether a field's value satisfies this condition (any value when there is no pattern)."""
+        if self.pattern is None:
+            return True
+        # Only text is matched: numeric tags (strip offsets of a raw file) can be huge tuples.
+        if not isinstance(value, str):
+            return False
+        text = value[:MAX_MATCH_TEXT]
+        literals = self.prefilter
+        if literals is not None and not literals.may_match(text):
+            return False
+        return self.pattern.search(text) is not None
+
     def first_match(self, fields: FieldIndex, names: Sequence[str] | None = None) -> Field | None:
         """The earliest field (in file order) whose name and value match.  ``names`` are the file's
         field names this condition accepts, when the caller has worked them out (the table does,
-        once per file, from one index of all globs); otherwise each name is tested here."""
+        once per set of names, from one index of all globs); otherwise each name is tested here."""
         best: int | None = None
         candidates = names if names is not None else [n for n in fields.by_name if self.name_matches(n)]
         for name in candidates:
-            positions = fields.by_name[name]
-            for i in positions:
+            for i in fields.by_name[name]:
                 if best is not None and i >= best:
                     break
-                f = fields.fields[i]
-                # Only text is matched: numeric tags (strip offsets of a raw file) can be huge tuples.
-                if self.pattern is None or (isinstance(f.value, str) and self.pattern.search(f.value[:MAX_MATCH_TEXT])):
+                if self.value_matches(fields.fields[i].value):
                     best = i
                     break
         return fields.fields[best] if best is not None else None
@@ -285,6 +310,8 @@ class FingerprintTable:
         self._with_rules = tuple(g for g in self.generators if g.rules)
         self._named: dict[str, frozenset[int]] = {}
         self._in_group: dict[tuple[str, str], bool] = {}
+        self._plans: dict[frozenset[str], Plan] = {}
+        self._plan_names = 0  # names held by the cached plans' keys
         # Every distinct glob compiled once, with the conditions that use it: a new field name is
         # tested against each glob once (a hundred small patterns), not against every condition.
         by_glob: dict[str, set[int]] = {}
@@ -350,21 +377,71 @@ class FingerprintTable:
                 self._named[name] = hit
         return hit
 
+    def plan(self, names: Iterable[str]) -> Plan:
+        """The generators a file with these field names may show, each with the rules all of whose
+        conditions some name satisfies, and for each condition those names.
+
+        Worked out once per distinct set of names (a scan's files share a few dozen) and cached, so
+        a file costs the value tests of the rules that can apply, a handful, not one test of each
+        of the table's fifty-odd generators.  Generators and rules keep the table's order, so the
+        first rule that matches and the order of matches are what ``Generator.match`` gives."""
+        key = frozenset(names)
+        cached = self._plans.get(key)
+        if cached is not None:
+            return cached
+        names_for: dict[int, list[str]] = {}  # condition id -> the names it accepts
+        for name in key:
+            for condition_id in self.conditions_named(name):
+                names_for.setdefault(condition_id, []).append(name)
+        entries = []
+        for g in self._with_rules:
+            rules = tuple(
+                tuple((c, tuple(names_for[id(c)])) for c in rule)
+                for rule in g.rules
+                if all(id(c) in names_for for c in rule)
+            )
+            if rules:
+                entries.append((g, rules))
+        plan = tuple(entries)
+        # Name sets come from files: keep the cache bounded, in entries and in the names they hold.
+        if len(self._plans) < MAX_CACHED_PLANS and self._plan_names + len(key) <= MAX_CACHED_PLAN_NAMES:
+            self._plans[key] = plan
+            self._plan_names += len(key)
+        return plan
+
     def matches(self, fields: Sequence[Field]) -> list[tuple[Generator, Field]]:
         """(generator, the field that shows it) for each generator whose rules match, superseded ones
         dropped.  ``Generator.edit_in(field)`` says whether that field also shows an edit."""
         index = FieldIndex(fields)
-        names_for: dict[int, list[str]] = {}  # condition id -> the file's names it accepts, in file order
-        for name in index.by_name:
-            for condition_id in self.conditions_named(name):
-                names_for.setdefault(condition_id, []).append(name)
         matched: list[tuple[Generator, Field]] = []
-        for g in self._with_rules:
-            hit = g.match(index, names_for)
-            if hit is not None:
-                matched.append((g, hit))
+        for g, rules in self.plan(index.by_name):
+            for rule in rules:
+                hit = _rule_hit(rule, index)
+                if hit is not None:
+                    matched.append((g, hit))
+                    break
+        if not matched:
+            return matched
         dropped = {s for g, _ in matched for s in g.supersedes}
         return [(g, hit) for g, hit in matched if g.id not in dropped]
+
+
+# A rule as the plan holds it: each condition with the file's names it accepts.
+PlannedRule = tuple[tuple[Condition, tuple[str, ...]], ...]
+Plan = tuple[tuple[Generator, tuple[PlannedRule, ...]], ...]
+
+
+def _rule_hit(rule: PlannedRule, index: FieldIndex) -> Field | None:
+    """The first condition's field when every condition of the rule matches (stopping at the first
+    that does not), else None."""
+    first: Field | None = None
+    for condition, names in rule:
+        hit = condition.first_match(index, names)
+        if hit is None:
+            return None
+        if first is None:
+            first = hit
+    return first
 
 
 @lru_cache(maxsize=1)
