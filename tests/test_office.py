@@ -153,3 +153,18 @@ def test_c2pa_signed_document(checker, name):
     result = checker.check(FIXTURES / name)
     assert result.status.value == "ai-generated"
     assert any(e.source == "c2pa" for e in result.evidence)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        ooxml("docx", app="MiniMax Agent"),
+        zip_bytes([(n, d) for n, d in _members(ooxml("docx"))]),  # control: Microsoft Office Word
+    ],
+)
+def test_application_names_the_generator(checker, data):
+    """docProps/app.xml Application is a software field like a video's encoder tag: a generator that
+    writes documents under its own name is matched there (MiniMax's text products, signals.md)."""
+    result = checker.check(data)
+    named = b"MiniMax" in zipfile.ZipFile(io.BytesIO(data)).read("docProps/app.xml")
+    assert (result.generator == "minimax") is named
