@@ -99,12 +99,13 @@ def test_html_report_cn_shows_both_languages_chinese_first(tmp_path):
     page = scan(tmp_path, "cn")
     badge = (
         '<span class="v ml" style="background:#c0392b">'
-        '<span data-l="zh" lang="zh">未标识的AI内容</span><span data-l="en" lang="en">Unlabelled AI content</span></span>'
+        '<span data-l="zh" lang="zh">未标识的AI内容</span>'
+        '<span data-l="en" lang="en">Unlabelled AI content</span></span>'
     )
     assert badge in page
     assert (
-        '<span data-l="zh" lang="zh">该内容为人工智能生成合成内容</span><span data-l="en" lang="en">AI-generated content</span>'
-        in page
+        '<span data-l="zh" lang="zh">该内容为人工智能生成合成内容</span>'
+        '<span data-l="en" lang="en">AI-generated content</span>' in page
     )
     assert '<option value="unlabelled-ai">未标识的AI内容 / Unlabelled AI content</option>' in page
     assert "未标识的AI内容 / Unlabelled AI content<title>" in page  # the verdict chart
