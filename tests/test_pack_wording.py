@@ -48,3 +48,17 @@ def test_the_eu_finding_is_not_inherited_where_the_pack_has_its_own(checkers, pa
     codes = {f.code for f in checkers[pack].check(TRACES, "none").findings}
     assert "marking-absent" not in codes
     assert codes & {"latent-disclosure-missing", "synthetic-metadata-missing", "ai-marking-not-found"}
+
+
+def test_the_packs_own_findings_speak_the_text_reports_language(checkers):
+    from aigc_check.report import to_text
+
+    policy = checkers["ca"].policy
+    result = checkers["ca"].check(TRACES, "none")
+    assert "AI content without provenance data" in next(f.message for f in result.findings)  # the contract: en
+    zh = to_text(result, policy, "zh")
+    assert "latent-disclosure-missing: 人工智能内容缺少来源数据：没有潜在披露" in zh
+    assert "AI content without" not in zh
+    signed = checkers["ca"].check(FIXTURES / "c2pa-ai-created.jpg", "none")
+    assert "潜在披露缺少时间" in to_text(signed, policy, "zh")
+    assert "the latent disclosure lacks time" in to_text(signed, policy, "en")
