@@ -71,6 +71,16 @@ class ManifestServer:
                     except OSError:
                         pass
                     return
+                if self.path.startswith("/to-ftp"):
+                    self.send_response(302)
+                    self.send_header("Location", "ftp://127.0.0.1/m.c2pa")
+                    self.end_headers()
+                    return
+                if self.path.startswith("/loop"):
+                    self.send_response(302)
+                    self.send_header("Location", "/loop")
+                    self.end_headers()
+                    return
                 if self.path.startswith("/redirect"):
                     self.send_response(302)
                     self.send_header("Location", "/ok.c2pa")
@@ -248,3 +258,20 @@ def test_the_cli_fetches_under_allow_network(server, assets):
     online = run("--allow-network")
     assert server.hits["/ok.c2pa"] == 1
     assert online["c2pa"]["validation_state"] == "Trusted" and online["status"] == "ai-generated"
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("file:///etc/passwd", "bad-url"),
+        ("/to-ftp", "bad-url"),
+        ("/loop", "unreachable"),
+        ("http://127.0.0.1:1/", "unreachable"),
+    ],
+)
+def test_the_fetcher_refuses_what_is_not_http(server, url, code):
+    from aigc_check.net import FetchError, FetchLimits, fetch
+
+    with pytest.raises(FetchError) as info:
+        fetch(server.base + url if url.startswith("/") else url, FetchLimits(TIMEOUT, 1024))
+    assert info.value.code == code
