@@ -59,7 +59,7 @@ MAX_CACHED_DECISIONS = 4096  # distinct (classification, declaration, findings) 
 
 class Checker:
     def __init__(self, options: CheckOptions = DEFAULT_OPTIONS) -> None:
-        pem = anchors_pem(options.trust_anchor_files, options.use_default_trust)
+        pem = anchors_pem(options.trust_anchor_files, options.use_default_trust, options.trust_list_file)
         self.options = replace(options, trust_anchors_pem=pem)
         self.policy: Policy = load_policy(options.policy)
         # The one fingerprint table every check of this checker uses; loading it now also fails

@@ -24,6 +24,7 @@ from .report import summary_line, to_json_line, to_text
 from .scan.runner import ScanConfig, ScanSummary
 from .service.config import ServeConfig, format_size, parse_size
 from .spark.job import InputColumns, SparkScanConfig
+from .trust import load_trust_list, update_trust_list
 
 if TYPE_CHECKING:
     from .compare_marks import PairComparison
@@ -108,6 +109,14 @@ def checker_options(env_prefix: str = "", time_limit: bool = False) -> Callable[
             help="PEM file of extra C2PA trust anchors (repeatable).",
         ),
         click.option(
+            "--trust-list",
+            "trust_list",
+            envvar=env("TRUST_LIST") or "AIGC_TRUST_LIST",
+            type=click.Path(exists=True, dir_okay=False),
+            help="A refreshed C2PA trust list (PEM) used instead of the shipped snapshot "
+            "(see `aigc-check trust update`).",
+        ),
+        click.option(
             "--no-default-trust",
             is_flag=True,
             envvar=env("NO_DEFAULT_TRUST"),
@@ -165,6 +174,7 @@ def checker_options(env_prefix: str = "", time_limit: bool = False) -> Callable[
             *args: Any,
             policy: str,
             trust_anchors: tuple[str, ...],
+            trust_list: str | None,
             no_default_trust: bool,
             allow_network: bool,
             no_verify_hash: bool,
@@ -176,6 +186,7 @@ def checker_options(env_prefix: str = "", time_limit: bool = False) -> Callable[
             options = CheckOptions(
                 policy=policy,
                 trust_anchor_files=tuple(trust_anchors),
+                trust_list_file=trust_list,
                 use_default_trust=not no_default_trust,
                 allow_network=allow_network,
                 verify_hash=not no_verify_hash,
@@ -183,6 +194,8 @@ def checker_options(env_prefix: str = "", time_limit: bool = False) -> Callable[
                 time_limit=time_limit_s or None,
                 memory_limit_mb=memory_limit_mb or None,
             )
+            if trust_list:
+                _warn_about_trust_list(trust_list)
             return command(*args, options=options, **kwargs)
 
         for option in reversed(option_decorators):
@@ -190,6 +203,14 @@ def checker_options(env_prefix: str = "", time_limit: bool = False) -> Callable[
         return with_options
 
     return decorate
+
+
+def _warn_about_trust_list(path: str) -> None:
+    """Say on stderr which anchors of a user's trust list are expired or near their end (an
+    unreadable or damaged list raises TrustAnchorError: exit 2)."""
+    trust = load_trust_list(path)
+    for note in trust.warnings():
+        click.echo(f"aigc-check: warning: trust list {path}: {note}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -717,6 +738,38 @@ def mark_command(
     if "error" in actions:
         return ExitStatus.UNREADABLE
     return ExitStatus.VIOLATION if "refused" in actions else ExitStatus.COMPLIANT
+
+
+@cli.group("trust")
+def trust_group() -> None:
+    """The C2PA trust list: what is in use, and its refresh without a new release."""
+
+
+@trust_group.command("show")
+@click.option("--trust-list", "trust_list", type=click.Path(exists=True, dir_okay=False), envvar="AIGC_TRUST_LIST")
+def trust_show_command(trust_list: str | None) -> ExitStatus:
+    """Validate the trust list in use (the shipped snapshot, or --trust-list) and list its anchors."""
+    trust = load_trust_list(trust_list)
+    click.echo(trust.summary())
+    for anchor in trust.anchors:
+        click.echo(f"  {anchor.not_after:%Y-%m-%d}  {anchor.subject}")
+    for note in trust.warnings():
+        click.echo(f"warning: {note}")
+    return ExitStatus.COMPLIANT
+
+
+@trust_group.command("update")
+@click.option("--from", "source", required=True, help="A PEM file, or an http(s) URL (needs --allow-network).")
+@click.option("--to", "dest", required=True, type=click.Path(dir_okay=False), help="The trust list file to replace.")
+@click.option("--allow-network", is_flag=True, help="Allow --from to be a URL.")
+def trust_update_command(source: str, dest: str, allow_network: bool) -> ExitStatus:
+    """Fetch or copy a trust list, validate it, and replace --to with it atomically (then run
+    check, scan or serve with --trust-list pointing at --to)."""
+    trust = update_trust_list(source, dest, allow_network)
+    click.echo(f"wrote {trust.summary()}")
+    for note in trust.warnings():
+        click.echo(f"warning: {note}")
+    return ExitStatus.COMPLIANT
 
 
 def _serve_env(name: str) -> str:

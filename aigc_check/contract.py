@@ -153,7 +153,8 @@ def _rows() -> tuple[ContractField, ...]:
         F(
             "label",
             "string",
-            "the explicit label the platform must show (`ai-generated`, `possibly-ai`, `suspected-ai`), or null",
+            "the explicit label the platform must show (`ai-generated`, `possibly-ai`, `suspected-ai`; the eu, ca, in "
+            "and kr packs also `declared-ai`), or null",
             _attr("decision.label"),
             plain(8),
         ),

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .limits import REMOTE_MANIFEST_MAX_BYTES, REMOTE_MANIFEST_TIMEOUT
+
 
 @dataclass(frozen=True)
 class CheckOptions:
     policy: str = "cn"
     trust_anchor_files: tuple[str, ...] = ()
     use_default_trust: bool = True
+    # A refreshed C2PA trust list that replaces the shipped snapshot (aigc_check/trust/).
+    trust_list_file: str | None = None
     allow_network: bool = False
+    # Bounds on one remote C2PA manifest fetched under allow_network.
+    remote_timeout: float = REMOTE_MANIFEST_TIMEOUT
+    remote_max_bytes: int = REMOTE_MANIFEST_MAX_BYTES
     verify_hash: bool = True
     generators_file: str | None = None
     # Seconds one file may take (None: unbounded, the library default; the CLI, scan and serve set one).

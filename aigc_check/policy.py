@@ -186,9 +186,11 @@ class Policy:
         """The wording the platform offers the creator for ``declared``, by language ({} if none)."""
         return self._texts("declaration_text", str(declared)) if "declaration_text" in self.data else {}
 
-    def disclosure_findings(self, disclosure: Disclosure, is_ai: bool) -> list[Finding]:
-        """The findings of this policy's ``disclosure_rules`` (policy_packs.disclosure_findings)."""
-        return policy_packs.disclosure_findings(self.data.get("disclosure_rules", {}), disclosure, is_ai, self)
+    def disclosure_findings(self, disclosure: Disclosure, is_ai: bool, lang: str | None = None) -> list[Finding]:
+        """The findings of this policy's ``disclosure_rules`` (policy_packs.disclosure_findings); their
+        messages in ``advice_language`` unless ``lang`` names another the policy declares."""
+        rules = self.data.get("disclosure_rules", {})
+        return policy_packs.disclosure_findings(rules, disclosure, is_ai, self, lang)
 
     def page_data(self) -> dict[str, Any]:
         """What a renderer outside Python (the service page) needs: every display text by language."""

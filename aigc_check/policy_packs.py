@@ -255,27 +255,47 @@ def pack_summary(data: dict, chain: Iterable[str]) -> dict[str, Any]:
     }
 
 
-def disclosure_findings(rules: dict, disclosure: Any, is_ai: bool, policy: Any) -> list[Finding]:
+# What a disclosure rule found missing, in the advice language's words (English); the text report
+# in another language shows them from interface_text.json (``missing_values``, ``element_values``).
+MISSING_PROVENANCE, MISSING_SIGNATURE, MISSING_TIME = "provenance data", "a valid digital signature", "a time"
+
+
+def _missing(rule: dict, disclosure: Any) -> list[str]:
+    check = rule["check"]
+    if check == "latent-elements":
+        return (
+            [e for e in rule["elements"] if e in disclosure.latent_missing] if disclosure.provenance_available else []
+        )
+    if check == "provenance":
+        return [] if disclosure.provenance_available else [MISSING_PROVENANCE]
+    if check == "signature":
+        return [MISSING_SIGNATURE] if disclosure.provenance_available and disclosure.signature_valid is not True else []
+    if check == "timestamp" and disclosure.signature_present and disclosure.time is None:
+        return [MISSING_TIME]
+    return []
+
+
+def disclosure_findings(
+    rules: dict, disclosure: Any, is_ai: bool, policy: Any, lang: str | None = None
+) -> list[Finding]:
     """The findings of a policy's ``disclosure_rules`` for one file: each rule concerns AI content
     only (a camera photo owes no latent AI disclosure), and its message is in the policy's
-    ``advice_language``."""
+    ``advice_language`` (the contract's), or in ``lang`` for a person reading another language."""
     if not is_ai or not rules:
         return []
+    lang = lang or policy.advice_language
+    words: dict[str, Any] = {}
+    if lang != "en":
+        from .interface_text import languages
+        from .interface_text import words as interface_words
+
+        table = interface_words(lang) if lang in languages() else {}
+        words = {**table.get("missing_values", {}), **table.get("element_values", {})}
     out = []
     for code, rule in rules.items():
-        check = rule["check"]
-        missing: list[str] = []
-        if check == "latent-elements":
-            if disclosure.provenance_available:
-                missing = [e for e in rule["elements"] if e in disclosure.latent_missing]
-        elif check == "provenance":
-            missing = [] if disclosure.provenance_available else ["provenance data"]
-        elif check == "signature":
-            if disclosure.provenance_available and disclosure.signature_valid is not True:
-                missing = ["a valid digital signature"]
-        elif check == "timestamp" and disclosure.signature_present and disclosure.time is None:
-            missing = ["a time"]
+        missing = _missing(rule, disclosure)
         if missing:
-            message = rule["message"][policy.advice_language].format(missing=", ".join(missing))
+            said = [str(words.get(m, m)) for m in missing]
+            message = rule["message"][lang].format(missing=("、" if lang == "zh" else ", ").join(said))
             out.append(Finding(code, rule["severity"], message, "disclosure"))
     return out

@@ -79,9 +79,17 @@ def to_text(result: CheckResult, policy: Policy | None = None, lang: str | None 
     )
     if r.disclosure.provenance_available:
         lines.append(f"  {w['Disclosure']}: {_disclosure_line(r.disclosure, w, value)}")
+    # The policy's own findings (its disclosure rules) in the language asked; the readers' and
+    # signatures' findings are English (their messages are made by code, not from texts).
+    own = {}
+    if lang and policy is not None and lang != policy.advice_language:
+        own = {
+            f.code: f.message for f in policy.disclosure_findings(r.disclosure, r.status in policy.ai_statuses, lang)
+        }
     for f in r.findings:
         severity = str(w.get(f.severity, f.severity.upper())) if lang else f.severity.upper()
-        lines.append(f"  {severity:7}  {f.code}: {p(f.message)}" + (f" [{p(f.location)}]" if f.location else ""))
+        message = own.get(f.code, f.message) if f.location == "disclosure" else f.message
+        lines.append(f"  {severity:7}  {f.code}: {p(message)}" + (f" [{p(f.location)}]" if f.location else ""))
     for e in r.errors:
         lines.append(f"  {w['error']:7}  {e.code}: {p(e.message)}" + (f" [{p(e.location)}]" if e.location else ""))
     advice = [r.advice]

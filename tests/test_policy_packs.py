@@ -270,8 +270,11 @@ def test_every_interface_language_gives_every_word():
     assert {"zh", "en"} <= set(langs)
     keys = {lang: set(words(lang)) for lang in langs}
     assert all(k == keys["en"] for k in keys.values())
-    for table in ("declared_values", "certainty_values", "measure_values", "element_values"):
+    for table in ("declared_values", "certainty_values", "measure_values", "element_values", "report", "page"):
         assert all(set(words(lang)[table]) == set(words("en")[table]) for lang in langs)
+    for table in ("action_values", "strength_values"):
+        assert all(set(words(lang)["page"][table]) == set(words("en")["page"][table]) for lang in langs)
+    assert set(load_policy("cn").data["measure_order"]) <= set(words("zh")["page"]["action_values"])
     measures = set(load_policy("cn").data["measure_order"])
     assert measures <= set(words("zh")["measure_values"])
 

@@ -99,21 +99,29 @@ def test_html_report_cn_shows_both_languages_chinese_first(tmp_path):
     page = scan(tmp_path, "cn")
     badge = (
         '<span class="v ml" style="background:#c0392b">'
-        '<span lang="zh">未标识的AI内容</span><span lang="en">Unlabelled AI content</span></span>'
+        '<span data-l="zh" lang="zh">未标识的AI内容</span>'
+        '<span data-l="en" lang="en">Unlabelled AI content</span></span>'
     )
     assert badge in page
-    assert '<span lang="zh">该内容为人工智能生成合成内容</span><span lang="en">AI-generated content</span>' in page
+    assert (
+        '<span data-l="zh" lang="zh">该内容为人工智能生成合成内容</span>'
+        '<span data-l="en" lang="en">AI-generated content</span>' in page
+    )
     assert '<option value="unlabelled-ai">未标识的AI内容 / Unlabelled AI content</option>' in page
     assert "未标识的AI内容 / Unlabelled AI content<title>" in page  # the verdict chart
     assert "人工智能生成 / AI-generated<title>" in page  # the status chart
-    assert re.search(r"<b>\d+\.\d%</b>AI share", page)
+    assert re.search(
+        r'<b>\d+\.\d%</b><span data-l="zh" lang="zh">AI内容占比</span><span data-l="en" lang="en">AI share', page
+    )
+    assert '<html lang="zh" data-show="zh"' in page  # Chinese shown first; the switch offers English
 
 
 def test_html_report_of_a_policy_in_english_only(tmp_path):
     page = scan(tmp_path, str(english_only(tmp_path)))
     assert 'lang="zh"' not in page
-    assert '<span lang="en">Unlabelled AI content</span>' in page
-    assert '<span lang="en">Suspected AI-generated content</span>' in page
+    assert '<span data-l="en" lang="en">Unlabelled AI content</span>' in page
+    assert '<span data-l="en" lang="en">Suspected AI-generated content</span>' in page
+    assert 'id="lang-switch"' not in page  # one language: no switch
     # Chinese only where a file put it (the GB 45438 label's own words in the evidence)
     assert all("属于" in hit or "Label" in hit for hit in re.findall(r"<li>[^<]*[\u4e00-\u9fff][^<]*</li>", page))
 
@@ -148,7 +156,7 @@ def minimal_report(tmp_path, policy=None) -> str:
 def test_html_report_without_its_policy_shows_the_codes(tmp_path):
     page = minimal_report(tmp_path)
     assert '<span class="v ml" style="background:#c0392b">unlabelled-ai</span>' in page
-    assert "<b>n/a</b>AI share" in page
+    assert '<b>n/a</b><span data-l="en" lang="en">AI share</span>' in page
     assert '<span class="muted">suspected-ai</span>' in page
 
 
@@ -156,7 +164,10 @@ def test_html_report_without_its_policy_shows_the_codes(tmp_path):
 def test_html_report_with_an_explicit_policy(tmp_path, policy):
     rules = load_policy(policy)
     page = minimal_report(tmp_path, rules)
-    words = "".join(f'<span lang="{lang}">{text}</span>' for lang, text in rules.verdict_text("unlabelled-ai").items())
+    words = "".join(
+        f'<span data-l="{lang}" lang="{lang}">{text}</span>'
+        for lang, text in rules.verdict_text("unlabelled-ai").items()
+    )
     assert f'<span class="v ml" style="background:#c0392b">{words}</span>' in page
     assert next(iter(rules.verdict_text("unlabelled-ai"))) == rules.languages[0]
-    assert "<b>100.0%</b>AI share" in page
+    assert re.search(r'<b>100\.0%</b>(<span data-l="\w+" lang="\w+">[^<]+</span>)+</div>', page)

@@ -3,8 +3,10 @@
 The native reader is only called when the container walk saw a manifest
 store (JUMBF ``c2pa`` box, PNG ``caBX``, BMFF ``uuid``, ...), or when XMP
 points to a remote manifest *and* the user allowed network access.  Remote
-fetches and OCSP are off by default; the trust list shipped with the package
-(plus the user's anchors) decides whether a signature is ``Trusted``.
+fetches and OCSP are off by default; a remote manifest is fetched here, within
+bounds (``remote_manifest.py``), never by the native library; the trust list
+shipped with the package (or the user's refreshed copy, plus the user's
+anchors) decides whether a signature is ``Trusted``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any
 
 from ..deadline import ENDS_CHECK
 from ..model import Block, C2paSummary, Field, ReaderOutput, ReadError
+from ..net import FetchError, FetchLimits
 from . import MetadataReader, PartialRead, ReadContext
+from .remote_manifest import RemoteManifestCache
 from .xmp import XmpReader
 
 PROVENANCE_KEY = "dcterms:provenance"
@@ -42,7 +46,8 @@ def _context(anchors_pem: str, allow_network: bool, verify: bool) -> Any:
         if ctx is None:
             settings: dict[str, Any] = {
                 "verify": {
-                    "remote_manifest_fetch": allow_network,
+                    # Remote manifests are fetched by RemoteManifestCache, within its bounds.
+                    "remote_manifest_fetch": False,
                     "ocsp_fetch": allow_network,
                     "verify_after_reading": verify,
                     "verify_trust": True,
@@ -137,6 +142,10 @@ _NO_MANIFEST = {verified: ReaderOutput(c2pa=C2paSummary(verified_hash=verified))
 class C2paReader(MetadataReader):
     family = "c2pa"
 
+    def __init__(self) -> None:
+        # One per checker: a scan's worker fetches a remote manifest once for the whole scan.
+        self.remote_manifests = RemoteManifestCache()
+
     def extract(self, ctx: ReadContext) -> ReaderOutput:
         marker = ctx.container.c2pa
         verified = ctx.options.verify_hash
@@ -148,8 +157,19 @@ class C2paReader(MetadataReader):
         if marker is None and not (remote_url and ctx.options.allow_network):
             return ReaderOutput(c2pa=absent)
         location = marker.location if marker else f"remote manifest {remote_url}"
+        manifest_data: bytes | None = None
+        if marker is None and remote_url is not None:
+            try:
+                manifest_data = self.remote_manifests.get(
+                    remote_url, FetchLimits(ctx.options.remote_timeout, ctx.options.remote_max_bytes)
+                )
+            except FetchError as exc:
+                # Not fatal: the file carries no manifest of its own; the verdict rests on what it does carry,
+                # and the c2pa-remote-manifest finding says the referenced one was not read.
+                error = ReadError(f"c2pa-remote-{exc.code}", f"remote C2PA manifest not fetched: {exc}", location)
+                return ReaderOutput(errors=[error], c2pa=absent)
         try:
-            store, state, remote = self._read_store(ctx)
+            store, state, remote = self._read_store(ctx, manifest_data)
         except ENDS_CHECK:
             raise
         except Exception as exc:  # c2pa raises C2paError subclasses; native faults surface as others
@@ -186,17 +206,25 @@ class C2paReader(MetadataReader):
         )
         return ReaderOutput([Field(self.family, "manifest_store", store, location)], c2pa=summary)
 
-    def _read_store(self, ctx: ReadContext) -> tuple[dict[str, Any] | None, str | None, str | None]:
+    def _read_store(
+        self, ctx: ReadContext, manifest_data: bytes | None
+    ) -> tuple[dict[str, Any] | None, str | None, str | None]:
         import c2pa
 
         o = ctx.options
         context = _context(o.trust_anchors_pem, o.allow_network, o.verify_hash)
         stream = ctx.source.stream()
-        reader = c2pa.Reader.try_create(ctx.container.media_type.lower(), stream, context=context)
+        mime = ctx.container.media_type.lower()
+        if manifest_data is not None:  # a fetched remote store, validated against this file's bytes
+            with c2pa.Reader(mime, stream, manifest_data=manifest_data, context=context) as remote_reader:
+                store: dict[str, Any] = json.loads(remote_reader.json())
+                remote_state: str | None = remote_reader.get_validation_state() if o.verify_hash else "NotVerified"
+            return store, remote_state, None
+        reader = c2pa.Reader.try_create(mime, stream, context=context)
         if reader is None:
             return None, None, None
         with reader:
-            store: dict[str, Any] = json.loads(reader.json())
+            store = json.loads(reader.json())
             # Without validation the library says "Invalid" for every manifest; say what happened instead.
             state: str | None = reader.get_validation_state() if o.verify_hash else "NotVerified"
             remote: str | None = None if reader.is_embedded() else reader.get_remote_url()

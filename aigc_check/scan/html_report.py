@@ -9,7 +9,10 @@ violations only and at most ``thumbnails`` of them.
 
 The verdict, status and label words are the policy's, in every language it
 declares and in its order (``cn``: Chinese first); which statuses count as AI
-is the policy's too.
+is the policy's too.  The report's own words are the interface's
+(``data/interface_text.json``), in the policy's languages, with a switch
+between them (``report_text.py``: every text is written in each language and
+the switch only shows one; the data rows and their filter are unaffected).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from ..model import VIOLATIONS, Verdict, result_path
 from ..policy import Policy, policy_by_id
 from .outputs import REPORT_HTML, open_text
+from .report_text import SWITCH_SCRIPT, ReportText
 
 THUMB_PX = 96
 THUMB_MAX_PIXELS = 40_000_000  # larger images are not decoded for a thumbnail (decompression bombs)
@@ -41,6 +45,7 @@ VERDICT_COLOURS = {
     Verdict.MISLABELLED: "#8e44ad",
     Verdict.UNREADABLE: "#b7950b",
 }
+SHOWN_COUNT = '<span id="shown">0</span>'  # the filter script writes how many rows are shown
 TO_ACT_ON = [v for v in Verdict if v is not Verdict.COMPLIANT]  # the verdicts the report lists
 CHART_LABEL_PX = (190, 330)  # a chart's label column: at least, at most
 CHART_LABEL_CLIP = 46  # longer labels are cut (in character widths: a CJK character counts two)
@@ -60,14 +65,6 @@ def text(value: object) -> str:
 def _escape(m: re.Match[str]) -> str:
     c = ord(m.group())
     return f"\\x{c:02x}" if c <= 0xFF else f"\\u{c:04x}"
-
-
-def words(texts: Mapping[str, str], fallback: object) -> str:
-    """Safe HTML of a text in every language, one ``<span lang>`` a language (the ``.ml`` style puts
-    each on its own line), in the order given (the policy's); the code itself when there are none."""
-    if not texts:
-        return text(fallback)
-    return "".join(f'<span lang="{text(lang)}">{text(t)}</span>' for lang, t in texts.items())
 
 
 def plain_words(texts: Mapping[str, str], fallback: object) -> str:
@@ -91,22 +88,33 @@ def _clip(s: str) -> str:
     return out + "…"
 
 
-def bar_chart(title: str, counts: dict, chart_id: str, colours: dict | None = None, top: int = 12) -> str:
+def bar_chart(
+    title: str,
+    counts: dict,
+    chart_id: str,
+    colours: dict | None = None,
+    top: int = 12,
+    caption: str | None = None,
+    others: str = "all others",
+    none: str = "none",
+) -> str:
+    """``title`` is plain text (the aria label); ``caption`` the figure's HTML caption (by default the
+    title escaped); ``others`` and ``none`` the plain words for the rest bar and an empty chart."""
     items = sorted(((k, v) for k, v in counts.items() if v), key=lambda kv: (-kv[1], str(kv[0])))
     rest = sum(v for _, v in items[top:])
-    items = items[:top] + ([("(all others)", rest)] if rest else [])
+    items = items[:top] + ([(f"({others})", rest)] if rest else [])
     widest = max((_units(_clip(str(k))) for k, _ in items), default=0)
     row_h, bar_w = 22, 260
     label_w = min(CHART_LABEL_PX[1], max(CHART_LABEL_PX[0], 7 * widest + 12))
     height = max(1, len(items)) * row_h + 8
     peak = max((v for _, v in items), default=1)
     parts = [
-        f'<figure class="chart" id="{chart_id}"><figcaption>{text(title)}</figcaption>'
+        f'<figure class="chart" id="{chart_id}"><figcaption>{caption or text(title)}</figcaption>'
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 90}" height="{height}" '
         f'role="img" aria-label="{text(title)}">'
     ]
     if not items:
-        parts.append('<text x="4" y="16" class="muted">none</text>')
+        parts.append(f'<text x="4" y="16" class="muted">{text(none)}</text>')
     for i, (key, value) in enumerate(items):
         y = 4 + i * row_h
         width = max(2, round(bar_w * value / peak))
@@ -178,11 +186,16 @@ q.addEventListener('input',apply);v.addEventListener('change',apply);apply();})(
 """
 
 
+def _policy_words(t: ReportText, texts: Mapping[str, str], fallback: object) -> str:
+    """The policy's texts in the switch's spans; the code itself when there are none."""
+    return t.spans(texts) if texts else text(fallback)
+
+
 def _verdict_words(policy: Policy | None, verdict: str) -> dict[str, str]:
     return policy.verdict_text(verdict) if policy else {}
 
 
-def _cards(summary: dict, policy: Policy | None) -> str:
+def _cards(summary: dict, policy: Policy | None, t: ReportText) -> str:
     files = summary["files"]
     v = summary["verdicts"]
     checked = files["checked"] or 1
@@ -192,17 +205,20 @@ def _cards(summary: dict, policy: Policy | None) -> str:
     else:
         share = "n/a"  # which statuses are AI is the policy's to say, and it is not known here
     cards = [
-        (text("files checked"), f"{files['checked']:,}"),
-        (text("violations"), f"{summary['violations']:,}"),
+        (t("files checked"), f"{files['checked']:,}"),
+        (t("violations"), f"{summary['violations']:,}"),
         *(
-            (f'<span class="ml">{words(_verdict_words(policy, k), k.value)}</span>', f"{v.get(k.value, 0):,}")
+            (
+                f'<span class="ml">{_policy_words(t, _verdict_words(policy, k), k.value)}</span>',
+                f"{v.get(k.value, 0):,}",
+            )
             for k in TO_ACT_ON
         ),
-        (text("AI share"), share),
-        (text("skipped (not media)"), f"{sum(files['skipped'].values()):,}"),
+        (t("AI share"), share),
+        (t("skipped (not media)"), f"{sum(files['skipped'].values()):,}"),
     ]
     if summary.get("declarations"):
-        cards.append((text("declared, file missing"), f"{summary['declarations']['missing_files'] or 0:,}"))
+        cards.append((t("declared, file missing"), f"{summary['declarations']['missing_files'] or 0:,}"))
     return (
         '<div class="cards">'
         + "".join(f'<div class="card"><b>{text(value)}</b>{name}</div>' for name, value in cards)
@@ -210,27 +226,28 @@ def _cards(summary: dict, policy: Policy | None) -> str:
     )
 
 
-def _account_table(rows: list) -> Iterator[str]:
+def _account_table(rows: list, t: ReportText) -> Iterator[str]:
+    heads = ("account", "posts", "AI share", "unlabelled", "mislabelled", "unreadable", "score", "suggested action")
     yield (
-        f'<h2 id="accounts-h">Accounts ({len(rows):,})</h2>'
-        '<table id="accounts"><thead><tr><th>account</th><th>posts</th><th>AI share</th><th>unlabelled</th>'
-        "<th>mislabelled</th><th>unreadable</th><th>score</th><th>suggested action</th></tr></thead><tbody>"
+        f'<h2 id="accounts-h">{t("Accounts", n=f"{len(rows):,}")}</h2>'
+        '<table id="accounts"><thead><tr>' + "".join(f"<th>{t(h)}</th>" for h in heads) + "</tr></thead><tbody>"
     )
     for r in rows[:MAX_ACCOUNT_ROWS]:
         yield (
             f'<tr><td>{text(r["account"])}</td><td class="n">{r["posts"]:,}</td>'
             f'<td class="n">{100 * r["ai_share"]:.0f}%</td><td class="n">{r["unlabelled"]:,}</td>'
             f'<td class="n">{r[Verdict.MISLABELLED]:,}</td><td class="n">{r[Verdict.UNREADABLE]:,}</td>'
-            f'<td class="n">{r["score"]:,}</td><td class="act-{text(r["action"])}">{text(r["action"])}</td></tr>'
+            f'<td class="n">{r["score"]:,}</td>'
+            f'<td class="act-{text(r["action"])}">{t.value("measure_values", r["action"])}</td></tr>'
         )
     yield "</tbody></table>"
     if len(rows) > MAX_ACCOUNT_ROWS:
-        yield f'<p class="muted">{len(rows) - MAX_ACCOUNT_ROWS:,} more accounts in accounts.csv.</p>'
+        yield f'<p class="muted">{t("more accounts", n=f"{len(rows) - MAX_ACCOUNT_ROWS:,}")}</p>'
     if not rows:
-        yield '<p class="muted">No accounts: the declarations sidecar named none.</p>'
+        yield f'<p class="muted">{t("no accounts")}</p>'
 
 
-def _issue_rows(issues: Iterable[dict], thumbnails: int, policy: Policy | None) -> Iterator[str]:
+def _issue_rows(issues: Iterable[dict], thumbnails: int, policy: Policy | None, t: ReportText) -> Iterator[str]:
     made = 0
     # The policy's words for a status, label or verdict, made once each: rows repeat a few of them.
     shown: dict[tuple[str, str], str] = {}
@@ -238,19 +255,19 @@ def _issue_rows(issues: Iterable[dict], thumbnails: int, policy: Policy | None) 
     def status_words(status: str) -> str:
         key = ("status", status)
         if key not in shown:
-            shown[key] = words(policy.status_text(status) if policy else {}, status)
+            shown[key] = _policy_words(t, policy.status_text(status) if policy else {}, status)
         return shown[key]
 
     def label_words(label: str) -> str:
         key = ("label", label)
         if key not in shown:
-            shown[key] = words(policy.label_text(label) if policy else {}, "")
+            shown[key] = _policy_words(t, policy.label_text(label) if policy else {}, "")
         return shown[key]
 
     def verdict_words(verdict: str) -> str:
         key = ("verdict", verdict)
         if key not in shown:
-            shown[key] = words(_verdict_words(policy, verdict), verdict)
+            shown[key] = _policy_words(t, _verdict_words(policy, verdict), verdict)
         return shown[key]
 
     for d in issues:
@@ -268,31 +285,34 @@ def _issue_rows(issues: Iterable[dict], thumbnails: int, policy: Policy | None) 
         label_cell += f'<span class="muted">{text(label)}</span>' if label else ""
         post = " / ".join(text(x) for x in (d.get("account"), d.get("post_id")) if x)
         why = "".join(f"<li>{text(e)}</li>" for e in d["evidence"])
-        why += "".join(f"<li>{text(sev)}: {text(code)}</li>" for code, sev in d["findings"] if sev != "info")
-        why += "".join(f"<li>error {text(e)}</li>" for e in d["errors"])
+        why += "".join(f"<li>{t.value('', sev)}: {text(code)}</li>" for code, sev in d["findings"] if sev != "info")
+        why += "".join(f"<li>{t.value('', 'error')} {text(e)}</li>" for e in d["errors"])
         colour = VERDICT_COLOURS.get(d["verdict"], "#555")
         verdict = verdict_words(d["verdict"])
         yield (
             f'<tr data-verdict="{text(d["verdict"])}" data-tampered="{int(tampered)}"><td>{thumb}</td>'
             f'<td class="path">{text(d["path"])}</td>'
             f'<td><span class="v ml" style="background:{colour}">{verdict}</span></td>'
-            f'<td class="ml st">{status}</td><td>{text(d["declared"])}</td><td class="ml label">{label_cell}</td>'
-            f'<td>{text(d.get("action"))}</td><td>{post}</td><td><ul class="ev">{why}</ul></td></tr>'
+            f'<td class="ml st">{status}</td><td>{t.value("declared_values", d["declared"])}</td>'
+            f'<td class="ml label">{label_cell}</td>'
+            f"<td>{t.value('measure_values', d.get('action') or '')}</td><td>{post}</td>"
+            f'<td><ul class="ev">{why}</ul></td></tr>'
         )
 
 
-def _missing_table(missing: Iterable[dict], total: int) -> Iterator[str]:
+def _missing_table(missing: Iterable[dict], total: int, t: ReportText) -> Iterator[str]:
+    heads = ("sidecar line", "path", "declared", "account", "post")
     yield (
-        f'<h2>Declared but not found ({total:,})</h2><p class="muted">Rows of the declarations sidecar whose '
-        f'file the scan did not find (full list: missing-files.jsonl).</p><table id="missing"><thead><tr>'
-        f"<th>sidecar line</th><th>path</th><th>declared</th><th>account</th><th>post</th></tr></thead><tbody>"
+        f'<h2>{t("Declared but not found", n=f"{total:,}")}</h2><p class="muted">{t("missing note")}</p>'
+        '<table id="missing"><thead><tr>' + "".join(f"<th>{t(h)}</th>" for h in heads) + "</tr></thead><tbody>"
     )
     for i, m in enumerate(missing):
         if i >= MAX_MISSING_ROWS:
             break
         yield (
-            f'<tr><td class="n">{m["line"]}</td><td class="path">{text(m["path"])}</td><td>{text(m["declared"])}'
-            f"</td><td>{text(m['account'] or '')}</td><td>{text(m['post_id'] or '')}</td></tr>"
+            f'<tr><td class="n">{m["line"]}</td><td class="path">{text(m["path"])}</td>'
+            f"<td>{t.value('declared_values', m['declared'])}</td><td>{text(m['account'] or '')}</td>"
+            f"<td>{text(m['post_id'] or '')}</td></tr>"
         )
     yield "</tbody></table>"
 
@@ -315,71 +335,98 @@ def write_report(
     rules = policy or policy_by_id(summary["policy"]["id"])
     policy_info = summary["policy"]
     files = summary["files"]
+    t = ReportText(rules)
+    from_list = summary["scanned"]["from_list"]
+    intro = {
+        lang: t.raw(
+            lang,
+            "intro",
+            policy=policy_info["id"],
+            name=policy_info["name"],
+            paths=", ".join(summary["scanned"]["paths"]) or "",
+            list=t.raw(lang, "from_list", list=from_list) if from_list else "",
+            started=summary["started"],
+            seconds=f"{files['elapsed_s']:,.1f}",
+        )
+        for lang in t.languages
+    }
     with open_text(tmp, "w") as f:
         f.write(
-            f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<!DOCTYPE html><html {t.html_attrs()}><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
             f"style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
-            f"<title>aigc-check scan report</title><style>{CSS}</style></head><body>"
-            f'<h1>AI-content labelling audit</h1><p class="muted">Policy {text(policy_info["id"])}: '
-            f"{text(policy_info['name'])}. Scanned {text(', '.join(summary['scanned']['paths']) or '')}"
-            f"{' (list ' + text(summary['scanned']['from_list']) + ')' if summary['scanned']['from_list'] else ''}"
-            f", started {text(summary['started'])}, {files['elapsed_s']:,.1f} s for this run.</p>"
+            f"<title>{text(t.plain('title'))}</title><style>{CSS}{t.css()}</style></head><body>"
+            f'{t.switch()}<h1>{t("heading")}</h1><p class="muted">{t.spans(intro)}</p>'
         )
         if summary["interrupted"]:
-            f.write(
-                '<div class="banner">This scan was interrupted: the figures cover the files checked so far. '
-                "Run it again with --resume to finish.</div>"
-            )
-        f.write(_cards(summary, rules))
-        f.write('<h2>Overview</h2><div class="charts">')
+            f.write(f'<div class="banner">{t("interrupted")}</div>')
+        f.write(_cards(summary, rules, t))
+        f.write(f'<h2>{t("Overview")}</h2><div class="charts">')
         verdict_names = {k: plain_words(_verdict_words(rules, k), k) for k in summary["verdicts"]}
         status_names = {k: plain_words(rules.status_text(k) if rules else {}, k) for k in summary["statuses"]}
+
+        def chart(key: str, counts: dict, chart_id: str, colours: dict | None = None) -> str:
+            return bar_chart(
+                t.plain(key),
+                counts,
+                chart_id,
+                colours,
+                caption=t(key),
+                others=t.plain("all others"),
+                none=t.plain("none"),
+            )
+
         f.write(
-            bar_chart(
+            chart(
                 "Verdicts",
                 {verdict_names[k]: v for k, v in summary["verdicts"].items()},
                 "chart-verdicts",
                 {verdict_names[k]: c for k, c in VERDICT_COLOURS.items() if k in verdict_names},
             )
         )
-        f.write(bar_chart("AI status", {status_names[k]: v for k, v in summary["statuses"].items()}, "chart-statuses"))
-        f.write(bar_chart("Generators (AI files)", summary["generators"], "chart-generators"))
-        f.write(bar_chart("Formats", summary["formats"], "chart-formats"))
-        f.write(bar_chart("Findings (integrity, conformance)", summary["findings"], "chart-findings"))
+        f.write(chart("AI status", {status_names[k]: v for k, v in summary["statuses"].items()}, "chart-statuses"))
+        f.write(chart("Generators (AI files)", summary["generators"], "chart-generators"))
+        f.write(chart("Formats", summary["formats"], "chart-formats"))
+        f.write(chart("Findings (integrity, conformance)", summary["findings"], "chart-findings"))
         f.write("</div>")
         if policy_info.get("repeat_offenders"):
-            f.write(f'<p class="muted">Suggested account actions: {text(policy_info["repeat_offenders"])}</p>')
-        f.writelines(_account_table(accounts))
+            f.write(f'<p class="muted">{t("suggested account actions", basis=policy_info["repeat_offenders"])}</p>')
+        f.writelines(_account_table(accounts, t))
         f.write(
-            '<h2>Files to act on</h2><p class="muted">Every violation, unreadable file and integrity error '
-            "(e.g. a tampered C2PA manifest), with the evidence that decided it.</p>"
-            '<div class="filters"><label>Show <select id="verdict"><option value="">all</option>'
+            f'<h2>{t("Files to act on")}</h2><p class="muted">{t("files note")}</p>'
+            f'<div class="filters"><label>{t("Show")} <select id="verdict"><option value="" {t.attrs("all")}>'
+            f"{text(t.raw(t.first, 'all'))}</option>"
             + "".join(
                 f'<option value="{k.value}">{text(plain_words(_verdict_words(rules, k), k.value))}</option>'
                 for k in TO_ACT_ON
             )
-            + '<option value="tampered">integrity errors</option></select></label>'
-            '<label>Search <input id="q" type="search" placeholder="path, account, generator…"></label>'
-            '<span class="muted"><span id="shown">0</span> shown</span></div>'
-            '<table id="issues"><thead><tr><th></th><th>file</th><th>verdict</th><th>status</th><th>declared</th>'
-            "<th>label</th><th>action</th><th>account / post</th><th>evidence</th></tr></thead><tbody>"
+            + f'<option value="tampered" {t.attrs("integrity errors")}>{text(t.raw(t.first, "integrity errors"))}'
+            f"</option></select></label>"
+            f'<label>{t("Search")} <input id="q" type="search" {t.attrs("search placeholder")} '
+            f'placeholder="{text(t.raw(t.first, "search placeholder"))}"></label>'
+            f'<span class="muted">{t.around("shown", SHOWN_COUNT)}</span></div>'
+            '<table id="issues"><thead><tr><th></th>'
+            + "".join(
+                f"<th>{t(h)}</th>"
+                for h in ("file", "verdict", "status", "declared", "label", "action", "account / post", "evidence")
+            )
+            + "</tr></thead><tbody>"
         )
-        f.writelines(_issue_rows(_read_jsonl(issues_path), thumbnails, rules))
+        f.writelines(_issue_rows(_read_jsonl(issues_path), thumbnails, rules, t))
         f.write("</tbody></table>")
         declarations = summary.get("declarations")
         if declarations and declarations.get("missing_files"):
-            f.writelines(_missing_table(_read_jsonl(missing_path), declarations["missing_files"]))
+            f.writelines(_missing_table(_read_jsonl(missing_path), declarations["missing_files"], t))
         problems = summary["walk_problems"]["examples"]
         if problems:
             f.write(
-                "<h2>Folders not fully scanned</h2><ul>"
+                f"<h2>{t('Folders not fully scanned')}</h2><ul>"
                 + "".join(f"<li>{text(p['code'])}: {text(p['path'])}: {text(p['message'])}</li>" for p in problems)
                 + "</ul>"
             )
         f.write(
-            f'<p class="muted">Made by aigc-check. Full data: results.jsonl, results.csv, summary.json.</p>'
-            f"<script>{SCRIPT}</script></body></html>\n"
+            f'<p class="muted">{t("footer")}</p>'
+            f"<script>{SCRIPT}</script><script>{SWITCH_SCRIPT}</script></body></html>\n"
         )
     os.replace(tmp, path)
     return path

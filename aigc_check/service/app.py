@@ -35,6 +35,7 @@ from .config import ServeConfig
 from .errors import BadRequestError, OverloadedError, ServiceError, error_body
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import ServiceMetrics
+from .page_text import page_html
 from .policy_info import ADVICE_PATH, POLICY_PATH, policy_routes
 from .pool import WorkerPool
 from .upload import Upload, receive_upload
@@ -155,6 +156,14 @@ async def metrics(request: Request) -> Response:
 async def page_asset(request: Request) -> Response:
     state: ServiceState = request.app.state.service
     _, media_type = PAGE_ASSETS[request.url.path]
+    if request.url.path == "/":  # the page in the visitor's language (page_text.py)
+        body = page_html(
+            state.assets["/"],
+            state.config.check_options.policy,
+            request.headers.get("accept-language"),
+            request.query_params.get("lang"),
+        )
+        return Response(body, media_type=media_type, headers={**PAGE_HEADERS, "Vary": "Accept-Language"})
     return Response(state.assets[request.url.path], media_type=media_type, headers=PAGE_HEADERS)
 
 

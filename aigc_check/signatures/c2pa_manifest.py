@@ -271,7 +271,11 @@ def _reference_findings(view: SignalView) -> None:
                     "c2pa-remote-manifest",
                     "warning",
                     f"the file points to a remote C2PA manifest at {value} that was not fetched "
-                    "(network access is off; pass --allow-network to fetch it)",
+                    + (
+                        "(network access is allowed but the fetch failed: see the errors)"
+                        if view.options.allow_network
+                        else "(network access is off; pass --allow-network to fetch it)"
+                    ),
                     f.location,
                 )
             )

@@ -5,21 +5,88 @@
 // v1/policy/advice), in every language it declares and in its order (cn: Chinese first).
 // Without those routes the page still works: it shows the codes, the label in the languages
 // the answer carries and the answer's one advice string.
+//
+// The page's own words (headings, buttons, messages) are the interface's, in the language the
+// server chose from Accept-Language (<html lang>, and every language in the #page-text block it
+// embeds); the switch changes it, remembered in localStorage. Elements with data-t="key" take
+// the text of that key; messages made here go through T().
 "use strict";
-
-const ACTION_WORDS = {
-  "show-label": "the platform shows the label",
-  "review": "the post is reviewed",
-  "add-label": "the platform adds the label",
-  "restrict-exposure": "the post's reach is restricted",
-  "warn": "you are warned",
-  "hold-for-review": "the post is held until it is reviewed",
-};
 
 const $ = (id) => document.getElementById(id);
 let chosenFile = null;
 let previewUrl = null;
 let shownAnswer = 0;  // a newer answer replaces one still being rendered
+let lastAnswer = null;  // re-rendered when the language changes
+let lastStatus = null;  // [key, fields, isError]
+const LANG_KEY = "aigc-check-page-lang";
+
+function readPageText() {
+  const block = document.getElementById("page-text");
+  if (!block) return {languages: [], chosen: document.documentElement.lang || "en", text: {}};
+  try {
+    return JSON.parse(block.textContent);
+  } catch (err) {
+    return {languages: [], chosen: "en", text: {}};
+  }
+}
+const PAGE = readPageText();
+
+function initialLanguage() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  let saved = null;
+  try { saved = localStorage.getItem(LANG_KEY); } catch (err) { saved = null; }
+  for (const lang of [asked, saved, PAGE.chosen]) {
+    if (lang && PAGE.text[lang]) return lang;
+  }
+  return PAGE.chosen;
+}
+let uiLang = initialLanguage();
+
+function T(key, fields) {
+  // The interface text of key in the page's language, {name} fields filled in; the key itself
+  // when the page was served without its texts.
+  const table = PAGE.text[uiLang] || {};
+  const template = typeof table[key] === "string" ? table[key] : key;
+  return template.replace(/\{(\w+)\}/g, (m, name) => (fields && name in fields ? String(fields[name]) : m));
+}
+
+function word(table, code) {
+  const words = (PAGE.text[uiLang] || {})[table];
+  return (words && typeof words[code] === "string") ? words[code] : code;
+}
+
+function applyLanguage() {
+  document.documentElement.lang = uiLang;
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = T(el.dataset.t);
+  const nav = $("lang-switch");
+  nav.setAttribute("aria-label", T("language"));
+  for (const button of nav.querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.lang === uiLang));
+  }
+  showFileName();
+  if (lastStatus) setStatus(...lastStatus);
+  if (lastAnswer) showResult(lastAnswer);
+}
+
+function buildSwitch() {
+  const nav = $("lang-switch");
+  const offered = (PAGE.languages || []).filter((lang) => PAGE.text[lang]);
+  if (offered.length < 2) return;
+  nav.replaceChildren(...offered.map((lang) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.lang = lang;
+    button.dataset.lang = lang;
+    button.textContent = PAGE.text[lang].language_name || lang;
+    button.addEventListener("click", () => {
+      uiLang = lang;
+      try { localStorage.setItem(LANG_KEY, lang); } catch (err) { /* private mode: not remembered */ }
+      applyLanguage();
+    });
+    return button;
+  }));
+  nav.hidden = false;
+}
 
 // The policy's texts, or null (an older server, or it could not be read): then the codes show.
 const policyReady = fetch("v1/policy")
@@ -71,14 +138,22 @@ async function adviceTexts(r, policy) {
   }
 }
 
-function setStatus(text, isError) {
-  $("status").textContent = text;
+function setStatus(key, fields, isError) {
+  // key: an interface text ("" clears the line)
+  lastStatus = key ? [key, fields, isError] : null;
+  $("status").textContent = key ? T(key, fields) : "";
   $("status").classList.toggle("error", Boolean(isError));
+}
+
+function showFileName() {
+  $("file-name").textContent = chosenFile ?
+    `${chosenFile.name} (${T("bytes", {n: chosenFile.size.toLocaleString(uiLang)})})` : "";
 }
 
 function choose(file) {
   chosenFile = file || null;
-  $("file-name").textContent = chosenFile ? `${chosenFile.name} (${chosenFile.size.toLocaleString()} bytes)` : "";
+  lastAnswer = null;
+  showFileName();
   $("check-button").disabled = !chosenFile;
   $("result").hidden = true;
   setStatus("");
@@ -105,6 +180,7 @@ function fillList(listId, blockId, entries, toParts) {
 }
 
 async function showResult(r) {
+  lastAnswer = r;
   const answer = ++shownAnswer;
   const policy = await policyReady;
   const advice = inOrder(await adviceTexts(r, policy), policy);
@@ -117,9 +193,12 @@ async function showResult(r) {
 
   let status = joined(inOrder(policyTexts(policy, "status_text", r.status), policy), r.status);
   if (r.status !== "unknown") {
-    status += `, certainty ${r.certainty}` + (r.generator ? `, generator ${r.generator}` : "");
+    status += T("certainty", {certainty: word("certainty_values", r.certainty)}) +
+      (r.generator ? T("generator", {generator: r.generator}) : "");
   }
-  $("summary").textContent = `${r.path}: ${r.format || "unknown format"}, declared ${r.declared}; ${status}`;
+  $("summary").textContent = T("summary", {
+    path: r.path, format: r.format || T("unknown format"), declared: word("declared_values", r.declared), status,
+  });
 
   const labelBox = $("label-box");
   if (r.label && r.label_text) {
@@ -128,31 +207,32 @@ async function showResult(r) {
     labelBox.classList.remove("none");
   } else {
     $("label-texts").replaceChildren();
-    $("label-code").textContent = "No label is required.";
+    $("label-code").textContent = T("no label");
     labelBox.classList.add("none");
   }
   labelBox.dataset.label = r.label || "";
 
-  const measures = (r.measures || []).map((m) => ACTION_WORDS[m] || m);
-  $("action").textContent = r.action ? `${ACTION_WORDS[r.action] || r.action}` +
-    (measures.length > 1 ? ` (all measures: ${measures.join("; ")})` : "") : "none";
+  const measures = (r.measures || []).map((m) => word("action_values", m));
+  $("action").textContent = r.action ? word("action_values", r.action) +
+    (measures.length > 1 ? T("all measures", {measures: measures.join("; ")}) : "") : T("none");
   $("advice").replaceChildren(...inLanguages("p", advice, "advice-text"));
 
   const evidence = r.evidence || [];
   fillList("evidence", null, evidence, (e) => [
-    {text: e.strength, cls: "tag"},
+    {text: word("strength_values", e.strength), cls: "tag"},
     {text: e.explanation || `${e.source} ${e.key} = ${e.value}`},
-    {text: e.location ? `at ${e.location}` : "", cls: "where"},
+    {text: e.location ? T("at", {location: e.location}) : "", cls: "where"},
   ]);
   if (evidence.length === 0) {
-    $("evidence").replaceChildren(item([{text: "No provenance metadata or generator trace was found. " +
-      "That is not proof the content is human-made."}]));
+    $("evidence").replaceChildren(item([{text: T("no evidence")}]));
   }
   fillList("findings", "findings-block", r.findings || [], (f) => [
-    {text: f.severity, cls: "tag"}, {text: f.message}, {text: f.location ? `at ${f.location}` : "", cls: "where"},
+    {text: word("severity_values", f.severity), cls: "tag"}, {text: f.message},
+    {text: f.location ? T("at", {location: f.location}) : "", cls: "where"},
   ]);
   fillList("errors", "errors-block", r.errors || [], (e) => [
-    {text: e.code, cls: "tag"}, {text: e.message}, {text: e.location ? `at ${e.location}` : "", cls: "where"},
+    {text: e.code, cls: "tag"}, {text: e.message},
+    {text: e.location ? T("at", {location: e.location}) : "", cls: "where"},
   ]);
   $("raw-json").textContent = JSON.stringify(r, null, 2);
 
@@ -176,26 +256,28 @@ async function check(event) {
   form.append("file", chosenFile, chosenFile.name);
   $("check-button").disabled = true;
   delete $("verdict").dataset.verdict;
-  setStatus("Checking…");
+  setStatus("checking");
   try {
     const response = await fetch("v1/check", {method: "POST", body: form});
     const body = await response.json().catch(() => null);
     if (!response.ok) {
       const message = body && body.error ? `${body.error.message} (${body.error.code})` : `HTTP ${response.status}`;
-      setStatus(`Not checked: ${message}`, true);
+      setStatus("not checked", {message}, true);
       $("result").hidden = true;
       return;
     }
     await showResult(body);
-    setStatus(`Checked in ${Math.round(body.elapsed_ms * 100) / 100} ms.`);
+    setStatus("checked in", {ms: Math.round(body.elapsed_ms * 100) / 100});
   } catch (err) {
-    setStatus(`Not checked: ${err}`, true);
+    setStatus("not checked", {message: String(err)}, true);
   } finally {
     $("check-button").disabled = !chosenFile;
   }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  buildSwitch();
+  applyLanguage();
   const zone = $("drop-zone");
   $("file-input").addEventListener("change", (e) => choose(e.target.files[0]));
   for (const name of ["dragenter", "dragover"]) {
