@@ -283,7 +283,7 @@ def test_access_log_has_one_line_per_request(limited):
     before = len(access_lines(limited))
     assert request(limited.url, "GET", "/healthz").status == 200
     assert request(limited.url, "GET", "/no-such-page").status == 404
-    assert request(limited.url, "POST", "/v1/check", b"{}", {"Content-Type": "application/json"}).status == 415
+    assert request(limited.url, "POST", "/v1/check", b"{}", {"Content-Type": "text/plain"}).status == 415
     with open_socket(limited) as sock:  # answered by the transport: logged too
         sock.sendall(GET + b"X-Long: " + b"a" * (2 * MAX_HEADER_BYTES) + b"\r\n\r\n")
         read_until_closed(sock)

@@ -3,8 +3,14 @@
 Each worker is a process with one :class:`~aigc_check.Checker`, built after
 the process starts (a C2PA context inherited through fork is unusable) and
 warmed up before it takes work.  The event loop talks to a worker over a
-pipe and waits on the pipe's file descriptor, so a request costs one pickle
-round trip and no thread hop.  A worker whose check outlives the time limit,
+pipe (a Unix socket pair) and waits on the pipe's file descriptor, so a
+request costs one pickle round trip and no thread hop.  A job names what to
+check (:class:`CheckJob`): an open file descriptor, passed over the pipe with
+``SCM_RIGHTS`` (the spooled upload in memory, or a file the service opened by
+reference: the worker reads the very file that was checked against the allowed
+roots, never a path it would resolve again), an object URI the worker opens by
+ranged reads (``ObjectReader``), or a file that could not be opened, whose
+``unreadable`` result the worker's checker makes.  A worker whose check outlives the time limit,
 or that dies, is killed and replaced; the request gets a typed error and the
 pool keeps its size.
 
@@ -21,17 +27,22 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 import time
 from dataclasses import dataclass
+from enum import Enum
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from ..checker import CheckOptions
-from ..model import Declared
+from ..model import CheckResult, Declared
 from .errors import CheckTimeoutError, OverloadedError, ServiceError, WorkerCrashedError
 
 if TYPE_CHECKING:
     from multiprocessing.context import ForkServerContext
+
+    from ..checker import Checker
+    from ..scan.objects import ObjectReader
 
 log = logging.getLogger("aigc_check.serve")
 
@@ -47,6 +58,79 @@ def _warmup_jpeg() -> bytes:
     return out.getvalue()
 
 
+class JobKind(Enum):
+    FD = "fd"  # an open file descriptor follows the job on the pipe
+    URI = "uri"  # an object the worker opens by ranged reads
+    UNOPENED = "unopened"  # a file the service could not open: the worker makes its unreadable result
+
+
+@dataclass(frozen=True)
+class CheckJob:
+    kind: JobKind
+    declared: Declared
+    name: str  # shown as the result's path
+    uri: str = ""  # JobKind.URI
+    errno: int = 0  # JobKind.UNOPENED: why opening failed
+    strerror: str = ""
+
+    @classmethod
+    def for_fd(cls, declared: Declared, name: str) -> CheckJob:
+        return cls(JobKind.FD, declared, name)
+
+    @classmethod
+    def for_uri(cls, uri: str, declared: Declared, name: str) -> CheckJob:
+        return cls(JobKind.URI, declared, name, uri=uri)
+
+    @classmethod
+    def unopened(cls, exc: OSError, declared: Declared, name: str) -> CheckJob:
+        return cls(JobKind.UNOPENED, declared, name, errno=exc.errno or 0, strerror=exc.strerror or str(exc))
+
+
+def run_job(checker: Checker, objects: ObjectReader, job: CheckJob, fd: int | None) -> CheckResult:
+    """The result for one job; the descriptor (JobKind.FD) is the check's and closed by it."""
+    if job.kind is JobKind.FD:
+        assert fd is not None  # received right after the job
+        # Unbuffered: the checker reads ranges, and a buffer would copy each one once more.
+        stream = cast(BinaryIO, os.fdopen(fd, "rb", buffering=0))
+        try:
+            return checker.check(stream, job.declared, job.name)
+        finally:
+            stream.close()  # also when the check never got to own it (ByteSource.open failed)
+    if job.kind is JobKind.URI:
+        try:
+            remote = objects.open(job.uri)
+        except OSError as exc:  # missing object, denied, network
+            return checker.open_failed(job.name, job.declared, exc)
+        except Exception as exc:  # fsspec's driver missing, a bad bucket name, the store's own errors
+            return checker.unreadable_result(job.name, job.declared, "io-error", f"cannot open: {exc}")
+        try:
+            return checker.check(remote, job.declared, job.name)
+        finally:
+            remote.close()
+    return checker.open_failed(job.name, job.declared, OSError(job.errno, job.strerror))
+
+
+def _fd_socket(conn: Connection) -> socket.socket:
+    """A socket object over the pipe's own descriptor (duplicated), for passing descriptors along it."""
+    return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=os.dup(conn.fileno()))
+
+
+FD_MARK = b"F"  # the one byte that carries a passed descriptor (SCM_RIGHTS needs some data)
+
+
+def receive_fd(sock: socket.socket) -> int:
+    """The descriptor the parent passed after a JobKind.FD job (socket.recv_fds: no acknowledgement byte,
+    unlike multiprocessing.reduction's on macOS, which would land in the pipe's message stream)."""
+    data, fds, _, _ = socket.recv_fds(sock, 1, 1)
+    if not data:
+        raise EOFError
+    if data != FD_MARK or len(fds) != 1:
+        for extra in fds:
+            os.close(extra)
+        raise OSError("the pipe lost step with its descriptor messages")
+    return fds[0]
+
+
 @dataclass
 class CheckReply:
     verdict: str
@@ -55,26 +139,29 @@ class CheckReply:
 
 
 def _worker_main(conn: Connection, options: CheckOptions) -> None:
-    """Runs in the worker process: build a Checker, then answer (path, declared, name) requests."""
+    """Runs in the worker process: build a Checker, then answer :class:`CheckJob` requests."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
     from ..checker import Checker
     from ..deadline import limit_memory
     from ..report import to_json_line
+    from ..scan.objects import ObjectReader
 
     limit_memory(options.memory_limit_mb)  # an allocation a hostile file provokes fails here, not the host
     checker = Checker(options)
+    objects = ObjectReader(io_threads=0)  # one object per request, opened in this process
     checker.check(_warmup_jpeg(), Declared.NONE, name="warm-up")
+    fd_socket = _fd_socket(conn)
     conn.send(("ready", os.getpid()))
     while True:
         try:
-            request = conn.recv()
+            job = conn.recv()
+            if job is None:
+                return
+            fd = receive_fd(fd_socket) if job.kind is JobKind.FD else None
         except (EOFError, OSError):
             return
-        if request is None:
-            return
-        path, declared, name = request
         try:
-            result = checker.check(path, declared, name)
+            result = run_job(checker, objects, job, fd)
             conn.send(("ok", result.verdict, to_json_line(result).encode("utf-8")))
         except Exception as exc:  # a checker bug: report it, keep serving
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -91,6 +178,7 @@ class Worker:
         self.process.start()
         child_conn.close()
         self.pid: int | None = self.process.pid
+        self.fd_socket = _fd_socket(self.conn)
         self.checks = 0
 
     async def receive(self, timeout: float | None) -> tuple[Any, ...]:
@@ -119,6 +207,7 @@ class Worker:
                 self.process.kill()
             self.process.join(timeout=5)
         finally:
+            self.fd_socket.close()
             self.conn.close()
 
     def stop(self) -> None:
@@ -212,8 +301,9 @@ class WorkerPool:
 
     # -- work -------------------------------------------------------------------------
 
-    async def check(self, path: str, declared: Declared, name: str, timeout: float) -> CheckReply:
-        """Check the file at ``path`` in a worker within ``timeout`` seconds (waiting included)."""
+    async def check(self, job: CheckJob, timeout: float, fd: int | None = None) -> CheckReply:
+        """Run ``job`` in a worker within ``timeout`` seconds (waiting included); ``fd`` (JobKind.FD) is
+        passed to the worker, which gets its own copy: the caller still closes its own."""
         deadline = time.monotonic() + timeout
         try:
             worker = await asyncio.wait_for(self._idle.get(), timeout)
@@ -221,7 +311,10 @@ class WorkerPool:
             raise OverloadedError(f"no checker became free within {timeout:g} s") from None
         lost = True
         try:
-            worker.conn.send((path, declared, name))
+            worker.conn.send(job)
+            if job.kind is JobKind.FD:
+                assert fd is not None
+                socket.send_fds(worker.fd_socket, [FD_MARK], [fd])
             message = await worker.receive(max(deadline - time.monotonic(), 0.001))
             lost = False
         except asyncio.TimeoutError:

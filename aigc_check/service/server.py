@@ -100,8 +100,10 @@ def run(config: ServeConfig) -> int:
     require_serve_stack()
     import uvicorn
 
+    from .allocator import keep_large_buffers_in_heap
     from .app import create_app
 
+    keep_large_buffers_in_heap()  # before the first request: see allocator.py for why
     max_connections = raise_fd_limit(config)
     sock = bind(config.host, config.port)
     host, port = sock.getsockname()[:2]
