@@ -247,22 +247,6 @@ def read_file_cost(path: Path, repeat: int = 200) -> dict:
 # -- the run ---------------------------------------------------------------------------------------------------
 
 
-def serve_loads(
-    name: str, server_args: list[str], env: dict | None, loads: dict[str, list[Request]], args: argparse.Namespace
-) -> list[dict]:
-    rows = []
-    with ServerProcess(server_args, env=env) as server:
-        for requests in loads.values():  # warm-up: first requests pay page faults and caches
-            http_load(server.url, requests, 1, 20, 5)
-        for load, requests in loads.items():
-            for c in args.concurrency:
-                r = http_load(server.url, requests, c, args.requests, args.seconds)
-                r.update(server=name, load=load)
-                rows.append(r)
-                print_row(r)
-    return rows
-
-
 def print_row(r: dict) -> None:
     service = f"(service p50 {r['service_p50_ms']:6.2f} ms)" if r.get("service_p50_ms") is not None else " " * 24
     print(
@@ -299,26 +283,55 @@ def main() -> int:
             uploads["mix raw"] = [raw(p.read_bytes(), p.name) for p in fixture_paths]
             references["mix by path"] = [by_path(p) for p in fixture_paths]
 
-        limits = []
-        for c in args.concurrency:
-            r = loopback_copy(big, c, args.requests, args.seconds)
-            r.update(server="limit", load="loopback copy 3 MB")
-            limits.append(r)
-            print_row(r)
-        results["runs"] += limits
         results["read_file"] = read_file_cost(big_path)
         print(
             f"limit     read the 3 MB file whole: {results['read_file']['read_ms']:.3f} ms; "
             f"its in-process check: {results['read_file']['check_ms']:.3f} ms",
             flush=True,
         )
-
         base_args = ["--workers", str(args.workers), "--queue", "64"]
-        this = [*base_args, "--allow-root", str(ROOT / "fixtures"), "--allow-root", tmp]
-        results["runs"] += serve_loads("this", this, None, {**uploads, **references}, args)
+        servers = {"this": ServerProcess([*base_args, "--allow-root", str(ROOT / "fixtures"), "--allow-root", tmp])}
         if args.baseline_tree:
-            env = {"PYTHONPATH": str(args.baseline_tree.resolve())}
-            results["runs"] += serve_loads("baseline", base_args, env, uploads, args)
+            servers["baseline"] = ServerProcess(base_args, env={"PYTHONPATH": str(args.baseline_tree.resolve())})
+        try:
+            for server in servers.values():
+                server.start()
+                for requests in [*uploads.values(), *references.values()]:  # warm-up: page faults, caches
+                    http_load(server.url, requests, 1, 20, 5)
+            # Each load's rows back to back (the limit, this server, the baseline), so that they share
+            # the machine's state of the moment: the ratios hold when the absolute figures drift.
+            for load, requests in {**uploads, **references}.items():
+                for c in args.concurrency:
+                    if load.startswith("jpeg-3mb") and load in uploads:
+                        rows = [
+                            (
+                                "limit",
+                                "loopback copy 3 MB",
+                                lambda c=c: loopback_copy(big, c, args.requests, args.seconds),
+                            )
+                        ]
+                    else:
+                        rows = []
+                    for name, server in servers.items():
+                        if name == "baseline" and load in references:
+                            continue  # no check by reference there
+                        rows.append(
+                            (
+                                name,
+                                load,
+                                lambda server=server, requests=requests, c=c: http_load(
+                                    server.url, requests, c, args.requests, args.seconds
+                                ),
+                            )
+                        )
+                    for name, shown, run in rows:
+                        r = run()
+                        r.update(server=name, load=shown, concurrency=c)
+                        results["runs"].append(r)
+                        print_row(r)
+        finally:
+            for server in servers.values():
+                server.stop()
 
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -295,7 +295,7 @@ def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) 
         folder = tempfile.mkdtemp(prefix="aigc-check-serve-", dir=config.tmp_dir)  # mode 0700
         in_memory = config.memory_spool_bytes > 0 and MemorySpools.available()
         # Idle memfds kept for reuse: one per worker and as many again for the requests uploading meanwhile.
-        spools = MemorySpools(keep=2 * config.workers) if in_memory else None
+        spools = MemorySpools(2 * config.workers, config.memory_spool_bytes) if in_memory else None
         state.spool = SpoolPlace(folder, config.memory_spool_bytes, spools)
         try:
             await pool.start()
