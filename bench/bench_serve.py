@@ -2,6 +2,7 @@
 
     python bench/bench_serve.py [--workers 2] [--requests 600] [--seconds 15] [--json bench/out/serve.json]
                                 [--baseline-tree DIR]   # also run the loads on another checkout's server
+    python bench/bench_serve.py --asgi-servers [--asgi-path DIR]   # the ASGI servers alone
 
 Starts the service on a free loopback port (127.0.0.1 only) with ``--allow-root`` on a temporary
 folder, then for each concurrency (1 and 16 keep-alive client connections) sends requests until
@@ -18,6 +19,11 @@ Beside them, with the same clients and bytes:
   byte per upload: the least an upload by value can cost (no HTTP, no parsing, no check);
 - ``read the file``: opening and reading the whole 3 MB file, and the in-process check of it
   (``Checker.check``): the least a by-reference check can cost.
+
+``--asgi-servers`` measures instead the ASGI servers themselves on the same 3 MB raw upload: a
+minimal app that only reads the body (``body_sink_app``) under uvicorn (httptools, httptools with
+the service's heap thresholds, h11), granian and hypercorn, each where installed (``--asgi-path``
+adds a folder they were installed to, e.g. ``pip install --target /tmp/asgi granian hypercorn``).
 
 ``--baseline-tree`` runs the upload loads again on a server started from another checkout (e.g. a
 ``git archive`` of the commit before a change) in the same run, so before and after share the
@@ -36,6 +42,7 @@ import multiprocessing
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -244,13 +251,103 @@ def read_file_cost(path: Path, repeat: int = 200) -> dict:
     return {"read_ms": statistics.median(reads) * 1000, "check_ms": statistics.median(checks) * 1000}
 
 
+# -- the ASGI servers alone --------------------------------------------------------------------------------------
+
+
+async def body_sink_app(scope: dict, receive: Callable, send: Callable) -> None:
+    """Reads the whole body and answers its size: what any server costs before the app does anything."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    size, more, started = 0, True, time.perf_counter()
+    while more:
+        message = await receive()
+        size += len(message.get("body", b""))
+        more = message.get("more_body", False)
+    timing = f"total;dur={(time.perf_counter() - started) * 1000:.3f}".encode()
+    body = str(size).encode()
+    headers = [(b"content-length", str(len(body)).encode()), (b"server-timing", timing)]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+HEAP_THRESHOLDS = {"MALLOC_MMAP_THRESHOLD_": str(16 * 1024**2), "MALLOC_TRIM_THRESHOLD_": str(256 * 1024**2)}
+ASGI_SERVERS = {  # name: (module that must be importable, command after "python -m", extra environment)
+    "uvicorn httptools": ("uvicorn", ["uvicorn", "--http", "httptools", "--loop", "uvloop"], {}),
+    "uvicorn httptools, heap thresholds": (
+        "uvicorn",
+        ["uvicorn", "--http", "httptools", "--loop", "uvloop"],
+        HEAP_THRESHOLDS,
+    ),
+    "uvicorn h11": ("uvicorn", ["uvicorn", "--http", "h11", "--loop", "uvloop"], {}),
+    "granian": ("granian", ["granian", "--interface", "asgi", "--workers", "1", "--loop", "uvloop"], {}),
+    "hypercorn": ("hypercorn", ["hypercorn", "-k", "uvloop"], {}),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def asgi_servers(big: bytes, args: argparse.Namespace) -> list[dict]:
+    import importlib.util
+
+    rows = []
+    extra_path = [str(p) for p in args.asgi_path]
+    path = os.pathsep.join([*extra_path, str(ROOT / "bench"), str(ROOT)])
+    for name, (module, command, env) in ASGI_SERVERS.items():
+        sys.path[:0] = extra_path
+        try:
+            if importlib.util.find_spec(module) is None:
+                print(f"{name}: not installed, skipped", flush=True)
+                continue
+        finally:
+            del sys.path[: len(extra_path)]
+        port = _free_port()
+        if module == "hypercorn":
+            where = ["--bind", f"127.0.0.1:{port}"]
+        else:
+            where = ["--host", "127.0.0.1", "--port", str(port)]
+        argv = [sys.executable, "-m", *command, *where, "bench_serve:body_sink_app"]
+        process = subprocess.Popen(
+            argv,
+            env={**os.environ, **env, "PYTHONPATH": path},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            url = f"http://127.0.0.1:{port}"
+            requests = [raw(big, "noise-3mb.jpg")]
+            http_load(url, requests, 1, 20, 5)
+            for c in args.concurrency:
+                r = http_load(url, requests, c, args.requests, args.seconds)
+                r.update(server="asgi", load=name, concurrency=c)
+                rows.append(r)
+                print_row(r)
+        finally:
+            process.terminate()
+            process.wait(10)
+    return rows
+
+
 # -- the run ---------------------------------------------------------------------------------------------------
 
 
 def print_row(r: dict) -> None:
     service = f"(service p50 {r['service_p50_ms']:6.2f} ms)" if r.get("service_p50_ms") is not None else " " * 24
     print(
-        f"{r['server']:9s} {r['load']:22s} c={r['concurrency']:<3d} n={r['requests']:<5d} "
+        f"{r['server']:9s} {r['load']:34s} c={r['concurrency']:<3d} n={r['requests']:<5d} "
         f"p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  {r['rps']:6.0f} req/s  {service}  "
         f"failures {r['failures'] + r.get('non_200', 0)}",
         flush=True,
@@ -265,8 +362,22 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=15.0, help="at most this long per run")
     ap.add_argument("--baseline-tree", type=Path, help="a checkout whose server runs the upload loads too")
     ap.add_argument("--no-mix", action="store_true", help="only the 3 MB JPEG loads")
+    ap.add_argument("--asgi-servers", action="store_true", help="measure the ASGI servers alone instead")
+    ap.add_argument("--asgi-path", type=Path, action="append", default=[], help="where granian etc. are installed")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
+    if args.asgi_servers:
+        big = noise_jpeg()
+        results = {"jpeg_3mb_bytes": len(big), "runs": asgi_servers(big, args)}
+        limits = [loopback_copy(big, c, args.requests, args.seconds) for c in args.concurrency]
+        for c, r in zip(args.concurrency, limits, strict=True):
+            r.update(server="limit", load="loopback copy 3 MB", concurrency=c)
+            print_row(r)
+        results["runs"] += limits
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(results, indent=2))
+        return 0
 
     fixture_paths = sorted(p for p in FIXTURES.iterdir() if p.is_file())
     big = noise_jpeg()

@@ -232,6 +232,7 @@ class WorkerPool:
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._workers: set[Worker] = set()
         self._replacing: set[asyncio.Task[None]] = set()
+        self._waiting = 0  # requests waiting for an idle worker
         self.restarts = 0
         self.closed = False
 
@@ -305,10 +306,18 @@ class WorkerPool:
         """Run ``job`` in a worker within ``timeout`` seconds (waiting included); ``fd`` (JobKind.FD) is
         passed to the worker, which gets its own copy: the caller still closes its own."""
         deadline = time.monotonic() + timeout
-        try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout)
-        except asyncio.TimeoutError:
-            raise OverloadedError(f"no checker became free within {timeout:g} s") from None
+        # An idle worker nobody waits for is taken at once (wait_for would wrap the get in a new task
+        # for every request); otherwise this request queues behind those waiting.
+        if self._waiting == 0 and not self._idle.empty():
+            worker = self._idle.get_nowait()
+        else:
+            self._waiting += 1
+            try:
+                worker = await asyncio.wait_for(self._idle.get(), timeout)
+            except asyncio.TimeoutError:
+                raise OverloadedError(f"no checker became free within {timeout:g} s") from None
+            finally:
+                self._waiting -= 1
         lost = True
         try:
             worker.conn.send(job)
