@@ -179,6 +179,49 @@ def http_load(url: str, requests: list[Request], concurrency: int, max_requests:
     return result
 
 
+def _cpu_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def with_cpu(pid: int, run: Callable[[], dict]) -> dict:
+    """``run()``'s figures plus the CPU the server used per request: its event loop's and its workers'.
+    CPU time is much less disturbed by other jobs on a shared machine than wall time (Linux /proc only)."""
+    if not os.path.isdir(f"/proc/{pid}"):
+        return run()
+    tick = os.sysconf("SC_CLK_TCK")
+    workers = _descendants(pid)
+    loop_before, workers_before = _cpu_ticks(pid), sum(_cpu_ticks(w) for w in workers)
+    result = run()
+    loop_after, workers_after = _cpu_ticks(pid), sum(_cpu_ticks(w) for w in workers)
+    n = max(result["requests"], 1)
+    result["loop_cpu_ms"] = (loop_after - loop_before) / tick * 1000 / n
+    result["workers_cpu_ms"] = (workers_after - workers_before) / tick * 1000 / n
+    return result
+
+
 # -- the physical limits --------------------------------------------------------------------------------
 
 
@@ -346,6 +389,8 @@ def asgi_servers(big: bytes, args: argparse.Namespace) -> list[dict]:
 
 def print_row(r: dict) -> None:
     service = f"(service p50 {r['service_p50_ms']:6.2f} ms)" if r.get("service_p50_ms") is not None else " " * 24
+    if "loop_cpu_ms" in r:
+        service += f"  cpu/req: loop {r['loop_cpu_ms']:5.2f} ms, workers {r['workers_cpu_ms']:5.2f} ms"
     print(
         f"{r['server']:9s} {r['load']:34s} c={r['concurrency']:<3d} n={r['requests']:<5d} "
         f"p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  {r['rps']:6.0f} req/s  {service}  "
@@ -430,8 +475,8 @@ def main() -> int:
                             (
                                 name,
                                 load,
-                                lambda server=server, requests=requests, c=c: http_load(
-                                    server.url, requests, c, args.requests, args.seconds
+                                lambda server=server, requests=requests, c=c: with_cpu(
+                                    server.pid, lambda: http_load(server.url, requests, c, args.requests, args.seconds)
                                 ),
                             )
                         )

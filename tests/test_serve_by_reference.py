@@ -102,6 +102,13 @@ def test_path_is_shown_as_given_without_a_name(server, tree):
     assert without_timing(answer.json) == expected_answer(FIXTURES / "camera-canon.jpg", name=given)
 
 
+def test_name_from_the_body_or_the_query_is_shown_without_folders(server, tree):
+    path = str(tree["root"] / "camera-canon.jpg")
+    assert post_json(server.url, {"path": path, "name": "a/b/shown.jpg"}).json["path"] == "shown.jpg"
+    assert post_json(server.url, {"path": path}, "/v1/check?name=q.jpg").json["path"] == "q.jpg"
+    assert post_json(server.url, {"path": path, "name": "body.jpg"}, "/v1/check?name=q.jpg").json["path"] == "body.jpg"
+
+
 def test_declared_from_the_query_and_the_body(server, tree):
     path = str(tree["root"] / "gb-jpeg-xmp-element.jpg")
     from_query = post_json(server.url, {"path": path}, "/v1/check?declared=ai")

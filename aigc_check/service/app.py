@@ -39,7 +39,7 @@ from .metrics import ServiceMetrics
 from .policy_info import ADVICE_PATH, POLICY_PATH, policy_routes
 from .pool import CheckJob, CheckReply, WorkerPool
 from .reference import Reference, check_uri, open_allowed, receive_reference
-from .upload import MemorySpools, SpoolPlace, Upload, receive_upload
+from .upload import MemorySpools, SpoolPlace, Upload, display_name, receive_upload
 
 # The page loads nothing from elsewhere; the policy makes the browser enforce that too.
 PAGE_HEADERS = {
@@ -137,7 +137,10 @@ async def _check_reference(request: Request, state: ServiceState, query_declared
     started = time.perf_counter()
     reference: Reference = await receive_reference(request, config.read_timeout)
     declared = _declared(reference.declared, query_declared)
-    name = reference.display
+    # As for a raw upload, ``name`` may come in the query too; the body's wins.  Without one, the
+    # result shows the path or URI as sent (the client's own name for it).
+    given_name = reference.name or request.query_params.get("name")
+    name = display_name(given_name) if given_name else reference.display
     if reference.uri is not None:
         check_uri(reference.uri, config.allow_uri_prefixes)
         check_started = time.perf_counter()

@@ -26,8 +26,10 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import socket
+import struct
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -115,20 +117,35 @@ def _fd_socket(conn: Connection) -> socket.socket:
     return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=os.dup(conn.fileno()))
 
 
-FD_MARK = b"F"  # the one byte that carries a passed descriptor (SCM_RIGHTS needs some data)
+FD_MARK, NO_FD_MARK = b"F", b"N"  # the first byte of each job message: whether a descriptor rides with it
 
 
-def receive_fd(sock: socket.socket) -> int:
-    """The descriptor the parent passed after a JobKind.FD job (socket.recv_fds: no acknowledgement byte,
-    unlike multiprocessing.reduction's on macOS, which would land in the pipe's message stream)."""
-    data, fds, _, _ = socket.recv_fds(sock, 1, 1)
-    if not data:
+def send_job(sock: socket.socket, job: CheckJob | None, fd: int | None) -> None:
+    """One message per job: a mark byte carrying the descriptor (SCM_RIGHTS), then the job framed as
+    ``Connection.send`` frames it (a 4-byte length, the pickle).  One write, so the worker is woken
+    once per job: a second write (the job, then the descriptor) cost a second cross-process wake-up,
+    which on shared cores was most of the hop's time (cProfile of the event loop)."""
+    payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+    frame = struct.pack("!i", len(payload)) + payload
+    if fd is None:
+        sock.sendall(NO_FD_MARK + frame)
+    else:
+        sent = socket.send_fds(sock, [FD_MARK + frame], [fd])
+        if sent < 1 + len(frame):
+            sock.sendall((FD_MARK + frame)[sent:])  # the descriptor went with the first byte
+
+
+def receive_job(sock: socket.socket, conn: Connection) -> tuple[Any, int | None]:
+    """The worker's side of :func:`send_job`: (the job, its descriptor or None).  socket.recv_fds sends
+    no acknowledgement byte (multiprocessing.reduction's does on macOS, into this same stream)."""
+    mark, fds, _, _ = socket.recv_fds(sock, 1, 1)
+    if not mark:
         raise EOFError
-    if data != FD_MARK or len(fds) != 1:
+    if mark not in (FD_MARK, NO_FD_MARK) or len(fds) != (mark == FD_MARK):
         for extra in fds:
             os.close(extra)
-        raise OSError("the pipe lost step with its descriptor messages")
-    return fds[0]
+        raise OSError("the pipe lost step with its job messages")
+    return conn.recv(), (fds[0] if fds else None)
 
 
 @dataclass
@@ -154,11 +171,10 @@ def _worker_main(conn: Connection, options: CheckOptions) -> None:
     conn.send(("ready", os.getpid()))
     while True:
         try:
-            job = conn.recv()
-            if job is None:
-                return
-            fd = receive_fd(fd_socket) if job.kind is JobKind.FD else None
+            job, fd = receive_job(fd_socket, conn)
         except (EOFError, OSError):
+            return
+        if job is None:
             return
         try:
             result = run_job(checker, objects, job, fd)
@@ -213,7 +229,7 @@ class Worker:
     def stop(self) -> None:
         """Ask an idle worker to exit, then make sure it did."""
         try:
-            self.conn.send(None)
+            send_job(self.fd_socket, None, None)
             self.process.join(timeout=2)
         except (OSError, ValueError):
             pass
@@ -320,10 +336,7 @@ class WorkerPool:
                 self._waiting -= 1
         lost = True
         try:
-            worker.conn.send(job)
-            if job.kind is JobKind.FD:
-                assert fd is not None
-                socket.send_fds(worker.fd_socket, [FD_MARK], [fd])
+            send_job(worker.fd_socket, job, fd if job.kind is JobKind.FD else None)
             message = await worker.receive(max(deadline - time.monotonic(), 0.001))
             lost = False
         except asyncio.TimeoutError:
