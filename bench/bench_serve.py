@@ -29,7 +29,9 @@ adds a folder they were installed to, e.g. ``pip install --target /tmp/asgi gran
 ``git archive`` of the commit before a change) in the same run, so before and after share the
 machine's state; a tree without check by reference gets only the upload loads.  Client and server
 share the machine's cores, so 16-client figures include the clients' own cost; "service" is the
-server's own time per request (its Server-Timing total).  Not a test: run it by hand.
+server's own time per request (its Server-Timing total); "cpu/req" the CPU time the event loop's
+process and the worker processes used per request (from /proc), which other jobs on a shared
+machine disturb far less than wall time.  Not a test: run it by hand.
 """
 
 from __future__ import annotations

@@ -17,7 +17,11 @@ BACKLOG = 1024  # connections the kernel queues before the event loop accepts th
 # Descriptors the event loop needs besides its connections and spooled uploads: stdio, the listening
 # socket, the event loop's own, the fork server's and each worker's pipe, imported libraries' files.
 FD_RESERVE = 64
-FD_PER_WORKER = 4
+# Each worker's pipe (and its duplicate for passing descriptors), the process's, and the two memory
+# spools kept idle for reuse per worker (two descriptors each, as below).
+FD_PER_WORKER = 8
+# A spooled upload: its memfd and the duplicate Python's mmap keeps of it (or one unlinked file).
+FD_PER_UPLOAD = 2
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -33,10 +37,10 @@ def bind(host: str, port: int) -> socket.socket:
 def fd_budget(config: ServeConfig, soft: int, hard: int, infinity: int = -1) -> tuple[int, int]:
     """``(soft limit to set, connections that fit)`` for RLIMIT_NOFILE ``(soft, hard)``.
 
-    Each connection and each spooled upload holds a descriptor; running out would make the event
+    Each connection holds a descriptor and each spooled upload two; running out would make the event
     loop fail to accept (or to spool) instead of answering the connection limit's 503.
     """
-    others = config.capacity + FD_RESERVE + FD_PER_WORKER * config.workers
+    others = FD_PER_UPLOAD * config.capacity + FD_RESERVE + FD_PER_WORKER * config.workers
     needed = config.max_connections + others
     if soft != infinity and soft < needed:
         soft = needed if hard == infinity else min(needed, hard)
