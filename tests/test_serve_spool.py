@@ -129,3 +129,38 @@ def test_body_pieces_join_only_when_there_are_several():
     several += b"e"
     assert len(several) == 5 and bytes(several) == b"abcde"
     assert bytes(BodyPieces()) == b""
+
+
+def test_a_job_and_its_descriptor_travel_as_one_message(tmp_path):
+    """send_job / receive_job over a socket pair, as between the event loop and a worker."""
+    from multiprocessing.connection import Connection
+
+    from aigc_check.model import Declared
+    from aigc_check.service.pool import CheckJob, JobKind, receive_job, send_job
+
+    parent, child = socket.socketpair()
+    conn = Connection(os.dup(child.fileno()))
+    try:
+        target = tmp_path / "a.bin"
+        target.write_bytes(b"payload")
+        fd = os.open(target, os.O_RDONLY)
+        send_job(parent, CheckJob.for_fd(Declared.AI, "a.bin"), fd)
+        os.close(fd)  # the receiver has its own copy
+        send_job(parent, CheckJob.for_uri("s3://b/k", Declared.NONE, "k"), None)
+        send_job(parent, None, None)
+        job, got = receive_job(child, conn)
+        assert (job.kind, job.declared, job.name) == (JobKind.FD, Declared.AI, "a.bin")
+        assert got is not None and os.pread(got, 16, 0) == b"payload"
+        os.close(got)
+        job, got = receive_job(child, conn)
+        assert job.kind is JobKind.URI and job.uri == "s3://b/k" and got is None
+        assert receive_job(child, conn) == (None, None)
+        parent.sendall(b"X")  # not a job mark: the stream is out of step, and the worker says so
+        with pytest.raises(OSError, match=r"lost step"):
+            receive_job(child, conn)
+        parent.close()
+        with pytest.raises(EOFError):
+            receive_job(child, conn)
+    finally:
+        conn.close()
+        child.close()
