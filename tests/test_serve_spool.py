@@ -88,16 +88,17 @@ def test_files_only_give_the_same_answers(file_server, name):
     assert without_timing(answer.json) == expected_answer(FIXTURES / name)
 
 
-def test_spool_pool_keeps_at_most_its_number(tmp_path):
-    spools = MemorySpools(keep=1, capacity=1024)
+def test_spool_pool_keeps_at_most_its_bytes(tmp_path):
+    spools = MemorySpools(keep_bytes=150, capacity=1024)
     place = SpoolPlace(str(tmp_path), 1024, spools)
     first, second = new_upload(place, "a", 10), new_upload(place, "b", 10)
     assert first.in_memory and second.in_memory and first.fd != second.fd
     first.write(b"x" * 100, 10_000)
     first.finish()
     kept = first.fd
+    second.write(b"z" * 60, 10_000)  # a failed upload: released without finish()
     first.discard()
-    second.discard()  # beyond keep=1: closed
+    second.discard()  # 100 + 60 bytes of pages would pass keep_bytes=150: closed
     third = new_upload(place, "c", 10)
     assert third.fd == kept
     third.write(b"y", 10_000)
@@ -109,7 +110,7 @@ def test_spool_pool_keeps_at_most_its_number(tmp_path):
 
 
 def test_an_upload_over_the_memory_limit_leaves_no_name(tmp_path):
-    place = SpoolPlace(str(tmp_path), 8, MemorySpools(keep=0, capacity=8))
+    place = SpoolPlace(str(tmp_path), 8, MemorySpools(keep_bytes=0, capacity=8))
     upload = new_upload(place, "../../etc/x.jpg", None)
     upload.write(b"0123456789" * 3, 1000)  # past 8 bytes: moved to an unlinked file
     upload.finish()

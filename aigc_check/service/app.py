@@ -91,6 +91,9 @@ def _declared(value: str | None, default: Declared = Declared.NONE) -> Declared:
 
 
 JSON_TYPES = ("application/json",)
+# Pages of idle memory spools kept for the next uploads: enough for 16 clients' 3 MB uploads at once
+# and then some (fewer kept made 16 clients create and unmap spools on every request).
+KEEP_SPOOL_BYTES = 128 * 1024**2
 
 
 def _media_type(request: Request) -> str:
@@ -297,8 +300,7 @@ def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         folder = tempfile.mkdtemp(prefix="aigc-check-serve-", dir=config.tmp_dir)  # mode 0700
         in_memory = config.memory_spool_bytes > 0 and MemorySpools.available()
-        # Idle memfds kept for reuse: one per worker and as many again for the requests uploading meanwhile.
-        spools = MemorySpools(2 * config.workers, config.memory_spool_bytes) if in_memory else None
+        spools = MemorySpools(KEEP_SPOOL_BYTES, config.memory_spool_bytes) if in_memory else None
         state.spool = SpoolPlace(folder, config.memory_spool_bytes, spools)
         try:
             await pool.start()

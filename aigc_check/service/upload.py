@@ -68,15 +68,18 @@ class MemorySpool:
 class MemorySpools:
     """Reused memory spools for in-memory uploads: a fresh memfd costs its pages' allocation, zeroing
     and freeing on every upload (a fifth of the event loop's time for a 3 MB upload, by ``perf``), a
-    ``write`` into it a page-cache lookup per page; a reused, mapped one costs only the copy.  At most
-    ``keep`` idle ones are kept.  One is reused only after its request ended, when the worker has
-    closed its copy (before it answered, or by dying), and it is cut to each upload's size, so no
-    byte of an earlier upload shows."""
+    ``write`` into it a page-cache lookup per page; a reused, mapped one costs only the copy.  Idle
+    spools are kept while the pages they hold total at most ``keep_bytes`` (there are never more
+    spools than requests were once in flight at the same time, so their descriptors are within the
+    open-file budget).  One is reused only after its request ended, when the worker has closed its
+    copy (before it answered, or by dying), and it is cut to each upload's size, so no byte of an
+    earlier upload shows."""
 
-    def __init__(self, keep: int, capacity: int) -> None:
-        self.keep = keep
+    def __init__(self, keep_bytes: int, capacity: int) -> None:
+        self.keep_bytes = keep_bytes
         self.capacity = capacity
-        self._idle: list[MemorySpool] = []
+        self._idle: list[tuple[MemorySpool, int]] = []  # with the bytes of pages each holds
+        self._idle_bytes = 0
 
     @staticmethod
     def available() -> bool:
@@ -84,20 +87,29 @@ class MemorySpools:
 
     def acquire(self) -> MemorySpool:
         if self._idle:
-            spool = self._idle.pop()
+            spool, held = self._idle.pop()
+            self._idle_bytes -= held
             spool.reopen()
             return spool
         return MemorySpool(self.capacity)
 
-    def release(self, spool: MemorySpool) -> None:
-        if len(self._idle) < self.keep:
-            self._idle.append(spool)
+    def release(self, spool: MemorySpool, held: int) -> None:
+        """Keep ``spool`` for reuse, cut to the ``held`` bytes its last upload wrote, or close it."""
+        if self._idle_bytes + held <= self.keep_bytes:
+            try:
+                os.ftruncate(spool.fd, held)  # also when its upload failed before finish()
+            except OSError:
+                spool.close()
+                return
+            self._idle.append((spool, held))
+            self._idle_bytes += held
         else:
             spool.close()
 
     def close(self) -> None:
         while self._idle:
-            self._idle.pop().close()
+            self._idle.pop()[0].close()
+        self._idle_bytes = 0
 
 
 @dataclass
@@ -172,7 +184,7 @@ class Upload:
             os.close(disk)
             raise
         if self.spools is not None:
-            self.spools.release(self.memory)
+            self.spools.release(self.memory, self.size)
         self.memory, self.disk_fd = None, disk
 
     def discard(self) -> None:
@@ -183,7 +195,7 @@ class Upload:
         self.closed = True
         if self.memory is not None:
             if self.spools is not None:
-                self.spools.release(self.memory)
+                self.spools.release(self.memory, self.size)
             else:
                 self.memory.close()
             self.memory = None
