@@ -17,10 +17,11 @@ BACKLOG = 1024  # connections the kernel queues before the event loop accepts th
 # Descriptors the event loop needs besides its connections and spooled uploads: stdio, the listening
 # socket, the event loop's own, the fork server's and each worker's pipe, imported libraries' files.
 FD_RESERVE = 64
-# Each worker's pipe (and its duplicate for passing descriptors), the process's, and the two memory
-# spools kept idle for reuse per worker (two descriptors each, as below).
+# Each worker's pipe, its duplicate for passing descriptors, and the process's own, with room to spare.
 FD_PER_WORKER = 8
-# A spooled upload: its memfd and the duplicate Python's mmap keeps of it (or one unlinked file).
+# A spooled upload: its memfd and the duplicate Python's mmap keeps of it (or one unlinked file).  Idle
+# memory spools kept for reuse count here too: there are never more spools than uploads were once in
+# flight together, which is at most the capacity.
 FD_PER_UPLOAD = 2
 
 
