@@ -875,6 +875,31 @@ def _serve_env(name: str) -> str:
     envvar=_serve_env("ACCESS_LOG"),
     help="Write one line per request on stderr: method, path, status, bytes, time.",
 )
+@click.option(
+    "--memory-spool",
+    default=format_size(ServeConfig.memory_spool_bytes),
+    show_default=True,
+    envvar=_serve_env("MEMORY_SPOOL"),
+    help="Uploads up to this size are held in memory, larger ones in an unlinked file in --tmp-dir "
+    "(bytes, or with K/M/G; 0: always a file).",
+)
+@click.option(
+    "--allow-root",
+    "allow_roots",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    envvar=_serve_env("ALLOW_ROOT"),
+    help='A folder whose files may be checked by reference (JSON {"path": ...}); repeatable. The path is '
+    "resolved (symlinks, ..) and must stay inside. None by default: by-path requests get 403.",
+)
+@click.option(
+    "--allow-uri-prefix",
+    "allow_uri_prefixes",
+    multiple=True,
+    envvar=_serve_env("ALLOW_URI_PREFIX"),
+    help="An object URI prefix (s3://bucket/uploads/) whose objects may be checked by reference (JSON "
+    '{"uri": ...}), read by ranges through fsspec; repeatable. None by default: by-URI requests get 403.',
+)
 @checker_options(env_prefix="AIGC_SERVE_")
 def serve_command(
     host: str,
@@ -890,9 +915,17 @@ def serve_command(
     max_connections: int,
     keep_alive_timeout: float,
     access_log: bool,
+    memory_spool: str,
+    allow_roots: tuple[str, ...],
+    allow_uri_prefixes: tuple[str, ...],
     options: CheckOptions,
 ) -> ExitStatus:
-    """Serve checks over HTTP: POST /v1/check, GET /healthz, GET /metrics, and a check-your-file page at /."""
+    """Serve checks over HTTP: POST /v1/check, GET /healthz, GET /metrics, and a check-your-file page at /.
+
+    POST /v1/check takes the file as the raw body or multipart/form-data, or, with --allow-root or
+    --allow-uri-prefix, a JSON reference to a file on this host or an object in storage:
+    {"path": "/abs/path", "declared": "none"} or {"uri": "s3://bucket/key"} (also "name").
+    """
     from .service import require_serve_stack
 
     require_serve_stack()
@@ -911,6 +944,9 @@ def serve_command(
         max_connections=max_connections,
         keep_alive_timeout=keep_alive_timeout,
         access_log=access_log,
+        memory_spool_bytes=parse_size(memory_spool),
+        allow_roots=allow_roots,
+        allow_uri_prefixes=allow_uri_prefixes,
         check_options=options,
     )
     from .service.server import run

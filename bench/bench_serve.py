@@ -1,20 +1,37 @@
-"""Latency and throughput of ``aigc-check serve`` beside one ``aigc-check check`` process per file.
+"""Latency and throughput of ``aigc-check serve``, each beside its physical limit measured in the same run.
 
-    python bench/bench_serve.py [--workers 2] [--requests 1500] [--seconds 20] [--json bench/out/serve.json]
+    python bench/bench_serve.py [--workers 2] [--requests 600] [--seconds 15] [--json bench/out/serve.json]
+                                [--baseline-tree DIR]   # also run the loads on another checkout's server
+    python bench/bench_serve.py --asgi-servers [--asgi-path DIR]   # the ASGI servers alone
 
-Starts the service on a free loopback port (127.0.0.1 only), then for each
-concurrency (1, 4, 16 client connections, keep-alive) sends requests until
+Starts the service on a free loopback port (127.0.0.1 only) with ``--allow-root`` on a temporary
+folder, then for each concurrency (1 and 16 keep-alive client connections) sends requests until
 ``--requests`` are answered or ``--seconds`` pass, whichever is first:
 
-- ``mix``: every fixture in ``fixtures/files`` in turn (JPEG, PNG, WebP, GIF, TIFF,
-  HEIF/AVIF, signed and unsigned, broken), raw body;
-- ``jpeg-3mb``: a generated 3 MB JPEG of noise without C2PA, raw body and multipart.
+- ``jpeg-3mb raw``: a generated 3 MB JPEG of noise without C2PA, as the raw body;
+- ``jpeg-3mb multipart``: the same as ``multipart/form-data``;
+- ``jpeg-3mb by path``: ``{"path": ...}`` naming the same file (check by reference);
+- ``mix raw`` and ``mix by path``: every fixture in ``fixtures/files`` in turn.
 
-Client and server share the machine's cores, so high-concurrency figures include the
-client's own cost; "in the service" is the server's own time per request (its Server-Timing
-header: from the request's headers to the answer, upload included).  The baseline runs
-``aigc-check check --format json FILE`` as a new process per file for a sample of the same
-files.  Not a test: run it by hand.
+Beside them, with the same clients and bytes:
+
+- ``loopback copy``: the 3 MB sent over a raw loopback socket to a sink process that answers one
+  byte per upload: the least an upload by value can cost (no HTTP, no parsing, no check);
+- ``read the file``: opening and reading the whole 3 MB file, and the in-process check of it
+  (``Checker.check``): the least a by-reference check can cost.
+
+``--asgi-servers`` measures instead the ASGI servers themselves on the same 3 MB raw upload: a
+minimal app that only reads the body (``body_sink_app``) under uvicorn (httptools, httptools with
+the service's heap thresholds, h11), granian and hypercorn, each where installed (``--asgi-path``
+adds a folder they were installed to, e.g. ``pip install --target /tmp/asgi granian hypercorn``).
+
+``--baseline-tree`` runs the upload loads again on a server started from another checkout (e.g. a
+``git archive`` of the commit before a change) in the same run, so before and after share the
+machine's state; a tree without check by reference gets only the upload loads.  Client and server
+share the machine's cores, so 16-client figures include the clients' own cost; "service" is the
+server's own time per request (its Server-Timing total); "cpu/req" the CPU time the event loop's
+process and the worker processes used per request (from /proc), which other jobs on a shared
+machine disturb far less than wall time.  Not a test: run it by hand.
 """
 
 from __future__ import annotations
@@ -23,12 +40,16 @@ import argparse
 import http.client
 import io
 import json
+import multiprocessing
 import os
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -40,6 +61,7 @@ from aigc_check.service.launch import ServerProcess  # noqa: E402
 
 FIXTURES = ROOT / "fixtures" / "files"
 TARGET_BYTES = 3 * 1024 * 1024
+Request = tuple[bytes, str, str]  # body, content type, path and query
 
 
 def noise_jpeg(target: int = TARGET_BYTES) -> bytes:
@@ -56,55 +78,68 @@ def noise_jpeg(target: int = TARGET_BYTES) -> bytes:
         side = int(side * 1.02)  # small steps: the result stays within a few % of the target
 
 
-def multipart(data: bytes, filename: str, declared: str = "none") -> tuple[bytes, str]:
+def multipart(data: bytes, filename: str, declared: str = "none") -> Request:
     boundary = "bench" + os.urandom(8).hex()
     head = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="declared"\r\n\r\n{declared}\r\n'
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n"
     ).encode()
-    return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+    body = head + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}", "/v1/check"
 
 
-def raw(data: bytes, filename: str) -> tuple[bytes, str, str]:
+def raw(data: bytes, filename: str) -> Request:
     return data, "application/octet-stream", f"/v1/check?declared=none&name={filename}"
 
 
-def run_load(
-    url: str, requests: list[tuple[bytes, str, str]], concurrency: int, max_requests: int, max_seconds: float
-) -> dict:
-    """``concurrency`` keep-alive connections send ``requests`` round-robin; returns latency stats."""
-    parts = urlsplit(url)
+def by_path(path: Path) -> Request:
+    return json.dumps({"path": str(path), "declared": "none"}).encode(), "application/json", "/v1/check"
+
+
+def summary(latencies: list[float], wall: float, extra: dict | None = None) -> dict:
+    latencies = sorted(latencies)
+    n = len(latencies)
+    return {
+        "requests": n,
+        "p50_ms": latencies[n // 2] * 1000 if n else None,
+        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else None,
+        "rps": n / wall if wall else None,
+        **(extra or {}),
+    }
+
+
+def run_clients(concurrency: int, max_requests: int, max_seconds: float, make_client: Callable) -> dict:
+    """``concurrency`` threads, each with its own connection (``make_client()`` returns a function that
+    sends request ``i`` and returns its server time or None), sharing ``max_requests``."""
     latencies: list[float] = []
-    server_totals: list[float] = []  # the service's own time, from its Server-Timing header
-    failures: list[int] = []
+    server_times: list[float] = []
+    failures: list[str] = []
     lock = threading.Lock()
     deadline = time.monotonic() + max_seconds
     counter = iter(range(max_requests))
 
     def client() -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        send, close = make_client()
         mine: list[float] = []
         mine_server: list[float] = []
-        for i in counter:
-            if time.monotonic() > deadline:
-                break
-            body, content_type, path = requests[i % len(requests)]
-            started = time.perf_counter()
-            conn.request("POST", path, body=body, headers={"Content-Type": content_type})
-            response = conn.getresponse()
-            response.read()
-            mine.append(time.perf_counter() - started)
-            timing = response.getheader("Server-Timing", "")
-            if "total;dur=" in timing:
-                mine_server.append(float(timing.rsplit("total;dur=", 1)[1]) / 1000)
-            if response.status != 200:
-                with lock:
-                    failures.append(response.status)
-        conn.close()
+        try:
+            for i in counter:
+                if time.monotonic() > deadline:
+                    break
+                started = time.perf_counter()
+                server_time = send(i)
+                mine.append(time.perf_counter() - started)
+                if server_time is not None:
+                    mine_server.append(server_time)
+        except Exception as exc:  # reported, not raised: a bench run reports what failed
+            with lock:
+                failures.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            close()
         with lock:
             latencies.extend(mine)
-            server_totals.extend(mine_server)
+            server_times.extend(mine_server)
 
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
     started = time.perf_counter()
@@ -113,111 +148,349 @@ def run_load(
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
-    latencies.sort()
-    server_totals.sort()
-    n = len(latencies)
-    return {
+    server_times.sort()
+    extra = {
         "concurrency": concurrency,
-        "requests": n,
         "failures": len(failures),
-        "server_p50_ms": server_totals[len(server_totals) // 2] * 1000 if server_totals else None,
-        "p50_ms": latencies[n // 2] * 1000 if n else None,
-        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else None,
-        "rps": n / wall if wall else None,
+        "service_p50_ms": server_times[len(server_times) // 2] * 1000 if server_times else None,
     }
+    return summary(latencies, wall, extra)
 
 
-def per_process_cost(paths: list[Path]) -> float:
-    """Median wall time of ``aigc-check check --format json FILE``, a new process per file."""
-    times = []
-    for p in paths:
+def http_load(url: str, requests: list[Request], concurrency: int, max_requests: int, max_seconds: float) -> dict:
+    parts = urlsplit(url)
+    statuses: list[int] = []
+
+    def make_client():
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+
+        def send(i: int) -> float | None:
+            body, content_type, path = requests[i % len(requests)]
+            conn.request("POST", path, body=body, headers={"Content-Type": content_type})
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                statuses.append(response.status)
+            timing = response.getheader("Server-Timing", "")
+            return float(timing.rsplit("total;dur=", 1)[1]) / 1000 if "total;dur=" in timing else None
+
+        return send, conn.close
+
+    result = run_clients(concurrency, max_requests, max_seconds, make_client)
+    result["non_200"] = len(statuses)
+    return result
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def with_cpu(pid: int, run: Callable[[], dict]) -> dict:
+    """``run()``'s figures plus the CPU the server used per request: its event loop's and its workers'.
+    CPU time is much less disturbed by other jobs on a shared machine than wall time (Linux /proc only)."""
+    if not os.path.isdir(f"/proc/{pid}"):
+        return run()
+    tick = os.sysconf("SC_CLK_TCK")
+    workers = _descendants(pid)
+    loop_before, workers_before = _cpu_ticks(pid), sum(_cpu_ticks(w) for w in workers)
+    result = run()
+    loop_after, workers_after = _cpu_ticks(pid), sum(_cpu_ticks(w) for w in workers)
+    n = max(result["requests"], 1)
+    result["loop_cpu_ms"] = (loop_after - loop_before) / tick * 1000 / n
+    result["workers_cpu_ms"] = (workers_after - workers_before) / tick * 1000 / n
+    return result
+
+
+# -- the physical limits --------------------------------------------------------------------------------
+
+
+def _sink(listener: socket.socket, size: int) -> None:
+    """Per connection: receive ``size`` bytes into one buffer, answer one byte; repeat."""
+
+    def serve(conn: socket.socket) -> None:
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        with conn:
+            while True:
+                got = 0
+                while got < size:
+                    n = conn.recv_into(view[got:])
+                    if not n:
+                        return
+                    got += n
+                conn.sendall(b"k")
+
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+def loopback_copy(data: bytes, concurrency: int, max_requests: int, max_seconds: float) -> dict:
+    """The same bytes over raw loopback sockets to a sink in another process, one byte back each."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    sink = multiprocessing.get_context("fork").Process(target=_sink, args=(listener, len(data)), daemon=True)
+    sink.start()
+    address = listener.getsockname()
+    try:
+
+        def make_client():
+            sock = socket.create_connection(address)
+
+            def send(i: int) -> None:
+                sock.sendall(data)
+                if sock.recv(1) != b"k":
+                    raise ConnectionError("the sink went away")
+
+            return send, sock.close
+
+        return run_clients(concurrency, max_requests, max_seconds, make_client)
+    finally:
+        sink.kill()
+        sink.join()
+        listener.close()
+
+
+def read_file_cost(path: Path, repeat: int = 200) -> dict:
+    """Opening and reading the whole file, and the in-process check of it (median of ``repeat``)."""
+    reads = []
+    for _ in range(repeat):
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "aigc_check", "check", "--format", "json", str(p)],
-            cwd=ROOT,
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            while os.read(fd, 1024 * 1024):
+                pass
+        finally:
+            os.close(fd)
+        reads.append(time.perf_counter() - started)
+    checker = Checker()
+    checks = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        checker.check(path)
+        checks.append(time.perf_counter() - started)
+    return {"read_ms": statistics.median(reads) * 1000, "check_ms": statistics.median(checks) * 1000}
+
+
+# -- the ASGI servers alone --------------------------------------------------------------------------------------
+
+
+async def body_sink_app(scope: dict, receive: Callable, send: Callable) -> None:
+    """Reads the whole body and answers its size: what any server costs before the app does anything."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    size, more, started = 0, True, time.perf_counter()
+    while more:
+        message = await receive()
+        size += len(message.get("body", b""))
+        more = message.get("more_body", False)
+    timing = f"total;dur={(time.perf_counter() - started) * 1000:.3f}".encode()
+    body = str(size).encode()
+    headers = [(b"content-length", str(len(body)).encode()), (b"server-timing", timing)]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+HEAP_THRESHOLDS = {"MALLOC_MMAP_THRESHOLD_": str(16 * 1024**2), "MALLOC_TRIM_THRESHOLD_": str(256 * 1024**2)}
+ASGI_SERVERS = {  # name: (module that must be importable, command after "python -m", extra environment)
+    "uvicorn httptools": ("uvicorn", ["uvicorn", "--http", "httptools", "--loop", "uvloop"], {}),
+    "uvicorn httptools, heap thresholds": (
+        "uvicorn",
+        ["uvicorn", "--http", "httptools", "--loop", "uvloop"],
+        HEAP_THRESHOLDS,
+    ),
+    "uvicorn h11": ("uvicorn", ["uvicorn", "--http", "h11", "--loop", "uvloop"], {}),
+    "granian": ("granian", ["granian", "--interface", "asgi", "--workers", "1", "--loop", "uvloop"], {}),
+    "hypercorn": ("hypercorn", ["hypercorn", "-k", "uvloop"], {}),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def asgi_servers(big: bytes, args: argparse.Namespace) -> list[dict]:
+    import importlib.util
+
+    rows = []
+    extra_path = [str(p) for p in args.asgi_path]
+    path = os.pathsep.join([*extra_path, str(ROOT / "bench"), str(ROOT)])
+    for name, (module, command, env) in ASGI_SERVERS.items():
+        sys.path[:0] = extra_path
+        try:
+            if importlib.util.find_spec(module) is None:
+                print(f"{name}: not installed, skipped", flush=True)
+                continue
+        finally:
+            del sys.path[: len(extra_path)]
+        port = _free_port()
+        if module == "hypercorn":
+            where = ["--bind", f"127.0.0.1:{port}"]
+        else:
+            where = ["--host", "127.0.0.1", "--port", str(port)]
+        argv = [sys.executable, "-m", *command, *where, "bench_serve:body_sink_app"]
+        process = subprocess.Popen(
+            argv,
+            env={**os.environ, **env, "PYTHONPATH": path},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            check=False,
         )
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            url = f"http://127.0.0.1:{port}"
+            requests = [raw(big, "noise-3mb.jpg")]
+            http_load(url, requests, 1, 20, 5)
+            for c in args.concurrency:
+                r = http_load(url, requests, c, args.requests, args.seconds)
+                r.update(server="asgi", load=name, concurrency=c)
+                rows.append(r)
+                print_row(r)
+        finally:
+            process.terminate()
+            process.wait(10)
+    return rows
 
 
-def in_process_cost(paths: list[Path], repeat: int = 5) -> float:
-    checker = Checker()
-    best = []
-    for p in paths:
-        runs = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            checker.check(p)
-            runs.append(time.perf_counter() - started)
-        best.append(min(runs))
-    return statistics.median(best) * 1000
+# -- the run ---------------------------------------------------------------------------------------------------
+
+
+def print_row(r: dict) -> None:
+    service = f"(service p50 {r['service_p50_ms']:6.2f} ms)" if r.get("service_p50_ms") is not None else " " * 24
+    if "loop_cpu_ms" in r:
+        service += f"  cpu/req: loop {r['loop_cpu_ms']:5.2f} ms, workers {r['workers_cpu_ms']:5.2f} ms"
+    print(
+        f"{r['server']:9s} {r['load']:34s} c={r['concurrency']:<3d} n={r['requests']:<5d} "
+        f"p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  {r['rps']:6.0f} req/s  {service}  "
+        f"failures {r['failures'] + r.get('non_200', 0)}",
+        flush=True,
+    )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
-    ap.add_argument("--requests", type=int, default=1500, help="at most this many requests per run")
-    ap.add_argument("--seconds", type=float, default=20.0, help="at most this long per run")
-    ap.add_argument("--process-sample", type=int, default=20, help="files for the process-per-file baseline")
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    ap.add_argument("--requests", type=int, default=600, help="at most this many requests per run")
+    ap.add_argument("--seconds", type=float, default=15.0, help="at most this long per run")
+    ap.add_argument("--baseline-tree", type=Path, help="a checkout whose server runs the upload loads too")
+    ap.add_argument("--no-mix", action="store_true", help="only the 3 MB JPEG loads")
+    ap.add_argument("--asgi-servers", action="store_true", help="measure the ASGI servers alone instead")
+    ap.add_argument("--asgi-path", type=Path, action="append", default=[], help="where granian etc. are installed")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
-
-    import tempfile
+    if args.asgi_servers:
+        big = noise_jpeg()
+        results = {"jpeg_3mb_bytes": len(big), "runs": asgi_servers(big, args)}
+        limits = [loopback_copy(big, c, args.requests, args.seconds) for c in args.concurrency]
+        for c, r in zip(args.concurrency, limits, strict=True):
+            r.update(server="limit", load="loopback copy 3 MB", concurrency=c)
+            print_row(r)
+        results["runs"] += limits
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(results, indent=2))
+        return 0
 
     fixture_paths = sorted(p for p in FIXTURES.iterdir() if p.is_file())
     big = noise_jpeg()
+    results: dict = {"workers": args.workers, "cpus": os.cpu_count(), "jpeg_3mb_bytes": len(big), "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
         big_path = Path(tmp) / "noise-3mb.jpg"
         big_path.write_bytes(big)
-        mix = [raw(p.read_bytes(), p.name) for p in fixture_paths]
-        big_raw = [raw(big, big_path.name)]
-        big_body, big_type = multipart(big, big_path.name)
-        big_multipart = [(big_body, big_type, "/v1/check")]
-        loads = {"mix (raw body)": mix, "jpeg-3mb (raw body)": big_raw, "jpeg-3mb (multipart)": big_multipart}
+        uploads = {
+            "jpeg-3mb raw": [raw(big, big_path.name)],
+            "jpeg-3mb multipart": [multipart(big, big_path.name)],
+        }
+        references = {"jpeg-3mb by path": [by_path(big_path)]}
+        if not args.no_mix:
+            uploads["mix raw"] = [raw(p.read_bytes(), p.name) for p in fixture_paths]
+            references["mix by path"] = [by_path(p) for p in fixture_paths]
 
-        results = {"workers": args.workers, "cpus": os.cpu_count(), "jpeg_3mb_bytes": len(big), "runs": []}
-        with ServerProcess(["--workers", str(args.workers), "--queue", "64"]) as server:
-            for requests in loads.values():  # warm-up: first requests pay page faults and caches
-                run_load(server.url, requests, 1, 20, 5)
-            for name, requests in loads.items():
+        results["read_file"] = read_file_cost(big_path)
+        print(
+            f"limit     read the 3 MB file whole: {results['read_file']['read_ms']:.3f} ms; "
+            f"its in-process check: {results['read_file']['check_ms']:.3f} ms",
+            flush=True,
+        )
+        base_args = ["--workers", str(args.workers), "--queue", "64"]
+        servers = {"this": ServerProcess([*base_args, "--allow-root", str(ROOT / "fixtures"), "--allow-root", tmp])}
+        if args.baseline_tree:
+            servers["baseline"] = ServerProcess(base_args, env={"PYTHONPATH": str(args.baseline_tree.resolve())})
+        try:
+            for server in servers.values():
+                server.start()
+                for requests in [*uploads.values(), *references.values()]:  # warm-up: page faults, caches
+                    http_load(server.url, requests, 1, 20, 5)
+            # Each load's rows back to back (the limit, this server, the baseline), so that they share
+            # the machine's state of the moment: the ratios hold when the absolute figures drift.
+            for load, requests in {**uploads, **references}.items():
                 for c in args.concurrency:
-                    r = run_load(server.url, requests, c, args.requests, args.seconds)
-                    r["load"] = name
-                    results["runs"].append(r)
-                    print(
-                        f"{name:22s} c={c:<3d} n={r['requests']:<5d} p50 {r['p50_ms']:7.2f} ms  "
-                        f"p99 {r['p99_ms']:7.2f} ms  {r['rps']:6.0f} req/s  "
-                        f"(in the service: p50 {r['server_p50_ms']:6.2f} ms)  failures {r['failures']}",
-                        flush=True,
-                    )
+                    if load.startswith("jpeg-3mb") and load in uploads:
+                        rows = [
+                            (
+                                "limit",
+                                "loopback copy 3 MB",
+                                lambda c=c: loopback_copy(big, c, args.requests, args.seconds),
+                            )
+                        ]
+                    else:
+                        rows = []
+                    for name, server in servers.items():
+                        if name == "baseline" and load in references:
+                            continue  # no check by reference there
+                        rows.append(
+                            (
+                                name,
+                                load,
+                                lambda server=server, requests=requests, c=c: with_cpu(
+                                    server.pid, lambda: http_load(server.url, requests, c, args.requests, args.seconds)
+                                ),
+                            )
+                        )
+                    for name, shown, run in rows:
+                        r = run()
+                        r.update(server=name, load=shown, concurrency=c)
+                        results["runs"].append(r)
+                        print_row(r)
+        finally:
+            for server in servers.values():
+                server.stop()
 
-        step = max(1, len(fixture_paths) // args.process_sample)
-        sample = fixture_paths[::step][: args.process_sample]
-        results["process_per_file_ms"] = per_process_cost(sample + [big_path])
-        results["in_process_mix_ms"] = in_process_cost(fixture_paths)
-        results["in_process_jpeg_3mb_ms"] = in_process_cost([big_path])
-
-    serial_mix = next(r for r in results["runs"] if r["load"].startswith("mix") and r["concurrency"] == 1)
-    best_mix = max((r for r in results["runs"] if r["load"].startswith("mix")), key=lambda r: r["rps"])
-    per_process = results["process_per_file_ms"]
-    results["ratio_process_to_service_p50"] = per_process / serial_mix["p50_ms"]
-    results["ratio_service_rps_to_process_rps"] = best_mix["rps"] / (1000 / per_process)
-    print(
-        f"\none 'aigc-check check' process per file: median {per_process:.1f} ms "
-        f"({1000 / per_process:.1f} files/s on one core)"
-    )
-    print(
-        f"in-process check: mix median {results['in_process_mix_ms']:.2f} ms, "
-        f"3 MB JPEG {results['in_process_jpeg_3mb_ms']:.2f} ms"
-    )
-    print(
-        f"process per file / service p50 (mix, c=1): {results['ratio_process_to_service_p50']:.0f}x; "
-        f"service req/s (best) / process-per-file files/s: {results['ratio_service_rps_to_process_rps']:.0f}x"
-    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

@@ -158,7 +158,7 @@ def test_bad_declared(server):
     assert_error(request(server.url, "POST", "/v1/check", body, {"Content-Type": content_type}), 400, "bad-declared")
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "text/plain", "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
 def test_wrong_content_type(server, content_type):
     answer = post_raw(server.url, b'{"path": "/etc/passwd"}', content_type)
     error = assert_error(answer, 415, "unsupported-content-type")
@@ -272,7 +272,7 @@ def test_healthz(server):
 def test_metrics_count_requests_verdicts_errors_and_latency(server):
     before = request(server.url, "GET", "/metrics").body.decode()
     post_multipart(server.url, FIXTURES / "gb-jpeg-xmp-element.jpg", "none")  # unlabelled-ai
-    post_raw(server.url, b"{}", "application/json")  # 415
+    post_raw(server.url, b"{}", "text/plain")  # 415
     answer = request(server.url, "GET", "/metrics")
     assert answer.status == 200 and answer.headers["content-type"].startswith("text/plain")
     after = answer.body.decode()

@@ -5,9 +5,11 @@ Modules, one concern each:
 - ``config``   ServeConfig: every limit and option, with its flag and env var
 - ``errors``   typed service errors (HTTP status + stable code) and the JSON error body
 - ``pool``     a pool of checker processes; a stuck check is killed and its worker replaced
-- ``upload``   streams a request body (raw or multipart) to a private temp file under a size limit
+- ``upload``   streams a request body (raw or multipart) into a nameless spool (memfd or unlinked file)
+- ``reference`` check by reference: ``{"path"}`` under ``--allow-root``, ``{"uri"}`` under ``--allow-uri-prefix``
+- ``allocator`` keeps the event loop's body buffers in the heap (glibc ``mallopt``)
 - ``metrics``  Prometheus counters and histograms
-- ``app``      the Starlette routes
+- ``app``      the Starlette routes (one ``Route`` each in ``create_app``'s list)
 - ``access_log`` the ``--access-log`` lines
 - ``transport`` the connection limits Uvicorn's httptools protocol lacks (header size and deadline, connections)
 - ``server``   runs Uvicorn on a bound socket, with those limits and the open-file limit they need

@@ -1,6 +1,7 @@
 """The HTTP routes (Starlette).
 
-``POST /v1/check``  the file (raw body or multipart) -> the ``aigc-check/1`` JSON object, 200
+``POST /v1/check``  the file (raw body or multipart), or a JSON reference to a file or object
+                    (``reference.py``) -> the ``aigc-check/1`` JSON object, 200
 ``GET /healthz``    liveness and the pool's state
 ``GET /metrics``    Prometheus text exposition
 ``GET /``           the creator's check-your-file page (static, same-origin only)
@@ -15,7 +16,7 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -37,8 +38,9 @@ from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import ServiceMetrics
 from .page_text import page_html
 from .policy_info import ADVICE_PATH, POLICY_PATH, policy_routes
-from .pool import WorkerPool
-from .upload import Upload, receive_upload
+from .pool import CheckJob, CheckReply, WorkerPool
+from .reference import Reference, check_uri, open_allowed, receive_reference
+from .upload import MemorySpools, SpoolPlace, Upload, display_name, receive_upload
 
 # The page loads nothing from elsewhere; the policy makes the browser enforce that too.
 PAGE_HEADERS = {
@@ -61,7 +63,7 @@ class ServiceState:
     config: ServeConfig
     pool: WorkerPool
     metrics: ServiceMetrics
-    spool_dir: str = ""
+    spool: SpoolPlace = field(default_factory=lambda: SpoolPlace("", 0, None))  # made by the lifespan
     in_flight: int = 0
     assets: dict[str, bytes] = field(default_factory=dict)
     access_log: AccessLog | None = None  # with --access-log
@@ -89,45 +91,99 @@ def _declared(value: str | None, default: Declared = Declared.NONE) -> Declared:
         raise BadRequestError(str(exc), "bad-declared") from None
 
 
+JSON_TYPES = ("application/json",)
+# Pages of idle memory spools kept for the next uploads: enough for 16 clients' 3 MB uploads at once
+# and then some (fewer kept made 16 clients create and unmap spools on every request).
+KEEP_SPOOL_BYTES = 128 * 1024**2
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
 async def check_file(request: Request) -> Response:
+    """``POST /v1/check``: a JSON body is a reference (``reference.py``), anything else an upload."""
     state: ServiceState = request.app.state.service
     config = state.config
     if state.in_flight >= config.capacity:
         raise OverloadedError(f"{state.in_flight} requests in flight (limit {config.capacity}); retry shortly")
     state.in_flight += 1
     state.metrics.in_flight.inc()
-    request_started = time.perf_counter()
-    upload = None
-    response = None
     try:
         query_declared = _declared(request.query_params.get("declared"))
-        upload = await receive_upload(request, state.spool_dir, config.max_bytes, config.read_timeout)
-        declared = _declared(upload.declared, query_declared)  # the form's part, when it has one
-        check_started = time.perf_counter()
-        reply = await state.pool.check(upload.path, declared, upload.name, config.timeout)
-        done = time.perf_counter()
-        state.metrics.check_latency.observe(done - check_started)
-        state.metrics.upload_bytes.observe(upload.size)
-        state.metrics.verdicts.labels(reply.verdict).inc()
-        # Freeing a large file's pages takes a while: do it right after the answer is sent, still
-        # inside this request (an async task: Starlette would run a plain function in a thread).
-        # Server-Timing (W3C) splits the service's own time: receiving the upload, the worker hop.
-        timing = (
-            f"upload;dur={(check_started - request_started) * 1000:.3f}, "
-            f"check;dur={(done - check_started) * 1000:.3f}, total;dur={(done - request_started) * 1000:.3f}"
-        )
-        response = Response(
-            reply.body,
-            media_type="application/json",
-            headers={"Server-Timing": timing},
-            background=BackgroundTask(_discard_upload, upload),
-        )
-        return response
+        if _media_type(request) in JSON_TYPES:
+            return await _check_reference(request, state, query_declared)
+        return await _check_upload(request, state, query_declared)
     finally:
         state.in_flight -= 1
         state.metrics.in_flight.dec()
-        if upload is not None and response is None:
-            upload.discard()
+
+
+async def _check_upload(request: Request, state: ServiceState, query_declared: Declared) -> Response:
+    config = state.config
+    started = time.perf_counter()
+    upload = await receive_upload(request, state.spool, config.max_bytes, config.read_timeout)
+    try:
+        declared = _declared(upload.declared, query_declared)  # the form's part, when it has one
+        check_started = time.perf_counter()
+        reply = await state.pool.check(CheckJob.for_fd(declared, upload.name), config.timeout, upload.fd)
+        state.metrics.upload_bytes.observe(upload.size)
+    except BaseException:
+        upload.discard()
+        raise
+    # Freeing a large upload's pages takes a while: do it right after the answer is sent, still
+    # inside this request (an async task: Starlette would run a plain function in a thread).
+    return _answer(state, reply, "upload", started, check_started, _discard_upload, upload)
+
+
+async def _check_reference(request: Request, state: ServiceState, query_declared: Declared) -> Response:
+    config = state.config
+    started = time.perf_counter()
+    reference: Reference = await receive_reference(request, config.read_timeout)
+    declared = _declared(reference.declared, query_declared)
+    # As for a raw upload, ``name`` may come in the query too; the body's wins.  Without one, the
+    # result shows the path or URI as sent (the client's own name for it).
+    given_name = reference.name or request.query_params.get("name")
+    name = display_name(given_name) if given_name else reference.display
+    if reference.uri is not None:
+        check_uri(reference.uri, config.allow_uri_prefixes)
+        check_started = time.perf_counter()
+        reply = await state.pool.check(CheckJob.for_uri(reference.uri, declared, name), config.timeout)
+        return _answer(state, reply, "open", started, check_started)
+    assert reference.path is not None  # parse_reference: exactly one of path and uri
+    opened = open_allowed(reference.path, config.allow_roots)
+    try:
+        check_started = time.perf_counter()
+        if opened.error is not None:
+            job = CheckJob.unopened(opened.error, declared, name)
+            reply = await state.pool.check(job, config.timeout)
+        else:
+            reply = await state.pool.check(CheckJob.for_fd(declared, name), config.timeout, opened.fd)
+    finally:
+        opened.close()
+    return _answer(state, reply, "open", started, check_started)
+
+
+def _answer(
+    state: ServiceState,
+    reply: CheckReply,
+    stage: str,
+    started: float,
+    check_started: float,
+    after: Callable[[Upload], Awaitable[None]] | None = None,
+    upload: Upload | None = None,
+) -> Response:
+    """The check's JSON with ``Server-Timing`` (W3C): the service's own time split into receiving the
+    upload (or reading and opening the reference), the worker hop, and the total."""
+    done = time.perf_counter()
+    state.metrics.check_latency.observe(done - check_started)
+    state.metrics.verdicts.labels(reply.verdict).inc()
+    timing = (
+        f"{stage};dur={(check_started - started) * 1000:.3f}, "
+        f"check;dur={(done - check_started) * 1000:.3f}, total;dur={(done - started) * 1000:.3f}"
+    )
+    background = BackgroundTask(after, upload) if after is not None and upload is not None else None
+    return Response(reply.body, media_type="application/json", headers={"Server-Timing": timing}, background=background)
 
 
 async def _discard_upload(upload: Upload) -> None:
@@ -251,7 +307,10 @@ def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state.spool_dir = tempfile.mkdtemp(prefix="aigc-check-serve-", dir=config.tmp_dir)  # mode 0700
+        folder = tempfile.mkdtemp(prefix="aigc-check-serve-", dir=config.tmp_dir)  # mode 0700
+        in_memory = config.memory_spool_bytes > 0 and MemorySpools.available()
+        spools = MemorySpools(KEEP_SPOOL_BYTES, config.memory_spool_bytes) if in_memory else None
+        state.spool = SpoolPlace(folder, config.memory_spool_bytes, spools)
         try:
             await pool.start()
             if on_ready is not None:
@@ -259,7 +318,9 @@ def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) 
             yield
         finally:
             await pool.close()
-            shutil.rmtree(state.spool_dir, ignore_errors=True)
+            if spools is not None:
+                spools.close()
+            shutil.rmtree(folder, ignore_errors=True)
 
     routes = [
         Route("/v1/check", check_file, methods=["POST"]),

@@ -7,6 +7,7 @@ container without a command line.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ ENV_PREFIX = "AIGC_SERVE_"
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 MIN_HEADER_BYTES = 1024  # below this a browser's ordinary request would not fit
+# Schemes a by-reference ``uri`` may not use: they name this host's files, which go by ``path`` and
+# ``--allow-root`` (resolved, symlinks followed, opened without following a last symlink).
+LOCAL_SCHEMES = ("file", "local")
 
 
 def parse_size(text: str) -> int:
@@ -36,6 +40,24 @@ def format_size(size: int) -> str:
     return str(size)
 
 
+def _allowed_root(root: str) -> str:
+    if not os.path.isabs(root):
+        raise UsageError(f"--allow-root {root!r} must be an absolute path")
+    resolved = os.path.realpath(root)
+    if not os.path.isdir(resolved):
+        raise UsageError(f"--allow-root {root!r} is not a folder")
+    return resolved
+
+
+def _allowed_prefix(prefix: str) -> str:
+    scheme, sep, rest = prefix.partition("://")
+    if not sep or not scheme or not rest.split("/", 1)[0]:
+        raise UsageError(f"--allow-uri-prefix {prefix!r} must be scheme://bucket[/key prefix]")
+    if scheme.lower() in LOCAL_SCHEMES:
+        raise UsageError(f"--allow-uri-prefix {prefix!r}: local files are allowed with --allow-root, not as URIs")
+    return prefix
+
+
 @dataclass(frozen=True)
 class ServeConfig:
     host: str = "127.0.0.1"
@@ -52,6 +74,11 @@ class ServeConfig:
     header_timeout: float = 10.0  # seconds from a request's first byte (or the connection's start) to its headers' end
     max_connections: int = 1024  # open connections; one more is answered 503 at once and closed
     keep_alive_timeout: float = 5.0  # seconds an idle keep-alive connection stays open between requests
+    # Uploads up to this size are spooled in memory (a memfd), larger ones to an unlinked file in tmp_dir.
+    memory_spool_bytes: int = 16 * 1024**2
+    # Check by reference (JSON body): folders whose files may be named, object URI prefixes; none by default.
+    allow_roots: tuple[str, ...] = ()
+    allow_uri_prefixes: tuple[str, ...] = ()
     check_options: CheckOptions = field(default_factory=CheckOptions)
 
     def __post_init__(self) -> None:
@@ -71,6 +98,19 @@ class ServeConfig:
             raise UsageError("--max-connections must be at least 1")
         if self.tmp_dir is not None and not os.path.isdir(self.tmp_dir):
             raise UsageError(f"--tmp-dir {self.tmp_dir!r} is not a folder")
+        if self.memory_spool_bytes < 0:
+            raise UsageError("--memory-spool must be 0 or more bytes")
+        # Roots are compared after resolution, so they are resolved here once (a symlinked root is
+        # the folder it points to).
+        object.__setattr__(self, "allow_roots", tuple(_allowed_root(r) for r in self.allow_roots))
+        object.__setattr__(self, "allow_uri_prefixes", tuple(_allowed_prefix(p) for p in self.allow_uri_prefixes))
+        if self.allow_uri_prefixes and importlib.util.find_spec("fsspec") is None:
+            raise UsageError("--allow-uri-prefix needs fsspec (and the store's driver): pip install fsspec s3fs")
+
+    @property
+    def by_reference(self) -> bool:
+        """Whether any path or URI may be checked by reference."""
+        return bool(self.allow_roots or self.allow_uri_prefixes)
 
     @property
     def capacity(self) -> int:

@@ -38,6 +38,13 @@ class BadRequestError(ServiceError):
         self.code = code
 
 
+class PathNotAllowedError(ServiceError):
+    """A by-reference path or URI outside every ``--allow-root`` and ``--allow-uri-prefix`` (or none given)."""
+
+    status = 403
+    code = "path-not-allowed"
+
+
 class PayloadTooLargeError(ServiceError):
     status = 413
     code = "too-large"

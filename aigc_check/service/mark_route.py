@@ -62,14 +62,23 @@ def _init_worker(options: CheckOptions) -> None:
 
 
 def _mark_in_worker(
-    path: str, declared: str, name: str, propagator: str, propagate_id: str, post_id: str | None
+    data: bytes, declared: str, name: str, propagator: str, propagate_id: str, post_id: str | None
 ) -> tuple[dict, bytes | None, str | None]:
     from ..mark.core import Propagation, mark_bytes
-    from ..mark.output import read_input
 
-    data = read_input(path)
     result = mark_bytes(_worker_checker, data, Propagation(propagator, propagate_id), declared, name, post_id)
     return result.to_dict(), result.data, result.check.media_type
+
+
+def _spooled_bytes(upload: Upload) -> bytes:
+    chunks, at = [], 0
+    while at < upload.size:
+        chunk = os.pread(upload.fd, min(upload.size - at, 1 << 24), at)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        at += len(chunk)
+    return b"".join(chunks)
 
 
 class MarkWorkers:
@@ -160,10 +169,13 @@ async def mark_file(request: Request) -> Response:
     started = time.perf_counter()
     try:
         query_declared = _declared(request.query_params.get("declared"))
-        upload = await receive_upload(request, state.spool_dir, config.max_bytes, config.read_timeout)
+        upload = await receive_upload(request, state.spool, config.max_bytes, config.read_timeout)
         declared: Declared = _declared(upload.declared, query_declared)
+        # mark rewrites the whole file in memory: the spool's bytes go to the worker as they are (the
+        # upload has no name on disk to hand over, only its descriptor).
+        original = await asyncio.to_thread(_spooled_bytes, upload)
         record, data, media_type = await _workers(request).mark(
-            config.timeout, upload.path, declared.value, upload.name, propagator, propagate_id, post_id
+            config.timeout, original, declared.value, upload.name, propagator, propagate_id, post_id
         )
     finally:
         state.in_flight -= 1

@@ -3,8 +3,14 @@
 Each worker is a process with one :class:`~aigc_check.Checker`, built after
 the process starts (a C2PA context inherited through fork is unusable) and
 warmed up before it takes work.  The event loop talks to a worker over a
-pipe and waits on the pipe's file descriptor, so a request costs one pickle
-round trip and no thread hop.  A worker whose check outlives the time limit,
+pipe (a Unix socket pair) and waits on the pipe's file descriptor, so a
+request costs one pickle round trip and no thread hop.  A job names what to
+check (:class:`CheckJob`): an open file descriptor, passed over the pipe with
+``SCM_RIGHTS`` (the spooled upload in memory, or a file the service opened by
+reference: the worker reads the very file that was checked against the allowed
+roots, never a path it would resolve again), an object URI the worker opens by
+ranged reads (``ObjectReader``), or a file that could not be opened, whose
+``unreadable`` result the worker's checker makes.  A worker whose check outlives the time limit,
 or that dies, is killed and replaced; the request gets a typed error and the
 pool keeps its size.
 
@@ -20,18 +26,25 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
+import socket
+import struct
 import time
 from dataclasses import dataclass
+from enum import Enum
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from ..checker import CheckOptions
-from ..model import Declared
+from ..model import CheckResult, Declared
 from .errors import CheckTimeoutError, OverloadedError, ServiceError, WorkerCrashedError
 
 if TYPE_CHECKING:
     from multiprocessing.context import ForkServerContext
+
+    from ..checker import Checker
+    from ..scan.objects import ObjectReader
 
 log = logging.getLogger("aigc_check.serve")
 
@@ -47,6 +60,94 @@ def _warmup_jpeg() -> bytes:
     return out.getvalue()
 
 
+class JobKind(Enum):
+    FD = "fd"  # an open file descriptor follows the job on the pipe
+    URI = "uri"  # an object the worker opens by ranged reads
+    UNOPENED = "unopened"  # a file the service could not open: the worker makes its unreadable result
+
+
+@dataclass(frozen=True)
+class CheckJob:
+    kind: JobKind
+    declared: Declared
+    name: str  # shown as the result's path
+    uri: str = ""  # JobKind.URI
+    errno: int = 0  # JobKind.UNOPENED: why opening failed
+    strerror: str = ""
+
+    @classmethod
+    def for_fd(cls, declared: Declared, name: str) -> CheckJob:
+        return cls(JobKind.FD, declared, name)
+
+    @classmethod
+    def for_uri(cls, uri: str, declared: Declared, name: str) -> CheckJob:
+        return cls(JobKind.URI, declared, name, uri=uri)
+
+    @classmethod
+    def unopened(cls, exc: OSError, declared: Declared, name: str) -> CheckJob:
+        return cls(JobKind.UNOPENED, declared, name, errno=exc.errno or 0, strerror=exc.strerror or str(exc))
+
+
+def run_job(checker: Checker, objects: ObjectReader, job: CheckJob, fd: int | None) -> CheckResult:
+    """The result for one job; the descriptor (JobKind.FD) is the check's and closed by it."""
+    if job.kind is JobKind.FD:
+        assert fd is not None  # received right after the job
+        # Unbuffered: the checker reads ranges, and a buffer would copy each one once more.
+        stream = cast(BinaryIO, os.fdopen(fd, "rb", buffering=0))
+        try:
+            return checker.check(stream, job.declared, job.name)
+        finally:
+            stream.close()  # also when the check never got to own it (ByteSource.open failed)
+    if job.kind is JobKind.URI:
+        try:
+            remote = objects.open(job.uri)
+        except OSError as exc:  # missing object, denied, network
+            return checker.open_failed(job.name, job.declared, exc)
+        except Exception as exc:  # fsspec's driver missing, a bad bucket name, the store's own errors
+            return checker.unreadable_result(job.name, job.declared, "io-error", f"cannot open: {exc}")
+        try:
+            return checker.check(remote, job.declared, job.name)
+        finally:
+            remote.close()
+    return checker.open_failed(job.name, job.declared, OSError(job.errno, job.strerror))
+
+
+def _fd_socket(conn: Connection) -> socket.socket:
+    """A socket object over the pipe's own descriptor (duplicated), for passing descriptors along it."""
+    return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=os.dup(conn.fileno()))
+
+
+FD_MARK, NO_FD_MARK = b"F", b"N"  # the first byte of each job message: whether a descriptor rides with it
+
+
+def send_job(sock: socket.socket, job: CheckJob | None, fd: int | None) -> None:
+    """One message per job: a mark byte carrying the descriptor (SCM_RIGHTS), then the job framed as
+    ``Connection.send`` frames it (a 4-byte length, the pickle).  One write, so the worker is woken
+    once per job: a second write (the job, then the descriptor) cost a second cross-process wake-up,
+    which on shared cores was most of the hop's time (cProfile of the event loop)."""
+    payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+    frame = struct.pack("!i", len(payload)) + payload
+    if fd is None:
+        sock.sendall(NO_FD_MARK + frame)
+    else:
+        sent = socket.send_fds(sock, [FD_MARK + frame], [fd])
+        if sent < 1 + len(frame):
+            sock.sendall((FD_MARK + frame)[sent:])  # the descriptor went with the first byte
+
+
+def receive_job(sock: socket.socket, conn: Connection) -> tuple[Any, int | None]:
+    """The worker's side of :func:`send_job`: (the job, its descriptor or None).  socket.recv_fds sends
+    no acknowledgement byte (multiprocessing.reduction's does on macOS, into this same stream)."""
+    mark, fds, _, _ = socket.recv_fds(sock, 1, 1)
+    if not mark:
+        raise EOFError
+    if mark not in (FD_MARK, NO_FD_MARK) or len(fds) != (mark == FD_MARK):
+        for extra in fds:
+            os.close(extra)
+        raise OSError("the pipe lost step with its job messages")
+    return conn.recv(), (fds[0] if fds else None)
+
+
 @dataclass
 class CheckReply:
     verdict: str
@@ -55,26 +156,28 @@ class CheckReply:
 
 
 def _worker_main(conn: Connection, options: CheckOptions) -> None:
-    """Runs in the worker process: build a Checker, then answer (path, declared, name) requests."""
+    """Runs in the worker process: build a Checker, then answer :class:`CheckJob` requests."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
     from ..checker import Checker
     from ..deadline import limit_memory
     from ..report import to_json_line
+    from ..scan.objects import ObjectReader
 
     limit_memory(options.memory_limit_mb)  # an allocation a hostile file provokes fails here, not the host
     checker = Checker(options)
+    objects = ObjectReader(io_threads=0)  # one object per request, opened in this process
     checker.check(_warmup_jpeg(), Declared.NONE, name="warm-up")
+    fd_socket = _fd_socket(conn)
     conn.send(("ready", os.getpid()))
     while True:
         try:
-            request = conn.recv()
+            job, fd = receive_job(fd_socket, conn)
         except (EOFError, OSError):
             return
-        if request is None:
+        if job is None:
             return
-        path, declared, name = request
         try:
-            result = checker.check(path, declared, name)
+            result = run_job(checker, objects, job, fd)
             conn.send(("ok", result.verdict, to_json_line(result).encode("utf-8")))
         except Exception as exc:  # a checker bug: report it, keep serving
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -91,6 +194,7 @@ class Worker:
         self.process.start()
         child_conn.close()
         self.pid: int | None = self.process.pid
+        self.fd_socket = _fd_socket(self.conn)
         self.checks = 0
 
     async def receive(self, timeout: float | None) -> tuple[Any, ...]:
@@ -119,12 +223,13 @@ class Worker:
                 self.process.kill()
             self.process.join(timeout=5)
         finally:
+            self.fd_socket.close()
             self.conn.close()
 
     def stop(self) -> None:
         """Ask an idle worker to exit, then make sure it did."""
         try:
-            self.conn.send(None)
+            send_job(self.fd_socket, None, None)
             self.process.join(timeout=2)
         except (OSError, ValueError):
             pass
@@ -143,6 +248,7 @@ class WorkerPool:
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._workers: set[Worker] = set()
         self._replacing: set[asyncio.Task[None]] = set()
+        self._waiting = 0  # requests waiting for an idle worker
         self.restarts = 0
         self.closed = False
 
@@ -212,16 +318,25 @@ class WorkerPool:
 
     # -- work -------------------------------------------------------------------------
 
-    async def check(self, path: str, declared: Declared, name: str, timeout: float) -> CheckReply:
-        """Check the file at ``path`` in a worker within ``timeout`` seconds (waiting included)."""
+    async def check(self, job: CheckJob, timeout: float, fd: int | None = None) -> CheckReply:
+        """Run ``job`` in a worker within ``timeout`` seconds (waiting included); ``fd`` (JobKind.FD) is
+        passed to the worker, which gets its own copy: the caller still closes its own."""
         deadline = time.monotonic() + timeout
-        try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout)
-        except asyncio.TimeoutError:
-            raise OverloadedError(f"no checker became free within {timeout:g} s") from None
+        # An idle worker nobody waits for is taken at once (wait_for would wrap the get in a new task
+        # for every request); otherwise this request queues behind those waiting.
+        if self._waiting == 0 and not self._idle.empty():
+            worker = self._idle.get_nowait()
+        else:
+            self._waiting += 1
+            try:
+                worker = await asyncio.wait_for(self._idle.get(), timeout)
+            except asyncio.TimeoutError:
+                raise OverloadedError(f"no checker became free within {timeout:g} s") from None
+            finally:
+                self._waiting -= 1
         lost = True
         try:
-            worker.conn.send((path, declared, name))
+            send_job(worker.fd_socket, job, fd if job.kind is JobKind.FD else None)
             message = await worker.receive(max(deadline - time.monotonic(), 0.001))
             lost = False
         except asyncio.TimeoutError:

@@ -17,7 +17,12 @@ BACKLOG = 1024  # connections the kernel queues before the event loop accepts th
 # Descriptors the event loop needs besides its connections and spooled uploads: stdio, the listening
 # socket, the event loop's own, the fork server's and each worker's pipe, imported libraries' files.
 FD_RESERVE = 64
-FD_PER_WORKER = 4
+# Each worker's pipe, its duplicate for passing descriptors, and the process's own, with room to spare.
+FD_PER_WORKER = 8
+# A spooled upload: its memfd and the duplicate Python's mmap keeps of it (or one unlinked file).  Idle
+# memory spools kept for reuse count here too: there are never more spools than uploads were once in
+# flight together, which is at most the capacity.
+FD_PER_UPLOAD = 2
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -33,10 +38,10 @@ def bind(host: str, port: int) -> socket.socket:
 def fd_budget(config: ServeConfig, soft: int, hard: int, infinity: int = -1) -> tuple[int, int]:
     """``(soft limit to set, connections that fit)`` for RLIMIT_NOFILE ``(soft, hard)``.
 
-    Each connection and each spooled upload holds a descriptor; running out would make the event
+    Each connection holds a descriptor and each spooled upload two; running out would make the event
     loop fail to accept (or to spool) instead of answering the connection limit's 503.
     """
-    others = config.capacity + FD_RESERVE + FD_PER_WORKER * config.workers
+    others = FD_PER_UPLOAD * config.capacity + FD_RESERVE + FD_PER_WORKER * config.workers
     needed = config.max_connections + others
     if soft != infinity and soft < needed:
         soft = needed if hard == infinity else min(needed, hard)
@@ -100,8 +105,10 @@ def run(config: ServeConfig) -> int:
     require_serve_stack()
     import uvicorn
 
+    from .allocator import keep_large_buffers_in_heap
     from .app import create_app
 
+    keep_large_buffers_in_heap()  # before the first request: see allocator.py for why
     max_connections = raise_fd_limit(config)
     sock = bind(config.host, config.port)
     host, port = sock.getsockname()[:2]
