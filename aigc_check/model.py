@@ -329,6 +329,26 @@ class C2paSummary:
 
 
 @dataclass
+class Similarity:
+    """The perceptual hash of a file's picture (``--similar``): PDQ for an image, PDQ of frames
+    sampled about once a second for a video.  ``hash`` is 64 hex digits (the 256 bits in the order
+    ThreatExchange writes them); ``quality`` is PDQ's 0-100 gradient measure, and ``reliable`` is
+    false below the documented threshold (50), where the hash says little and is never matched on."""
+
+    algorithm: str  # "pdq" (an image) or "pdq-frames" (a video)
+    hash: str | None = None  # the image's hash; for a video, the first reliable frame's
+    quality: int | None = None
+    reliable: bool = False
+    frame_hashes: tuple[str, ...] = ()
+    frame_seconds: tuple[float, ...] = ()
+    frame_qualities: tuple[int, ...] = ()
+    error: str | None = None  # "code: message" when no hash could be made (the check itself is unaffected)
+
+    def to_dict(self) -> dict:
+        return record_dict(self)
+
+
+@dataclass
 class CheckResult:
     """One file's result: what the stages produced, composed, not copied.  Its JSON form, the CSV row,
     the Spark row and the README table all come from ``contract.fields()``."""
@@ -346,6 +366,9 @@ class CheckResult:
     bytes_read: int = 0
     size: int | None = None
     elapsed_ms: float = 0.0
+    # ``--similar`` only: the perceptual hash, and (scan) the near-duplicate cluster the file is in.
+    similarity: Similarity | None = None
+    cluster: str | None = None
 
     schema = SCHEMA
 
