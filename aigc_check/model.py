@@ -343,6 +343,10 @@ class Similarity:
     frame_seconds: tuple[float, ...] = ()
     frame_qualities: tuple[int, ...] = ()
     error: str | None = None  # "code: message" when no hash could be made (the check itself is unaffected)
+    # An image's centre cut by 2, 4, 6 and 8 % on every side, hashed too (reliable ones only): PDQ
+    # moves past its match distance when as little as 2 % is cropped, and a cropped copy's hash is
+    # its original's centre hash.  Matched only against a whole-picture hash, never crop to crop.
+    crop_hashes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return record_dict(self)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PolicyError
+from .policy_accounts import validate_accounts
 from .model import Classification, Decision, Declared, Finding, Status, Verdict
 
 VERDICTS = tuple(v.value for v in Verdict)
@@ -51,6 +52,7 @@ OPTIONAL = (
     "finding_advice",
     "label_clause",
     "repeat_offenders",
+    "accounts",
 )
 CONDITIONS = ("implicit-label", "declared-ai", "trace")
 # The rows of ``verdicts`` say what the file shows, in the words of a declaration (AI or not AI);
@@ -306,6 +308,7 @@ def _validate(data: dict, where: str) -> None:
         raise PolicyError(f"{where}: advice uses {{label_clause}} but the policy has no label_clause")
     for code, texts in data.get("finding_advice", {}).items():
         _texts(where, f"finding_advice.{code}", texts, languages)
+    validate_accounts(data, where, languages)  # the account signals' section (policy_accounts.py)
 
 
 @lru_cache(maxsize=16)

@@ -73,6 +73,7 @@ from .progress import FileCounter, Progress
 from .walk import FoundFile, WalkEvent, WalkProblem, read_path_list, walk_targets
 
 if TYPE_CHECKING:
+    from .similar_pass import SimilarPassOutput
     from multiprocessing.context import BaseContext
 
 SUMMARY_EVERY_S = 2.0
@@ -110,6 +111,8 @@ class ScanConfig:
     thumbnails: int = 200
     progress: str = "auto"
     progress_interval: float = 5.0
+    # --similar-index: the known-content index read (when it exists) and written by the near-duplicate pass.
+    similar_index: str | None = None
 
     def worker_count(self) -> int:
         if self.jobs > 0:
@@ -165,6 +168,7 @@ class Scan:
         self.declaration_rows: int | None = None
         self.started_at = datetime.now(timezone.utc)
         self.progress = Progress(config.progress, interval=config.progress_interval)
+        self.similar: SimilarPassOutput | None = None  # the near-duplicate pass's outcome (--similar)
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -479,6 +483,8 @@ class Scan:
             # A signal that comes once every file is checked does not make the scan interrupted.
             completed = self.stop_signal is None and self._run_pool(self._items(declarations, done, writer), writer)
             writer.flush()
+            if completed and self.checker.options.similar:
+                self._similar_pass(writer, declarations)
             return self._finish(writer, declarations, interrupted=not completed)
         finally:
             self.phase = RUNNING
@@ -493,6 +499,15 @@ class Scan:
                 _remove(os.path.join(self.out, DECLARATIONS_DB))
             if not exiting:
                 restore()
+
+    def _similar_pass(self, writer: ResultWriter, declarations: DeclarationIndex | None) -> None:
+        """Clusters, inheritance and account signals over the finished results (``scan/similar_pass.py``)."""
+        from .similar_pass import similar_pass
+
+        writer.close()  # the pass rewrites results.jsonl, results.csv and the issue list whole
+        self.progress.close("near-duplicates: clustering the hashes")
+        self.similar = similar_pass(self.out, self.checker.policy, self.tally, self.config.similar_index, declarations)
+        self.tally = self.similar.tally
 
     def _interrupted_starting(self, writer: ResultWriter | None) -> None:
         """Stopped before the pool ran: throw away what start-up wrote; a new scan (no results.jsonl
@@ -556,10 +571,20 @@ class Scan:
         return count
 
     def _account_rows(self) -> list:
-        return account_rows(self.tally.accounts, self.rules)
+        rows = account_rows(self.tally.accounts, self.rules)
+        if self.similar is not None:
+            language = self.checker.policy.advice_language
+            for row in rows:
+                row.update(self.similar.signals.row(row["account"], row["action"], language))
+            rows.sort(key=lambda r: (-self.checker.policy.data["measure_order"].index(r["action"]), -r["score"], -r["posts"], r["account"]))
+        return rows
 
     def _write_accounts_csv(self, rows: list) -> None:
         columns = list(ACCOUNT_COLUMNS)
+        if self.similar is not None:
+            from .account_signals import SIGNAL_COLUMNS
+
+            columns += SIGNAL_COLUMNS
         with open_text(os.path.join(self.out, ACCOUNTS_CSV), "w") as f:
             f.write(csv_lines([columns] + [[csv_cell(r[c]) for c in columns] for r in rows]))
 
@@ -609,6 +634,7 @@ class Scan:
                 else None
             ),
             "accounts": {"count": len(accounts), "top": accounts[:100]},
+            **({"similar": self.similar.outcome.summary()} if self.similar is not None else {}),
             "outputs": {
                 "results_jsonl": RESULTS_JSONL,
                 "results_csv": RESULTS_CSV,

@@ -28,8 +28,9 @@ VIDEO_MATCH_SHARE = 0.5
 @dataclass(frozen=True)
 class FileHashes:
     path: str
-    hashes: tuple[str, ...]  # reliable hashes only
+    hashes: tuple[str, ...]  # reliable hashes only: an image's one, or a video's frames
     video: bool = False
+    crops: tuple[str, ...] = ()  # an image's centre-crop hashes (``Similarity.crop_hashes``)
 
 
 @dataclass(frozen=True)
@@ -43,21 +44,26 @@ def links(files: Sequence[FileHashes], radius: int = MATCH_DISTANCE) -> list[Lin
     """Every pair of near-duplicate files."""
     owners: list[int] = []
     flat: list[str] = []
+    crop: list[bool] = []
     for number, f in enumerate(files):
-        for h in f.hashes:
-            owners.append(number)
-            flat.append(h)
+        for hashes, is_crop in ((f.hashes, False), (f.crops, True)):
+            for h in hashes:
+                owners.append(number)
+                flat.append(h)
+                crop.append(is_crop)
     if not flat:
         return []
     array = hashes_array(flat)
     owner = np.asarray(owners, dtype=np.int64)
+    is_crop = np.asarray(crop, dtype=bool)
     best: dict[tuple[int, int], int] = {}
     matched: dict[tuple[int, int], tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
     index = HashIndex(array, radius)
     any_video = any(f.video for f in files)
     for i, j, d in index.self_pairs(array):
         fa, fb = owner[i], owner[j]
-        keep = fa != fb
+        # Two hashes of one file say nothing; two centre crops are never compared (only crop to whole).
+        keep = (fa != fb) & ~(is_crop[i] & is_crop[j])
         for x, y, fx, fy, dist in zip(i[keep], j[keep], fa[keep], fb[keep], d[keep]):
             a, b, ha, hb = (int(fx), int(fy), int(x), int(y)) if fx < fy else (int(fy), int(fx), int(y), int(x))
             key = (a, b)
@@ -68,7 +74,8 @@ def links(files: Sequence[FileHashes], radius: int = MATCH_DISTANCE) -> list[Lin
                 matched[key][1].add(hb)
     out = []
     for (a, b), dist in best.items():
-        if any_video and not (_share_ok(files[a], len(matched[(a, b)][0])) and _share_ok(files[b], len(matched[(a, b)][1]))):
+        pair = matched[(a, b)] if any_video else (set(), set())
+        if any_video and not (_share_ok(files[a], len(pair[0])) and _share_ok(files[b], len(pair[1]))):
             continue
         out.append(Link(a, b, dist))
     out.sort(key=lambda link: (link.a, link.b))

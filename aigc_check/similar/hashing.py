@@ -26,6 +26,7 @@ from . import MIN_QUALITY
 
 HASH_INPUT = 512  # long side handed to PDQ (ThreatExchange's hasher downsamples to 512 as well)
 MAX_HASH_PIXELS = 64_000_000  # a larger picture is not decoded for a hash (its metadata is still checked)
+CROP_MARGINS = (0.02, 0.04, 0.06, 0.08)  # centre crops hashed besides the whole picture (see Similarity)
 FRAME_INTERVAL_S = 1.0
 MAX_FRAMES = 900  # 15 minutes at one frame a second; a longer video is hashed over its first 15 minutes
 MAX_DECODED_FRAMES = 100_000  # frames decoded in all, whatever their timestamps say (a hostile stream)
@@ -75,8 +76,24 @@ def _hash_image(stream: BinaryIO) -> Similarity:
                 im.draft("RGB", (HASH_INPUT, HASH_INPUT))  # libjpeg's DCT scaling: decode at 1/2..1/8
             im.thumbnail((HASH_INPUT, HASH_INPUT), reducing_gap=2.0)
             rgb = im.convert("RGB")
-    hex_hash, quality = pdq_hex(np.asarray(rgb))
-    return Similarity("pdq", hex_hash, quality, quality >= MIN_QUALITY)
+    pixels = np.asarray(rgb)
+    hex_hash, quality = pdq_hex(pixels)
+    return Similarity("pdq", hex_hash, quality, quality >= MIN_QUALITY, crop_hashes=_crop_hashes(pixels))
+
+
+def _crop_hashes(pixels: np.ndarray) -> tuple[str, ...]:
+    """PDQ of the picture's centre at each of ``CROP_MARGINS`` (reliable ones only), from the pixels
+    already reduced for the whole hash (PDQ reduces to 64x64 anyway, so nothing is lost)."""
+    height, width = pixels.shape[:2]
+    out = []
+    for margin in CROP_MARGINS:
+        dy, dx = round(height * margin), round(width * margin)
+        if height - 2 * dy < 16 or width - 2 * dx < 16:
+            continue
+        hex_hash, quality = pdq_hex(pixels[dy : height - dy, dx : width - dx])
+        if quality >= MIN_QUALITY:
+            out.append(hex_hash)
+    return tuple(out)
 
 
 def _hash_video(stream: BinaryIO) -> Similarity:

@@ -57,7 +57,7 @@ class HashIndex:
             batch = np.ascontiguousarray(queries[start : start + QUERY_BATCH], dtype=np.uint8)
             # faiss's binary range search keeps distances strictly below the radius it is given.
             lims, distances, labels = self.index.range_search(batch, self.radius + 1)
-            query = np.repeat(np.arange(start, start + len(batch), dtype=np.int64), np.diff(lims))
+            query = np.repeat(np.arange(start, start + len(batch), dtype=np.int64), np.diff(lims).astype(np.int64))
             yield query, labels.astype(np.int64), distances.astype(np.int64)
 
     def self_pairs(self, hashes: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:

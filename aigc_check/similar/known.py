@@ -5,8 +5,8 @@
 
 The file is JSON lines, written whole to a temporary file and renamed (a reader never sees half of
 one): a header ``{"schema": "aigc-check-similar-index/1", "match_distance": 31, "min_quality": 50,
-"entries": N}``, then one line per hash ``{"hash", "path", "status", "generator", "account"}`` (a
-video has a line for each reliable frame, all with its path).  A bad line stops the load with its
+"entries": N}``, then one line per hash ``{"hash", "path", "status", "generator", "account", "crop"}`` (a
+video has a line for each reliable frame, an image one for each centre crop, ``crop: true``).  A bad line stops the load with its
 line number: a half-read index would let known content through.
 """
 
@@ -36,6 +36,7 @@ class KnownEntry:
     status: str
     generator: str | None = None
     account: str | None = None
+    crop: bool = False  # a centre-crop hash: matched only against a query's whole-picture hash
 
 
 class KnownIndex:
@@ -60,12 +61,15 @@ class KnownIndex:
         if similarity is None or not similarity.reliable:
             return None
         hashes = reliable_hashes(similarity)
+        whole = len(hashes)  # queries past these are the query's centre crops
         best: dict[str, int] = {}
         frames: dict[str, set[int]] = defaultdict(set)
         entry_of: dict[str, KnownEntry] = {}
-        for query, stored, distance in self._index.search(hashes_array(hashes)):
+        for query, stored, distance in self._index.search(hashes_array(hashes + list(similarity.crop_hashes))):
             for q, s, d in zip(query.tolist(), stored.tolist(), distance.tolist()):
                 entry = self.entries[s]
+                if q >= whole and entry.crop:
+                    continue  # crop to crop is never a match
                 frames[entry.path].add(q)
                 if d < best.get(entry.path, MATCH_DISTANCE + 1):
                     best[entry.path], entry_of[entry.path] = d, entry
@@ -75,7 +79,8 @@ class KnownIndex:
             return None
         path = min(candidates, key=lambda p: (best[p], p))
         entry = entry_of[path]
-        return Original(entry.path, Status(entry.status), entry.generator, best[path], f"the known-content index {self.where}")
+        where = f"the known-content index {self.where}"
+        return Original(entry.path, Status(entry.status), entry.generator, best[path], where)
 
 
 def reliable_hashes(similarity: Similarity) -> list[str]:
@@ -111,10 +116,12 @@ def _entries(lines: Iterable[str], where: str) -> Iterable[KnownEntry]:
             raise SimilarIndexError(f"{where} line {number}: hash must be 64 lower-case hex digits")
         if not isinstance(path, str) or status not in statuses:
             raise SimilarIndexError(f"{where} line {number}: needs a path and a status (one of {', '.join(sorted(statuses))})")
-        generator, account = row.get("generator"), row.get("account")
+        generator, account, crop = row.get("generator"), row.get("account"), row.get("crop", False)
         if not isinstance(generator, (str, type(None))) or not isinstance(account, (str, type(None))):
             raise SimilarIndexError(f"{where} line {number}: generator and account must be text or null")
-        yield KnownEntry(h, path, status, generator, account)
+        if not isinstance(crop, bool):
+            raise SimilarIndexError(f"{where} line {number}: crop must be true or false")
+        yield KnownEntry(h, path, status, generator, account, crop)
     if not header_seen:
         raise SimilarIndexError(f"{where} is empty: not a similar index")
 
