@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PolicyError
-from .policy_accounts import validate_accounts
 from .model import Classification, Decision, Declared, Finding, Status, Verdict
+from .policy_accounts import validate_accounts
 
 VERDICTS = tuple(v.value for v in Verdict)
 STATUSES = tuple(s.value for s in Status)

@@ -31,6 +31,7 @@ from .errors import PolicyError
 
 # signal -> (what it measures, fires when the value is "at-least" or "at-most" the threshold)
 SIGNALS: dict[str, tuple[str, str]] = {
+    "ai_posts": ("number of the account's posts whose status is AI", "at-least"),
     "ai_share": ("share of the account's posts whose status is AI", "at-least"),
     "cluster_share": ("share of its hashed posts that are in a near-duplicate cluster", "at-least"),
     "own_cluster_share": ("share of its hashed posts in a cluster with another post of the same account", "at-least"),
@@ -105,7 +106,9 @@ def validate_accounts(data: dict, where: str, languages: list[str]) -> AccountRu
     if not isinstance(grades_raw, list) or not grades_raw:
         raise PolicyError(f"{where}: grades must be a non-empty list")
     order = data["measure_order"]
-    grades = tuple(_grade(i, raw, f"{where}.grades[{i}]", signals, order, languages) for i, raw in enumerate(grades_raw))
+    grades = tuple(
+        _grade(i, raw, f"{where}.grades[{i}]", signals, order, languages) for i, raw in enumerate(grades_raw)
+    )
     window = section.get("burst_window_s", 600)
     if not isinstance(window, (int, float)) or isinstance(window, bool) or window <= 0:
         raise PolicyError(f"{where}.burst_window_s must be a positive number of seconds")
@@ -121,9 +124,8 @@ def _texts(value: Any, where: str, languages: list[str], placeholders: set[str])
         try:
             text.format(**dict.fromkeys(placeholders, 0))
         except (KeyError, IndexError, ValueError) as exc:
-            raise PolicyError(
-                f"{where}.{lang}: a text may use {', '.join('{' + p + '}' for p in sorted(placeholders)) or 'no field'} ({exc})"
-            ) from exc
+            allowed = ", ".join("{" + p + "}" for p in sorted(placeholders)) or "no field"
+            raise PolicyError(f"{where}.{lang}: a text may use {allowed} ({exc})") from exc
     return dict(value)
 
 
@@ -167,4 +169,6 @@ def _grade(
     action = raw.get("action")
     if action not in order:
         raise PolicyError(f"{where}.action {action!r} is not in measure_order")
-    return Grade(raw["id"], named[0], named[1], any_count, action, _texts(raw.get("text"), f"{where}.text", languages, set()))
+    return Grade(
+        raw["id"], named[0], named[1], any_count, action, _texts(raw.get("text"), f"{where}.text", languages, set())
+    )

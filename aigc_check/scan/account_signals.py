@@ -11,6 +11,7 @@ guessed.  Memory: a few counters per account, one cluster id per clustered post,
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import statistics
@@ -27,7 +28,7 @@ SETTING = re.compile(r"([A-Za-z][A-Za-z0-9 _-]{0,40}):\s*([^,\n]{1,200})")
 
 # accounts.csv's added columns with --similar: the measured values, then what they led to.
 SIGNAL_COLUMNS = (
-    "ai_share_all", "cluster_share", "own_cluster_share", "cross_account_share", "one_generator",
+    "ai_posts", "ai_share_all", "cluster_share", "own_cluster_share", "cross_account_share", "one_generator",
     "one_template", "cadence_regularity", "hours_active", "burst", "signals", "grades", "reasons",
 )  # fmt: skip
 
@@ -46,7 +47,8 @@ def parameter_template(evidence: list[dict]) -> str | None:
             except ValueError:
                 graph = None
             if isinstance(graph, dict):
-                nodes = graph.get("nodes") if isinstance(graph.get("nodes"), list) else list(graph.values())
+                listed = graph.get("nodes")
+                nodes: list = listed if isinstance(listed, list) else list(graph.values())
                 kinds = sorted(
                     {str(n.get("class_type") or n.get("type")) for n in nodes if isinstance(n, dict)} - {"None"}
                 )
@@ -119,6 +121,7 @@ class SignalCollector:
         own = sum(1 for c in a.clusters if self.cluster_members[c][name] >= 2)
         cross = sum(1 for c in a.clusters if len(self.cluster_members[c]) >= 2)
         values: dict[str, float | None] = {
+            "ai_posts": gated("ai_posts", a.posts, float(a.ai)),
             "ai_share": gated("ai_share", a.posts, _share(a.ai, a.posts)),
             "cluster_share": gated("cluster_share", a.hashed, _share(len(a.clusters), a.hashed)),
             "own_cluster_share": gated("own_cluster_share", a.hashed, _share(own, a.hashed)),
@@ -131,7 +134,7 @@ class SignalCollector:
 
     def _cadence(self, a: _Account, gated: Callable[[str, int, float | None], float | None]) -> dict[str, float | None]:
         times = sorted(a.times, key=_instant)
-        gaps = [(_instant(b) - _instant(x)) for x, b in zip(times, times[1:])]
+        gaps = [(_instant(b) - _instant(x)) for x, b in itertools.pairwise(times)]
         regularity = None
         if len(gaps) >= 2 and statistics.fmean(gaps) > 0:
             regularity = round(statistics.pstdev(gaps) / statistics.fmean(gaps), 4)
@@ -194,4 +197,3 @@ def _shown(value: float | None) -> str:
     if value is None:
         return ""
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
-

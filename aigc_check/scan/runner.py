@@ -73,8 +73,9 @@ from .progress import FileCounter, Progress
 from .walk import FoundFile, WalkEvent, WalkProblem, read_path_list, walk_targets
 
 if TYPE_CHECKING:
-    from .similar_pass import SimilarPassOutput
     from multiprocessing.context import BaseContext
+
+    from .similar_pass import SimilarPassOutput
 
 SUMMARY_EVERY_S = 2.0
 DECLARATIONS_DB = ".declarations.sqlite"  # the sidecar's index, in the output folder while the scan runs
@@ -576,7 +577,14 @@ class Scan:
             language = self.checker.policy.advice_language
             for row in rows:
                 row.update(self.similar.signals.row(row["account"], row["action"], language))
-            rows.sort(key=lambda r: (-self.checker.policy.data["measure_order"].index(r["action"]), -r["score"], -r["posts"], r["account"]))
+            rows.sort(
+                key=lambda r: (
+                    -self.checker.policy.data["measure_order"].index(r["action"]),
+                    -r["score"],
+                    -r["posts"],
+                    r["account"],
+                )
+            )
         return rows
 
     def _write_accounts_csv(self, rows: list) -> None:

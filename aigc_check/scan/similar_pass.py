@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import dataclass
 
+from .. import contract
 from ..policy import Policy
 from ..policy_accounts import validate_accounts
 from ..similar.audit import AuditOutcome, run_audit
@@ -18,7 +19,6 @@ from ..similar.known import KnownIndex
 from .account_signals import SignalCollector
 from .declarations import DeclarationIndex
 from .outputs import ISSUES_TMP, RESULTS_CSV, RESULTS_JSONL, Tally, csv_lines, csv_row, digest, open_text
-from .. import contract
 
 
 @dataclass
@@ -37,7 +37,9 @@ def similar_pass(
     # What is not in results.jsonl is carried over as it was counted.
     tally.skipped, tally.walk_problems = old.skipped, old.walk_problems
     tally.walk_problem_examples = old.walk_problem_examples
-    signals = SignalCollector(validate_accounts(policy.data, policy.id, list(policy.languages)), policy.data["ai_statuses"])
+    signals = SignalCollector(
+        validate_accounts(policy.data, policy.id, list(policy.languages)), policy.data["ai_statuses"]
+    )
     csv_path = os.path.join(out_dir, RESULTS_CSV)
     csv_tmp = csv_path + ".similar.tmp"
     with open_text(csv_tmp, "w") as csv_out, open_text(os.path.join(out_dir, ISSUES_TMP), "w") as issues:

@@ -15,6 +15,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model import Similarity, Status
 from ..policy import Policy
@@ -112,7 +113,16 @@ def run_audit(
         labelled = confirmed and any(e.get("kind") == IMPLICIT for e in evidence)
         inheritable = may_inherit(r["status"], r["verdict"])
         facts.append(
-            FileFacts(r["path"], r.get("account"), r.get("post_id"), r["status"], r.get("generator"), confirmed, labelled, inheritable)
+            FileFacts(
+                r["path"],
+                r.get("account"),
+                r.get("post_id"),
+                r["status"],
+                r.get("generator"),
+                confirmed,
+                labelled,
+                inheritable,
+            )
         )
         sim = similarity_of(r)
         if sim is None:
@@ -138,7 +148,7 @@ def run_audit(
         cid = cluster_id([facts[m].path for m in members])
         for m in members:
             cluster_of[m] = cid
-        outcome.cluster_accounts[cid] = {facts[m].account for m in members if facts[m].account is not None}
+        outcome.cluster_accounts[cid] = {a for m in members if (a := facts[m].account) is not None}
     outcome.clusters, outcome.clustered_files = len(groups), len(cluster_of)
 
     originals = _inheritances(facts, found)
@@ -208,9 +218,9 @@ def _write_clusters(
     for link in found:
         closest[link.a] = min(closest[link.a], link.distance)
         closest[link.b] = min(closest[link.b], link.distance)
-    records = []
+    records: list[dict[str, Any]] = []
     for members in groups:
-        accounts = sorted({facts[m].account for m in members if facts[m].account is not None})
+        accounts = sorted({a for m in members if (a := facts[m].account) is not None})
         records.append(
             {
                 "id": cluster_of[members[0]],
@@ -235,7 +245,7 @@ def _write_clusters(
                 ],
             }
         )
-    records.sort(key=lambda c: (-c["size"], c["id"]))
+    records.sort(key=lambda c: (-int(c["size"]), str(c["id"])))
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
         for record in records:

@@ -46,11 +46,11 @@ def links(files: Sequence[FileHashes], radius: int = MATCH_DISTANCE) -> list[Lin
     flat: list[str] = []
     crop: list[bool] = []
     for number, f in enumerate(files):
-        for hashes, is_crop in ((f.hashes, False), (f.crops, True)):
+        for hashes, centre in ((f.hashes, False), (f.crops, True)):
             for h in hashes:
                 owners.append(number)
                 flat.append(h)
-                crop.append(is_crop)
+                crop.append(centre)
     if not flat:
         return []
     array = hashes_array(flat)

@@ -5,9 +5,10 @@
 
 The file is JSON lines, written whole to a temporary file and renamed (a reader never sees half of
 one): a header ``{"schema": "aigc-check-similar-index/1", "match_distance": 31, "min_quality": 50,
-"entries": N}``, then one line per hash ``{"hash", "path", "status", "generator", "account", "crop"}`` (a
-video has a line for each reliable frame, an image one for each centre crop, ``crop: true``).  A bad line stops the load with its
-line number: a half-read index would let known content through.
+"entries": N}``, then one line per hash ``{"hash", "path", "status", "generator", "account",
+"crop"}`` (a video has a line for each reliable frame, an image one for each centre crop, ``crop:
+true``).  A bad line stops the load with its line number: a half-read index would let known content
+through.
 """
 
 from __future__ import annotations
@@ -115,7 +116,9 @@ def _entries(lines: Iterable[str], where: str) -> Iterable[KnownEntry]:
         if not isinstance(h, str) or not HEX_HASH.match(h):
             raise SimilarIndexError(f"{where} line {number}: hash must be 64 lower-case hex digits")
         if not isinstance(path, str) or status not in statuses:
-            raise SimilarIndexError(f"{where} line {number}: needs a path and a status (one of {', '.join(sorted(statuses))})")
+            raise SimilarIndexError(
+                f"{where} line {number}: needs a path and a status (one of {', '.join(sorted(statuses))})"
+            )
         generator, account, crop = row.get("generator"), row.get("account"), row.get("crop", False)
         if not isinstance(generator, (str, type(None))) or not isinstance(account, (str, type(None))):
             raise SimilarIndexError(f"{where} line {number}: generator and account must be text or null")

@@ -7,6 +7,7 @@ hash, never the metadata verdict already made; a decoder that runs out of memory
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 from ..deadline import TimeLimitError, time_limit
@@ -23,7 +24,8 @@ def add_similarity(checker: Checker, src: ByteSource, result: CheckResult) -> No
     algorithm = "pdq-frames" if (result.media_type or "").startswith("video/") else "pdq"
     try:
         with time_limit(checker.options.time_limit):
-            result.similarity = hash_file(src.stream(), result.format, result.media_type)
+            # Buffered: Pillow and libav read in small pieces, each a call through the counting stream.
+            result.similarity = hash_file(io.BufferedReader(src.stream()), result.format, result.media_type)
     except TimeLimitError:
         result.similarity = Similarity(
             algorithm, error=f"time-limit: decoding for the hash took longer than {checker.options.time_limit:g} s"
