@@ -73,7 +73,7 @@ class Checker:
         # The similar extra is imported only here: a checker without --similar never loads it.
         from . import similar
 
-        similar.require("numpy", "pdqhash", "av", "faiss")
+        similar.require("numpy", "pdqhash", "av")
         self.options = replace(self.options, similar=True)
         if self.options.similar_index:
             from .similar.known import KnownIndex

@@ -18,7 +18,6 @@ from scan_helpers import results, run_cli, summary
 
 pytest.importorskip("pdqhash", reason="the similar extra: pip install 'aigc-check[similar]'")
 np = pytest.importorskip("numpy")
-pytest.importorskip("faiss")
 
 from PIL import Image, PngImagePlugin  # noqa: E402
 
@@ -170,9 +169,8 @@ def _flip(h: str, bits: list[int]) -> str:
     return f"{value:064x}"
 
 
-@pytest.mark.parametrize("flat_below", [10**9, 0], ids=["flat", "multi-index-hash"])
-def test_the_search_finds_exactly_the_pairs_within_the_match_distance(monkeypatch, flat_below):
-    monkeypatch.setattr(index_module, "FLAT_BELOW", flat_below)
+@pytest.mark.parametrize("exact", [True, False], ids=["exact", "banded"])
+def test_the_search_finds_the_pairs_within_the_match_distance(exact):
     rng = random.Random(7)
     bases = [f"{rng.getrandbits(256):064x}" for _ in range(300)]
     copies, expected = [], set()
@@ -182,14 +180,20 @@ def test_the_search_finds_exactly_the_pairs_within_the_match_distance(monkeypatc
         if d <= MATCH_DISTANCE:
             expected.add((n, 300 + n))
     hashes = index_module.hashes_array(bases + copies)
-    index = HashIndex(hashes)
-    assert isinstance(index.index, index_module.faiss.IndexBinaryMultiHash) == (flat_below == 0)
+    index = HashIndex(hashes, exact=exact)
     found = set()
-    for i, j, d in index.self_pairs(hashes):
+    for i, j, d in index.self_pairs():
         for x, y, dist in zip(i.tolist(), j.tolist(), d.tolist()):
-            assert dist <= MATCH_DISTANCE
+            assert dist <= MATCH_DISTANCE and dist == distance((bases + copies)[x], (bases + copies)[y])
             found.add((x, y))
-    assert found == expected
+    searched = set()
+    for q, s, _ in index.search(hashes[300:]):
+        searched.update((stored, 300 + query) for query, stored in zip(q.tolist(), s.tolist()) if stored != 300 + query)
+    if exact:
+        assert found == expected and searched == expected
+    else:  # banded: every pair within 15 bits, and no pair beyond the match distance
+        assert {(n, 300 + n) for n in range(60) if n % 45 <= 15} <= found <= expected
+        assert searched <= expected
 
 
 def test_clusters_are_connected_near_duplicates_and_videos_need_half_their_frames():
@@ -327,7 +331,10 @@ def test_a_missing_index_is_an_error_for_check(tmp_path):
 
 # --- account signals -----------------------------------------------------------------------------
 
-A1111 = "a lighthouse, seed {seed}\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: {seed}, Size: 256x256, Model: dreamshaper_8"
+A1111 = (
+    "a lighthouse, seed {seed}\nNegative prompt: blurry\n"
+    "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: {seed}, Size: 256x256, Model: dreamshaper_8"
+)
 
 
 def _noise(path: Path, seed: int, parameters: str | None = None) -> None:

@@ -1,7 +1,7 @@
 """Near-duplicates (``--similar``): perceptual hashes, clusters, label inheritance, the known-content index.
 
 Everything here needs the ``similar`` extra (``pip install 'aigc-check[similar]'``: pdqhash and numpy
-for images, PyAV for video frames, faiss-cpu for the cluster index).  Nothing imports these modules
+for the hashes and the cluster index, PyAV for video frames).  Nothing imports these modules
 unless ``--similar`` (or ``--similar-index``) was asked for, so a check without it loads none of
 them and costs nothing more.
 """

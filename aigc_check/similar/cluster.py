@@ -41,37 +41,46 @@ class Link:
 
 
 def links(files: Sequence[FileHashes], radius: int = MATCH_DISTANCE) -> list[Link]:
-    """Every pair of near-duplicate files."""
+    """Every pair of near-duplicate files.
+
+    The index holds the whole-picture hashes (an image's one, a video's frames); it is searched with
+    each of them (whole to whole, each pair once) and with the images' centre-crop hashes (crop to
+    whole: a crop is never compared with a crop, so the index needs none of them)."""
     owners: list[int] = []
     flat: list[str] = []
-    crop: list[bool] = []
+    crop_owners: list[int] = []
+    crop_flat: list[str] = []
     for number, f in enumerate(files):
-        for hashes, centre in ((f.hashes, False), (f.crops, True)):
-            for h in hashes:
-                owners.append(number)
-                flat.append(h)
-                crop.append(centre)
+        owners.extend([number] * len(f.hashes))
+        flat.extend(f.hashes)
+        crop_owners.extend([number] * len(f.crops))
+        crop_flat.extend(f.crops)
     if not flat:
         return []
     array = hashes_array(flat)
     owner = np.asarray(owners, dtype=np.int64)
-    is_crop = np.asarray(crop, dtype=bool)
+    crop_owner = np.asarray(crop_owners, dtype=np.int64)
     best: dict[tuple[int, int], int] = {}
+    any_video = any(f.video for f in files)
     matched: dict[tuple[int, int], tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
     index = HashIndex(array, radius)
-    any_video = any(f.video for f in files)
-    for i, j, d in index.self_pairs(array):
-        fa, fb = owner[i], owner[j]
-        # Two hashes of one file say nothing; two centre crops are never compared (only crop to whole).
-        keep = (fa != fb) & ~(is_crop[i] & is_crop[j])
-        for x, y, fx, fy, dist in zip(i[keep], j[keep], fa[keep], fb[keep], d[keep]):
-            a, b, ha, hb = (int(fx), int(fy), int(x), int(y)) if fx < fy else (int(fy), int(fx), int(y), int(x))
-            key = (a, b)
-            if dist < best.get(key, radius + 1):
-                best[key] = int(dist)
+
+    def record(fa: np.ndarray, fb: np.ndarray, ha: np.ndarray, hb: np.ndarray, d: np.ndarray) -> None:
+        keep = fa != fb  # two hashes of one file say nothing
+        for fx, fy, hx, hy, dist in zip(fa[keep], fb[keep], ha[keep], hb[keep], d[keep]):
+            a, b, x, y = (int(fx), int(fy), int(hx), int(hy)) if fx < fy else (int(fy), int(fx), int(hy), int(hx))
+            if dist < best.get((a, b), radius + 1):
+                best[(a, b)] = int(dist)
             if any_video:
-                matched[key][0].add(ha)
-                matched[key][1].add(hb)
+                matched[(a, b)][0].add(x)
+                matched[(a, b)][1].add(y)
+
+    for i, j, d in index.self_pairs():
+        record(owner[i], owner[j], i, j, d)
+    if crop_flat:
+        # A crop query's "hash number" is -1 - its place: it never counts as a video frame matched.
+        for q, j, d in index.search(hashes_array(crop_flat)):
+            record(crop_owner[q], owner[j], -1 - q, j, d)
     out = []
     for (a, b), dist in best.items():
         pair = matched[(a, b)] if any_video else (set(), set())
