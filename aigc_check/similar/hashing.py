@@ -3,7 +3,8 @@
 PDQ itself is pdqhash's (the ThreatExchange C++ code); what is written here is only what feeds it:
 decoding no more than the hash needs.  PDQ reduces every picture to 64x64 before its DCT, so a
 picture is handed over at most ``HASH_INPUT`` pixels on its long side: a JPEG is decoded at 1/2, 1/4
-or 1/8 scale by libjpeg itself (Pillow's draft mode), other images are decoded and then reduced.  A
+or 1/8 scale by libjpeg itself (Pillow's draft mode), other images are decoded and then reduced; a
+smaller picture is enlarged to that size, so that PDQ always works at one scale.  A
 video is decoded with PyAV and one frame about every ``FRAME_INTERVAL_S`` seconds is scaled by
 libswscale and hashed (vPDQ's sampling), at most ``MAX_FRAMES`` of them.
 
@@ -24,7 +25,7 @@ from ..deadline import ENDS_CHECK
 from ..model import Similarity
 from . import MIN_QUALITY
 
-HASH_INPUT = 512  # long side handed to PDQ (ThreatExchange's hasher downsamples to 512 as well)
+HASH_INPUT = 512  # long side handed to PDQ, every picture scaled to it (see _scaled)
 MAX_HASH_PIXELS = 64_000_000  # a larger picture is not decoded for a hash (its metadata is still checked)
 CROP_MARGINS = (0.02, 0.04, 0.06, 0.08)  # centre crops hashed besides the whole picture (see Similarity)
 FRAME_INTERVAL_S = 1.0
@@ -76,6 +77,8 @@ def _hash_image(stream: BinaryIO) -> Similarity:
                 im.draft("RGB", (HASH_INPUT, HASH_INPUT))  # libjpeg's DCT scaling: decode at 1/2..1/8
             im.thumbnail((HASH_INPUT, HASH_INPUT), reducing_gap=2.0)
             rgb = im.convert("RGB")
+    if max(rgb.size) < HASH_INPUT:
+        rgb = rgb.resize(_scaled(*rgb.size), Image.Resampling.BILINEAR)
     pixels = np.asarray(rgb)
     hex_hash, quality = pdq_hex(pixels)
     return Similarity("pdq", hex_hash, quality, quality >= MIN_QUALITY, crop_hashes=_crop_hashes(pixels))
@@ -140,8 +143,9 @@ def _hash_video(stream: BinaryIO) -> Similarity:
 
 
 def _scaled(width: int, height: int) -> tuple[int, int]:
+    """The size with the long side ``HASH_INPUT``, up or down: PDQ's result depends on the size it is
+    given (its box filters scale with it), so every picture reaches it at one size (a 128-pixel
+    thumbnail hashed as it is and its 1024-pixel original reduced to 512 differ by 20-40 bits)."""
     longest = max(width, height, 1)
-    if longest <= HASH_INPUT:
-        return max(width, 1), max(height, 1)
     scale = HASH_INPUT / longest
     return max(1, round(width * scale)), max(1, round(height * scale))
