@@ -347,6 +347,9 @@ class Similarity:
     # moves past its match distance when as little as 2 % is cropped, and a cropped copy's hash is
     # its original's centre hash.  Matched only against a whole-picture hash, never crop to crop.
     crop_hashes: tuple[str, ...] = ()
+    # A video whose hashing stopped early (the time budget, or the frame bounds): the second it
+    # reached; its frames before then are hashed and usable.  None: the whole video (or an image).
+    cut_at_s: float | None = None
 
     def to_dict(self) -> dict:
         return record_dict(self)

@@ -450,3 +450,51 @@ def test_similarity_round_trips_through_the_scan_dict():
 
     sim = Similarity("pdq", "ab" * 32, 90, True, crop_hashes=("cd" * 32,))
     assert similarity_of({"similarity": sim.to_dict()}) == sim
+
+
+def _clip(path: Path, source: str, *extra: str) -> Path:
+    ffmpeg = shutil.which("ffmpeg")
+    if not ffmpeg:
+        pytest.skip("ffmpeg makes the test videos")
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", source, *extra, "-pix_fmt", "yuv420p", str(path)], check=True
+    )
+    return path
+
+
+def test_a_re_encoded_video_joins_its_original_and_another_video_does_not(tmp_path):
+    from aigc_check.similar.known import reliable_hashes
+
+    original = _clip(tmp_path / "a.mp4", "testsrc2=size=640x360:rate=25:duration=6")
+    copy = tmp_path / "a-copy.mp4"
+    subprocess.run(
+        [
+            shutil.which("ffmpeg") or "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(original),
+            "-vf",
+            "scale=320:180",
+            "-crf",
+            "38",
+            str(copy),
+        ],
+        check=True,
+    )
+    other = _clip(tmp_path / "b.mp4", "mandelbrot=size=640x360:rate=25", "-t", "6")
+    sims = [SIMILAR.check(str(p)).similarity for p in (original, copy, other)]
+    assert all(s is not None and s.reliable and s.cut_at_s is None for s in sims)
+    files = [FileHashes(str(i), tuple(reliable_hashes(s)), video=True) for i, s in enumerate(sims) if s]
+    pairs = {(x.a, x.b) for x in links(files)}
+    assert pairs == {(0, 1)}
+
+
+def test_a_video_stops_being_hashed_at_its_budget_and_says_where(tmp_path):
+    from aigc_check.similar.hashing import hash_file
+
+    clip = _clip(tmp_path / "long.mp4", "testsrc2=size=320x240:rate=25:duration=20")
+    with open(clip, "rb") as f:
+        sim = hash_file(f, "mp4", "video/mp4", budget_s=0.0)
+    assert sim is not None and sim.error is None and sim.cut_at_s is not None
+    assert 1 <= len(sim.frame_hashes) <= 2 and sim.cut_at_s < 20

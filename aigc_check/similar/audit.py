@@ -82,6 +82,7 @@ def similarity_of(result: dict) -> Similarity | None:
         tuple(raw.get("frame_qualities") or ()),
         raw.get("error"),
         tuple(raw.get("crop_hashes") or ()),
+        raw.get("cut_at_s"),
     )
 
 

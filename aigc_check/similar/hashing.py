@@ -14,6 +14,7 @@ hash and an ``error``.  The time and memory limits (``ENDS_CHECK``) pass through
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any, BinaryIO
 
@@ -30,6 +31,7 @@ MAX_HASH_PIXELS = 64_000_000  # a larger picture is not decoded for a hash (its 
 CROP_MARGINS = (0.02, 0.04, 0.06, 0.08)  # centre crops hashed besides the whole picture (see Similarity)
 FRAME_INTERVAL_S = 1.0
 MAX_FRAMES = 900  # 15 minutes at one frame a second; a longer video is hashed over its first 15 minutes
+BUDGET_SHARE = 0.8  # of the time limit a video's frames may take; the rest is left for the check's own bound
 MAX_DECODED_FRAMES = 100_000  # frames decoded in all, whatever their timestamps say (a hostile stream)
 # Formats PDQ is computed for; SVG is a drawing program, not pixels, and documents and audio have no picture.
 IMAGE_FORMATS = frozenset({"jpeg", "png", "webp", "gif", "tiff", "bmp"})
@@ -44,12 +46,15 @@ def pdq_hex(pixels: np.ndarray) -> tuple[str, int]:
     return np.packbits(bits.astype(np.uint8)).tobytes().hex(), int(quality)
 
 
-def hash_file(stream: BinaryIO, fmt: str | None, media_type: str | None) -> Similarity | None:
-    """The file's ``Similarity``, or None for a file with no picture (audio, documents, SVG)."""
+def hash_file(
+    stream: BinaryIO, fmt: str | None, media_type: str | None, budget_s: float | None = None
+) -> Similarity | None:
+    """The file's ``Similarity``, or None for a file with no picture (audio, documents, SVG).
+    ``budget_s``: a video's frames are hashed until this much time is spent (then ``cut_at_s``)."""
     if fmt in IMAGE_FORMATS:
         return _guarded("pdq", lambda: _hash_image(stream))
     if media_type and media_type.startswith(VIDEO_MEDIA_PREFIX):
-        return _guarded("pdq-frames", lambda: _hash_video(stream))
+        return _guarded("pdq-frames", lambda: _hash_video(stream, budget_s))
     return None
 
 
@@ -74,7 +79,9 @@ def _hash_image(stream: BinaryIO) -> Similarity:
                     "pdq", error=f"too-large: {width}x{height} pixels, more than {MAX_HASH_PIXELS:,} to decode"
                 )
             if im.format == "JPEG":
-                im.draft("RGB", (HASH_INPUT, HASH_INPUT))  # libjpeg's DCT scaling: decode at 1/2..1/8
+                # libjpeg's DCT scaling: decode at 1/2..1/8, the smallest at least the size PDQ gets
+                # (asked as a square, a wide picture's short side would keep it at a larger scale).
+                im.draft("RGB", _scaled(width, height))
             im.thumbnail((HASH_INPUT, HASH_INPUT), reducing_gap=2.0)
             rgb = im.convert("RGB")
     if max(rgb.size) < HASH_INPUT:
@@ -99,9 +106,11 @@ def _crop_hashes(pixels: np.ndarray) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _hash_video(stream: BinaryIO) -> Similarity:
+def _hash_video(stream: BinaryIO, budget_s: float | None) -> Similarity:
     import av  # the similar extra's video decoder; imported only when a video is hashed
 
+    started = time.perf_counter()
+    cut_at: float | None = None
     hashes: list[str] = []
     seconds: list[float] = []
     qualities: list[int] = []
@@ -110,14 +119,20 @@ def _hash_video(stream: BinaryIO) -> Similarity:
             return Similarity("pdq-frames", error="no-video: the file has no video stream")
         video = container.streams.video[0]
         video.thread_type = "AUTO"
+        # Frames no other frame refers to (most B-frames) are not decoded: about half the work, and
+        # the frame kept for each second is then at most a few hundredths of a second off.
+        video.codec_context.skip_frame = "NONREF"
         time_base = float(video.time_base) if video.time_base else None
         next_at = 0.0
         decoded = 0
         for frame in container.decode(video):
             decoded += 1
-            if decoded > MAX_DECODED_FRAMES or len(hashes) >= MAX_FRAMES:
-                break
             at = float(frame.pts * time_base) if frame.pts is not None and time_base else decoded - 1.0
+            # The first frame is always hashed: a video cut short still has a hash.
+            over_time = bool(hashes) and budget_s is not None and time.perf_counter() - started > budget_s
+            if decoded > MAX_DECODED_FRAMES or len(hashes) >= MAX_FRAMES or over_time:
+                cut_at = round(at, 3)
+                break
             if at + 1e-6 < next_at:
                 continue
             next_at = at + FRAME_INTERVAL_S
@@ -139,6 +154,7 @@ def _hash_video(stream: BinaryIO) -> Similarity:
         tuple(hashes),
         tuple(seconds),
         tuple(qualities),
+        cut_at_s=cut_at,
     )
 
 

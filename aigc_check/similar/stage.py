@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..deadline import TimeLimitError, time_limit
 from ..model import CheckResult, Similarity
 from ..source import ByteSource
-from .hashing import hash_file
+from .hashing import BUDGET_SHARE, hash_file
 from .inherit import inherit_result, may_inherit
 
 if TYPE_CHECKING:
@@ -25,7 +25,9 @@ def add_similarity(checker: Checker, src: ByteSource, result: CheckResult) -> No
     try:
         with time_limit(checker.options.time_limit):
             # Buffered: Pillow and libav read in small pieces, each a call through the counting stream.
-            result.similarity = hash_file(io.BufferedReader(src.stream()), result.format, result.media_type)
+            limit = checker.options.time_limit
+            budget = limit * BUDGET_SHARE if limit else None
+            result.similarity = hash_file(io.BufferedReader(src.stream()), result.format, result.media_type, budget)
     except TimeLimitError:
         result.similarity = Similarity(
             algorithm, error=f"time-limit: decoding for the hash took longer than {checker.options.time_limit:g} s"
