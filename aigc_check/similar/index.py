@@ -85,8 +85,8 @@ class HashIndex:
             self._bucketed = [_Band(self._bands[:, i].copy()) for i in range(BANDS)]
         return self._bucketed[b]
 
-    def _probes(self) -> tuple[np.uint16 | None, ...]:
-        return (None, *FLIPS) if self.exact else (None,)
+    def _probes(self, exact: bool | None = None) -> tuple[np.uint16 | None, ...]:
+        return (None, *FLIPS) if (self.exact if exact is None else exact) else (None,)
 
     def self_pairs(self) -> Iterator[Pairs]:
         """Pairs ``(i, j, distance)``, ``i < j``, of the stored hashes within the radius, as arrays.
@@ -109,9 +109,9 @@ class HashIndex:
                         a, c = a[keep], c[keep]
                     yield self._within(a, c, self._words)
 
-    def search(self, queries: np.ndarray) -> Iterator[Pairs]:
+    def search(self, queries: np.ndarray, exact: bool | None = None) -> Iterator[Pairs]:
         """``(query_number, stored_number, distance)`` arrays for every stored hash within the radius of
-        a query (a pair may come more than once)."""
+        a query (a pair may come more than once); ``exact=False`` probes banded whatever the size."""
         queries = np.ascontiguousarray(queries, dtype=np.uint8).reshape(-1, HASH_BYTES)
         if not self.size or not len(queries):
             return
@@ -119,7 +119,7 @@ class HashIndex:
         for b in range(BANDS):
             band = self._band(b)
             values = q_bands[:, b]
-            for flip in self._probes():
+            for flip in self._probes(exact):
                 lo, hi = band.bounds(values if flip is None else values ^ flip)
                 for qi, pj in _candidates(lo, hi):
                     stored = band.order[pj]

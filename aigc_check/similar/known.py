@@ -66,7 +66,15 @@ class KnownIndex:
         best: dict[str, int] = {}
         frames: dict[str, set[int]] = defaultdict(set)
         entry_of: dict[str, KnownEntry] = {}
-        for query, stored, distance in self._index.search(hashes_array(hashes + list(similarity.crop_hashes))):
+        # The stored crops are matched by the whole hash, exactly; the query's crops banded (as in a scan).
+        found = [
+            *self._index.search(hashes_array(hashes)),
+            *(
+                (q + whole, s, d)
+                for q, s, d in self._index.search(hashes_array(list(similarity.crop_hashes)), exact=False)
+            ),
+        ]
+        for query, stored, distance in found:
             for q, s, d in zip(query.tolist(), stored.tolist(), distance.tolist()):
                 entry = self.entries[s]
                 if q >= whole and entry.crop:
