@@ -400,6 +400,11 @@ def test_account_signals_tell_a_bot_from_a_person(tmp_path):
     assert person["one_generator"] == ""  # no AI posts: not measured, not guessed
     top = {a["account"]: a for a in summary(out)["accounts"]["top"]}
     assert top["bot"]["action"] == "ban"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="clusters-h"' in page and 'id="signals"' in page and "ai-managed-fully" in page
+    clusters = [json.loads(line) for line in (out / "clusters.jsonl").read_text().splitlines()]
+    assert len(clusters) == 10 and all(c["size"] == 3 and c["account_names"] == ["bot"] for c in clusters)
+    assert all(f'id="{c["id"]}"' in page for c in clusters)
 
 
 def test_the_signal_collector_measures_bursts_and_gaps():

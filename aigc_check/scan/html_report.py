@@ -326,6 +326,10 @@ def write_report(
         if policy_info.get("repeat_offenders"):
             f.write(f'<p class="muted">Suggested account actions: {text(policy_info["repeat_offenders"])}</p>')
         f.writelines(_account_table(accounts))
+        if summary.get("similar"):  # scan --similar: clusters and account signals (html_clusters.py)
+            from .html_clusters import similar_sections
+
+            f.writelines(similar_sections(out_dir, summary, accounts, thumbnails))
         f.write(
             '<h2>Files to act on</h2><p class="muted">Every violation, unreadable file and integrity error '
             "(e.g. a tampered C2PA manifest), with the evidence that decided it.</p>"

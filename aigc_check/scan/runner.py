@@ -610,6 +610,7 @@ class Scan:
                 "id": self.checker.policy.id,
                 "name": self.checker.policy.name,
                 "repeat_offenders": self.rules.basis if self.rules else None,
+                **({"accounts": self.checker.policy.data.get("accounts", {}).get("basis")} if self.similar else {}),
             },
             "scanned": {
                 "paths": [os.fsdecode(p) for p in self.config.paths],

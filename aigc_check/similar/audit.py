@@ -221,6 +221,8 @@ def _write_clusters(
         closest[link.b] = min(closest[link.b], link.distance)
     records: list[dict[str, Any]] = []
     for members in groups:
+        # The originals first (labelled, then confirmed AI), then the copies, each in path order.
+        members = sorted(members, key=lambda m: (not facts[m].labelled, not facts[m].confirmed, facts[m].path))
         accounts = sorted({a for m in members if (a := facts[m].account) is not None})
         records.append(
             {
