@@ -217,3 +217,8 @@ def test_spark_clusters_equal_the_local_scans(spark, tmp_path):
     )
     assert sorted(len(m) for m in local.values()) == [3, 3, 3, 3, 3, 4]  # p0's centre crop joins it too
     assert clusters(frame) == local
+    from aigc_check.spark.clusters import write_clusters
+
+    assert write_clusters(frame, str(tmp_path / "c.jsonl")) == len(local)
+    written = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
+    assert {c["id"]: c["members"] for c in written} == local and written[0]["size"] == 4

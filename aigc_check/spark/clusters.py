@@ -140,3 +140,18 @@ def clusters(results: DataFrame, radius: int = MATCH_DISTANCE, exact: bool = Tru
         names = sorted(paths[m] for m in members)
         out[cluster_id(names)] = names
     return out
+
+
+def write_clusters(results: DataFrame, path: str, radius: int = MATCH_DISTANCE, exact: bool = True) -> int:
+    """Write ``{"id", "size", "members"}`` lines (largest first) to the local file ``path``, whole
+    (a temporary file, then renamed); return the number of clusters."""
+    import json
+    import os
+
+    found = clusters(results, radius, exact)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
+        for cid, members in sorted(found.items(), key=lambda item: (-len(item[1]), item[0])):
+            f.write(json.dumps({"id": cid, "size": len(members), "members": members}, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return len(found)
