@@ -503,3 +503,12 @@ def test_a_video_stops_being_hashed_at_its_budget_and_says_where(tmp_path):
         sim = hash_file(f, "mp4", "video/mp4", budget_s=0.0)
     assert sim is not None and sim.error is None and sim.cut_at_s is not None
     assert 1 <= len(sim.frame_hashes) <= 2 and sim.cut_at_s < 20
+
+
+def test_scan_refuses_a_malformed_index_before_checking_anything(tmp_path):
+    bad = tmp_path / "bad.idx"
+    bad.write_text('{"schema": "aigc-check-similar-index/1"}\n{"hash": "nope"}\n', encoding="utf-8")
+    out = tmp_path / "out"
+    done = run_cli(str(PHOTO), "--similar", "--similar-index", str(bad), "--out", str(out), "--progress", "none")
+    assert done.returncode == 2 and "line 2" in done.stderr
+    assert not (out / "results.jsonl").exists()

@@ -75,6 +75,7 @@ from .walk import FoundFile, WalkEvent, WalkProblem, read_path_list, walk_target
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
+    from ..similar.known import KnownIndex
     from .similar_pass import SimilarPassOutput
 
 SUMMARY_EVERY_S = 2.0
@@ -170,6 +171,12 @@ class Scan:
         self.started_at = datetime.now(timezone.utc)
         self.progress = Progress(config.progress, interval=config.progress_interval)
         self.similar: SimilarPassOutput | None = None  # the near-duplicate pass's outcome (--similar)
+        self.known_index: KnownIndex | None = None
+        if config.similar_index and os.path.exists(config.similar_index):
+            # Read now, before any file: a malformed index must stop the scan at its start, not its end.
+            from ..similar.known import KnownIndex
+
+            self.known_index = KnownIndex.load(config.similar_index)
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -507,7 +514,9 @@ class Scan:
 
         writer.close()  # the pass rewrites results.jsonl, results.csv and the issue list whole
         self.progress.close("near-duplicates: clustering the hashes")
-        self.similar = similar_pass(self.out, self.checker.policy, self.tally, self.config.similar_index, declarations)
+        self.similar = similar_pass(
+            self.out, self.checker.policy, self.tally, self.config.similar_index, self.known_index, declarations
+        )
         self.tally = self.similar.tally
 
     def _interrupted_starting(self, writer: ResultWriter | None) -> None:

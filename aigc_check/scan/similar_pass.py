@@ -29,10 +29,15 @@ class SimilarPassOutput:
 
 
 def similar_pass(
-    out_dir: str, policy: Policy, old: Tally, index_file: str | None, declarations: DeclarationIndex | None
+    out_dir: str,
+    policy: Policy,
+    old: Tally,
+    index_file: str | None,
+    known: KnownIndex | None,
+    declarations: DeclarationIndex | None,
 ) -> SimilarPassOutput:
-    """Rewrite the scan's outputs with clusters and inheritances; the new tally and signals."""
-    known = KnownIndex.load(index_file) if index_file and os.path.exists(index_file) else None
+    """Rewrite the scan's outputs with clusters and inheritances (``known``: the index read at the
+    scan's start, if ``index_file`` existed); the new tally and signals."""
     tally = Tally(ai_statuses=old.ai_statuses)
     # What is not in results.jsonl is carried over as it was counted.
     tally.skipped, tally.walk_problems = old.skipped, old.walk_problems
