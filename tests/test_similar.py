@@ -512,3 +512,19 @@ def test_scan_refuses_a_malformed_index_before_checking_anything(tmp_path):
     done = run_cli(str(PHOTO), "--similar", "--similar-index", str(bad), "--out", str(out), "--progress", "none")
     assert done.returncode == 2 and "line 2" in done.stderr
     assert not (out / "results.jsonl").exists()
+
+
+def test_every_fixture_broken_ones_included_is_hashed_or_says_why():
+    """No fixture (truncated, malformed and hostile ones included) crashes the hash or changes the verdict."""
+    plain = Checker(CheckOptions(time_limit=20))
+    for path in sorted(FIXTURES.iterdir()):
+        with_hash = SIMILAR.check(str(path))
+        without = plain.check(str(path))
+        assert with_hash.verdict == without.verdict and with_hash.status == without.status, path.name
+        sim = with_hash.similarity
+        if sim is None:
+            assert with_hash.format not in ("jpeg", "png", "webp", "gif", "tiff", "bmp"), path.name
+            continue
+        assert (sim.hash is not None) != (sim.error is not None), path.name
+        if sim.hash is not None:
+            assert len(sim.hash) == 64 and sim.quality is not None and sim.reliable == (sim.quality >= 50)

@@ -70,8 +70,9 @@ def _guarded(algorithm: str, make: Any) -> Similarity:
 
 def _hash_image(stream: BinaryIO) -> Similarity:
     with warnings.catch_warnings():
-        # The pixel bound below is ours; Pillow's bomb warning would only repeat it.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        # The pixel bound below is ours (Pillow's bomb warning would only repeat it), and a decoder's
+        # complaints about damaged metadata are the metadata readers' business, reported there.
+        warnings.simplefilter("ignore")
         with Image.open(stream) as im:
             width, height = im.size
             if width * height > MAX_HASH_PIXELS:
