@@ -26,6 +26,7 @@ from ..policy_accounts import AccountRules
 VARYING_SETTINGS = frozenset({"seed", "variation seed", "seed resize from", "prompt", "negative prompt"})
 SETTING = re.compile(r"([A-Za-z][A-Za-z0-9 _-]{0,40}):\s*([^,\n]{1,200})")
 
+COUNTS = frozenset({"ai_posts", "hours_active", "burst"})  # signals that are counts, shown as whole numbers
 # accounts.csv's added columns with --similar: the measured values, then what they led to.
 SIGNAL_COLUMNS = (
     "ai_posts", "ai_share_all", "cluster_share", "own_cluster_share", "cross_account_share", "one_generator",
@@ -170,7 +171,10 @@ class SignalCollector:
                     reasons.append(grade.text[language])
                     if rules.measure_order.index(grade.action) > rules.measure_order.index(action):
                         action = grade.action
-        columns = {f"{k}_all" if k == "ai_share" else k: v for k, v in values.items()}
+        columns = {
+            f"{k}_all" if k == "ai_share" else k: int(v) if k in COUNTS and v is not None else v
+            for k, v in values.items()
+        }
         return {
             **columns,
             "signals": ";".join(fired),
