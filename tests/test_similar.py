@@ -16,6 +16,8 @@ import pytest
 from conftest import FIXTURES, ROOT
 from scan_helpers import results, run_cli, summary
 
+import aigc_check.similar  # noqa: F401  (first: it keeps numpy's BLAS from starting native threads here)
+
 pytest.importorskip("pdqhash", reason="the similar extra: pip install 'aigc-check[similar]'")
 np = pytest.importorskip("numpy")
 

@@ -9,6 +9,13 @@ them and costs nothing more.
 from __future__ import annotations
 
 import importlib.util
+import os
+
+# numpy's OpenBLAS starts a pool of native threads when it loads, and nothing here uses BLAS (the
+# index is elementwise).  Those threads would make the scan start its workers from a fork server
+# (``scan/runner._worker_context``: forking a process with native threads can deadlock) instead of
+# by a fast fork.  Set before any module of this package imports numpy; a caller's setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from ..errors import UsageError
 
