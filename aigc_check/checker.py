@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from . import disclosure, formats
 from .classifier import classify
@@ -51,6 +51,9 @@ from .signatures.fingerprints import FingerprintTable
 from .source import ByteSource
 from .trust import anchors_pem
 
+if TYPE_CHECKING:
+    from .similar.known import KnownIndex
+
 # A path, the bytes, or an open seekable binary file (e.g. a remote object read by ranges).
 # A ByteSource is a file opened already (the scan's sniff opens it); check() closes it.
 Target = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO | ByteSource
@@ -70,6 +73,20 @@ class Checker:
         # into a few dozen such cases, and building the advice in every language is a tenth of a
         # file's check.
         self._decisions: dict[tuple, Decision] = {}
+        self.known: KnownIndex | None = None
+        if options.similar or options.similar_index:
+            self._load_similar()
+
+    def _load_similar(self) -> None:
+        # The similar extra is imported only here: a checker without --similar never loads it.
+        from . import similar
+
+        similar.require("numpy", "pdqhash", "av")
+        self.options = replace(self.options, similar=True)
+        if self.options.similar_index:
+            from .similar.known import KnownIndex
+
+            self.known = KnownIndex.load(self.options.similar_index)
 
     def check(self, target: Target, declared: Declared | str = Declared.NONE, name: str | None = None) -> CheckResult:
         """Check one file.  ``declared`` is a ``Declared`` or its text (parsed by ``Declared.parse``;
@@ -110,6 +127,10 @@ class Checker:
                 result = self._unreadable(
                     display, declared, stage_error("the check", exc), None, src.size, src.bytes_read
                 )
+            if self.options.similar and result.format is not None:
+                from .similar.stage import add_similarity
+
+                add_similarity(self, src, result)
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 

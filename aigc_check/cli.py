@@ -6,6 +6,7 @@ from the work, as httpie does); ``check_command`` only runs checks and prints.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import signal
@@ -141,6 +142,21 @@ def checker_options(env_prefix: str = "", time_limit: bool = False) -> Callable[
             envvar=env("GENERATORS"),
             help="A generator-fingerprint JSON file to use instead of the shipped one.",
         ),
+        click.option(
+            "--similar",
+            is_flag=True,
+            envvar=env("SIMILAR"),
+            help="Add each picture's perceptual hash (PDQ; video frames too) to the result; scan also "
+            "clusters near-duplicates and measures account signals. Needs the similar extra.",
+        ),
+        click.option(
+            "--similar-index",
+            "similar_index",
+            type=click.Path(dir_okay=False),
+            envvar=env("SIMILAR_INDEX"),
+            help="Known-content index of confirmed AI content: scan --similar writes it (adding to it), "
+            "check and serve read it, so an unlabelled copy of known AI content is suspected-ai.",
+        ),
     ]
 
     option_decorators.append(
@@ -180,6 +196,8 @@ def checker_options(env_prefix: str = "", time_limit: bool = False) -> Callable[
             no_verify_hash: bool,
             generators_file: str | None,
             memory_limit_mb: int,
+            similar: bool,
+            similar_index: str | None,
             time_limit_s: float | None = None,
             **kwargs: Any,
         ) -> ExitStatus:
@@ -193,6 +211,8 @@ def checker_options(env_prefix: str = "", time_limit: bool = False) -> Callable[
                 generators_file=generators_file,
                 time_limit=time_limit_s or None,
                 memory_limit_mb=memory_limit_mb or None,
+                similar=similar or bool(similar_index),
+                similar_index=similar_index or None,
             )
             if trust_list:
                 _warn_about_trust_list(trust_list)
@@ -516,7 +536,9 @@ def scan_command(
         out_dir=out_dir,
         declared=declared,
         declarations=declarations,
-        options=options,
+        # The scan reads and writes its index in the near-duplicate pass, not in every worker.
+        options=dataclasses.replace(options, similar_index=None),
+        similar_index=options.similar_index,
         jobs=jobs,
         resume=resume,
         overwrite=overwrite,

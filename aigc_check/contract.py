@@ -104,9 +104,19 @@ def _records(path: str, cls: type) -> Callable[[Any], Any]:
     return lambda result: [encode(item) for item in get(result)]
 
 
+def _optional_record(path: str, cls: type) -> Callable[[Any], Any]:
+    get, encode = attrgetter(path), record_encoder(cls)
+
+    def value(result: Any) -> Any:
+        v = get(result)
+        return None if v is None else encode(v)
+
+    return value
+
+
 def _rows() -> tuple[ContractField, ...]:
     # Imported here, not at the top: model imports this module for ``record_dict``.
-    from .model import C2paSummary, Disclosure, Evidence, Finding, ReadError
+    from .model import C2paSummary, Disclosure, Evidence, Finding, ReadError, Similarity
 
     F, plain = ContractField, CsvColumn
     return (
@@ -267,6 +277,23 @@ def _rows() -> tuple[ContractField, ...]:
             "where it was read (`*_at`); `latent_missing` lists those not found",
             _record("disclosure", Disclosure),
             record=Disclosure,
+        ),
+        F(
+            "similarity",
+            spark_struct(Similarity),
+            "`--similar` only: the perceptual hash (PDQ; for a video, PDQ of frames about one a second), its "
+            "quality, whether it is reliable enough to match on (quality 50 or more), or why none could be made",
+            _optional_record("similarity", Similarity),
+            record=Similarity,
+            optional=True,
+        ),
+        F(
+            "cluster",
+            "string",
+            "`scan --similar` only: the id of the near-duplicate cluster the file is in (`clusters.jsonl`), "
+            "or absent when it has no near-duplicate",
+            _attr("cluster"),
+            optional=True,
         ),
     )
 

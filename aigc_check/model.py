@@ -401,6 +401,33 @@ NO_DISCLOSURE = Disclosure()
 
 
 @dataclass
+class Similarity:
+    """The perceptual hash of a file's picture (``--similar``): PDQ for an image, PDQ of frames
+    sampled about once a second for a video.  ``hash`` is 64 hex digits (the 256 bits in the order
+    ThreatExchange writes them); ``quality`` is PDQ's 0-100 gradient measure, and ``reliable`` is
+    false below the documented threshold (50), where the hash says little and is never matched on."""
+
+    algorithm: str  # "pdq" (an image) or "pdq-frames" (a video)
+    hash: str | None = None  # the image's hash; for a video, the first reliable frame's
+    quality: int | None = None
+    reliable: bool = False
+    frame_hashes: tuple[str, ...] = ()
+    frame_seconds: tuple[float, ...] = ()
+    frame_qualities: tuple[int, ...] = ()
+    error: str | None = None  # "code: message" when no hash could be made (the check itself is unaffected)
+    # An image's centre cut by 2, 4, 6 and 8 % on every side, hashed too (reliable ones only): PDQ
+    # moves past its match distance when as little as 2 % is cropped, and a cropped copy's hash is
+    # its original's centre hash.  Matched only against a whole-picture hash, never crop to crop.
+    crop_hashes: tuple[str, ...] = ()
+    # A video whose hashing stopped early (the time budget, or the frame bounds): the second it
+    # reached; its frames before then are hashed and usable.  None: the whole video (or an image).
+    cut_at_s: float | None = None
+
+    def to_dict(self) -> dict:
+        return record_dict(self)
+
+
+@dataclass
 class CheckResult:
     """One file's result: what the stages produced, composed, not copied.  Its JSON form, the CSV row,
     the Spark row and the README table all come from ``contract.fields()``."""
@@ -419,6 +446,9 @@ class CheckResult:
     size: int | None = None
     elapsed_ms: float = 0.0
     disclosure: Disclosure = NO_DISCLOSURE
+    # ``--similar`` only: the perceptual hash, and (scan) the near-duplicate cluster the file is in.
+    similarity: Similarity | None = None
+    cluster: str | None = None
 
     schema = SCHEMA
 

@@ -26,6 +26,10 @@ class CheckOptions:
     # Address-space cap (MiB) for the processes that run checks for others (scan and service
     # workers apply it at start; the library never changes the caller's own process).
     memory_limit_mb: int | None = None
+    # Perceptual hashes (the ``similar`` extra): add ``similarity`` to each result; with an index of
+    # known AI content, a copy of it with no label of its own inherits its status (``suspected-ai``).
+    similar: bool = False
+    similar_index: str | None = None
     # Filled in by Checker: the PEM text handed to the C2PA library.
     trust_anchors_pem: str = field(default="", repr=False)
 

@@ -23,6 +23,7 @@ from typing import Any
 from . import policy_packs
 from .errors import PolicyError
 from .model import Classification, Decision, Declared, Disclosure, Finding, Status, Verdict
+from .policy_accounts import validate_accounts
 
 VERDICTS = tuple(v.value for v in Verdict)
 STATUSES = tuple(s.value for s in Status)
@@ -329,6 +330,7 @@ def _validate(data: dict, where: str) -> None:
     for code, texts in data.get("finding_advice", {}).items():
         _texts(where, f"finding_advice.{code}", texts, languages)
     policy_packs.validate_pack(data, where, languages, _texts)
+    validate_accounts(data, where, languages)  # the account signals' section (policy_accounts.py)
     if "marking" in data:
         _marking(data, where)
 

@@ -34,6 +34,13 @@ def only_languages(data: dict, languages: list[str], policy_id: str) -> dict:
                 entry[key] = {k: v for k, v in entry[key].items() if k in languages}
     if "label_clause" in data:
         data["label_clause"] = {k: v for k, v in data["label_clause"].items() if k in languages}
+    # The accounts section's texts (policy_accounts.py): each signal's reason, each grade's text.
+    accounts = data.get("accounts", {})
+    for texts in [s["reason"] for s in accounts.get("signals", {}).values()] + [
+        g["text"] for g in accounts.get("grades", [])
+    ]:
+        for lang in [k for k in texts if k not in languages]:
+            del texts[lang]
     dropped = {"zh", "en"} - set(languages)
     for texts in data["advice"].values():
         for lang, template in texts.items():

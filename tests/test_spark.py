@@ -178,3 +178,47 @@ def test_cli_table_to_table_and_prefix_to_json(spark, tmp_path):
     [row] = as_results(read_results(spark, out=str(out), fmt="json").collect()).values()
     assert row == expected(Checker(), folder / "plain.png", name=f"file:{folder}/plain.png")
     assert list(Path(out).glob("part-*.json"))
+
+
+def test_spark_clusters_equal_the_local_scans(spark, tmp_path):
+    """The banding self-join on Spark finds the local scan's clusters, ids and members, on the same rows."""
+    import json
+
+    pytest.importorskip("pdqhash", reason="the similar extra: pip install 'aigc-check[similar]'")
+    from scan_helpers import run_cli
+
+    from aigc_check.contract import spark_struct
+    from aigc_check.model import Similarity
+    from aigc_check.spark.clusters import clusters
+
+    folder = tmp_path / "files"
+    folder.mkdir()
+    import numpy as np
+    from PIL import Image, ImageEnhance
+
+    rng = np.random.default_rng(1)
+    for n in range(6):  # six different pictures, each with a re-encoded and a brightened copy
+        im = Image.fromarray(rng.integers(0, 256, (24, 36, 3), dtype=np.uint8)).resize((300, 200), Image.BICUBIC)
+        im.save(folder / f"p{n}.png")
+        im.save(folder / f"p{n}-q40.jpg", quality=40)
+        ImageEnhance.Brightness(im).enhance(1.2).save(folder / f"p{n}-bright.jpg")
+        if n == 0:
+            im.crop((12, 8, 288, 192)).save(folder / "p0-crop.jpg")
+    out = tmp_path / "scan"
+    done = run_cli(str(folder), "--similar", "--out", str(out), "--progress", "none", "--no-html")
+    assert done.returncode in (0, 1), done.stderr
+    local = {}
+    for line in (out / "clusters.jsonl").read_text().splitlines():
+        c = json.loads(line)
+        local[c["id"]] = sorted(m["path"] for m in c["members"])
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    frame = spark.createDataFrame(
+        [(r["path"], r["similarity"]) for r in rows], f"path string, similarity {spark_struct(Similarity)}"
+    )
+    assert sorted(len(m) for m in local.values()) == [3, 3, 3, 3, 3, 4]  # p0's centre crop joins it too
+    assert clusters(frame) == local
+    from aigc_check.spark.clusters import write_clusters
+
+    assert write_clusters(frame, str(tmp_path / "c.jsonl")) == len(local)
+    written = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
+    assert {c["id"]: c["members"] for c in written} == local and written[0]["size"] == 4

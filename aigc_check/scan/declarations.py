@@ -1,7 +1,8 @@
 """What each creator declared, from a sidecar file (CSV or JSONL) kept on disk, not in memory.
 
 Columns / keys: ``path``, ``declared`` (``ai``, ``not-ai`` or ``none``), and
-optionally ``account`` and ``post_id``.  The sidecar is validated completely
+optionally ``account``, ``post_id`` and ``posted_at`` (ISO 8601, for the account signals of
+``scan --similar``).  The sidecar is validated completely
 before the scan starts (a bad row stops everything with its line number: a
 half-applied sidecar would give wrong verdicts), then loaded into a SQLite
 file in the output folder, so a sidecar of millions of rows costs disk, not RAM.
@@ -18,11 +19,12 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..errors import AigcCheckError, DeclarationError
 from ..model import Declared
 
-FIELDS = ("path", "declared", "account", "post_id")
+FIELDS = ("path", "declared", "account", "post_id", "posted_at")
 
 
 class SidecarError(AigcCheckError):
@@ -125,7 +127,22 @@ def _validated(row: dict, where: str, line: int) -> dict:
         if isinstance(value, (dict, list)):
             raise SidecarError(f"{where} line {line}: {key} must be text or a number")
         out[key] = None if value is None or str(value).strip() == "" else str(value).strip()
+    out["posted_at"] = _posted_at(row.get("posted_at"), where, line)
     return out
+
+
+def _posted_at(value: object, where: str, line: int) -> str | None:
+    """``posted_at`` as ISO 8601 text (its own offset kept: the hour of day is the poster's), or None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    try:
+        # Python 3.10's fromisoformat does not read a trailing Z.
+        return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text).isoformat()
+    except ValueError:
+        raise SidecarError(
+            f"{where} line {line}: posted_at {text!r} is not an ISO 8601 date and time (2026-03-10T08:30:00+08:00)"
+        ) from None
 
 
 class DeclarationIndex:
@@ -141,7 +158,7 @@ class DeclarationIndex:
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute(
             "CREATE TABLE rows (path TEXT PRIMARY KEY, declared TEXT, account TEXT, post_id TEXT, "
-            "line INTEGER, matched INTEGER DEFAULT 0)"
+            "line INTEGER, posted_at TEXT, matched INTEGER DEFAULT 0)"
         )
         self.rows = 0
         try:
@@ -151,11 +168,11 @@ class DeclarationIndex:
             raise
 
     def _load(self) -> None:
-        insert = "INSERT INTO rows (path, declared, account, post_id, line) VALUES (?, ?, ?, ?, ?)"
+        insert = "INSERT INTO rows (path, declared, account, post_id, line, posted_at) VALUES (?, ?, ?, ?, ?, ?)"
         batch: list[tuple] = []
         for line, row in read_sidecar(self.sidecar):
             declared = row["declared"].value if row["declared"] else None
-            batch.append((_key(row["path"]), declared, row["account"], row["post_id"], line))
+            batch.append((_key(row["path"]), declared, row["account"], row["post_id"], line, row["posted_at"]))
             if len(batch) >= 10_000:
                 self._insert(insert, batch)
         self._insert(insert, batch)
@@ -197,6 +214,13 @@ class DeclarationIndex:
         query = "SELECT line, path, declared, account, post_id FROM rows WHERE matched = 0 ORDER BY line"
         for line, path, declared, account, post_id in self._db.execute(query):
             yield MissingRow(line, path, Declared.parse_or_none(declared), account, post_id)
+
+    def posted_times(self) -> Iterator[tuple[str, str]]:
+        """``(account, posted_at)`` of the rows a scanned file matched that name both."""
+        query = (
+            "SELECT account, posted_at FROM rows WHERE matched = 1 AND account IS NOT NULL AND posted_at IS NOT NULL"
+        )
+        yield from self._db.execute(query)
 
     def count_missing(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM rows WHERE matched = 0").fetchone()[0]

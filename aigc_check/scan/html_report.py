@@ -392,6 +392,10 @@ def write_report(
         if policy_info.get("repeat_offenders"):
             f.write(f'<p class="muted">{t("suggested account actions", basis=policy_info["repeat_offenders"])}</p>')
         f.writelines(_account_table(accounts, t))
+        if summary.get("similar"):  # scan --similar: clusters and account signals (html_clusters.py)
+            from .html_clusters import similar_sections
+
+            f.writelines(similar_sections(out_dir, summary, accounts, thumbnails))
         f.write(
             f'<h2>{t("Files to act on")}</h2><p class="muted">{t("files note")}</p>'
             f'<div class="filters"><label>{t("Show")} <select id="verdict"><option value="" {t.attrs("all")}>'

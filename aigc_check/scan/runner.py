@@ -75,6 +75,9 @@ from .walk import FoundFile, WalkEvent, WalkProblem, read_path_list, walk_target
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
+    from ..similar.known import KnownIndex
+    from .similar_pass import SimilarPassOutput
+
 SUMMARY_EVERY_S = 2.0
 DECLARATIONS_DB = ".declarations.sqlite"  # the sidecar's index, in the output folder while the scan runs
 GRACE_S = 3.0  # how long an interrupted scan waits for files the workers are already checking
@@ -110,6 +113,8 @@ class ScanConfig:
     thumbnails: int = 200
     progress: str = "auto"
     progress_interval: float = 5.0
+    # --similar-index: the known-content index read (when it exists) and written by the near-duplicate pass.
+    similar_index: str | None = None
 
     def worker_count(self) -> int:
         if self.jobs > 0:
@@ -165,6 +170,13 @@ class Scan:
         self.declaration_rows: int | None = None
         self.started_at = datetime.now(timezone.utc)
         self.progress = Progress(config.progress, interval=config.progress_interval)
+        self.similar: SimilarPassOutput | None = None  # the near-duplicate pass's outcome (--similar)
+        self.known_index: KnownIndex | None = None
+        if config.similar_index and os.path.exists(config.similar_index):
+            # Read now, before any file: a malformed index must stop the scan at its start, not its end.
+            from ..similar.known import KnownIndex
+
+            self.known_index = KnownIndex.load(config.similar_index)
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -479,6 +491,8 @@ class Scan:
             # A signal that comes once every file is checked does not make the scan interrupted.
             completed = self.stop_signal is None and self._run_pool(self._items(declarations, done, writer), writer)
             writer.flush()
+            if completed and self.checker.options.similar:
+                self._similar_pass(writer, declarations)
             return self._finish(writer, declarations, interrupted=not completed)
         finally:
             self.phase = RUNNING
@@ -493,6 +507,17 @@ class Scan:
                 _remove(os.path.join(self.out, DECLARATIONS_DB))
             if not exiting:
                 restore()
+
+    def _similar_pass(self, writer: ResultWriter, declarations: DeclarationIndex | None) -> None:
+        """Clusters, inheritance and account signals over the finished results (``scan/similar_pass.py``)."""
+        from .similar_pass import similar_pass
+
+        writer.close()  # the pass rewrites results.jsonl, results.csv and the issue list whole
+        self.progress.close("near-duplicates: clustering the hashes")
+        self.similar = similar_pass(
+            self.out, self.checker.policy, self.tally, self.config.similar_index, self.known_index, declarations
+        )
+        self.tally = self.similar.tally
 
     def _interrupted_starting(self, writer: ResultWriter | None) -> None:
         """Stopped before the pool ran: throw away what start-up wrote; a new scan (no results.jsonl
@@ -556,10 +581,27 @@ class Scan:
         return count
 
     def _account_rows(self) -> list:
-        return account_rows(self.tally.accounts, self.rules)
+        rows = account_rows(self.tally.accounts, self.rules)
+        if self.similar is not None:
+            language = self.checker.policy.advice_language
+            for row in rows:
+                row.update(self.similar.signals.row(row["account"], row["action"], language))
+            rows.sort(
+                key=lambda r: (
+                    -self.checker.policy.data["measure_order"].index(r["action"]),
+                    -r["score"],
+                    -r["posts"],
+                    r["account"],
+                )
+            )
+        return rows
 
     def _write_accounts_csv(self, rows: list) -> None:
         columns = list(ACCOUNT_COLUMNS)
+        if self.similar is not None:
+            from .account_signals import SIGNAL_COLUMNS
+
+            columns += SIGNAL_COLUMNS
         with open_text(os.path.join(self.out, ACCOUNTS_CSV), "w") as f:
             f.write(csv_lines([columns] + [[csv_cell(r[c]) for c in columns] for r in rows]))
 
@@ -577,6 +619,7 @@ class Scan:
                 "id": self.checker.policy.id,
                 "name": self.checker.policy.name,
                 "repeat_offenders": self.rules.basis if self.rules else None,
+                **({"accounts": self.checker.policy.data.get("accounts", {}).get("basis")} if self.similar else {}),
             },
             "scanned": {
                 "paths": [os.fsdecode(p) for p in self.config.paths],
@@ -609,6 +652,7 @@ class Scan:
                 else None
             ),
             "accounts": {"count": len(accounts), "top": accounts[:100]},
+            **({"similar": self.similar.outcome.summary()} if self.similar is not None else {}),
             "outputs": {
                 "results_jsonl": RESULTS_JSONL,
                 "results_csv": RESULTS_CSV,

@@ -276,6 +276,14 @@ def run_spark_scan(config: SparkScanConfig) -> ScanSummary:
         else:
             tally.verdicts[key] += n
             tally.checked += n
+    if config.options.similar and out is not None and "://" not in out:
+        # --similar: the clusters, by a banding self-join over the rows just written (spark/clusters.py),
+        # beside the output folder (inside it, Spark would read the file as data).
+        from .clusters import write_clusters
+
+        clusters_path = out.rstrip("/") + ".clusters.jsonl"
+        found = write_clusters(read_results(spark, table=table, out=out, fmt=fmt), clusters_path)
+        print(f"near-duplicates: {found:,} clusters in {clusters_path}", file=sys.stderr)
     print(
         f"done: {tally.checked:,} files checked, {sum(tally.skipped.values()):,} skipped, "
         f"{tally.violations:,} violations, {tally.verdicts[Verdict.UNREADABLE]:,} unreadable; results in {where}",

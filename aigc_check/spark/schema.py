@@ -45,6 +45,8 @@ COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 RESULT_DDL = ", ".join(f"`{c.name}` {c.spark_type}" for c in COLUMNS)
 # The JSON keys every row of a checked file carries (optional ones, path_b64, are set from the path helper).
 _CONTRACT_KEYS = tuple(f.name for f in contract.json_fields() if not f.optional)
+# The optional keys a result carries only when they are not null (``--similar``'s), null columns otherwise.
+_OPTIONAL_KEYS = tuple(f.name for f in contract.json_fields() if f.optional and f.name != "path_b64")
 
 
 def readme_table() -> str:
@@ -120,6 +122,8 @@ def result_to_row(result: dict) -> dict:
         return row
     for key in _CONTRACT_KEYS:
         row[key] = result[key]
+    for key in _OPTIONAL_KEYS:
+        row[key] = result.get(key)
     row["evidence"] = json.dumps(result["evidence"], ensure_ascii=False, separators=(",", ":"))
     row["label_text"] = None if result["label_text"] is None else list(result["label_text"].items())
     row["error"] = pipeline_error(result)
@@ -136,6 +140,9 @@ def row_to_result(row: dict) -> dict:
         return {"path": row["path"], "skipped": row["skipped"], **extra}
     result = {key: row[key] for key in _CONTRACT_KEYS}
     result["evidence"] = json.loads(row["evidence"])
+    for key in _OPTIONAL_KEYS:
+        if row.get(key) is not None:
+            result[key] = row[key]
     label_text = row["label_text"]
     result["label_text"] = dict(label_text) if label_text is not None else None  # Arrow gives [(k, v)], Spark a dict
     return {**result, **extra}

@@ -1,0 +1,123 @@
+"""Near-duplicate clusters of files, from their reliable hashes.
+
+A file is one hash (an image) or several (a video's frames).  Two files are near-duplicates when a
+hash of one is within the match distance of a hash of the other; for a video that is not enough:
+at least ``VIDEO_MATCH_SHARE`` of its hashed frames must have a match in the other file (vPDQ's
+rule, so a video that merely opens on a common title card joins nothing).  A cluster is a connected
+group of near-duplicates (single linkage: a chain of copies of copies is one cluster).
+
+Cluster ids are made from the smallest member path, so the same files give the same ids whichever
+engine or order found them (the local scan, Spark).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import MATCH_DISTANCE
+from .index import HashIndex, hashes_array
+
+VIDEO_MATCH_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class FileHashes:
+    path: str
+    hashes: tuple[str, ...]  # reliable hashes only: an image's one, or a video's frames
+    video: bool = False
+    crops: tuple[str, ...] = ()  # an image's centre-crop hashes (``Similarity.crop_hashes``)
+
+
+@dataclass(frozen=True)
+class Link:
+    a: int  # file numbers, a < b
+    b: int
+    distance: int  # the smallest distance between a hash of one and a hash of the other
+
+
+def links(files: Sequence[FileHashes], radius: int = MATCH_DISTANCE) -> list[Link]:
+    """Every pair of near-duplicate files.
+
+    The index holds the whole-picture hashes (an image's one, a video's frames); it is searched with
+    each of them (whole to whole, each pair once) and with the images' centre-crop hashes (crop to
+    whole: a crop is never compared with a crop, so the index needs none of them)."""
+    owners: list[int] = []
+    flat: list[str] = []
+    crop_owners: list[int] = []
+    crop_flat: list[str] = []
+    for number, f in enumerate(files):
+        owners.extend([number] * len(f.hashes))
+        flat.extend(f.hashes)
+        crop_owners.extend([number] * len(f.crops))
+        crop_flat.extend(f.crops)
+    if not flat:
+        return []
+    array = hashes_array(flat)
+    owner = np.asarray(owners, dtype=np.int64)
+    crop_owner = np.asarray(crop_owners, dtype=np.int64)
+    best: dict[tuple[int, int], int] = {}
+    any_video = any(f.video for f in files)
+    matched: dict[tuple[int, int], tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+    index = HashIndex(array, radius)
+
+    def record(fa: np.ndarray, fb: np.ndarray, ha: np.ndarray, hb: np.ndarray, d: np.ndarray) -> None:
+        keep = fa != fb  # two hashes of one file say nothing
+        for fx, fy, hx, hy, dist in zip(fa[keep], fb[keep], ha[keep], hb[keep], d[keep]):
+            a, b, x, y = (int(fx), int(fy), int(hx), int(hy)) if fx < fy else (int(fy), int(fx), int(hy), int(hx))
+            if dist < best.get((a, b), radius + 1):
+                best[(a, b)] = int(dist)
+            if any_video:
+                matched[(a, b)][0].add(x)
+                matched[(a, b)][1].add(y)
+
+    for i, j, d in index.self_pairs():
+        record(owner[i], owner[j], i, j, d)
+    if crop_flat:
+        # A crop query's "hash number" is -1 - its place: it never counts as a video frame matched.
+        # Banded: four crop queries per image would make the exact probe cost four self-joins, and a
+        # crop matches its copy within a few bits (or, between the 2 % steps, not reliably at all).
+        for q, j, d in index.search(hashes_array(crop_flat), exact=False):
+            record(crop_owner[q], owner[j], -1 - q, j, d)
+    out = []
+    for (a, b), dist in best.items():
+        pair = matched[(a, b)] if any_video else (set(), set())
+        if any_video and not (_share_ok(files[a], len(pair[0])) and _share_ok(files[b], len(pair[1]))):
+            continue
+        out.append(Link(a, b, dist))
+    out.sort(key=lambda link: (link.a, link.b))
+    return out
+
+
+def _share_ok(f: FileHashes, frames_matched: int) -> bool:
+    return not f.video or frames_matched >= VIDEO_MATCH_SHARE * len(f.hashes)
+
+
+def components(count: int, found: Sequence[Link]) -> list[list[int]]:
+    """Connected groups of two or more files (union-find with path halving), each sorted."""
+    parent = list(range(count))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for link in found:
+        ra, rb = root(link.a), root(link.b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for link in found:
+        for x in (link.a, link.b):
+            groups[root(x)].append(x)
+    return [sorted(set(g)) for g in groups.values()]
+
+
+def cluster_id(member_paths: Sequence[str]) -> str:
+    """A cluster's id: stable for the same member set's smallest path, whatever the order found."""
+    return "c" + hashlib.sha1(min(member_paths).encode("utf-8", "surrogateescape")).hexdigest()[:12]

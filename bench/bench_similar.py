@@ -1,0 +1,283 @@
+"""What ``--similar`` costs: hashing per image and per minute of video, scan throughput with and
+without it, clustering time at 100,000 and 1,000,000 hashes, and the near-duplicate set's precision
+and recall.
+
+    python bench/bench_similar.py hash      [--corpus ../shared/corpus]
+    python bench/bench_similar.py video     (needs ffmpeg: makes a 60 s 1280x720 clip in a temporary folder)
+    python bench/bench_similar.py scan      [--jobs 2] [--rounds 3]
+    python bench/bench_similar.py cluster   [--sizes 100000,1000000] [--crops] [--faiss]
+    python bench/bench_similar.py quality   (precision and recall on fixtures/makers/near_duplicates.py's set)
+
+The machine is shared and noisy: every figure is a ratio or a best-of measured within one run.
+Clustering hashes are synthetic (PDQ hashes of unrelated pictures are close to uniform; a tenth of
+them get a copy 0-31 bits away), since no million real pictures are at hand; the peak memory is the
+process's maximum resident size.  Not a test: run it by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "fixtures"))
+
+from aigc_check import Checker, CheckOptions  # noqa: E402
+
+
+def corpus_dir(given: str | None) -> Path:
+    return Path(given or os.environ.get("AIGC_CORPUS") or ROOT.parent / "shared" / "corpus")
+
+
+def bench_hash(corpus: Path) -> None:
+    images = sorted(p for p in corpus.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp"))
+    plain, similar = Checker(), Checker(CheckOptions(similar=True))
+    rows = []
+    for p in images:
+        best_plain = min(_timed(lambda p=p: plain.check(str(p))) for _ in range(3))
+        best_similar = min(_timed(lambda p=p: similar.check(str(p))) for _ in range(3))
+        sim = similar.check(str(p)).similarity
+        if sim is None or sim.hash is None:
+            continue
+        with_pixels = 1
+        try:
+            from PIL import Image
+
+            with Image.open(p) as im:
+                with_pixels = im.size[0] * im.size[1]
+        except Exception:
+            pass
+        rows.append((p.suffix.lower(), with_pixels, best_plain, best_similar))
+    for label, keep in (
+        ("all", lambda r: True),
+        ("JPEG", lambda r: r[0] in (".jpg", ".jpeg")),
+        ("PNG", lambda r: r[0] == ".png"),
+        ("WebP", lambda r: r[0] == ".webp"),
+    ):
+        chosen = [r for r in rows if keep(r)]
+        if not chosen:
+            continue
+        extra = statistics.median(r[3] - r[2] for r in chosen)
+        mp = statistics.median(r[1] for r in chosen) / 1e6
+        print(
+            f"{label:5} n={len(chosen):3}  median {mp:.1f} MP  check {statistics.median(r[2] for r in chosen):7.2f} ms"
+            f"  check --similar {statistics.median(r[3] for r in chosen):7.2f} ms  hash adds {extra:6.2f} ms"
+        )
+
+
+def bench_video() -> None:
+    ffmpeg = shutil.which("ffmpeg")
+    if not ffmpeg:
+        sys.exit("ffmpeg is needed to make the clip")
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / "clip.mp4"
+        subprocess.run(
+            [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=60",
+             "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-pix_fmt", "yuv420p", str(clip)],
+            check=True,
+        )  # fmt: skip
+        checker = Checker(CheckOptions(similar=True, time_limit=600))
+        best = min(_timed(lambda: checker.check(str(clip))) for _ in range(2))
+        sim = checker.check(str(clip)).similarity
+        assert sim is not None
+        print(
+            f"60 s 1280x720 H.264 at 30 fps: {best / 1000:.2f} s per minute of video, "
+            f"{len(sim.frame_hashes)} frames hashed"
+        )
+
+
+def bench_scan(jobs: int, rounds: int, corpus: Path) -> None:
+    from makers import near_duplicates
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "files"
+        near_duplicates.make(folder / "near-dup", corpus)
+        shutil.copytree(ROOT / "fixtures" / "files", folder / "fixtures")
+        count = sum(1 for p in folder.rglob("*") if p.is_file())
+        times: dict[str, list[float]] = {"plain": [], "similar": []}
+        for r in range(rounds):
+            for mode in ("plain", "similar") if r % 2 == 0 else ("similar", "plain"):
+                out = Path(tmp) / f"out-{mode}-{r}"
+                args = [
+                    sys.executable,
+                    "-m",
+                    "aigc_check",
+                    "scan",
+                    str(folder),
+                    "--out",
+                    str(out),
+                    "--jobs",
+                    str(jobs),
+                    "--progress",
+                    "none",
+                    "--no-html",
+                ]
+                if mode == "similar":
+                    args.append("--similar")
+                started = time.perf_counter()
+                subprocess.run(args, check=False, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                times[mode].append(time.perf_counter() - started)
+        plain, similar = min(times["plain"]), min(times["similar"])
+        print(
+            f"{count} files, {jobs} jobs: without --similar {count / plain:.0f} files/s ({plain:.2f} s), "
+            f"with {count / similar:.0f} files/s ({similar:.2f} s): {similar / plain:.2f}x the time"
+        )
+
+
+def bench_cluster(sizes: list[int], crops: bool, compare_faiss: bool) -> None:
+    import numpy as np
+
+    from aigc_check.similar import index as index_module
+    from aigc_check.similar.cluster import FileHashes, components, links
+
+    for n in sizes:
+        rng = np.random.default_rng(n)
+        base = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+        copies = n // 10
+        bits = np.unpackbits(base[:copies], axis=1)
+        for k in range(copies):
+            flip = rng.choice(256, int(rng.integers(0, 32)), replace=False)
+            bits[k, flip] ^= 1
+        hashes = np.vstack([base, np.packbits(bits, axis=1)])
+        hexes = [h.tobytes().hex() for h in hashes]
+        crop_hex = [rng.integers(0, 256, (4, 32), dtype=np.uint8) for _ in range(len(hexes))] if crops else None
+        files = [
+            FileHashes(f"f{i}", (h,), False, tuple(c.tobytes().hex() for c in crop_hex[i]) if crop_hex else ())
+            for i, h in enumerate(hexes)
+        ]
+        started = time.perf_counter()
+        found = links(files)
+        groups = components(len(files), found)
+        elapsed = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        planted = {(k, n + k): int(np.bitwise_count(hashes[k] ^ hashes[n + k]).sum()) for k in range(copies)}
+        got = {(x.a, x.b) for x in found}
+        by_distance: dict[int, list[int]] = {}
+        for pair, d in planted.items():
+            by_distance.setdefault(d // 4 * 4, [0, 0])[0] += pair in got
+            by_distance[d // 4 * 4][1] += 1
+        recall = ", ".join(f"{d}-{d + 3}: {hit / total:.3f}" for d, (hit, total) in sorted(by_distance.items()))
+        mode = "exact" if len(hashes) < index_module.EXACT_BELOW else "banded"
+        print(
+            f"{len(files):>9,} files ({'+4 centre crops each' if crops else 'one hash each'}, {mode}): "
+            f"{elapsed:7.1f} s, "
+            f"{len(found):,} links, {len(groups):,} clusters (planted {copies:,}), peak RSS {peak:,.0f} MiB"
+        )
+        print(f"           recall of the planted copies by distance: {recall}")
+        if compare_faiss:
+            import faiss
+
+            for name, make in (
+                ("faiss IndexBinaryFlat", lambda: faiss.IndexBinaryFlat(256)),
+                ("faiss IndexBinaryMultiHash nflip=1", lambda: faiss.IndexBinaryMultiHash(256, 16, 16)),
+            ):
+                index = make()
+                if hasattr(index, "nflip"):
+                    index.nflip = 1
+                index.add(hashes)
+                sample = hashes[: min(len(hashes), 16384)]
+                started = time.perf_counter()
+                index.range_search(sample, 32)
+                per_query = (time.perf_counter() - started) / len(sample)
+                print(f"           {name}: {per_query * len(hashes):7.1f} s for all (from {len(sample):,} queries)")
+            ours = HashIndexTimer(hashes)
+            print(f"           this index's search, same queries: {ours:7.1f} s for all")
+
+
+def HashIndexTimer(hashes: object) -> float:
+    from aigc_check.similar.index import HashIndex
+
+    index = HashIndex(hashes)  # type: ignore[arg-type]
+    sample = index.hashes[: min(index.size, 16384)]
+    started = time.perf_counter()
+    for _ in index.search(sample):
+        pass
+    return (time.perf_counter() - started) / len(sample) * index.size
+
+
+def bench_quality(corpus: Path) -> None:
+    from makers import near_duplicates
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "set"
+        near_duplicates.make(folder, corpus)
+        out = Path(tmp) / "out"
+        subprocess.run(
+            [sys.executable, "-m", "aigc_check", "scan", str(folder), "--similar", "--out", str(out),
+             "--progress", "none", "--no-html"],
+            check=False, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+        truth = {}
+        for line in (folder / "truth.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+            name, group, variant = line.split("\t")
+            truth[name] = (group, variant)
+        cluster = {}
+        for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            cluster[Path(r["path"]).name] = r.get("cluster")
+        names = sorted(truth)
+        true_pairs = found_pairs = correct = 0
+        per_variant: dict[str, list[int]] = {}
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                same = truth[a][0] == truth[b][0] != "-"
+                joined = cluster[a] is not None and cluster[a] == cluster[b]
+                true_pairs += same
+                found_pairs += joined
+                correct += same and joined
+        for name, (group, variant) in truth.items():
+            if variant in ("original", "unrelated"):
+                continue
+            original = next(n for n, (g, v) in truth.items() if g == group and v == "original")
+            hit = cluster[name] is not None and cluster[name] == cluster[original]
+            per_variant.setdefault(variant, [0, 0])[0] += hit
+            per_variant[variant][1] += 1
+        print(
+            f"pairs: precision {correct / max(found_pairs, 1):.3f} ({correct}/{found_pairs}), "
+            f"recall {correct / true_pairs:.3f} ({correct}/{true_pairs})"
+        )
+        for variant, (hit, total) in per_variant.items():
+            print(f"  {variant:16} {hit}/{total} copies in their original's cluster")
+
+
+def _timed(call: object) -> float:
+    started = time.perf_counter()
+    call()  # type: ignore[operator]
+    return (time.perf_counter() - started) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["hash", "video", "scan", "cluster", "quality"])
+    parser.add_argument("--corpus")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--crops", action="store_true")
+    parser.add_argument("--faiss", action="store_true", help="also time faiss's binary indexes (pip install faiss-cpu)")
+    args = parser.parse_args()
+    corpus = corpus_dir(args.corpus)
+    if args.what == "hash":
+        bench_hash(corpus)
+    elif args.what == "video":
+        bench_video()
+    elif args.what == "scan":
+        bench_scan(args.jobs, args.rounds, corpus)
+    elif args.what == "cluster":
+        bench_cluster([int(s) for s in args.sizes.split(",")], args.crops, args.faiss)
+    else:
+        bench_quality(corpus)
+
+
+if __name__ == "__main__":
+    main()
