@@ -210,10 +210,15 @@ class Checker:
             return NO_DISCLOSURE
 
     def open_failed(self, name: str, declared: Declared, exc: OSError, started: float | None = None) -> CheckResult:
-        """The result for a file or object that could not be opened (missing, permission, network)."""
-        return self._unreadable(
-            name, declared, ReadError("io-error", f"cannot open: {exc.strerror or exc}", fatal=True), started
-        )
+        """The result for a file or object that could not be opened (missing, permission, network).
+        A missing file and a folder have codes of their own: the advice for each differs."""
+        if isinstance(exc, FileNotFoundError):
+            error = ReadError("not-found", "no such file (is the name right?)", fatal=True)
+        elif isinstance(exc, IsADirectoryError):
+            error = ReadError("is-a-folder", "a folder, not a file (aigc-check scan checks folders)", fatal=True)
+        else:
+            error = ReadError("io-error", f"cannot open: {exc.strerror or exc}", fatal=True)
+        return self._unreadable(name, declared, error, started)
 
     def unreadable_result(self, name: str, declared: Declared, code: str, message: str) -> CheckResult:
         """The result for something that could not be read at all (e.g. a folder a scan cannot list)."""
@@ -259,7 +264,7 @@ class Checker:
         """The policy's decision; if the policy raises, a fatal error in ``errors`` and an
         ``unreadable`` decision made without it (never compliant)."""
         try:
-            return self.policy.decide(classification, declared, unreadable, findings)
+            return self.policy.decide(classification, declared, unreadable, findings, [e.code for e in errors])
         except ENDS_CHECK:
             raise
         except Exception as exc:

@@ -79,7 +79,7 @@ def test_usage_errors(capsys):
 
 def test_missing_file_is_unreadable_not_a_crash(capsys, tmp_path):
     code, out, _ = run(capsys, "check", str(tmp_path / "gone.jpg"))
-    assert code == ExitStatus.UNREADABLE and "io-error" in out
+    assert code == ExitStatus.UNREADABLE and "not-found" in out
 
 
 def test_text_explains_where_and_what(capsys):

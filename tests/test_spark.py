@@ -108,7 +108,7 @@ def test_key_table_rows_equal_the_local_check(spark, tmp_path):
     )
     # A missing object and a bad declaration are rows with an error, not a failed job.
     gone, bad = got[(str(tmp_path / "gone.jpg"), "9000")], got[(str(FIXTURES / "plain.jpg"), "9001")]
-    assert gone["verdict"] == "unreadable" and gone["error"].startswith("io-error: cannot open")
+    assert gone["verdict"] == "unreadable" and gone["error"].startswith("not-found: no such file")
     assert bad["verdict"] == "unreadable" and bad["error"].startswith("invalid-declared")
 
 

@@ -63,7 +63,7 @@ def test_answers_one_line_per_request_and_stays_up():
         assert answer == expected(second, "not-ai")
 
         missing = ask(process, json.dumps({"path": str(FIXTURES / "no-such-file.jpg"), "id": "m"}))
-        assert missing["verdict"] == "unreadable" and missing["errors"][0]["code"] == "io-error"
+        assert missing["verdict"] == "unreadable" and missing["errors"][0]["code"] == "not-found"
         assert missing["id"] == "m"
     finally:
         out, err = process.communicate("", timeout=30)

@@ -49,6 +49,30 @@ _MODULES = (
     "text",
 )
 _loaded = False
+# The formats in the words a person knows, for the advice on a file no walker accepts (the handler
+# names, such as bmff or riff, are internal); tests/test_advice.py keeps one entry per handler.
+DISPLAY_NAMES = {
+    "jpeg": "JPEG",
+    "png": "PNG",
+    "webp": "WebP",
+    "gif": "GIF",
+    "tiff": "TIFF/DNG",
+    "bmff": "HEIF/AVIF/MP4/MOV/M4A",
+    "jxl": "JPEG XL",
+    "riff": "WAV/AVI",
+    "aiff": "AIFF",
+    "flac": "FLAC",
+    "ogg": "Ogg/Opus",
+    "matroska": "MKV/WebM",
+    "asf": "WMV/WMA",
+    "flv": "FLV",
+    "pdf": "PDF",
+    "mpeg-audio": "MP3",
+    "svg": "SVG",
+    "zip": "DOCX/XLSX/PPTX/ODF/EPUB",
+    "markdown": "Markdown",
+    "text": "plain text",
+}
 
 
 def register(handler: FormatHandler) -> None:
@@ -66,6 +90,13 @@ def _load() -> None:
 def handlers() -> list[FormatHandler]:
     _load()
     return list(_HANDLERS)
+
+
+def supported_formats() -> str:
+    """Every format a walker reads, by the names a person knows, in the order of the header tests."""
+    names = dict.fromkeys(DISPLAY_NAMES.get(h.name, h.name) for h in handlers())
+    names[DISPLAY_NAMES["text"]] = None
+    return ", ".join(names)
 
 
 def identify(head: bytes, named: str | None = None) -> FormatHandler | None:
