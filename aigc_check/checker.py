@@ -21,7 +21,8 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
-from typing import BinaryIO
+from functools import lru_cache
+from typing import Any, BinaryIO
 
 from . import disclosure, formats
 from .classifier import classify
@@ -43,7 +44,7 @@ from .model import (
     Status,
     Verdict,
 )
-from .options import DEFAULT_OPTIONS, CheckOptions
+from .options import DEFAULT_OPTIONS, OPTION_FIELDS, CheckOptions
 from .policy import Policy, load_policy
 from .readers import LABEL_UNREADABLE, MetadataReader, ReadContext, all_readers
 from .signatures import SignalView, collect, stage_error
@@ -56,6 +57,16 @@ Target = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 
 class Checker:
+    """Checks files against one set of options.  Making one loads the policy, the trust anchors and
+    the generator fingerprints (and fails then, with an ``AigcCheckError``, if one is bad); make it
+    once and call ``check`` for every file::
+
+        checker = Checker(CheckOptions(policy="eu"))
+        for path in paths:
+            result = checker.check(path, declared="none")
+
+    ``policy`` is the loaded ``Policy``; ``options`` the options in force."""
+
     def __init__(self, options: CheckOptions = DEFAULT_OPTIONS) -> None:
         pem = anchors_pem(options.trust_anchor_files, options.use_default_trust)
         self.options = replace(options, trust_anchors_pem=pem)
@@ -66,8 +77,15 @@ class Checker:
         self.readers: list[MetadataReader] = all_readers()
 
     def check(self, target: Target, declared: Declared | str = Declared.NONE, name: str | None = None) -> CheckResult:
-        """Check one file.  ``declared`` is a ``Declared`` or its text (parsed by ``Declared.parse``;
-        anything else raises ``DeclarationError``)."""
+        """Check one file and return its ``CheckResult``.
+
+        ``target``: a path, the bytes, or an open seekable binary file.  ``declared`` is a
+        ``Declared`` or its text, ``"ai"``, ``"not-ai"`` or ``"none"`` (parsed by ``Declared.parse``;
+        anything else raises ``DeclarationError``).  ``name``: the name the result gives the file.
+
+        Never raises for a bad file: a missing, empty, unsupported, damaged or hostile one gives a
+        result with ``errors`` and the verdict ``unreadable`` (unless AI evidence was found), and a
+        check past ``options.time_limit`` is ``unreadable`` with the error ``time-limit``."""
         declared = Declared.parse(declared)
         started = time.perf_counter()
         display = name or (os.fsdecode(target) if isinstance(target, (str, os.PathLike)) else "<bytes>")
@@ -288,7 +306,11 @@ def _damage(error: ReadError) -> Finding:
     return Finding("metadata-unreadable", "warning", error.message, error.location)
 
 
-_default: Checker | None = None
+@lru_cache(maxsize=8)
+def _checker(options: CheckOptions) -> Checker:
+    """One Checker per distinct options: setting one up (policy, trust list, fingerprints) costs
+    far more than a check, so ``check(path, policy="eu")`` in a loop reuses it."""
+    return Checker(options)
 
 
 def check(
@@ -297,11 +319,30 @@ def check(
     *,
     options: CheckOptions | None = None,
     name: str | None = None,
+    **option_fields: Any,
 ) -> CheckResult:
-    """Check one file (path or bytes) with the default options, or with ``options``."""
-    global _default
-    if options is not None:
-        return Checker(options).check(target, declared, name)
-    if _default is None:
-        _default = Checker()
-    return _default.check(target, declared, name)
+    """Check one file and return its ``CheckResult``; never raises for a bad file (its problems are
+    in ``result.errors`` and the verdict is ``unreadable``).
+
+    ``target``: a path, the bytes, or an open seekable binary file.  ``declared``: what the creator
+    declared, ``"ai"``, ``"not-ai"`` or ``"none"`` (or a ``Declared``).  ``name``: the name the
+    result gives the file (by default the path, or ``<bytes>``).
+
+    Options: ``options`` (a ``CheckOptions``), and any ``CheckOptions`` field as a keyword, which
+    overrides it: ``check("photo.jpg", policy="eu", allow_network=True)``.  An unknown keyword
+    raises ``TypeError``; a bad policy, trust anchor or fingerprint file raises an
+    ``AigcCheckError`` before the file is read.
+
+    >>> check(b"\\x00\\x01 not media", name="upload.bin").verdict
+    'unreadable'
+    """
+    unknown = sorted(set(option_fields) - set(OPTION_FIELDS))
+    if unknown:
+        raise TypeError(
+            f"check() got unexpected keyword argument(s) {', '.join(unknown)} "
+            f"(the options are {', '.join(OPTION_FIELDS)})"
+        )
+    if "trust_anchor_files" in option_fields:  # a list is welcome; the frozen options keep a tuple
+        option_fields["trust_anchor_files"] = tuple(option_fields["trust_anchor_files"])
+    chosen = replace(options or DEFAULT_OPTIONS, **option_fields)
+    return _checker(chosen).check(target, declared, name)

@@ -287,7 +287,8 @@ def spark_options(command: Command) -> Command:
             type=click.Choice(["local", "spark"]),
             default="local",
             show_default=True,
-            help="local: a process pool on this machine; spark: Apache Spark (pip install 'aigc-check[spark]').",
+            help="local: a process pool on this machine; spark: Apache Spark (the spark extra: "
+            "pip install '.[spark]' in an aigc-check checkout).",
         ),
         click.option(
             "--input-table",

@@ -32,8 +32,8 @@ if _java() is None:
         "Spark needs Java: no java on PATH or in JAVA_HOME (.ci/run installs openjdk-17-jre-headless)",
         allow_module_level=True,
     )
-pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'aigc-check[spark]'")
-pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'aigc-check[spark]'")
+pytest.importorskip("pyspark", reason="pyspark is not installed: pip install '.[spark]'")
+pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install '.[spark]'")
 
 from aigc_check.spark import InputColumns, local_session, read_results, row_to_result, scan, write_results  # noqa: E402
 

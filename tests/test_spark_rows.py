@@ -14,7 +14,7 @@ from aigc_check.model import Declared
 from aigc_check.scan import check_batch
 from aigc_check.scan.objects import ObjectReader, ObjectStoreError, local_path
 
-pa = pytest.importorskip("pyarrow", reason="pyarrow is in the spark extra: pip install 'aigc-check[spark]'")
+pa = pytest.importorskip("pyarrow", reason="pyarrow is in the spark extra: pip install '.[spark]'")
 
 from aigc_check.spark.arrow import check_arrow_batch  # noqa: E402
 from aigc_check.spark.schema import COLUMNS, RESULT_DDL, arrow_schema, result_to_row, row_to_result  # noqa: E402

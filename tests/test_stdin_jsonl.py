@@ -98,4 +98,4 @@ def test_serve_without_the_extra_names_the_pip_command():
     process = start("serve", "--port", "0")
     _, err = process.communicate("", timeout=30)
     assert process.returncode == 2
-    assert "pip install 'aigc-check[serve]'" in err
+    assert "pip install '.[serve]'" in err
