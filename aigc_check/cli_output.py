@@ -172,14 +172,14 @@ class MachineReport:
 def man_page(ctx: click.Context) -> str:
     """The manual page (roff) of ``ctx``'s command, made by click-man from the click definitions,
     with the command's epilog (examples, exit codes, environment) kept in the description."""
-    from click_man.core import ManPage, get_short_help_str
+    from click_man.core import ManPage
 
     from . import __version__
 
     command = ctx.command
     page = ManPage(ctx.command_path)
     page.version = __version__
-    page.short_help = get_short_help_str(command)
+    page.short_help = command.get_short_help_str(limit=80)
     page.description = "\n\n".join(
         inspect.cleandoc(text).replace("\b\n", "") for text in (command.help, command.epilog) if text
     )
@@ -191,7 +191,7 @@ def man_page(ctx: click.Context) -> str:
     ]
     commands = getattr(command, "commands", None)
     if commands:
-        page.commands = [(name, get_short_help_str(sub)) for name, sub in commands.items() if not sub.hidden]
+        page.commands = [(name, sub.get_short_help_str(limit=200)) for name, sub in commands.items() if not sub.hidden]
     return str(page)
 
 
@@ -218,6 +218,8 @@ def write_man_pages(command: click.Command, out_dir: str, name: str = "aigc-chec
 class FullHelpGroup(click.Group):
     """A group whose command list is never cut off with "...": click shortens each command's help
     to what fits beside the name on one line; here it is the first sentence, wrapped."""
+
+    group_class = type  # subgroups (``policy``) are of this class too
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
