@@ -308,3 +308,40 @@ def test_api_reference_builds(tmp_path):
     for text in ("CheckOptions", "Checks files against one set of options", "Seconds one file may take"):
         assert text in page, text
     assert pdoc.__version__
+
+
+# -- the scan's progress bar (rich) -----------------------------------------------------------------
+
+
+class CountedTen:
+    total = 10
+
+
+def drive_bar(stream) -> str:
+    from aigc_check.scan.progress import Progress
+
+    progress = Progress("bar", stream=stream)
+    progress.update(1, 0, 0, 0, 0, force=True)  # the total is not counted yet
+    progress.note("a note")
+    progress.counter = CountedTen()  # type: ignore[assignment]
+    progress.update(3, 0, 1, 0, 0, force=True)
+    progress.close("done")
+    return stream.getvalue()
+
+
+def test_progress_bar_on_a_terminal(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = drive_bar(Terminal())
+    plain = ANSI.sub("", out)
+    assert "1/?" in plain and "3/10" in plain and "violations 1" in plain
+    assert plain.index("aigc-check scan: a note") < plain.rindex("3/10") < plain.rindex("aigc-check scan: done")
+    assert "\x1b[3" in out or "\x1b[9" in out  # coloured on a terminal
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = drive_bar(Terminal())
+    assert not re.search(r"\x1b\[(3|9)\dm", out) and "3/10" in ANSI.sub("", out)
+
+
+def test_progress_bar_off_a_terminal_is_plain_lines():
+    out = drive_bar(io.StringIO())
+    assert "\x1b" not in out and "\r" not in out
+    assert out.splitlines()[0] == "aigc-check scan: a note" and out.splitlines()[-1] == "aigc-check scan: done"
