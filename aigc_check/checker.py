@@ -230,7 +230,7 @@ class Checker:
     def open_failed(self, name: str, declared: Declared, exc: OSError, started: float | None = None) -> CheckResult:
         """The result for a file or object that could not be opened (missing, permission, network).
         A missing file and a folder have codes of their own: the advice for each differs."""
-        if isinstance(exc, FileNotFoundError):
+        if isinstance(exc, FileNotFoundError) and not os.path.lexists(name):  # a dangling link stays an io-error
             error = ReadError("not-found", "no such file (is the name right?)", fatal=True)
         elif isinstance(exc, IsADirectoryError):
             error = ReadError("is-a-folder", "a folder, not a file (aigc-check scan checks folders)", fatal=True)

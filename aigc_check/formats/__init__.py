@@ -93,10 +93,13 @@ def handlers() -> list[FormatHandler]:
 
 
 def supported_formats() -> str:
-    """Every format a walker reads, by the names a person knows, in the order of the header tests."""
-    names = dict.fromkeys(DISPLAY_NAMES.get(h.name, h.name) for h in handlers())
-    names[DISPLAY_NAMES["text"]] = None
-    return ", ".join(names)
+    """Every format a walker reads, by the names a person knows, in ``DISPLAY_NAMES``' order (not
+    the registration order, which a test importing one walker first can change: the advice carrying
+    this list is part of the contract's record)."""
+    registered = {h.name for h in handlers()} | {"text"}
+    names = [DISPLAY_NAMES[name] for name in DISPLAY_NAMES if name in registered]
+    names += sorted(registered - set(DISPLAY_NAMES))
+    return ", ".join(dict.fromkeys(names))
 
 
 def identify(head: bytes, named: str | None = None) -> FormatHandler | None:
