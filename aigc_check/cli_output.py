@@ -16,6 +16,7 @@ import inspect
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
@@ -86,14 +87,16 @@ class Output:
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``-o/--output``, ``-q/--quiet``, ``-v/--verbose``, ``--color/--no-color``; the command gets
-    one ``output`` argument (an ``Output``).  ``-o`` writes the file atomically: a check that stops
-    half-way leaves no half-written report (click's ``atomic`` file)."""
+    one ``output`` argument (an ``Output``).  ``-o FILE`` is written to a temporary file beside it
+    and moved into place only when the command returns: a usage error, a bad policy or a Ctrl-C
+    leaves FILE as it was (no empty or half-written report)."""
 
     @click.option(
         "-o",
         "--output",
-        "output_file",
-        type=click.File("w", encoding="utf-8", atomic=True),
+        "output_path",
+        metavar="FILE",
+        type=click.Path(dir_okay=False, allow_dash=True),
         help="Write the report to FILE (UTF-8) instead of standard output; '-' is standard output.",
     )
     @click.option("-q", "--quiet", "quiet", is_flag=True, help="Text report: one line per file, no summary.")
@@ -112,19 +115,29 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
     @functools.wraps(command)
     def with_output(
-        *args: Any, output_file: IO[str] | None, quiet: bool, verbose: int, color: bool | None, **kwargs: Any
+        *args: Any, output_path: str | None, quiet: bool, verbose: int, color: bool | None, **kwargs: Any
     ) -> Any:
         if quiet and verbose:
             raise click.UsageError("-q and -v ask for opposite things: give one")
-        stream: IO[str] = output_file or sys.stdout
-        to_file = output_file is not None and getattr(output_file, "name", "-") != "-"
-        output = Output(
-            stream=stream,
-            color=color_wanted(color, stream),
-            verbosity=-1 if quiet else verbose,
-            to_file=to_file,
-        )
-        return command(*args, output=output, **kwargs)
+        verbosity = -1 if quiet else verbose
+        if output_path is None or output_path == "-":
+            return command(*args, output=Output(sys.stdout, color_wanted(color, sys.stdout), verbosity), **kwargs)
+        folder = os.path.dirname(os.path.abspath(output_path))
+        try:
+            handle, partial = tempfile.mkstemp(prefix=".aigc-check-", suffix=".part", dir=folder)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot write {output_path}: {exc.strerror or exc}", param_hint="-o") from exc
+        try:
+            with open(handle, "w", encoding="utf-8", newline="") as stream:
+                outcome = command(*args, output=Output(stream, bool(color), verbosity, to_file=True), **kwargs)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(partial, 0o666 & ~umask)  # as open() would make it (mkstemp's file is private)
+            os.replace(partial, output_path)
+        except BaseException:
+            os.unlink(partial)
+            raise
+        return outcome
 
     return with_output
 

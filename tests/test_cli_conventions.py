@@ -60,6 +60,20 @@ def test_output_file_gets_the_report_and_stdout_nothing(capsys, tmp_path):
     assert text.startswith(f"{AI_PNG}: 未标识的AI内容 / UNLABELLED AI CONTENT") and "\x1b[" not in text
 
 
+def test_output_file_is_left_as_it_was_on_a_usage_error(capsys, tmp_path):
+    target = tmp_path / "report.json"
+    code, _, err = run(capsys, "check", "--policy", "nowhere", PLAIN, "-o", str(target))
+    assert code == ExitStatus.USAGE and not target.exists() and list(tmp_path.iterdir()) == []
+    target.write_text("earlier report\n", encoding="utf-8")
+    assert run(capsys, "check", "-q", "-v", PLAIN, "-o", str(target))[0] == ExitStatus.USAGE
+    assert target.read_text(encoding="utf-8") == "earlier report\n" and list(tmp_path.iterdir()) == [target]
+    assert run(capsys, "check", "--format", "json", PLAIN, "-o", str(target))[0] == ExitStatus.COMPLIANT
+    assert json.loads(target.read_text(encoding="utf-8"))["verdict"] == "compliant"
+    assert target.stat().st_mode & 0o044  # readable as a file the user made, not mkstemp's private mode
+    code, _, err = run(capsys, "check", PLAIN, "-o", str(tmp_path / "no-such-folder" / "r.txt"))
+    assert code == ExitStatus.USAGE and "cannot write" in err
+
+
 def test_json_array_is_one_document_of_the_json_lines_records(capsys, tmp_path):
     _, lines, _ = run(capsys, "check", "--format", "json", AI_PNG, PLAIN)
     target = tmp_path / "all.json"
