@@ -3,8 +3,15 @@
 Public API::
 
     from aigc_check import check, Checker, CheckOptions
-    result = check("photo.jpg", declared="none")
-    result.verdict, result.label, result.to_dict()
+    result = check("photo.jpg", declared="none")              # the cn rules, offline, 10 s per file
+    result = check("photo.jpg", policy="eu", time_limit=30)   # any CheckOptions field as a keyword
+    result.verdict, result.label, result.advice, result.to_dict()
+
+    checker = Checker(CheckOptions(policy="eu"))              # many files: set up once
+    results = [checker.check(path) for path in paths]
+
+The reference (``CheckOptions``, ``Checker``, ``check``, ``CheckResult``) is built from these
+docstrings by pdoc; see the README's "Python API".
 
 The names are imported on first use (PEP 562), so that importing the package, which the
 ``aigc-check`` command does first, is instant: a Ctrl-C that early is then caught by the command

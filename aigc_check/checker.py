@@ -21,7 +21,8 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, BinaryIO
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import disclosure, formats
 from .classifier import classify
@@ -43,7 +44,7 @@ from .model import (
     Status,
     Verdict,
 )
-from .options import DEFAULT_OPTIONS, CheckOptions
+from .options import DEFAULT_OPTIONS, OPTION_FIELDS, CheckOptions
 from .policy import Policy, load_policy
 from .readers import LABEL_UNREADABLE, MetadataReader, ReadContext, all_readers
 from .signatures import SignalView, collect, stage_error
@@ -61,6 +62,16 @@ MAX_CACHED_DECISIONS = 4096  # distinct (classification, declaration, findings) 
 
 
 class Checker:
+    """Checks files against one set of options.  Making one loads the policy, the trust anchors and
+    the generator fingerprints (and fails then, with an ``AigcCheckError``, if one is bad); make it
+    once and call ``check`` for every file::
+
+        checker = Checker(CheckOptions(policy="eu"))
+        for path in paths:
+            result = checker.check(path, declared="none")
+
+    ``policy`` is the loaded ``Policy``; ``options`` the options in force."""
+
     def __init__(self, options: CheckOptions = DEFAULT_OPTIONS) -> None:
         pem = anchors_pem(options.trust_anchor_files, options.use_default_trust, options.trust_list_file)
         self.options = replace(options, trust_anchors_pem=pem)
@@ -89,8 +100,15 @@ class Checker:
             self.known = KnownIndex.load(self.options.similar_index)
 
     def check(self, target: Target, declared: Declared | str = Declared.NONE, name: str | None = None) -> CheckResult:
-        """Check one file.  ``declared`` is a ``Declared`` or its text (parsed by ``Declared.parse``;
-        anything else raises ``DeclarationError``)."""
+        """Check one file and return its ``CheckResult``.
+
+        ``target``: a path, the bytes, or an open seekable binary file.  ``declared`` is a
+        ``Declared`` or its text, ``"ai"``, ``"not-ai"`` or ``"none"`` (parsed by ``Declared.parse``;
+        anything else raises ``DeclarationError``).  ``name``: the name the result gives the file.
+
+        Never raises for a bad file: a missing, empty, unsupported, damaged or hostile one gives a
+        result with ``errors`` and the verdict ``unreadable`` (unless AI evidence was found), and a
+        check past ``options.time_limit`` is ``unreadable`` with the error ``time-limit``."""
         declared = Declared.parse(declared)
         started = time.perf_counter()
         if isinstance(target, ByteSource):
@@ -245,10 +263,15 @@ class Checker:
             return NO_DISCLOSURE
 
     def open_failed(self, name: str, declared: Declared, exc: OSError, started: float | None = None) -> CheckResult:
-        """The result for a file or object that could not be opened (missing, permission, network)."""
-        return self._unreadable(
-            name, declared, ReadError("io-error", f"cannot open: {exc.strerror or exc}", fatal=True), started
-        )
+        """The result for a file or object that could not be opened (missing, permission, network).
+        A missing file and a folder have codes of their own: the advice for each differs."""
+        if isinstance(exc, FileNotFoundError) and not os.path.lexists(name):  # a dangling link stays an io-error
+            error = ReadError("not-found", "no such file (is the name right?)", fatal=True)
+        elif isinstance(exc, IsADirectoryError):
+            error = ReadError("is-a-folder", "a folder, not a file (aigc-check scan checks folders)", fatal=True)
+        else:
+            error = ReadError("io-error", f"cannot open: {exc.strerror or exc}", fatal=True)
+        return self._unreadable(name, declared, error, started)
 
     def unreadable_result(self, name: str, declared: Declared, code: str, message: str) -> CheckResult:
         """The result for something that could not be read at all (e.g. a folder a scan cannot list)."""
@@ -295,7 +318,7 @@ class Checker:
         ``unreadable`` decision made without it (never compliant).
 
         ``Policy.decide`` is a function of the classification without its deciding evidence, the
-        declaration, ``unreadable`` and the findings' codes and severities (their messages and
+        declaration, ``unreadable``, the findings' codes and severities and the errors' codes (their messages and
         locations are the file's, the policy reads neither), so its answer for one such case is
         kept and handed out again as a copy (``measures`` is a list a caller may change)."""
         key = (
@@ -307,11 +330,12 @@ class Checker:
             declared,
             unreadable,
             tuple((f.code, f.severity) for f in findings),
+            tuple(e.code for e in errors),  # causes the advice names (a missing file, a folder, ...)
         )
         known = self._decisions.get(key)
         if known is None:
             try:
-                known = self.policy.decide(classification, declared, unreadable, findings)
+                known = self.policy.decide(classification, declared, unreadable, findings, [e.code for e in errors])
             except ENDS_CHECK:
                 raise
             except Exception as exc:
@@ -348,7 +372,11 @@ def _damage(error: ReadError) -> Finding:
     return Finding("metadata-unreadable", "warning", error.message, error.location)
 
 
-_default: Checker | None = None
+@lru_cache(maxsize=8)
+def _checker(options: CheckOptions) -> Checker:
+    """One Checker per distinct options: setting one up (policy, trust list, fingerprints) costs
+    far more than a check, so ``check(path, policy="eu")`` in a loop reuses it."""
+    return Checker(options)
 
 
 def check(
@@ -357,11 +385,30 @@ def check(
     *,
     options: CheckOptions | None = None,
     name: str | None = None,
+    **option_fields: Any,
 ) -> CheckResult:
-    """Check one file (path or bytes) with the default options, or with ``options``."""
-    global _default
-    if options is not None:
-        return Checker(options).check(target, declared, name)
-    if _default is None:
-        _default = Checker()
-    return _default.check(target, declared, name)
+    """Check one file and return its ``CheckResult``; never raises for a bad file (its problems are
+    in ``result.errors`` and the verdict is ``unreadable``).
+
+    ``target``: a path, the bytes, or an open seekable binary file.  ``declared``: what the creator
+    declared, ``"ai"``, ``"not-ai"`` or ``"none"`` (or a ``Declared``).  ``name``: the name the
+    result gives the file (by default the path, or ``<bytes>``).
+
+    Options: ``options`` (a ``CheckOptions``), and any ``CheckOptions`` field as a keyword, which
+    overrides it: ``check("photo.jpg", policy="eu", allow_network=True)``.  An unknown keyword
+    raises ``TypeError``; a bad policy, trust anchor or fingerprint file raises an
+    ``AigcCheckError`` before the file is read.
+
+    >>> check(b"\\x00\\x01 not media", name="upload.bin").verdict
+    'unreadable'
+    """
+    unknown = sorted(set(option_fields) - set(OPTION_FIELDS))
+    if unknown:
+        raise TypeError(
+            f"check() got unexpected keyword argument(s) {', '.join(unknown)} "
+            f"(the options are {', '.join(OPTION_FIELDS)})"
+        )
+    if "trust_anchor_files" in option_fields:  # a list is welcome; the frozen options keep a tuple
+        option_fields["trust_anchor_files"] = tuple(option_fields["trust_anchor_files"])
+    chosen = replace(options or DEFAULT_OPTIONS, **option_fields)
+    return _checker(chosen).check(target, declared, name)

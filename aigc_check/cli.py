@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import signal
+import sys
 from collections.abc import Callable, Collection, Iterable
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, TextIO
@@ -17,11 +19,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from . import Checker, CheckOptions, __version__, shipped_policies
+from .cli_output import FORMATS, FullHelpGroup, MachineReport, Output, output_options, quiet_option
 from .deadline import limit_memory
 from .errors import AigcCheckError, DeclarationError
 from .limits import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT
 from .model import DECLARATIONS, CheckResult, Declared, Verdict
-from .report import summary_line, to_json_line, to_text
+from .report import summary_line, to_text
 from .scan.runner import ScanConfig, ScanSummary
 from .service.config import ServeConfig, format_size, parse_size
 from .spark.job import InputColumns, SparkScanConfig
@@ -233,10 +236,76 @@ def _warn_about_trust_list(path: str) -> None:
         click.echo(f"aigc-check: warning: trust list {path}: {note}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+MAIN_EPILOG = """\b
+Examples:
+  aigc-check check photo.jpg
+  aigc-check check --declared ai --format json *.png
+  aigc-check scan uploads/ --out report/ --declarations posts.csv
+  aigc-check serve --port 8080
+  aigc-check COMMAND --help       the options of one command
+
+\b
+Exit codes (check, scan):
+  0  every file compliant       1  a violation (unlabelled-ai, mislabelled)
+  2  usage error                3  a file could not be checked, and no violation
+  4  serve could not start      130  interrupted
+
+\b
+Environment:
+  NO_COLOR            no colour in the text report (unless --color)
+  AIGC_TIME_LIMIT     default --time-limit (check, scan, compare)
+  AIGC_MEMORY_LIMIT   default --memory-limit
+  AIGC_SERVE_*        serve's options (AIGC_SERVE_PORT, AIGC_SERVE_POLICY, ...)
+
+\b
+Shell completion (click's; bash shown, zsh and fish alike):
+  eval "$(_AIGC_CHECK_COMPLETE=bash_source aigc-check)"
+Manual page:  aigc-check --help-man > aigc-check.1; aigc-check man --out DIR (every command)
+"""
+
+
+def _print_man_page(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from .cli_output import man_page
+
+    click.echo(man_page(ctx), nl=False)
+    ctx.exit(0)
+
+
+@click.group(
+    cls=FullHelpGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=MAIN_EPILOG,
+)
 @click.version_option(version=__version__, prog_name="aigc-check")
+@click.option(
+    "--help-man",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_man_page,
+    help="Print the manual page (roff, made from these definitions) and exit.",
+)
 def cli() -> None:
     """Check media files for AI provenance labels and judge them against marking rules."""
+
+
+@cli.command("man")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write aigc-check.1 and one page per command (aigc-check-check.1, ...).",
+)
+def man_command(out_dir: str) -> ExitStatus:
+    """Write the manual pages of every command into a folder (for MANPATH or a package)."""
+    from .cli_output import write_man_pages
+
+    for path in write_man_pages(cli, out_dir):
+        click.echo(path)
+    return ExitStatus.COMPLIANT
 
 
 def spark_options(command: Command) -> Command:
@@ -259,7 +328,8 @@ def spark_options(command: Command) -> Command:
             type=click.Choice(["local", "spark"]),
             default="local",
             show_default=True,
-            help="local: a process pool on this machine; spark: Apache Spark (pip install 'aigc-check[spark]').",
+            help="local: a process pool on this machine; spark: Apache Spark (the spark extra: "
+            "pip install '.[spark]' in an aigc-check checkout).",
         ),
         click.option(
             "--input-table",
@@ -309,8 +379,34 @@ def spark_options(command: Command) -> Command:
     return collect
 
 
-@cli.command("check")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=False))
+CHECK_EPILOG = """\b
+Examples:
+  aigc-check check photo.jpg                       one file, in words
+  aigc-check check --declared ai *.png -v          several, with the codes behind the words
+  aigc-check check --format json-array *.jpg -o results.json
+  aigc-check check --format csv --policy eu clip.mp4 > results.csv
+  cat upload.bin | aigc-check check -              standard input
+  aigc-check check --lang zh 图片.jpg               the report in Chinese
+
+\b
+Exit codes:
+  0  every file compliant
+  1  at least one unlabelled-ai or mislabelled file
+  2  usage error: bad option, policy, trust anchors or data file
+  3  at least one file could not be checked (missing, empty, not media, broken), and no violation
+  130  interrupted (Ctrl-C)
+
+\b
+Environment:
+  AIGC_TIME_LIMIT    default of --time-limit
+  AIGC_MEMORY_LIMIT  default of --memory-limit
+  NO_COLOR           any value: no colour (unless --color)
+"""
+STDIN_NAME = "<stdin>"  # how a result read from standard input names its file
+
+
+@cli.command("check", epilog=CHECK_EPILOG)
+@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
 @click.option(
     "--declared",
     type=DECLARED,
@@ -321,10 +417,11 @@ def spark_options(command: Command) -> Command:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(list(FORMATS)),
     default="text",
     show_default=True,
-    help="text for people; json prints one object per file, one per line.",
+    help="text for people; json: one object per file, one per line (JSON Lines); json-array: one JSON "
+    "array of them (exiftool -j style); csv: the columns of a scan's results.csv.",
 )
 @click.option(
     "--lang",
@@ -339,12 +436,24 @@ def spark_options(command: Command) -> Command:
     help='Stay up and read requests from stdin, one JSON line each ({"path": ..., "declared": ..., '
     '"id": ...}); answer one JSON line each. --declared is the default declaration.',
 )
+@output_options
 def check_command(
-    files: tuple[str, ...], declared: Declared, fmt: str, lang: str | None, options: CheckOptions, stdin_jsonl: bool
+    files: tuple[str, ...],
+    declared: Declared,
+    fmt: str,
+    lang: str | None,
+    options: CheckOptions,
+    stdin_jsonl: bool,
+    output: Output,
 ) -> ExitStatus:
-    """Check FILES and print a verdict for each."""
+    """Check FILES and print a verdict for each ('-' reads one file from standard input).
+
+    Every file named gets an answer, a missing one or a folder included (unreadable, exit 3, with
+    advice that fits); to check the files in a folder use scan."""
     if bool(files) == stdin_jsonl:
         raise click.UsageError("give FILES to check, or --stdin-jsonl to read requests from stdin (not both)")
+    if files.count("-") > 1:
+        raise click.UsageError("standard input ('-') can be read once")
     checker = Checker(options)
     if lang is not None and lang not in checker.policy.languages:
         raise click.UsageError(
@@ -359,17 +468,39 @@ def check_command(
 
         # click 8.5 deprecated get_text_stream and serves it from a module __getattr__ typed "-> object".
         stdin: TextIO = click.get_text_stream("stdin")  # type: ignore[operator]
-        stdout: TextIO = click.get_text_stream("stdout")  # type: ignore[operator]
-        serve_lines(checker, stdin, stdout, declared)
+        serve_lines(checker, stdin, output.stream, declared)  # type: ignore[arg-type]
         return ExitStatus.COMPLIANT  # a pipe peer reads verdicts from the lines, not the exit code
     results = []
+    machine = MachineReport(fmt, output) if fmt != "text" else None
     for path in files:
-        result = checker.check(path, declared)
+        result = _check_one(checker, path, declared)
         results.append(result)
-        click.echo(to_json_line(result) if fmt == "json" else to_text(result, checker.policy, lang) + "\n")
-    if fmt == "text" and len(results) > 1:
-        click.echo(summary_line(results))
+        if machine is not None:
+            machine.add(result)
+        elif output.quiet:
+            output.write(to_text(result, checker.policy, lang, style=output.style).splitlines()[0])
+        else:
+            output.write(to_text(result, checker.policy, lang, output.verbose, output.style) + "\n")
+    if machine is not None:
+        machine.close()
+    elif len(results) > 1 and not output.quiet:
+        output.write(summary_line(results))
     return exit_status(results)
+
+
+def _check_one(checker: Checker, path: str, declared: Declared) -> CheckResult:
+    if path != "-":
+        return checker.check(path, declared)
+    # A pipe cannot seek, and the readers seek: the whole input is read first.  The memory cap
+    # (--memory-limit) bounds it like any other allocation of the check.
+    try:
+        data = sys.stdin.buffer.read()
+    except MemoryError:
+        message = "standard input is larger than the memory the process may use (--memory-limit)"
+        return checker.unreadable_result(STDIN_NAME, declared, "memory-limit", message)
+    except OSError as exc:
+        return checker.open_failed(STDIN_NAME, declared, exc)
+    return checker.check(data, declared, name=STDIN_NAME)
 
 
 @cli.command("compare")
@@ -387,7 +518,6 @@ def check_command(
 def compare_command(original: str, delivered: str, fmt: str, options: CheckOptions) -> ExitStatus:
     """Compare ORIGINAL with DELIVERED (two files, or two folders matched by relative path): which
     provenance marks were kept, lost, changed or added."""
-    import os
 
     from .compare_marks import Comparer
     from .compare_marks import render as compare_render
@@ -496,6 +626,7 @@ def compare_exit_status(results: Iterable[PairComparison]) -> ExitStatus:
 )
 @checker_options(time_limit=True)
 @spark_options
+@quiet_option
 def scan_command(
     paths: tuple[str, ...],
     from_list: str | None,
@@ -514,6 +645,7 @@ def scan_command(
     mark_into: str | None = None,
     propagator: str | None = None,
     propagate_id: str = "{post_id}",
+    quiet: bool = False,
 ) -> ExitStatus:
     """Check every media file below PATHS (folders or files) in parallel; write results and a report.
 
@@ -530,6 +662,11 @@ def scan_command(
 
     if not paths and not from_list:
         raise click.UsageError("name folders or files to scan, or --from-list")
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing:  # a mistyped name: say so now, not in a whole report about one unreadable file
+        raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
+    if quiet:
+        progress = "none"
     config = ScanConfig(
         paths=tuple(paths),
         from_list=from_list,

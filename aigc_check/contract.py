@@ -256,7 +256,8 @@ def _rows() -> tuple[ContractField, ...]:
             "error",
             "string",
             "Spark rows: null when the object was read and judged; otherwise `code: message` "
-            "(`io-error`, `invalid-declared`, `internal-error`), and the verdict is `unreadable`",
+            "(`io-error`, `not-found`, `is-a-folder`, `invalid-declared`, `internal-error`), and the verdict is "
+            "`unreadable`",
             spark_only=True,
         ),
         F("tool_version", "string", "Spark rows: the aigc-check version that wrote the row", spark_only=True),

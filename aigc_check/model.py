@@ -430,7 +430,11 @@ class Similarity:
 @dataclass
 class CheckResult:
     """One file's result: what the stages produced, composed, not copied.  Its JSON form, the CSV row,
-    the Spark row and the README table all come from ``contract.fields()``."""
+    the Spark row and the README table all come from ``contract.fields()``.
+
+    For callers: ``verdict``, ``status``, ``label``, ``action``, ``measures`` and ``advice`` are the
+    headline; ``findings``, ``evidence`` and ``errors`` say why; ``to_dict()`` is the JSON record
+    (contract ``aigc-check/1``) that the CLI, the scan and the service write."""
 
     path: str
     media_type: str | None
@@ -463,45 +467,56 @@ class CheckResult:
 
     @property
     def path_b64(self) -> str | None:
+        """The path's bytes in base64 when it is not valid UTF-8 (the contract's ``path_b64``), else None."""
         return path_fields(self.path).get("path_b64")
 
     # The headline values, for callers of the Python API (``result.verdict``, ``result.label``).
     @property
     def status(self) -> Status:
+        """What the file shows: ``ai-generated``, ``ai-modified``, ``not-ai`` ... (a ``Status``)."""
         return self.classification.status
 
     @property
     def certainty(self) -> str:
+        """How sure the status is: ``definitive`` (a valid trusted signature), ``strong`` or ``none``."""
         return self.classification.certainty
 
     @property
     def generator(self) -> str | None:
+        """The generator's id (``doubao``, ``midjourney``, ...) or the manifest's name for it; None if unknown."""
         return self.classification.generator
 
     @property
     def verdict(self) -> Verdict:
+        """The policy's judgement: ``compliant``, ``unlabelled-ai``, ``mislabelled`` or ``unreadable``."""
         return self.decision.verdict
 
     @property
     def label(self) -> str | None:
+        """The label the platform must show (``ai-generated``, ``suspected-ai``, ...), or None."""
         return self.decision.label
 
     @property
     def label_text(self) -> dict | None:
+        """The label's words by language (``{'zh': ..., 'en': ...}``), or None."""
         return self.decision.label_text
 
     @property
     def action(self) -> str:
+        """The strongest measure (``restrict-exposure``, ``review``, ``none`` ...): the last of ``measures``."""
         return self.decision.action
 
     @property
     def measures(self) -> list[str]:
+        """Every measure the policy takes, weakest first (``add-label``, ``restrict-exposure``)."""
         return self.decision.measures
 
     @property
     def advice(self) -> str:
+        """What to do, in the policy's ``advice_language``: the advice that fits the verdict and its cause."""
         return self.decision.advice
 
     @property
     def policy(self) -> str:
+        """The id of the policy that judged the file."""
         return self.decision.policy

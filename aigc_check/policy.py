@@ -48,6 +48,10 @@ OPTIONAL = (
     "labelled_measure",
     "finding_measures",
     "finding_advice",
+    # Advice (and measures) per cause: an error or finding code whose own words replace the verdict's
+    # template when the verdict is one that speaks of the file as a whole (unreadable, compliant).
+    "cause_advice",
+    "cause_measures",
     "label_clause",
     "repeat_offenders",
     # A rule pack's own sections (policy_packs.py): what it extends and documents about itself.
@@ -124,8 +128,15 @@ class Policy:
         return dict(ordered(self.data[key].get(name, {}), self.languages))
 
     def decide(
-        self, c: Classification, declared: Declared | str, unreadable: bool, findings: list[Finding]
+        self,
+        c: Classification,
+        declared: Declared | str,
+        unreadable: bool,
+        findings: list[Finding],
+        error_codes: Iterable[str] = (),
     ) -> Decision:
+        """The verdict, label, measures and advice.  ``error_codes`` are the codes of the result's
+        read errors: a cause among them (``cause_advice``) gives the advice and measures that fit it."""
         d = self.data
         said = Declared.parse(declared)
         is_ai = c.status in self.ai_statuses
@@ -134,7 +145,10 @@ class Policy:
         else:
             verdict = Verdict(d["verdicts"][ROWS[is_ai].value][said.value])
         label = self._label(c, said, is_ai)
-        measures = list(d["measures"][verdict.value])
+        codes = [*error_codes, *(f.code for f in findings)]
+        cause = self.cause(verdict, codes)
+        verdict_measures = d["measures"][verdict.value]
+        measures = list(d.get("cause_measures", {}).get(cause, verdict_measures) if cause else verdict_measures)
         if label and verdict is Verdict.COMPLIANT:
             measures.append(d.get("labelled_measure", "show-label"))
         for f in findings:
@@ -143,7 +157,7 @@ class Policy:
         measures = sorted(set(measures), key=order.index)
         action = measures[-1] if measures else "none"
         text = d["label_text"].get(label) if label else None
-        advice = self.advice_texts(verdict, c.status, label, [f.code for f in findings])[self.advice_language]
+        advice = self.advice_texts(verdict, c.status, label, codes)[self.advice_language]
         return Decision(verdict, label, text, action, measures, advice, self.id)
 
     def _label(self, c: Classification, declared: Declared, is_ai: bool) -> str | None:
@@ -159,13 +173,27 @@ class Policy:
                 return str(rule["label"])
         return None
 
+    def cause(self, verdict: Verdict | str, codes: Iterable[str]) -> str | None:
+        """The code whose ``cause_advice`` replaces the verdict's template, or None.  Only for the
+        verdicts that speak of the file as a whole: "could not be read" says nothing useful about a
+        missing file, and "Nothing to change" is wrong beside a manifest that was not fetched."""
+        if Verdict(verdict) not in (Verdict.UNREADABLE, Verdict.COMPLIANT):
+            return None
+        causes: dict[str, Any] = self.data.get("cause_advice", {})
+        given = set(codes)
+        return next((code for code in causes if code in given), None)  # the policy's order decides
+
     def advice_texts(
         self, verdict: Verdict | str, status: Status | str, label: str | None, finding_codes: Iterable[str] = ()
     ) -> dict[str, str]:
-        """The advice in every declared language (declared order): the verdict's template, then the
-        advice of each finding that has one, ordered by its text in ``advice_language``.  Built from
-        a result's own fields, so a renderer can show the languages the contract does not carry."""
+        """The advice in every declared language (declared order): the verdict's template (or the
+        advice of the cause among ``finding_codes``, which may hold error codes too: see ``cause``),
+        then the advice of each finding that has one, ordered by its text in ``advice_language``.
+        Built from a result's own fields, so a renderer can show the languages the contract does not
+        carry."""
         d = self.data
+        finding_codes = list(finding_codes)
+        cause = self.cause(verdict, finding_codes)
         labels: dict[str, str] = d["label_text"].get(label, {}) if label else {}
         notes: dict[str, dict[str, str]] = d.get("finding_advice", {})
         codes = sorted({code for code in finding_codes if code in notes}, key=lambda c: notes[c][self.advice_language])
@@ -174,11 +202,13 @@ class Policy:
         for lang in self.languages:
             label_here = labels.get(lang, "")
             clause = d.get("label_clause", {}).get(lang, "").format(label=label_here, **by_language) if labels else ""
-            base = d["advice"][Verdict(verdict).value][lang].format(
+            template = d["cause_advice"][cause][lang] if cause else d["advice"][Verdict(verdict).value][lang]
+            base = template.format(
                 status=d["status_text"][Status(status).value][lang],
                 label=label_here,
                 label_clause=clause,
                 **by_language,
+                **({"formats": _supported_formats()} if cause else {}),
             )
             out[lang] = _sentences([base, *dict.fromkeys(notes[code][lang] for code in codes)])
         return out
@@ -205,6 +235,12 @@ class Policy:
             "status_text": {s: self.status_text(s) for s in STATUSES},
             "label_text": {label: self.label_text(label) for label in self.data["label_text"]},
         }
+
+
+def _supported_formats() -> str:
+    from .formats import supported_formats  # imported here: the policy layer needs it for one advice
+
+    return supported_formats()
 
 
 def _sentences(parts: list[str]) -> str:
@@ -299,6 +335,7 @@ def _validate(data: dict, where: str) -> None:
     order = data["measure_order"]
     used = [m for ms in data["measures"].values() for m in ms]
     used += [m for ms in data.get("finding_measures", {}).values() for m in ms]
+    used += [m for ms in data.get("cause_measures", {}).values() for m in ms]
     used.append(data.get("labelled_measure", "show-label"))
     unknown = sorted({m for m in used if m not in order})
     if unknown:
@@ -329,6 +366,11 @@ def _validate(data: dict, where: str) -> None:
         raise PolicyError(f"{where}: advice uses {{label_clause}} but the policy has no label_clause")
     for code, texts in data.get("finding_advice", {}).items():
         _texts(where, f"finding_advice.{code}", texts, languages)
+    for code, texts in data.get("cause_advice", {}).items():
+        _texts(where, f"cause_advice.{code}", texts, languages, advice_fields | {"formats"})
+    for code in data.get("cause_measures", {}):
+        if code not in data.get("cause_advice", {}):
+            raise PolicyError(f"{where}: cause_measures.{code} has no cause_advice (the measure needs its words)")
     policy_packs.validate_pack(data, where, languages, _texts)
     validate_accounts(data, where, languages)  # the account signals' section (policy_accounts.py)
     if "marking" in data:

@@ -24,14 +24,36 @@ def _joined(texts: Mapping[str, str], languages: Iterable[str], fallback: str) -
     return " / ".join(text for _, text in ordered(texts, languages)) or fallback
 
 
-def to_text(result: CheckResult, policy: Policy | None = None, lang: str | None = None) -> str:
+# Folded into the Disclosure line ("signer not on the trust list") rather than a line of its own:
+# every file signed by a signer outside the trust list has it, so as a line it is noise.
+UNTRUSTED_SIGNER = "c2pa-untrusted-signer"
+# A role for ``style``: the headline is styled by its verdict, these lines by their severity.
+Style = Callable[[str, str], str]
+
+
+def _plain(text: str, role: str) -> str:
+    return text
+
+
+def to_text(
+    result: CheckResult,
+    policy: Policy | None = None,
+    lang: str | None = None,
+    verbose: bool = False,
+    style: Style = _plain,
+) -> str:
     """The result for a person.  ``policy`` is the one that judged it (by default the policy this
     process loaded under the result's ``policy`` id, or the shipped one); without it the codes are
     shown and the label in the languages the result carries.
 
     ``lang`` (``check --lang``): one language throughout, the interface's words included; it must be
     one the policy declares.  Without it the interface is English and the policy's texts are shown
-    in every language it declares."""
+    in every language it declares.
+
+    The measures and the integrity findings are said in words; ``verbose`` (``check -v``) adds the
+    codes behind them (the measure codes, each finding's code, raw message and location, and the
+    untrusted-signer note).  ``style(text, role)`` colours the headline (role: the verdict) and the
+    finding lines (role: the severity); by default the text is left plain."""
     r = result
     policy = policy or policy_by_id(r.policy)
     if lang is not None and policy is not None and lang not in policy.languages:
@@ -52,7 +74,7 @@ def to_text(result: CheckResult, policy: Policy | None = None, lang: str | None 
     p = printable
     verdict = texts(policy.verdict_text(r.verdict) if policy else {}, r.verdict)
     lines = [
-        f"{p(r.path)}: {verdict.upper()}  ({r.format or w['unknown format']}, {w['declared']} "
+        style(f"{p(r.path)}: {verdict.upper()}", r.verdict) + f"  ({r.format or w['unknown format']}, {w['declared']} "
         f"{value('declared_values', r.declared.value)}, {w['policy']} {r.policy})"
     ]
     status = texts(policy.status_text(r.status) if policy else {}, r.status.value)
@@ -72,13 +94,11 @@ def to_text(result: CheckResult, policy: Policy | None = None, lang: str | None 
         lines.append(f"  {w['Label']}:   {texts(r.label_text, r.label or '')}  [{r.label}]")
     else:
         lines.append(f"  {w['Label']}:   {w['none required']}")
-    measures = [value("measure_values", m) for m in r.measures]
-    lines.append(
-        f"  {w['Action']}:  {value('measure_values', r.action)}"
-        + (f" ({', '.join(measures)})" if len(measures) > 1 else "")
-    )
+    lines.append(f"  {w['Action']}:  {_measures_in_words(r, w, verbose)}")
+    untrusted = any(f.code == UNTRUSTED_SIGNER for f in r.findings)
     if r.disclosure.provenance_available:
-        lines.append(f"  {w['Disclosure']}: {_disclosure_line(r.disclosure, w, value)}")
+        lines.append(f"  {w['Disclosure']}: {_disclosure_line(r.disclosure, w, value, untrusted)}")
+    finding_words: dict[str, str] = w["finding_words"]
     # The policy's own findings (its disclosure rules) in the language asked; the readers' and
     # signatures' findings are English (their messages are made by code, not from texts).
     own = {}
@@ -87,15 +107,23 @@ def to_text(result: CheckResult, policy: Policy | None = None, lang: str | None 
             f.code: f.message for f in policy.disclosure_findings(r.disclosure, r.status in policy.ai_statuses, lang)
         }
     for f in r.findings:
+        if f.code == UNTRUSTED_SIGNER and r.disclosure.signature_present and not verbose:
+            continue  # said on the Disclosure line
         severity = str(w.get(f.severity, f.severity.upper())) if lang else f.severity.upper()
         message = own.get(f.code, f.message) if f.location == "disclosure" else f.message
-        lines.append(f"  {severity:7}  {f.code}: {p(message)}" + (f" [{p(f.location)}]" if f.location else ""))
+        if verbose or f.code not in finding_words:
+            text = f"{f.code}: {p(message)}" + (f" [{p(f.location)}]" if f.location and verbose else "")
+        else:
+            text = finding_words[f.code]
+        lines.append(style(f"  {severity:7}  ", f.severity) + text)
     for e in r.errors:
-        lines.append(f"  {w['error']:7}  {e.code}: {p(e.message)}" + (f" [{p(e.location)}]" if e.location else ""))
+        where = f" [{p(e.location)}]" if e.location and verbose else ""
+        lines.append(style(f"  {w['error']:7}  ", "error") + f"{e.code}: {p(e.message)}{where}")
     advice = [r.advice]
     if policy and (len(languages) > 1 or (lang and lang != policy.advice_language)):
         try:
-            advice_texts = policy.advice_texts(r.verdict, r.status, r.label, [f.code for f in r.findings])
+            codes = [e.code for e in r.errors] + [f.code for f in r.findings]  # as Policy.decide has them
+            advice_texts = policy.advice_texts(r.verdict, r.status, r.label, codes)
         except (KeyError, ValueError):  # a result this policy did not make (another file of the same id)
             advice_texts = {}
         if advice_texts:
@@ -107,14 +135,25 @@ def to_text(result: CheckResult, policy: Policy | None = None, lang: str | None 
     return "\n".join(lines)
 
 
-def _disclosure_line(d: Disclosure, w: dict, value: Callable[[str, str], str]) -> str:
-    """One line of what the provenance data discloses: standards, signer and signature state,
-    identities, watermark evidence, and the latent-disclosure elements that are missing."""
+def _measures_in_words(r: CheckResult, w: dict, verbose: bool) -> str:
+    """What the platform does, the way the creator page says it ("the post's reach is restricted");
+    with ``verbose`` the codes follow: ``[restrict-exposure: add-label, restrict-exposure]``."""
+    said: dict[str, str] = w["measure_words"]
+    words_ = str(w["list separator"]).join(said.get(m, m) for m in r.measures) or said["none"]
+    if not verbose:
+        return words_
+    return f"{words_}  [{r.action}: {', '.join(r.measures) or 'none'}]"
+
+
+def _disclosure_line(d: Disclosure, w: dict, value: Callable[[str, str], str], untrusted: bool = False) -> str:
+    """One line of what the provenance data discloses: standards, signer and signature state (and
+    whether the signer is on the trust list), identities, watermark evidence, and the
+    latent-disclosure elements that are missing."""
     p = printable
     parts = [f"{w['provenance data']} {', '.join(d.provenance)}"]
     if d.signature_present:
         state = {True: w["signature valid"], False: w["signature invalid"], None: w["signature not validated"]}
-        trusted = f", {w['trusted']}" if d.signature_trusted else ""
+        trusted = f", {w['trusted']}" if d.signature_trusted else f", {w['not on the trust list']}" if untrusted else ""
         parts.append(f"{w['signed by']} {p(d.signer or '?')} ({state[d.signature_valid]}{trusted})")
     if d.identity:
         parts.append(f"{w['identity']} {p('; '.join(d.identity))}")

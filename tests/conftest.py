@@ -45,13 +45,15 @@ def corpus() -> Path:
 
 @pytest.fixture(scope="session")
 def checker() -> Checker:
-    return Checker()
+    # No per-file time limit (the library's default is the CLI's 10 s): these tests are about what
+    # files say, and on a loaded machine a big one may take longer; the limit has tests of its own.
+    return Checker(CheckOptions(time_limit=None))
 
 
 @pytest.fixture(scope="session")
 def trusting_checker() -> Checker:
     """Trusts the fixtures' test CA in addition to the shipped C2PA trust list."""
-    return Checker(CheckOptions(trust_anchor_files=(str(TEST_ROOT_CA),)))
+    return Checker(CheckOptions(trust_anchor_files=(str(TEST_ROOT_CA),), time_limit=None))
 
 
 def exiftool_fixtures(*names: str) -> dict[str, dict]:

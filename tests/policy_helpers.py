@@ -8,7 +8,15 @@ from pathlib import Path
 from conftest import ROOT
 
 POLICIES = ROOT / "aigc_check" / "policies"
-TEXT_TABLES = ("verdict_text", "status_text", "label_text", "advice", "finding_advice", "declaration_text")
+TEXT_TABLES = (
+    "verdict_text",
+    "status_text",
+    "label_text",
+    "advice",
+    "finding_advice",
+    "cause_advice",
+    "declaration_text",
+)
 # A rule pack's texts nested one level deeper: (section, the text keys of each entry).
 NESTED_TEXTS = (("obligations", ("summary", "how")), ("disclosure_rules", ("message",)))
 

@@ -79,7 +79,7 @@ def test_usage_errors(capsys):
 
 def test_missing_file_is_unreadable_not_a_crash(capsys, tmp_path):
     code, out, _ = run(capsys, "check", str(tmp_path / "gone.jpg"))
-    assert code == ExitStatus.UNREADABLE and "io-error" in out
+    assert code == ExitStatus.UNREADABLE and "not-found" in out
 
 
 def test_text_explains_where_and_what(capsys):
@@ -122,7 +122,7 @@ def test_spark_engine_without_pyspark_names_the_extra(monkeypatch, capsys, tmp_p
     monkeypatch.setitem(sys.modules, "pyspark", None)  # as if not installed
     code = main(["scan", "--engine", "spark", str(tmp_path), "--out", str(tmp_path / "out")])
     assert code == ExitStatus.USAGE
-    assert "pip install 'aigc-check[spark]'" in capsys.readouterr().err
+    assert "pip install '.[spark]'" in capsys.readouterr().err
 
 
 def test_spark_options_need_the_spark_engine(capsys, tmp_path):

@@ -192,7 +192,7 @@ def test_a_missing_or_empty_delivered_file_is_a_pair_error(tmp_path: Path, compa
     original = FIXTURES / "gb-jpeg-xmp-element.jpg"
     missing = comparer.pair(original, tmp_path / "nope.jpg")
     assert missing.verdict is PairVerdict.ERROR and not missing.accepted
-    assert [(e.side, e.code) for e in missing.errors] == [("delivered", "io-error")]
+    assert [(e.side, e.code) for e in missing.errors] == [("delivered", "not-found")]
     (tmp_path / "empty.jpg").write_bytes(b"")
     empty = comparer.pair(original, tmp_path / "empty.jpg")
     assert [(e.side, e.code) for e in empty.errors] == [("delivered", "empty")]

@@ -244,7 +244,7 @@ def test_check_lang_zh_speaks_chinese_throughout(capsys):
         "声明 未声明",
         "来源:",
         "标识:",
-        "处置:  限制传播 (添加标识, 限制传播)",
+        "处置:  平台添加标识；内容的传播受到限制",
         "建议:",
         "笔记含AI合成内容",
     ):

@@ -32,8 +32,8 @@ if _java() is None:
         "Spark needs Java: no java on PATH or in JAVA_HOME (.ci/run installs openjdk-17-jre-headless)",
         allow_module_level=True,
     )
-pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'aigc-check[spark]'")
-pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'aigc-check[spark]'")
+pytest.importorskip("pyspark", reason="pyspark is not installed: pip install '.[spark]'")
+pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install '.[spark]'")
 
 from aigc_check.spark import InputColumns, local_session, read_results, row_to_result, scan, write_results  # noqa: E402
 
@@ -108,7 +108,7 @@ def test_key_table_rows_equal_the_local_check(spark, tmp_path):
     )
     # A missing object and a bad declaration are rows with an error, not a failed job.
     gone, bad = got[(str(tmp_path / "gone.jpg"), "9000")], got[(str(FIXTURES / "plain.jpg"), "9001")]
-    assert gone["verdict"] == "unreadable" and gone["error"].startswith("io-error: cannot open")
+    assert gone["verdict"] == "unreadable" and gone["error"].startswith("not-found: no such file")
     assert bad["verdict"] == "unreadable" and bad["error"].startswith("invalid-declared")
 
 

@@ -14,7 +14,7 @@ from aigc_check.model import Declared
 from aigc_check.scan import check_batch
 from aigc_check.scan.objects import ObjectReader, ObjectStoreError, local_path
 
-pa = pytest.importorskip("pyarrow", reason="pyarrow is in the spark extra: pip install 'aigc-check[spark]'")
+pa = pytest.importorskip("pyarrow", reason="pyarrow is in the spark extra: pip install '.[spark]'")
 
 from aigc_check.spark.arrow import check_arrow_batch  # noqa: E402
 from aigc_check.spark.schema import COLUMNS, RESULT_DDL, arrow_schema, result_to_row, row_to_result  # noqa: E402
@@ -67,11 +67,11 @@ def test_bad_rows_are_result_rows_not_exceptions(tmp_path):
     # Null or empty: the job's default declaration.
     defaults = check_arrow_batch(batch.slice(5), declared=Declared.NOT_AI).to_pylist()
     assert defaults[0]["declared"] == "not-ai" and defaults[0]["error"] is None
-    assert missing["verdict"] == "unreadable" and missing["error"].startswith("io-error: cannot open")
+    assert missing["verdict"] == "unreadable" and missing["error"].startswith("not-found: no such file")
     assert without_time(row_to_result(missing)) == without_time(
         {**Checker().check(str(tmp_path / "missing.jpg")).to_dict(), "account": None, "post_id": None}
     )
-    assert null["path"] == "" and null["error"].startswith("io-error")
+    assert null["path"] == "" and null["error"].startswith("not-found")
     assert bad_declared["verdict"] == "unreadable" and bad_declared["declared"] == "none"
     assert bad_declared["error"] == "invalid-declared: declared must be one of ai, not-ai, none, not 'maybe'"
     # Content that cannot be read is the file's verdict, with its errors; the row itself is fine.
@@ -183,7 +183,7 @@ def test_remote_objects_give_the_local_results(ranged_store):
         expected = checker.check(str(FIXTURES / name), "ai", name=uri).to_dict()
         # bytes_read counts what the checker asked for: the same whether it came from a disk or a GET.
         assert without_time(result) == {**without_time(expected), "account": None, "post_id": None}, name
-    assert out[-1]["verdict"] == "unreadable" and out[-1]["errors"][0]["code"] == "io-error"
+    assert out[-1]["verdict"] == "unreadable" and out[-1]["errors"][0]["code"] == "not-found"
     assert {path for path, _, _ in gets} == {f"bucket/{n}" for n in names}
 
 

@@ -63,7 +63,7 @@ def test_answers_one_line_per_request_and_stays_up():
         assert answer == expected(second, "not-ai")
 
         missing = ask(process, json.dumps({"path": str(FIXTURES / "no-such-file.jpg"), "id": "m"}))
-        assert missing["verdict"] == "unreadable" and missing["errors"][0]["code"] == "io-error"
+        assert missing["verdict"] == "unreadable" and missing["errors"][0]["code"] == "not-found"
         assert missing["id"] == "m"
     finally:
         out, err = process.communicate("", timeout=30)
@@ -98,4 +98,4 @@ def test_serve_without_the_extra_names_the_pip_command():
     process = start("serve", "--port", "0")
     _, err = process.communicate("", timeout=30)
     assert process.returncode == 2
-    assert "pip install 'aigc-check[serve]'" in err
+    assert "pip install '.[serve]'" in err

@@ -49,6 +49,30 @@ _MODULES = (
     "text",
 )
 _loaded = False
+# The formats in the words a person knows, for the advice on a file no walker accepts (the handler
+# names, such as bmff or riff, are internal); tests/test_advice.py keeps one entry per handler.
+DISPLAY_NAMES = {
+    "jpeg": "JPEG",
+    "png": "PNG",
+    "webp": "WebP",
+    "gif": "GIF",
+    "tiff": "TIFF/DNG",
+    "bmff": "HEIF/AVIF/MP4/MOV/M4A",
+    "jxl": "JPEG XL",
+    "riff": "WAV/AVI",
+    "aiff": "AIFF",
+    "flac": "FLAC",
+    "ogg": "Ogg/Opus",
+    "matroska": "MKV/WebM",
+    "asf": "WMV/WMA",
+    "flv": "FLV",
+    "pdf": "PDF",
+    "mpeg-audio": "MP3",
+    "svg": "SVG",
+    "zip": "DOCX/XLSX/PPTX/ODF/EPUB",
+    "markdown": "Markdown",
+    "text": "plain text",
+}
 
 
 def register(handler: FormatHandler) -> None:
@@ -66,6 +90,16 @@ def _load() -> None:
 def handlers() -> list[FormatHandler]:
     _load()
     return list(_HANDLERS)
+
+
+def supported_formats() -> str:
+    """Every format a walker reads, by the names a person knows, in ``DISPLAY_NAMES``' order (not
+    the registration order, which a test importing one walker first can change: the advice carrying
+    this list is part of the contract's record)."""
+    registered = {h.name for h in handlers()} | {"text"}
+    names = [DISPLAY_NAMES[name] for name in DISPLAY_NAMES if name in registered]
+    names += sorted(registered - set(DISPLAY_NAMES))
+    return ", ".join(dict.fromkeys(names))
 
 
 def identify(head: bytes, named: str | None = None) -> FormatHandler | None:

@@ -65,7 +65,8 @@ class ObjectReader:
             import fsspec
         except ImportError as exc:
             raise ObjectStoreError(
-                f"reading {uri.split(':', 1)[0]}:// objects needs fsspec: pip install 'aigc-check[spark]'"
+                f"reading {uri.split(':', 1)[0]}:// objects needs fsspec: "
+                "pip install '.[spark]' in an aigc-check checkout"
             ) from exc
         try:
             fs, path = fsspec.core.url_to_fs(uri, **self.storage_options)

@@ -3,11 +3,14 @@
 The walk is lazy, so the total is not known up front: a background thread
 counts the files (a second, cheap walk that only counts) and the ETA appears
 once that count is complete.
+
+The bar is rich's (``rich.progress``): it fits the terminal's width as the window changes, keeps
+the notes printed above it, and draws no colour when ``NO_COLOR`` is set.  It is redrawn only when
+``update`` is called (no refresh thread), at most five times a second.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 import threading
 import time
@@ -52,6 +55,7 @@ class Progress:
         self.started = time.monotonic()
         self._last = self.started if self.mode == "lines" else 0.0  # a quiet log: first line after one interval
         self.counter: FileCounter | None = None
+        self._bar: RichBar | None = None
 
     def update(
         self, done_now: int, done_before: int, violations: int, unreadable: int, skipped: int, force: bool = False
@@ -74,33 +78,63 @@ class Progress:
         else:
             eta = "counting"
             where = f"{done:,} files"
-        text = (
-            f"{where}  {rate:,.0f} files/s  violations {violations:,}  unreadable {unreadable:,}  "
-            f"skipped {skipped:,}  ETA {eta}"
+        stats = (
+            f"{rate:,.0f} files/s  violations {violations:,}  unreadable {unreadable:,}  skipped {skipped:,}  ETA {eta}"
         )
         if self.mode == "bar":
-            width = shutil.get_terminal_size((100, 20)).columns
-            bar = ""
-            if total:
-                cells = 20
-                filled = min(cells, int(cells * done / total))
-                bar = "[" + "#" * filled + "-" * (cells - filled) + "] "
-            self.stream.write("\r" + (bar + text)[: width - 1].ljust(width - 1))
-        else:
-            self.stream.write(f"aigc-check scan: {text}\n")
+            if self._bar is None:
+                self._bar = RichBar(self.stream)
+            self._bar.show(done, total, stats)
+            return
+        text = f"{where}  {stats}"
+        self.stream.write(f"aigc-check scan: {text}\n")
         self.stream.flush()
 
     def note(self, message: str) -> None:
-        """A line of its own (below the bar, which the next update redraws)."""
+        """A line of its own (above the bar, which stays at the bottom)."""
         if self.mode == "none":
             return
-        if self.mode == "bar":
-            self.stream.write("\n")
+        if self._bar is not None:
+            self._bar.note(f"aigc-check scan: {message}")
+            return
         self.stream.write(f"aigc-check scan: {message}\n")
         self.stream.flush()
 
     def close(self, message: str) -> None:
+        if self._bar is not None:
+            self._bar.stop()  # the bar's last state stays on screen; the closing line goes below it
+            self._bar = None
         self.note(message)
+
+
+class RichBar:
+    """rich's progress bar on ``stream``: the files done, of the total once it is counted (a
+    pulsing bar until then), the rate, the tallies and the time left."""
+
+    def __init__(self, stream: TextIO) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._progress = Progress(
+            BarColumn(bar_width=20),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"),
+            console=Console(file=stream),
+            auto_refresh=False,
+        )
+        self._task = self._progress.add_task("scan", total=None, stats="")
+        self._progress.start()
+
+    def show(self, done: int, total: int | None, stats: str) -> None:
+        self._progress.update(self._task, completed=done, total=total, stats=stats)
+        self._progress.refresh()
+
+    def note(self, line: str) -> None:
+        self._progress.console.print(line, markup=False, highlight=False)
+
+    def stop(self) -> None:
+        self._progress.refresh()
+        self._progress.stop()
 
 
 def _duration(seconds: float) -> str:

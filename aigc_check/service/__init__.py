@@ -24,7 +24,11 @@ from __future__ import annotations
 from .errors import ServeDependencyError
 
 SERVE_MODULES = ("starlette", "uvicorn", "python_multipart", "prometheus_client")
-INSTALL_HINT = "pip install 'aigc-check[serve]'"
+# The package is on no registry yet: install the extra from a checkout or from a built wheel.
+INSTALL_HINT = (
+    "in an aigc-check checkout: pip install '.[serve]' "
+    "(or from a built wheel: pip install 'aigc_check-VERSION-py3-none-any.whl[serve]')"
+)
 
 
 def require_serve_stack() -> None:

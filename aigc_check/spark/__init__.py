@@ -1,4 +1,5 @@
-"""``aigc-check`` on Apache Spark: the scan over tables of object keys (``pip install 'aigc-check[spark]'``).
+"""``aigc-check`` on Apache Spark: the scan over tables of object keys (the ``spark`` extra:
+``pip install '.[spark]'`` in a checkout).
 
 From PySpark::
 

@@ -30,7 +30,11 @@ if TYPE_CHECKING:  # the spark extra: imported where it is used, never by import
 
     from ..scan.runner import ScanSummary
 
-INSTALL_HINT = "pip install 'aigc-check[spark]'"
+# The package is on no registry yet: install the extra from a checkout or from a built wheel.
+INSTALL_HINT = (
+    "in an aigc-check checkout: pip install '.[spark]' "
+    "(or from a built wheel: pip install 'aigc_check-VERSION-py3-none-any.whl[spark]')"
+)
 # Spark's default of 4 MiB per opened file packs ~32 small objects into one listing task
 # (20,000 files -> 625 tasks, 16-19 s); 64 KiB makes it 18 tasks and 1.5 s (research, distributed.md).
 SMALL_FILES_OPEN_COST = str(64 * 1024)

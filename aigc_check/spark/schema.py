@@ -29,7 +29,7 @@ ROW_SCHEMA_VERSION = "aigc-check-row/1"  # bumped only by adding columns
 
 # Errors that mean the file's content was never judged: the object could not be fetched, the row's
 # declaration was invalid, or the checker failed.  Such rows carry the message in ``error`` too.
-PIPELINE_ERROR_CODES = ("io-error", "invalid-declared", "internal-error")
+PIPELINE_ERROR_CODES = ("io-error", "not-found", "is-a-folder", "invalid-declared", "internal-error")
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,8 @@ async function adviceTexts(r, policy) {
   const query = new URLSearchParams({verdict: r.verdict, status: r.status});
   if (r.label) query.append("label", r.label);
   for (const f of r.findings || []) query.append("finding", f.code);
+  // Error codes too: a cause among them (an empty or unsupported file) has advice of its own.
+  for (const e of r.errors || []) query.append("finding", e.code);
   try {
     const response = await fetch(`v1/policy/advice?${query}`);
     if (!response.ok) return own;
