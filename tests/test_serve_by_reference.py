@@ -172,7 +172,7 @@ def test_missing_file_is_unreadable(server, tree):
     answer = post_json(server.url, {"path": str(tree["root"] / "no-such.jpg")})
     assert answer.status == 200
     assert answer.json["verdict"] == "unreadable"
-    assert [e["code"] for e in answer.json["errors"]] == ["io-error"]
+    assert [e["code"] for e in answer.json["errors"]] == ["not-found"]  # ENOENT, named as such
 
 
 @pytest.mark.parametrize("name", ["sub", "fifo.jpg"])
@@ -214,7 +214,7 @@ def test_allowed_uri_is_read_by_the_worker(server):
     assert answer.status == 200
     body = answer.json
     assert body["verdict"] == "unreadable" and body["path"] == PREFIX + "/a.jpg" and body["declared"] == "ai"
-    assert body["errors"][0]["code"] == "io-error"
+    assert body["errors"][0]["code"] == "not-found"  # the object is not in the store
 
 
 @pytest.mark.parametrize("name", SAMPLE)
