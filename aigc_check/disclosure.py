@@ -75,15 +75,21 @@ class _Found:
 def gb_labels(
     fields: Sequence[Field], evidence: Sequence[Evidence], fingerprints: FingerprintTable
 ) -> list[tuple[dict, Field]]:
-    """The GB 45438 labels the label signature found (its evidence names the field), decoded again
-    for their elements: only the few fields that held a label are parsed."""
-    wanted = {(e.key, e.location) for e in evidence if e.source == GB_SOURCE and e.aigc_label}
+    """The GB 45438 labels the label signature found, with their Annex E elements: the signature
+    keeps each label's decoded elements on its evidence (``label_elements``), so nothing is parsed
+    again; only a label whose evidence lacks them is decoded from its field."""
+    wanted = {(e.key, e.location): e for e in evidence if e.source == GB_SOURCE and e.aigc_label}
     out = []
     for f in fields:
-        if (f.name, f.location) in wanted:
-            parsed = aigc_label.parse(f, fingerprints)
-            if parsed is not None and isinstance(parsed.values, dict):
-                out.append((parsed.values, f))
+        e = wanted.get((f.name, f.location))
+        if e is None:
+            continue
+        if isinstance(e.label_elements, dict):
+            out.append((e.label_elements, f))
+            continue
+        parsed = aigc_label.parse(f, fingerprints)
+        if parsed is not None and isinstance(parsed.values, dict):
+            out.append((parsed.values, f))
     return out
 
 
@@ -109,15 +115,19 @@ def build(
         found.add("identifier", values.get("ProduceID"), f"GB 45438 ProduceID, {f.name} at {f.location}")
     if any(e.source == "iptc" for e in evidence):
         provenance.append("iptc")
+    # The XMP and EXIF fields by local name, once (the element table is looked up, not each field).
+    by_name: dict[tuple[str, str], list[Field]] = {}
+    for f in fields:
+        if f.family in ("xmp", "exif"):
+            by_name.setdefault((f.family, f.key.rsplit(":", 1)[-1]), []).append(f)
     for family, table in (("xmp", XMP_ELEMENTS), ("exif", EXIF_ELEMENTS)):
         for element, names in table.items():
             system_at = found.get("system")[1]
             if element == "version" and system_at is not None and not system_at.startswith(f"{family}/"):
                 continue  # a version read beside another carrier's system name would pair them wrongly
             for name in names:
-                for f in fields:
-                    if f.family == family and f.key.rsplit(":", 1)[-1] == name:
-                        found.add(element, f.value, f"{f.name} at {f.location}")
+                for f in by_name.get((family, name), ()):
+                    found.add(element, f.value, f"{f.name} at {f.location}")
     _exif_device(fields, found)
     present = tuple(e for e in LATENT_ELEMENTS if e in found.values)
     state = c2pa.validation_state

@@ -44,6 +44,7 @@ MAX_LABEL_DEPTH = 16  # Annex E nests two levels ({"AIGC": {...}}); a few more f
 MAX_LAYERS = 4  # encoding layers peeled (JSON string, entities, URL-encoding, base64)
 MAX_PAIRS = 256  # name/value pairs the fallback scanner reads
 
+_SURROGATE_ESCAPE = re.compile(r"\\[uU][dD][89a-fA-F]")
 _CANONICAL = {name.lower(): name for name in (*KEYS, WRAPPER)}
 # Names that show a text holds a label: the wrapper and the elements only a label has.
 TELLTALE = re.compile(r"AIGC|ContentProducer|ProduceID|ContentPropagator|PropagateID", re.I)
@@ -110,7 +111,10 @@ def _decode_into(text: str, out: DecodedLabel, layers: int) -> None:
             out.defects.append(f"nested {depth} levels deep, more than the {MAX_LABEL_DEPTH} allowed: not decoded")
             return
         parsed, problem = _strict(text)
-        parsed, scrubbed = scrub_surrogates(parsed)
+        # Only a \\uD800-\\uDFFF escape can give a lone surrogate: look for one before walking the value.
+        scrubbed = False
+        if _SURROGATE_ESCAPE.search(text):
+            parsed, scrubbed = scrub_surrogates(parsed)
         if scrubbed:
             out.defects.append("a string escapes a lone UTF-16 surrogate (\\ud800-\\udfff), read as U+FFFD")
         if isinstance(parsed, str):
