@@ -1,9 +1,13 @@
 """``report.html``: one self-contained page an auditor can hand on, which opens offline.
 
-Inline CSS, charts as inline SVG drawn here (they render without script), a
-few lines of inline script only for filtering the table; no network, no
-external font.  Every text that comes from a file or a sidecar (names may
-hold ``<``, control characters or undecodable bytes) goes through ``text``.
+Inline CSS and script (``report/report.css``, ``report/report.js``, inlined when the page is
+written), charts as inline SVG drawn here (they render without script); no network, no external
+font.  The files to act on are one JSON array (``<script type="application/json">``) the script
+filters, sorts and shows a page at a time, so 100,000 rows do not freeze the tab; its own words
+are one table (``report/text.json``, the page's ``TEXT``).  Each section is its own function
+below.  Every text that comes from a file or a sidecar (names may hold ``<``, control characters
+or undecodable bytes) goes through ``text`` (HTML) or ``shown`` (the rows' JSON, written by the
+script as text nodes).
 Thumbnails are re-encoded by Pillow into small JPEG data URIs, for image
 violations only and at most ``thumbnails`` of them.
 
@@ -23,10 +27,15 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
+from importlib import resources
+from typing import TextIO
 
 from ..model import VIOLATIONS, Verdict, result_path
 from ..policy import Policy, policy_by_id
-from .outputs import REPORT_HTML, open_text
+from ..signatures.fingerprints import FingerprintTable
+from . import report as report_assets
+from .accounts import RepeatOffenderRules
+from .outputs import NOT_NAMED, REPORT_HTML, canonical_format, generator_key, open_text
 
 THUMB_PX = 96
 THUMB_MAX_PIXELS = 40_000_000  # larger images are not decoded for a thumbnail (decompression bombs)
@@ -44,6 +53,9 @@ VERDICT_COLOURS = {
 TO_ACT_ON = [v for v in Verdict if v is not Verdict.COMPLIANT]  # the verdicts the report lists
 CHART_LABEL_PX = (190, 330)  # a chart's label column: at least, at most
 CHART_LABEL_CLIP = 46  # longer labels are cut (in character widths: a CJK character counts two)
+OTHERS = "(all others)"
+# Tally keys no table row carries: their bars filter nothing.
+UNFILTERABLE = {OTHERS, "(other)", "(none)"}
 
 
 def text(value: object) -> str:
@@ -87,11 +99,22 @@ def _clip(s: str) -> str:
     return out + "…"
 
 
-def bar_chart(title: str, counts: dict, chart_id: str, colours: dict | None = None, top: int = 12) -> str:
+def bar_chart(
+    title: str,
+    counts: Mapping[str, int],
+    chart_id: str,
+    colours: Mapping[str, str] | None = None,
+    top: int = 12,
+    filter_name: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """An inline SVG bar chart of ``counts`` (keys are codes; ``labels`` their display words).  With
+    ``filter_name`` each bar is a control the page's script turns into that table filter."""
     items = sorted(((k, v) for k, v in counts.items() if v), key=lambda kv: (-kv[1], str(kv[0])))
     rest = sum(v for _, v in items[top:])
-    items = items[:top] + ([("(all others)", rest)] if rest else [])
-    widest = max((_units(_clip(str(k))) for k, _ in items), default=0)
+    items = items[:top] + ([(OTHERS, rest)] if rest else [])
+    shown = {k: (labels or {}).get(k, str(k)) for k, _ in items}
+    widest = max((_units(_clip(shown[k])) for k, _ in items), default=0)
     row_h, bar_w = 22, 260
     label_w = min(CHART_LABEL_PX[1], max(CHART_LABEL_PX[0], 7 * widest + 12))
     height = max(1, len(items)) * row_h + 8
@@ -107,12 +130,17 @@ def bar_chart(title: str, counts: dict, chart_id: str, colours: dict | None = No
         y = 4 + i * row_h
         width = max(2, round(bar_w * value / peak))
         colour = (colours or {}).get(key, "#3b6ea8")
-        label = _clip(str(key))
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{text(label)}<title>{text(key)}'
-            f'</title></text><rect class="bar" x="{label_w}" y="{y + 3}" width="{width}" height="{row_h - 6}"'
-            f' fill="{colour}"/><text x="{label_w + width + 6}" y="{y + 15}">{value:,}</text>'
+        bar = (
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{text(_clip(shown[key]))}<title>'
+            f'{text(shown[key])}</title></text><rect class="bar" x="{label_w}" y="{y + 3}" width="{width}" '
+            f'height="{row_h - 6}" fill="{colour}"/><text x="{label_w + width + 6}" y="{y + 15}">{value:,}</text>'
         )
+        if filter_name and key not in UNFILTERABLE:
+            bar = (
+                f'<g class="bar-link" role="button" tabindex="0" data-filter="{filter_name}" '
+                f'data-value="{text(key)}">{bar}</g>'
+            )
+        parts.append(bar)
     parts.append("</svg></figure>")
     return "".join(parts)
 
@@ -143,35 +171,6 @@ def _read_jsonl(path: str | None) -> Iterator[dict]:
         for line in f:
             if line.strip():
                 yield json.loads(line)
-
-
-CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#1d2330;background:#fff}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde;padding-bottom:4px}
-.muted{color:#667;fill:#667}.banner{background:#fdecea;border:1px solid #e6a19a;padding:8px 12px;margin:12px 0}
-.cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}
-.card{border:1px solid #dde;border-radius:6px;padding:8px 14px;min-width:110px}
-.card b{display:block;font-size:22px}.charts{display:flex;flex-wrap:wrap;gap:18px}
-figure.chart{margin:0;border:1px solid #e4e6ee;border-radius:6px;padding:8px}
-figcaption{font-weight:600;margin-bottom:4px}
-svg text{font-size:12px;fill:#1d2330}table{border-collapse:collapse;width:100%;margin-top:6px}
-th,td{border-bottom:1px solid #e4e6ee;padding:5px 6px;text-align:left;vertical-align:top}
-th{background:#f4f5f9;position:sticky;top:0}td.n{text-align:right}td.path{word-break:break-all;min-width:220px;max-width:380px}
-.v{display:inline-block;padding:1px 6px;border-radius:4px;color:#fff;font-size:12px;white-space:nowrap}
-.filters{display:flex;gap:10px;align-items:center;flex-wrap:wrap}.filters input{width:260px}
-img.thumb{width:64px;height:64px;object-fit:contain;background:#eee}ul.ev{margin:0;padding-left:16px}
-.ml>span{display:block}.card .ml{display:block}td.label{min-width:150px}td.st span{white-space:nowrap}
-.act-ban{color:#b03a2e;font-weight:600}.act-warn{color:#a04000;font-weight:600}
-"""
-
-SCRIPT = """
-(function(){var q=document.getElementById('q'),v=document.getElementById('verdict'),
-rows=document.querySelectorAll('#issues tbody tr'),shown=document.getElementById('shown');
-function apply(){var t=q.value.toLowerCase(),want=v.value,n=0;for(var i=0;i<rows.length;i++){var r=rows[i];
-var ok=(!want||r.getAttribute('data-verdict')===want||(want==='tampered'&&r.getAttribute('data-tampered')==='1'))
-&&(!t||r.textContent.toLowerCase().indexOf(t)>=0);r.style.display=ok?'':'none';if(ok)n++;}shown.textContent=n;}
-q.addEventListener('input',apply);v.addEventListener('change',apply);apply();})();
-"""
 
 
 def _verdict_words(policy: Policy | None, verdict: str) -> dict[str, str]:
@@ -206,15 +205,237 @@ def _cards(summary: dict, policy: Policy | None) -> str:
     )
 
 
-def _account_table(rows: list) -> Iterator[str]:
+def _asset(name: str) -> str:
+    return resources.files(report_assets).joinpath(name).read_text(encoding="utf-8")
+
+
+def interface_text(lang: str = "en") -> dict:
+    """The page's own words (the ``TEXT`` object): ``report/text.json`` in ``lang``."""
+    table = json.loads(_asset("text.json"))
+    return dict(table[lang])
+
+
+def _script_json(element_id: str, value: object) -> str:
+    """A ``<script type="application/json">`` block: ``<``, ``>`` and ``&`` escaped, so no value
+    (a file name holding ``</script>``) can end the block."""
+    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    raw = raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{element_id}">{raw}</script>'
+
+
+def shown(value: object) -> str | None:
+    """A value as the page shows it (``text`` without the HTML escaping: the script writes text nodes)."""
+    if value is None:
+        return None
+    s = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(_escape, s)
+
+
+def severity_rank(d: dict, policy: Policy | None) -> int:
+    """The default order, most severe first: unlabelled or mislabelled AI, unreadable, files the
+    policy sends to review (an integrity error), the rest."""
+    verdict = d["verdict"]
+    if verdict == Verdict.UNLABELLED_AI:
+        return 0
+    if verdict == Verdict.MISLABELLED:
+        return 1
+    if verdict == Verdict.UNREADABLE:
+        return 2
+    if any(sev == "error" for _, sev in d["findings"]) or d.get("action") not in (None, "none", "show-label"):
+        return 3
+    return 4
+
+
+def action_reasons(d: dict, policy: Policy | None) -> list[list[str]]:
+    """Why the row carries its action: each policy entry that gives that measure, as ``[kind, key]``
+    (``verdict``: the verdict's measures; ``label``: a labelled compliant file; ``finding``: a
+    finding's measures), the way ``Policy.decide`` gathers them."""
+    action = d.get("action")
+    if policy is None or not action or action == "none":
+        return []
+    data = policy.data
+    reasons = []
+    if action in data["measures"].get(d["verdict"], []):
+        reasons.append(["verdict", d["verdict"]])
+    if d.get("label") and d["verdict"] == Verdict.COMPLIANT and data.get("labelled_measure", "show-label") == action:
+        reasons.append(["label", d["label"]])
+    finding_measures = data.get("finding_measures", {})
+    for code in dict.fromkeys(code for code, _ in d["findings"]):
+        if action in finding_measures.get(code, []):
+            reasons.append(["finding", code])
+    return reasons
+
+
+def _policy_block(policy: Policy | None, fingerprints: FingerprintTable, summary: dict) -> dict:
+    """The policy's words the page needs, once (the rows carry only codes)."""
+    names = {g: fingerprints.display_name(g) for g in summary["generators"] if g in fingerprints.ids}
+    colours = {v.value: c for v, c in VERDICT_COLOURS.items()}
+    if policy is None:
+        return {"colours": colours, "generator_names": names}
+    data = policy.page_data()
+    notes = policy.data.get("finding_advice", {})
+    data.update(
+        colours=colours,
+        generator_names=names,
+        measure_order=list(policy.data["measure_order"]),
+        finding_advice={code: texts.get(policy.advice_language, "") for code, texts in notes.items()},
+    )
+    return data
+
+
+class ReportRows:
+    """The rows the page lists (one compact object a file), written as one JSON array while the
+    issue list streams past; what the account sections need is gathered on the way."""
+
+    def __init__(self, policy: Policy | None, fingerprints: FingerprintTable, thumbnails: int) -> None:
+        self.policy = policy
+        self.fingerprints = fingerprints
+        self.thumbnails = thumbnails
+        self.ai = {s.value for s in policy.ai_statuses} if policy else set()
+        self.count = 0
+
+    def row(self, d: dict) -> dict:
+        thumb = None
+        if self.thumbnails > 0 and d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS:
+            thumb = thumbnail(result_path(d))
+            self.thumbnails -= thumb is not None
+        key, name_only = generator_key(d.get("generator"), self.fingerprints)
+        if key == NOT_NAMED and d["status"] not in self.ai:
+            key = ""  # only AI files are counted under "(not named)"
+        row = {
+            "p": shown(d["path"]),
+            "v": d["verdict"],
+            "s": d["status"],
+            "g": key,
+            "gn": self.fingerprints.display_name(key) if key in self.fingerprints.ids else None,
+            "gm": shown(name_only),
+            "f": canonical_format(d.get("format")),
+            "d": d["declared"],
+            "l": d.get("label"),
+            "a": d.get("action"),
+            "w": action_reasons(d, self.policy),
+            "ac": shown(d.get("account")),
+            "po": shown(d.get("post_id")),
+            "fi": d["findings"],
+            "e": [shown(e) for e in d["errors"]],
+            "ev": [shown(e) for e in d["evidence"]],
+            "t": thumb,
+            "x": int(any(sev == "error" for _, sev in d["findings"])),
+            "r": severity_rank(d, self.policy),
+        }
+        # The account filter compares exactly: the key is the account as the sidecar gave it, shown.
+        return {k: v for k, v in row.items() if v not in (None, "", [])} | {"p": row["p"], "v": row["v"]}
+
+    def write(self, f: TextIO, issues: Iterable[dict]) -> None:
+        f.write('<script type="application/json" id="report-rows">[')
+        for d in issues:
+            raw = json.dumps(self.row(d), ensure_ascii=False, separators=(",", ":"))
+            raw = raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            f.write(("," if self.count else "") + raw + "\n")
+            self.count += 1
+        f.write("]</script>")
+
+
+def _header(summary: dict) -> str:
+    policy_info = summary["policy"]
+    scanned = summary["scanned"]
+    files = summary["files"]
+    runs = summary.get("runs") or []
+    from_list = f" (list {text(scanned['from_list'])})" if scanned["from_list"] else ""
+    first = summary.get("first_started") or summary["started"]
+    total = files.get("elapsed_total_s", files["elapsed_s"])
+    out = (
+        f'<h1>AI-content labelling audit</h1><p class="muted">Policy {text(policy_info["id"])}: '
+        f"{text(policy_info['name'])}. Scanned {text(', '.join(scanned['paths']) or '')}{from_list}"
+        f", started {text(first)}, {total:,.1f} s in total"
+        f"{f' over {len(runs)} runs' if len(runs) > 1 else ''} (this run: started {text(summary['started'])}, "
+        f"{files['elapsed_s']:,.1f} s).</p>"
+    )
+    if len(runs) > 1:
+        out += (
+            '<details class="runs"><summary>Runs (--resume)</summary><table class="runs" id="runs"><thead><tr>'
+            "<th>run</th><th>started</th><th>ended</th><th>seconds</th><th>files checked</th><th>interrupted</th>"
+            "</tr></thead><tbody>"
+            + "".join(
+                f'<tr><td class="n">{i}</td><td>{text(r.get("started"))}</td><td>{text(r.get("ended"))}</td>'
+                f'<td class="n">{r.get("elapsed_s") or 0:,.1f}</td><td class="n">{r.get("checked") or 0:,}</td>'
+                f"<td>{'yes' if r.get('interrupted') else 'no'}</td></tr>"
+                for i, r in enumerate(runs, 1)
+            )
+            + "</tbody></table></details>"
+        )
+    if summary["interrupted"]:
+        out += (
+            '<div class="banner">This scan was interrupted: the figures cover the files checked so far. '
+            "Run it again with --resume to finish.</div>"
+        )
+    return out
+
+
+def _charts(summary: dict, policy: Policy | None, fingerprints: FingerprintTable) -> str:
+    verdict_names = {k: plain_words(_verdict_words(policy, k), k) for k in summary["verdicts"]}
+    status_names = {k: plain_words(policy.status_text(k) if policy else {}, k) for k in summary["statuses"]}
+    generator_names = {k: fingerprints.display_name(k) for k in summary["generators"]}
+    colours = {v.value: c for v, c in VERDICT_COLOURS.items()}
+    parts = [
+        '<h2>Overview</h2><p class="muted">Counts over every file checked; click a bar to list its files '
+        'below (the table lists the files to act on).</p><div class="charts">',
+        bar_chart(
+            "Verdicts", summary["verdicts"], "chart-verdicts", colours, filter_name="verdict", labels=verdict_names
+        ),
+        bar_chart("AI status", summary["statuses"], "chart-statuses", filter_name="status", labels=status_names),
+        bar_chart(
+            "Generators (AI files)",
+            summary["generators"],
+            "chart-generators",
+            filter_name="generator",
+            labels=generator_names,
+        ),
+        bar_chart("Formats", summary["formats"], "chart-formats", filter_name="format"),
+        bar_chart("Findings (integrity, conformance)", summary["findings"], "chart-findings", filter_name="finding"),
+        "</div>",
+    ]
+    names = summary.get("generator_names") or {}
+    if names:
+        parts.append(
+            '<p class="muted">Generator names no fingerprint id stands for (counted as (name only)): '
+            + text(", ".join(f"{k} ({v:,})" for k, v in sorted(names.items(), key=lambda kv: -kv[1])[:30]))
+            + "</p>"
+        )
+    return "".join(parts)
+
+
+def _account_measure(r: dict, rules: RepeatOffenderRules | None) -> str:
+    """The account's suggested measure and why, in words: its score and the policy's grading."""
+    if rules is None:
+        return "The policy grades no account measure."
+    parts = [
+        f"{w} × {r['unlabelled'] if verdict == Verdict.UNLABELLED_AI else r.get(verdict, 0)} {verdict}"
+        for verdict, w in rules.weights.items()
+    ]
+    grading = ", ".join(f"{action} from {score}" for score, action in rules.thresholds)
+    return (
+        f"Score {r['score']:,} = {' + '.join(parts) or '0'}; the policy's grading: {grading}; "
+        f"so: {r['action']}. {rules.basis}"
+    )
+
+
+def _accounts(rows: list, rules: RepeatOffenderRules | None, basis: str | None) -> Iterator[str]:
+    yield f'<h2 id="accounts-h">Accounts ({len(rows):,})</h2>'
+    if basis:
+        yield f'<p class="muted">Suggested account actions: {text(basis)}</p>'
+    if not rows:
+        yield '<p class="muted">No accounts: the declarations sidecar named none.</p>'
+        return
     yield (
-        f'<h2 id="accounts-h">Accounts ({len(rows):,})</h2>'
+        '<p class="muted">Click an account to open its section and list its files.</p>'
         '<table id="accounts"><thead><tr><th>account</th><th>posts</th><th>AI share</th><th>unlabelled</th>'
         "<th>mislabelled</th><th>unreadable</th><th>score</th><th>suggested action</th></tr></thead><tbody>"
     )
     for r in rows[:MAX_ACCOUNT_ROWS]:
         yield (
-            f'<tr><td>{text(r["account"])}</td><td class="n">{r["posts"]:,}</td>'
+            f'<tr><td><button type="button" class="acct" data-account="{text(r["account"])}">{text(r["account"])}'
+            f'</button></td><td class="n">{r["posts"]:,}</td>'
             f'<td class="n">{100 * r["ai_share"]:.0f}%</td><td class="n">{r["unlabelled"]:,}</td>'
             f'<td class="n">{r[Verdict.MISLABELLED]:,}</td><td class="n">{r[Verdict.UNREADABLE]:,}</td>'
             f'<td class="n">{r["score"]:,}</td><td class="act-{text(r["action"])}">{text(r["action"])}</td></tr>'
@@ -222,38 +443,61 @@ def _account_table(rows: list) -> Iterator[str]:
     yield "</tbody></table>"
     if len(rows) > MAX_ACCOUNT_ROWS:
         yield f'<p class="muted">{len(rows) - MAX_ACCOUNT_ROWS:,} more accounts in accounts.csv.</p>'
-    if not rows:
-        yield '<p class="muted">No accounts: the declarations sidecar named none.</p>'
-
-
-def _issue_rows(issues: Iterable[dict], thumbnails: int, policy: Policy | None) -> Iterator[str]:
-    made = 0
-    for d in issues:
-        thumb = ""
-        if made < thumbnails and d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS:
-            uri = thumbnail(result_path(d))
-            if uri:
-                made += 1
-                thumb = f'<img class="thumb" alt="" src="{uri}">'
-        tampered = any(sev == "error" for _, sev in d["findings"])
-        status = words(policy.status_text(d["status"]) if policy else {}, d["status"])
-        status += f'<span class="muted">{text(d["generator"])}</span>' if d.get("generator") else ""
-        label = d.get("label") or ""
-        label_cell = words(policy.label_text(label) if policy else {}, "")
-        label_cell += f'<span class="muted">{text(label)}</span>' if label else ""
-        post = " / ".join(text(x) for x in (d.get("account"), d.get("post_id")) if x)
-        why = "".join(f"<li>{text(e)}</li>" for e in d["evidence"])
-        why += "".join(f"<li>{text(sev)}: {text(code)}</li>" for code, sev in d["findings"] if sev != "info")
-        why += "".join(f"<li>error {text(e)}</li>" for e in d["errors"])
-        colour = VERDICT_COLOURS.get(d["verdict"], "#555")
-        verdict = words(_verdict_words(policy, d["verdict"]), d["verdict"])
+    yield '<div id="account-sections">'
+    for r in rows[:MAX_ACCOUNT_ROWS]:
         yield (
-            f'<tr data-verdict="{text(d["verdict"])}" data-tampered="{int(tampered)}"><td>{thumb}</td>'
-            f'<td class="path">{text(d["path"])}</td>'
-            f'<td><span class="v ml" style="background:{colour}">{verdict}</span></td>'
-            f'<td class="ml st">{status}</td><td>{text(d["declared"])}</td><td class="ml label">{label_cell}</td>'
-            f'<td>{text(d.get("action"))}</td><td>{post}</td><td><ul class="ev">{why}</ul></td></tr>'
+            f'<section class="account" data-account="{text(r["account"])}" hidden><h3>Account '
+            f'{text(r["account"])} <button type="button" class="close-account">close</button></h3><dl>'
+            f"<dt>posts</dt><dd>{r['posts']:,} ({r['ai']:,} AI, {100 * r['ai_share']:.0f}%)</dd>"
+            f"<dt>unlabelled AI</dt><dd>{r['unlabelled']:,}</dd><dt>mislabelled</dt><dd>{r[Verdict.MISLABELLED]:,}</dd>"
+            f"<dt>unreadable</dt><dd>{r[Verdict.UNREADABLE]:,}</dd>"
+            f'<dt>suggested measure</dt><dd class="acct-measure"><b class="act-{text(r["action"])}">{text(r["action"])}'
+            f"</b>: {text(_account_measure(r, rules))}</dd></dl>"
+            '<h4>Signals among its listed files</h4><div class="acct-signals"></div>'
+            '<h4>Its files (the table below is filtered to them)</h4><div class="acct-files"></div></section>'
         )
+    yield "</div>"
+
+
+def _files_head() -> str:
+    filters = "".join(
+        f'<label>{name} <select id="f-{key}"><option value="">all</option></select></label>'
+        for key, name in (
+            ("verdict", "Verdict"),
+            ("status", "Status"),
+            ("account", "Account"),
+            ("generator", "Generator"),
+            ("format", "Format"),
+            ("finding", "Finding"),
+        )
+    )
+    columns = "".join(
+        f'<th data-sort="{key}">{name}</th>' if key else f"<th>{name}</th>"
+        for key, name in (
+            ("", ""),
+            ("file", "file"),
+            ("verdict", "verdict"),
+            ("status", "status / generator"),
+            ("declared", "declared"),
+            ("label", "label"),
+            ("action", "action and why"),
+            ("account", "account / post"),
+            ("", "evidence"),
+        )
+    )
+    return (
+        '<h2 id="files-h">Files to act on</h2><p class="muted">Every violation, unreadable file and integrity '
+        "error (e.g. a tampered C2PA manifest), with the evidence that decided it; most severe first. Click a "
+        "column to sort.</p>"
+        f'<div class="filters">{filters}<label>Search <input id="q" type="search" '
+        'placeholder="path, account, generator…"></label><button type="button" id="clear">Clear filters</button>'
+        '<button type="button" id="export">Export this view as CSV</button></div>'
+        '<div class="pager"><button type="button" id="prev-page">previous</button><span>page '
+        '<span id="page-no">1 / 1</span></span><button type="button" id="next-page">next</button>'
+        '<span class="muted"><span id="shown">0</span> shown</span></div>'
+        f'<table id="issues"><thead><tr>{columns}</tr></thead><tbody></tbody></table>'
+        '<p id="no-rows" class="muted" hidden>No file matches these filters.</p>'
+    )
 
 
 def _missing_table(missing: Iterable[dict], total: int) -> Iterator[str]:
@@ -272,6 +516,17 @@ def _missing_table(missing: Iterable[dict], total: int) -> Iterator[str]:
     yield "</tbody></table>"
 
 
+def _walk_problems(summary: dict) -> str:
+    problems = summary["walk_problems"]["examples"]
+    if not problems:
+        return ""
+    return (
+        "<h2>Folders not fully scanned</h2><ul>"
+        + "".join(f"<li>{text(p['code'])}: {text(p['path'])}: {text(p['message'])}</li>" for p in problems)
+        + "</ul>"
+    )
+
+
 def write_report(
     out_dir: str,
     summary: dict,
@@ -280,81 +535,38 @@ def write_report(
     missing_path: str | None,
     thumbnails: int = 200,
     policy: Policy | None = None,
+    fingerprints: FingerprintTable | None = None,
 ) -> str:
     """Write report.html from the summary and the streamed issue list; return its path.
 
     ``policy`` is the one the scan judged by (its words, languages and AI statuses); by default the
-    one this process loaded under the summary's policy id.  Without one the report shows the codes."""
+    one this process loaded under the summary's policy id.  Without one the report shows the codes.
+    ``fingerprints``: the table the generator names are canonicalised by (default: the shipped one)."""
     path = os.path.join(out_dir, REPORT_HTML)
     tmp = path + ".tmp"
     rules = policy or policy_by_id(summary["policy"]["id"])
-    policy_info = summary["policy"]
-    files = summary["files"]
+    table = fingerprints or FingerprintTable.load()
+    grading = RepeatOffenderRules.from_policy(rules) if rules else None
     with open_text(tmp, "w") as f:
         f.write(
-            f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
-            f"style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
-            f"<title>aigc-check scan report</title><style>{CSS}</style></head><body>"
-            f'<h1>AI-content labelling audit</h1><p class="muted">Policy {text(policy_info["id"])}: '
-            f"{text(policy_info['name'])}. Scanned {text(', '.join(summary['scanned']['paths']) or '')}"
-            f"{' (list ' + text(summary['scanned']['from_list']) + ')' if summary['scanned']['from_list'] else ''}"
-            f", started {text(summary['started'])}, {files['elapsed_s']:,.1f} s for this run.</p>"
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
+            "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
+            f"<title>aigc-check scan report</title><style>{_asset('report.css')}</style></head><body>"
         )
-        if summary["interrupted"]:
-            f.write(
-                '<div class="banner">This scan was interrupted: the figures cover the files checked so far. '
-                "Run it again with --resume to finish.</div>"
-            )
+        f.write(_header(summary))
         f.write(_cards(summary, rules))
-        f.write('<h2>Overview</h2><div class="charts">')
-        verdict_names = {k: plain_words(_verdict_words(rules, k), k) for k in summary["verdicts"]}
-        status_names = {k: plain_words(rules.status_text(k) if rules else {}, k) for k in summary["statuses"]}
-        f.write(
-            bar_chart(
-                "Verdicts",
-                {verdict_names[k]: v for k, v in summary["verdicts"].items()},
-                "chart-verdicts",
-                {verdict_names[k]: c for k, c in VERDICT_COLOURS.items() if k in verdict_names},
-            )
-        )
-        f.write(bar_chart("AI status", {status_names[k]: v for k, v in summary["statuses"].items()}, "chart-statuses"))
-        f.write(bar_chart("Generators (AI files)", summary["generators"], "chart-generators"))
-        f.write(bar_chart("Formats", summary["formats"], "chart-formats"))
-        f.write(bar_chart("Findings (integrity, conformance)", summary["findings"], "chart-findings"))
-        f.write("</div>")
-        if policy_info.get("repeat_offenders"):
-            f.write(f'<p class="muted">Suggested account actions: {text(policy_info["repeat_offenders"])}</p>')
-        f.writelines(_account_table(accounts))
-        f.write(
-            '<h2>Files to act on</h2><p class="muted">Every violation, unreadable file and integrity error '
-            "(e.g. a tampered C2PA manifest), with the evidence that decided it.</p>"
-            '<div class="filters"><label>Show <select id="verdict"><option value="">all</option>'
-            + "".join(
-                f'<option value="{k.value}">{text(plain_words(_verdict_words(rules, k), k.value))}</option>'
-                for k in TO_ACT_ON
-            )
-            + '<option value="tampered">integrity errors</option></select></label>'
-            '<label>Search <input id="q" type="search" placeholder="path, account, generator…"></label>'
-            '<span class="muted"><span id="shown">0</span> shown</span></div>'
-            '<table id="issues"><thead><tr><th></th><th>file</th><th>verdict</th><th>status</th><th>declared</th>'
-            "<th>label</th><th>action</th><th>account / post</th><th>evidence</th></tr></thead><tbody>"
-        )
-        f.writelines(_issue_rows(_read_jsonl(issues_path), thumbnails, rules))
-        f.write("</tbody></table>")
+        f.write(_charts(summary, rules, table))
+        f.writelines(_accounts(accounts, grading, summary["policy"].get("repeat_offenders")))
+        f.write(_files_head())
         declarations = summary.get("declarations")
         if declarations and declarations.get("missing_files"):
             f.writelines(_missing_table(_read_jsonl(missing_path), declarations["missing_files"]))
-        problems = summary["walk_problems"]["examples"]
-        if problems:
-            f.write(
-                "<h2>Folders not fully scanned</h2><ul>"
-                + "".join(f"<li>{text(p['code'])}: {text(p['path'])}: {text(p['message'])}</li>" for p in problems)
-                + "</ul>"
-            )
-        f.write(
-            f'<p class="muted">Made by aigc-check. Full data: results.jsonl, results.csv, summary.json.</p>'
-            f"<script>{SCRIPT}</script></body></html>\n"
-        )
+        f.write(_walk_problems(summary))
+        f.write('<p class="muted">Made by aigc-check. Full data: results.jsonl, results.csv, summary.json.</p>')
+        f.write(_script_json("report-text", interface_text()))
+        f.write(_script_json("report-policy", _policy_block(rules, table, summary)))
+        ReportRows(rules, table, thumbnails).write(f, _read_jsonl(issues_path))
+        f.write(f"<script>{_asset('report.js')}</script></body></html>\n")
     os.replace(tmp, path)
     return path
