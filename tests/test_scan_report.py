@@ -279,3 +279,38 @@ def test_report_screenshot_is_not_blank(report, tmp_path):
     assert pixels_near(VERDICT_RED) > 200, "no unlabelled-AI bar or badge rendered"
     assert pixels_near(BAR_BLUE) > 500, "no chart bars rendered"
     print(f"screenshot kept at {shot}")
+
+
+def test_hostile_names_stay_text_and_cannot_end_the_data_block(browser, report, tmp_path):
+    """A file or account name holding ``</script>``, markup, a formula or an undecodable byte is
+    shown as text; the page's JSON blocks are not ended early, and the script still runs."""
+    import json
+
+    from aigc_check.scan.html_report import write_report
+    from aigc_check.scan.outputs import digest
+
+    base = next(r for r in results(report) if r["verdict"] == "unlabelled-ai")
+    names = [
+        "a</script><script>document.title='owned'</script>.png",
+        "<img src=x onerror=alert(1)>.png",
+        "bad\udcff.png",
+    ]
+    issues = tmp_path / "issues.jsonl"
+    with issues.open("w", encoding="utf-8", errors="surrogateescape") as f:
+        for i, name in enumerate(names):
+            r = dict(base, path=name, path_b64=None, account=["</script>", "=HYPERLINK()", "eve"][i], post_id=str(i))
+            f.write(json.dumps(digest(r), ensure_ascii=False) + "\n")
+    summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
+    out = tmp_path / "out"
+    out.mkdir()
+    page = write_report(str(out), summary, [], str(issues), None, thumbnails=0)
+    html = Path(page).read_text(encoding="utf-8")
+    assert "</script><script>document.title" not in html and "<img src=x" not in html
+    browser.get(Path(page).as_uri())
+    browser.find_element("css selector", "body[data-ready-ms]")
+    assert browser.title == "aigc-check scan report"
+    assert not browser.find_elements("css selector", "#issues img:not(.thumb)")
+    paths = sorted(r["path"] for r in table_rows(browser))
+    assert paths == sorted([names[0], names[1], "bad\\udcff.png"])
+    accounts = sorted(r["account"] for r in table_rows(browser))
+    assert accounts == sorted(["</script>", "=HYPERLINK()", "eve"])

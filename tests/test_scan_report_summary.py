@@ -104,3 +104,17 @@ def test_earlier_runs_from_an_older_or_broken_summary(tmp_path):
             "interrupted": True,
         }
     ]
+
+
+def test_verified_hash_is_null_without_a_manifest():
+    from aigc_check import Checker, CheckOptions, check
+
+    assert check(FIXTURES / "plain.jpg").to_dict()["c2pa"]["verified_hash"] is None
+    signed = FIXTURES / "c2pa-ai-created.avif"
+    assert check(signed).to_dict()["c2pa"]["verified_hash"] is True
+    unverified = Checker(CheckOptions(verify_hash=False)).check(signed).to_dict()["c2pa"]
+    assert unverified["verified_hash"] is False and unverified["validation_state"] == "NotVerified"
+    assert (
+        Checker(CheckOptions(verify_hash=False)).check(FIXTURES / "plain.jpg").to_dict()["c2pa"]["verified_hash"]
+        is None
+    )
