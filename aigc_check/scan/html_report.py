@@ -587,3 +587,27 @@ def write_report(
         f.write(f"<script>{_asset('report.js')}</script></body></html>\n")
     os.replace(tmp, path)
     return path
+
+
+def page_rows(page: str) -> list[dict]:
+    """The rows a written report.html lists, decoded as its script decodes them (``ROW_FIELDS``
+    keys, shared strings resolved): for tests and for tools that read a report back."""
+
+    def block(element_id: str) -> list:
+        start = page.index(f'<script type="application/json" id="{element_id}">')
+        start = page.index(">", start) + 1
+        return json.loads(page[start : page.index("</script>", start)])
+
+    strings = block("report-strings")
+    out = []
+    for values in block("report-rows"):
+        row = dict(zip(ROW_FIELDS, values))
+        for key in ("v", "s", "g", "gn", "gm", "f", "d", "l", "a", "ac"):
+            row[key] = strings[row[key]]
+        for key in ("w", "fi"):
+            flat = [strings[i] for i in row[key]]
+            row[key] = [flat[i : i + 2] for i in range(0, len(flat), 2)]
+        row["e"] = [strings[i] for i in row["e"]]
+        row["ev"] = [strings[i] for i in row["ev"]]
+        out.append(row)
+    return out
