@@ -156,7 +156,7 @@
     tr.append(el("td", {}, r.t ? el("img", { class: "thumb", alt: "", src: r.t }) : ""));
     tr.append(el("td", { class: "path" }, r.p));
     const badge = inLanguages("span", "verdict_text", r.v, "v ml");
-    badge.style.background = (POLICY.colours && POLICY.colours[r.v]) || "#555";
+    badge.setAttribute("style", `background:${(POLICY.colours && POLICY.colours[r.v]) || "#555"}`);
     tr.append(el("td", {}, badge));
     const status = inLanguages("td", "status_text", r.s, "ml st");
     if (r.gn || r.gm) status.append(el("span", { class: "muted" }, r.gn || `${t("manifest name")}: ${r.gm}`));
