@@ -81,9 +81,14 @@ def test_run_totals_add_up_across_resume(tmp_path):
     total = sum(r["elapsed_s"] for r in second["runs"])
     assert second["files"]["elapsed_total_s"] == pytest.approx(total, abs=0.002)
     assert second["files"]["elapsed_total_s"] >= second["files"]["elapsed_s"]
-    third = scan(folder, out, "--resume")
+    main(["scan", str(folder), "--out", str(out), "--progress", "none", "--resume"])  # with report.html
+    third = summary(out)
     assert len(third["runs"]) == 3 and third["runs"][:2] == second["runs"]
     assert third["runs"][2]["checked"] == third["files"]["this_run"] < 10  # only the re-sniffed ones
+    header = (out / "report.html").read_text(encoding="utf-8")
+    assert f"started {first['started']}, {third['files']['elapsed_total_s']:,.1f} s in total over 3 runs" in header
+    runs_table = header.split('<table class="runs" id="runs">', 1)[1].split("</table>", 1)[0]
+    assert runs_table.count("<tr><td") == 3 and first["started"] in runs_table
 
 
 def test_earlier_runs_from_an_older_or_broken_summary(tmp_path):
