@@ -99,6 +99,20 @@ def _record(path: str, cls: type) -> Callable[[Any], Any]:
     return lambda result: encode(get(result))
 
 
+def _c2pa_record(cls: type) -> Callable[[Any], Any]:
+    # ``verified_hash`` says whether a manifest's hashes were checked: with no manifest read
+    # (``validation_state`` null) there was nothing to check, so it is null, not true.
+    encode = _record("c2pa", cls)
+
+    def c2pa(result: Any) -> Any:
+        out = encode(result)
+        if out.get("validation_state") is None:
+            out["verified_hash"] = None
+        return out
+
+    return c2pa
+
+
 def _records(path: str, cls: type) -> Callable[[Any], Any]:
     get, encode = attrgetter(path), record_encoder(cls)
     return lambda result: [encode(item) for item in get(result)]
@@ -218,8 +232,9 @@ def _rows() -> tuple[ContractField, ...]:
             "c2pa",
             spark_struct(C2paSummary),
             "what the C2PA stage did; `validation_state` is `Trusted`, "
-            "`Valid`, `Invalid`, `NotVerified` (`--no-verify-hash`), `Unreadable` or null",
-            _record("c2pa", C2paSummary),
+            "`Valid`, `Invalid`, `NotVerified` (`--no-verify-hash`), `Unreadable` or null; `verified_hash` is "
+            "null where no manifest was read",
+            _c2pa_record(C2paSummary),
             CsvColumn(17, _c2pa_state, header="c2pa_state"),
             record=C2paSummary,
         ),

@@ -247,12 +247,19 @@ def test_the_report_in_each_language_with_a_switch(browsers, report, tmp_path, l
     table = words(lang)["report"]
     assert visible_heading(browser) == table["heading"]
     headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#issues thead th")][1:]
-    assert headers == [table[k] for k in ("file", "verdict", "status", "declared", "label", "action")] + [
-        table["account / post"],
-        table["evidence"],
-    ]
+    keys = (
+        "file",
+        "verdict",
+        "status / generator",
+        "declared",
+        "label",
+        "action and why",
+        "account / post",
+        "evidence",
+    )
+    assert headers == [table[k] for k in keys]
     assert browser.find_element(By.ID, "q").get_attribute("placeholder") == table["search placeholder"]
-    option = browser.find_element(By.CSS_SELECTOR, "#verdict option[value=tampered]").text
+    option = browser.find_element(By.CSS_SELECTOR, "#f-verdict option[value=tampered]").text
     assert option == table["integrity errors"]
     # The verdict badges follow the switch too: one language shown.
     badge = browser.find_element(By.CSS_SELECTOR, "#issues span.v").text

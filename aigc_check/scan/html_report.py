@@ -1,18 +1,22 @@
 """``report.html``: one self-contained page an auditor can hand on, which opens offline.
 
-Inline CSS, charts as inline SVG drawn here (they render without script), a
-few lines of inline script only for filtering the table; no network, no
-external font.  Every text that comes from a file or a sidecar (names may
-hold ``<``, control characters or undecodable bytes) goes through ``text``.
+Inline CSS and script (``report/report.css``, ``report/report.js``, inlined when the page is
+written), charts as inline SVG drawn here (they render without script); no network, no external
+font.  The files to act on are one JSON array (``<script type="application/json">``) the script
+filters, sorts and shows a page at a time, so 100,000 rows do not freeze the tab; its own words
+are one table (``report/text.json``, the page's ``TEXT``).  Each section is its own function
+below.  Every text that comes from a file or a sidecar (names may hold ``<``, control characters
+or undecodable bytes) goes through ``text`` (HTML) or ``shown`` (the rows' JSON, written by the
+script as text nodes).
 Thumbnails are re-encoded by Pillow into small JPEG data URIs, for image
 violations only and at most ``thumbnails`` of them.
 
 The verdict, status and label words are the policy's, in every language it
 declares and in its order (``cn``: Chinese first); which statuses count as AI
-is the policy's too.  The report's own words are the interface's
-(``data/interface_text.json``), in the policy's languages, with a switch
-between them (``report_text.py``: every text is written in each language and
-the switch only shows one; the data rows and their filter are unaffected).
+is the policy's too.  The report's own words are the interface's (``data/interface_text.json``'s
+``report`` for the sections written here, ``report/text.json`` for the script's), in the policy's
+languages with a switch (``report_text.py``: every text written in each language, the switch shows
+one; the script renders the rows again in the chosen language).
 """
 
 from __future__ import annotations
@@ -26,10 +30,15 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
+from importlib import resources
+from typing import TextIO
 
 from ..model import VIOLATIONS, Verdict, result_path
 from ..policy import Policy, policy_by_id
-from .outputs import REPORT_HTML, open_text
+from ..signatures.fingerprints import FingerprintTable
+from . import report as report_assets
+from .accounts import RepeatOffenderRules
+from .outputs import NOT_NAMED, REPORT_HTML, canonical_format, generator_key, open_text
 from .report_text import SWITCH_SCRIPT, ReportText
 
 THUMB_PX = 96
@@ -45,10 +54,12 @@ VERDICT_COLOURS = {
     Verdict.MISLABELLED: "#8e44ad",
     Verdict.UNREADABLE: "#b7950b",
 }
-SHOWN_COUNT = '<span id="shown">0</span>'  # the filter script writes how many rows are shown
 TO_ACT_ON = [v for v in Verdict if v is not Verdict.COMPLIANT]  # the verdicts the report lists
 CHART_LABEL_PX = (190, 330)  # a chart's label column: at least, at most
 CHART_LABEL_CLIP = 46  # longer labels are cut (in character widths: a CJK character counts two)
+OTHERS = "(all others)"
+# Tally keys no table row carries: their bars filter nothing.
+UNFILTERABLE = {OTHERS, "(other)", "(none)"}
 
 
 def text(value: object) -> str:
@@ -90,20 +101,22 @@ def _clip(s: str) -> str:
 
 def bar_chart(
     title: str,
-    counts: dict,
+    counts: Mapping[str, int],
     chart_id: str,
-    colours: dict | None = None,
+    colours: Mapping[str, str] | None = None,
     top: int = 12,
+    filter_name: str | None = None,
+    labels: Mapping[str, str] | None = None,
     caption: str | None = None,
-    others: str = "all others",
     none: str = "none",
 ) -> str:
-    """``title`` is plain text (the aria label); ``caption`` the figure's HTML caption (by default the
-    title escaped); ``others`` and ``none`` the plain words for the rest bar and an empty chart."""
+    """An inline SVG bar chart of ``counts`` (keys are codes; ``labels`` their display words).  With
+    ``filter_name`` each bar is a control the page's script turns into that table filter."""
     items = sorted(((k, v) for k, v in counts.items() if v), key=lambda kv: (-kv[1], str(kv[0])))
     rest = sum(v for _, v in items[top:])
-    items = items[:top] + ([(f"({others})", rest)] if rest else [])
-    widest = max((_units(_clip(str(k))) for k, _ in items), default=0)
+    items = items[:top] + ([(OTHERS, rest)] if rest else [])
+    shown = {k: (labels or {}).get(k, str(k)) for k, _ in items}
+    widest = max((_units(_clip(shown[k])) for k, _ in items), default=0)
     row_h, bar_w = 22, 260
     label_w = min(CHART_LABEL_PX[1], max(CHART_LABEL_PX[0], 7 * widest + 12))
     height = max(1, len(items)) * row_h + 8
@@ -119,12 +132,17 @@ def bar_chart(
         y = 4 + i * row_h
         width = max(2, round(bar_w * value / peak))
         colour = (colours or {}).get(key, "#3b6ea8")
-        label = _clip(str(key))
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{text(label)}<title>{text(key)}'
-            f'</title></text><rect class="bar" x="{label_w}" y="{y + 3}" width="{width}" height="{row_h - 6}"'
-            f' fill="{colour}"/><text x="{label_w + width + 6}" y="{y + 15}">{value:,}</text>'
+        bar = (
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{text(_clip(shown[key]))}<title>'
+            f'{text(shown[key])}</title></text><rect class="bar" x="{label_w}" y="{y + 3}" width="{width}" '
+            f'height="{row_h - 6}" fill="{colour}"/><text x="{label_w + width + 6}" y="{y + 15}">{value:,}</text>'
         )
+        if filter_name and key not in UNFILTERABLE:
+            bar = (
+                f'<g class="bar-link" role="button" tabindex="0" data-filter="{filter_name}" '
+                f'data-value="{text(key)}">{bar}</g>'
+            )
+        parts.append(bar)
     parts.append("</svg></figure>")
     return "".join(parts)
 
@@ -157,40 +175,6 @@ def _read_jsonl(path: str | None) -> Iterator[dict]:
                 yield json.loads(line)
 
 
-CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#1d2330;background:#fff}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde;padding-bottom:4px}
-.muted{color:#667;fill:#667}.banner{background:#fdecea;border:1px solid #e6a19a;padding:8px 12px;margin:12px 0}
-.cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}
-.card{border:1px solid #dde;border-radius:6px;padding:8px 14px;min-width:110px}
-.card b{display:block;font-size:22px}.charts{display:flex;flex-wrap:wrap;gap:18px}
-figure.chart{margin:0;border:1px solid #e4e6ee;border-radius:6px;padding:8px}
-figcaption{font-weight:600;margin-bottom:4px}
-svg text{font-size:12px;fill:#1d2330}table{border-collapse:collapse;width:100%;margin-top:6px}
-th,td{border-bottom:1px solid #e4e6ee;padding:5px 6px;text-align:left;vertical-align:top}
-th{background:#f4f5f9;position:sticky;top:0}td.n{text-align:right}td.path{word-break:break-all;min-width:220px;max-width:380px}
-.v{display:inline-block;padding:1px 6px;border-radius:4px;color:#fff;font-size:12px;white-space:nowrap}
-.filters{display:flex;gap:10px;align-items:center;flex-wrap:wrap}.filters input{width:260px}
-img.thumb{width:64px;height:64px;object-fit:contain;background:#eee}ul.ev{margin:0;padding-left:16px}
-.ml>span{display:block}.card .ml{display:block}td.label{min-width:150px}td.st span{white-space:nowrap}
-.act-ban{color:#b03a2e;font-weight:600}.act-warn{color:#a04000;font-weight:600}
-"""
-
-SCRIPT = """
-(function(){var q=document.getElementById('q'),v=document.getElementById('verdict'),
-rows=document.querySelectorAll('#issues tbody tr'),shown=document.getElementById('shown');
-function apply(){var t=q.value.toLowerCase(),want=v.value,n=0;for(var i=0;i<rows.length;i++){var r=rows[i];
-var ok=(!want||r.getAttribute('data-verdict')===want||(want==='tampered'&&r.getAttribute('data-tampered')==='1'))
-&&(!t||r.textContent.toLowerCase().indexOf(t)>=0);r.style.display=ok?'':'none';if(ok)n++;}shown.textContent=n;}
-q.addEventListener('input',apply);v.addEventListener('change',apply);apply();})();
-"""
-
-
-def _policy_words(t: ReportText, texts: Mapping[str, str], fallback: object) -> str:
-    """The policy's texts in the switch's spans; the code itself when there are none."""
-    return t.spans(texts) if texts else text(fallback)
-
-
 def _verdict_words(policy: Policy | None, verdict: str) -> dict[str, str]:
     return policy.verdict_text(verdict) if policy else {}
 
@@ -208,10 +192,7 @@ def _cards(summary: dict, policy: Policy | None, t: ReportText) -> str:
         (t("files checked"), f"{files['checked']:,}"),
         (t("violations"), f"{summary['violations']:,}"),
         *(
-            (
-                f'<span class="ml">{_policy_words(t, _verdict_words(policy, k), k.value)}</span>',
-                f"{v.get(k.value, 0):,}",
-            )
+            (f'<span class="ml">{t.words(_verdict_words(policy, k), k.value)}</span>', f"{v.get(k.value, 0):,}")
             for k in TO_ACT_ON
         ),
         (t("AI share"), share),
@@ -226,78 +207,355 @@ def _cards(summary: dict, policy: Policy | None, t: ReportText) -> str:
     )
 
 
-def _account_table(rows: list, t: ReportText) -> Iterator[str]:
+def _asset(name: str) -> str:
+    return resources.files(report_assets).joinpath(name).read_text(encoding="utf-8")
+
+
+def interface_text(lang: str = "en") -> dict:
+    """The script's own words in ``lang`` (one table of the page's ``TEXT``): ``report/text.json``."""
+    table = json.loads(_asset("text.json"))
+    return dict(table[lang] if lang in table else table["en"])
+
+
+def _script_json(element_id: str, value: object) -> str:
+    """A ``<script type="application/json">`` block: ``<``, ``>`` and ``&`` escaped, so no value
+    (a file name holding ``</script>``) can end the block."""
+    return f'<script type="application/json" id="{element_id}">{_safe_json(value)}</script>'
+
+
+def shown(value: object) -> str | None:
+    """A value as the page shows it (``text`` without the HTML escaping: the script writes text nodes)."""
+    if value is None:
+        return None
+    s = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(_escape, s)
+
+
+def severity_rank(d: dict, policy: Policy | None) -> int:
+    """The default order, most severe first: unlabelled or mislabelled AI, unreadable, files the
+    policy sends to review (an integrity error), the rest."""
+    verdict = d["verdict"]
+    if verdict == Verdict.UNLABELLED_AI:
+        return 0
+    if verdict == Verdict.MISLABELLED:
+        return 1
+    if verdict == Verdict.UNREADABLE:
+        return 2
+    if any(sev == "error" for _, sev in d["findings"]) or d.get("action") not in (None, "none", "show-label"):
+        return 3
+    return 4
+
+
+def action_reasons(d: dict, policy: Policy | None) -> list[list[str]]:
+    """Why the row carries its action: each policy entry that gives that measure, as ``[kind, key]``
+    (``verdict``: the verdict's measures; ``label``: a labelled compliant file; ``finding``: a
+    finding's measures), the way ``Policy.decide`` gathers them."""
+    action = d.get("action")
+    if policy is None or not action or action == "none":
+        return []
+    data = policy.data
+    reasons = []
+    if action in data["measures"].get(d["verdict"], []):
+        reasons.append(["verdict", d["verdict"]])
+    if d.get("label") and d["verdict"] == Verdict.COMPLIANT and data.get("labelled_measure", "show-label") == action:
+        reasons.append(["label", d["label"]])
+    finding_measures = data.get("finding_measures", {})
+    for code in dict.fromkeys(code for code, _ in d["findings"]):
+        if action in finding_measures.get(code, []):
+            reasons.append(["finding", code])
+    return reasons
+
+
+def _policy_block(policy: Policy | None, fingerprints: FingerprintTable, summary: dict) -> dict:
+    """The policy's words the page needs, once (the rows carry only codes)."""
+    names = {g: fingerprints.display_name(g) for g in summary["generators"] if g in fingerprints.ids}
+    colours = {v.value: c for v, c in VERDICT_COLOURS.items()}
+    if policy is None:
+        return {"colours": colours, "generator_names": names}
+    data = policy.page_data()
+    notes = policy.data.get("finding_advice", {})
+    data.update(
+        colours=colours,
+        generator_names=names,
+        measure_order=list(policy.data["measure_order"]),
+        finding_advice={code: texts.get(policy.advice_language, "") for code, texts in notes.items()},
+    )
+    return data
+
+
+# The positions of a row's values in the page's rows array (report.js's ``decode`` reads them).
+ROW_FIELDS = ("p", "v", "s", "g", "gn", "gm", "f", "d", "l", "a", "w", "ac", "po", "fi", "e", "ev", "t", "x", "r")
+
+
+def _safe_json(value: object) -> str:
+    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class ReportRows:
+    """The rows the page lists, written as one JSON array of arrays while the issue list streams
+    past (a row's values in ``ROW_FIELDS`` order), then one table of the strings they share:
+    verdicts, statuses, evidence and error texts repeat across files, so a row holds their indices
+    (a 100,000-row page is half the size, and parses in half the time)."""
+
+    def __init__(self, policy: Policy | None, fingerprints: FingerprintTable, thumbnails: int) -> None:
+        self.policy = policy
+        self.fingerprints = fingerprints
+        self.thumbnails = thumbnails
+        self.ai = {s.value for s in policy.ai_statuses} if policy else set()
+        self.count = 0
+        self.strings: dict[str | None, int] = {None: 0}
+
+    def _s(self, value: str | None) -> int:
+        if value is None or value == "":
+            return 0
+        index = self.strings.get(value)
+        if index is None:
+            index = self.strings[value] = len(self.strings)
+        return index
+
+    def row(self, d: dict) -> list:
+        s = self._s
+        thumb = None
+        if self.thumbnails > 0 and d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS:
+            thumb = thumbnail(result_path(d))
+            self.thumbnails -= thumb is not None
+        key, name_only = generator_key(d.get("generator"), self.fingerprints)
+        if key == NOT_NAMED and d["status"] not in self.ai:
+            key = ""  # only AI files are counted under "(not named)"
+        display = self.fingerprints.display_name(key) if key in self.fingerprints.ids else None
+        return [
+            shown(d["path"]),
+            s(d["verdict"]),
+            s(d["status"]),
+            s(key),
+            s(display),
+            s(shown(name_only)),
+            s(canonical_format(d.get("format"))),
+            s(d["declared"]),
+            s(d.get("label")),
+            s(d.get("action")),
+            [s(x) for pair in action_reasons(d, self.policy) for x in pair],
+            s(shown(d.get("account"))),  # compared exactly by the account filter
+            shown(d.get("post_id")),
+            [s(x) for pair in d["findings"] for x in pair],
+            [s(shown(e)) for e in d["errors"]],
+            [s(shown(e)) for e in d["evidence"]],
+            thumb,
+            int(any(sev == "error" for _, sev in d["findings"])),
+            severity_rank(d, self.policy),
+        ]
+
+    def write(self, f: TextIO, issues: Iterable[dict]) -> None:
+        f.write('<script type="application/json" id="report-rows">[')
+        for d in issues:
+            f.write(("," if self.count else "") + _safe_json(self.row(d)) + "\n")
+            self.count += 1
+        f.write("]</script>")
+        f.write(f'<script type="application/json" id="report-strings">{_safe_json(list(self.strings))}</script>')
+
+
+def _header(summary: dict, t: ReportText) -> str:
+    policy_info = summary["policy"]
+    scanned = summary["scanned"]
+    files = summary["files"]
+    runs = summary.get("runs") or []
+    first = summary.get("first_started") or summary["started"]
+    total = files.get("elapsed_total_s", files["elapsed_s"])
+    from_list = scanned["from_list"]
+    intro = {
+        lang: t.raw(
+            lang,
+            "intro runs",
+            policy=policy_info["id"],
+            name=policy_info["name"],
+            paths=", ".join(scanned["paths"]) or "",
+            list=t.raw(lang, "from_list", list=from_list) if from_list else "",
+            first=first,
+            total=f"{total:,.1f}",
+            over=t.raw(lang, "over runs", n=len(runs)) if len(runs) > 1 else "",
+            started=summary["started"],
+            seconds=f"{files['elapsed_s']:,.1f}",
+        )
+        for lang in t.languages
+    }
+    out = f'<h1>{t("heading")}</h1><p class="muted">{t.spans(intro)}</p>'
+    if len(runs) > 1:
+        heads = ("run", "started", "ended", "seconds", "files checked", "interrupted?")
+        out += (
+            f'<details class="runs"><summary>{t("Runs (--resume)")}</summary><table class="runs" id="runs">'
+            "<thead><tr>"
+            + "".join(f"<th>{t(h)}</th>" for h in heads)
+            + "</tr></thead><tbody>"
+            + "".join(
+                f'<tr><td class="n">{i}</td><td>{text(r.get("started"))}</td><td>{text(r.get("ended"))}</td>'
+                f'<td class="n">{r.get("elapsed_s") or 0:,.1f}</td><td class="n">{r.get("checked") or 0:,}</td>'
+                f"<td>{t('yes' if r.get('interrupted') else 'no')}</td></tr>"
+                for i, r in enumerate(runs, 1)
+            )
+            + "</tbody></table></details>"
+        )
+    if summary["interrupted"]:
+        out += f'<div class="banner">{t("interrupted")}</div>'
+    return out
+
+
+def _charts(summary: dict, policy: Policy | None, fingerprints: FingerprintTable, t: ReportText) -> str:
+    verdict_names = {k: plain_words(_verdict_words(policy, k), k) for k in summary["verdicts"]}
+    status_names = {k: plain_words(policy.status_text(k) if policy else {}, k) for k in summary["statuses"]}
+    generator_names = {k: fingerprints.display_name(k) for k in summary["generators"]}
+    colours = {v.value: c for v, c in VERDICT_COLOURS.items()}
+
+    def chart(key: str, counts: Mapping[str, int], chart_id: str, **kw: object) -> str:
+        return bar_chart(t.plain(key), counts, chart_id, caption=t(key), none=t.plain("none"), **kw)  # type: ignore[arg-type]
+
+    parts = [
+        f'<h2>{t("Overview")}</h2><p class="muted">{t("overview note")}</p><div class="charts">',
+        chart(
+            "Verdicts",
+            summary["verdicts"],
+            "chart-verdicts",
+            colours=colours,
+            filter_name="verdict",
+            labels=verdict_names,
+        ),
+        chart("AI status", summary["statuses"], "chart-statuses", filter_name="status", labels=status_names),
+        chart(
+            "Generators (AI files)",
+            summary["generators"],
+            "chart-generators",
+            filter_name="generator",
+            labels=generator_names,
+        ),
+        chart("Formats", summary["formats"], "chart-formats", filter_name="format"),
+        chart("Findings (integrity, conformance)", summary["findings"], "chart-findings", filter_name="finding"),
+        "</div>",
+    ]
+    names = summary.get("generator_names") or {}
+    if names:
+        parts.append(
+            f'<p class="muted">{t("name only note")} '
+            + text(", ".join(f"{k} ({v:,})" for k, v in sorted(names.items(), key=lambda kv: -kv[1])[:30]))
+            + "</p>"
+        )
+    return "".join(parts)
+
+
+def _account_measure(r: dict, rules: RepeatOffenderRules | None, t: ReportText) -> str:
+    """The account's suggested measure and why, in words: its score and the policy's grading."""
+    if rules is None:
+        return t("no grading")
+    texts = {}
+    for lang in t.languages:
+        parts = [
+            f"{w} × {r['unlabelled'] if verdict == Verdict.UNLABELLED_AI else r.get(verdict, 0)} {verdict}"
+            for verdict, w in rules.weights.items()
+        ]
+        grading = t.raw(lang, "grading sep").join(
+            t.raw(lang, "grade", action=t.word(lang, "measure_values", action), score=score)
+            for score, action in rules.thresholds
+        )
+        texts[lang] = t.raw(
+            lang,
+            "account measure",
+            score=f"{r['score']:,}",
+            parts=" + ".join(parts) or "0",
+            grading=grading,
+            action=t.word(lang, "measure_values", r["action"]),
+            basis=rules.basis,
+        )
+    return t.spans(texts)
+
+
+def _accounts(rows: list, rules: RepeatOffenderRules | None, basis: str | None, t: ReportText) -> Iterator[str]:
+    yield f'<h2 id="accounts-h">{t("Accounts", n=f"{len(rows):,}")}</h2>'
+    if basis:
+        yield f'<p class="muted">{t("suggested account actions", basis=basis)}</p>'
+    if not rows:
+        yield f'<p class="muted">{t("no accounts")}</p>'
+        return
     heads = ("account", "posts", "AI share", "unlabelled", "mislabelled", "unreadable", "score", "suggested action")
     yield (
-        f'<h2 id="accounts-h">{t("Accounts", n=f"{len(rows):,}")}</h2>'
+        f'<p class="muted">{t("accounts note")}</p>'
         '<table id="accounts"><thead><tr>' + "".join(f"<th>{t(h)}</th>" for h in heads) + "</tr></thead><tbody>"
     )
+    measures: dict[str, str] = {}  # the policy's measure words, made once each
+
+    def measure(action: str) -> str:
+        if action not in measures:
+            measures[action] = t.value("measure_values", action)
+        return measures[action]
+
     for r in rows[:MAX_ACCOUNT_ROWS]:
         yield (
-            f'<tr><td>{text(r["account"])}</td><td class="n">{r["posts"]:,}</td>'
+            f'<tr><td><button type="button" class="acct" data-account="{text(r["account"])}">{text(r["account"])}'
+            f'</button></td><td class="n">{r["posts"]:,}</td>'
             f'<td class="n">{100 * r["ai_share"]:.0f}%</td><td class="n">{r["unlabelled"]:,}</td>'
             f'<td class="n">{r[Verdict.MISLABELLED]:,}</td><td class="n">{r[Verdict.UNREADABLE]:,}</td>'
-            f'<td class="n">{r["score"]:,}</td>'
-            f'<td class="act-{text(r["action"])}">{t.value("measure_values", r["action"])}</td></tr>'
+            f'<td class="n">{r["score"]:,}</td><td class="act-{text(r["action"])}">{measure(r["action"])}</td></tr>'
         )
     yield "</tbody></table>"
     if len(rows) > MAX_ACCOUNT_ROWS:
         yield f'<p class="muted">{t("more accounts", n=f"{len(rows) - MAX_ACCOUNT_ROWS:,}")}</p>'
-    if not rows:
-        yield f'<p class="muted">{t("no accounts")}</p>'
-
-
-def _issue_rows(issues: Iterable[dict], thumbnails: int, policy: Policy | None, t: ReportText) -> Iterator[str]:
-    made = 0
-    # The policy's words for a status, label or verdict, made once each: rows repeat a few of them.
-    shown: dict[tuple[str, str], str] = {}
-
-    def status_words(status: str) -> str:
-        key = ("status", status)
-        if key not in shown:
-            shown[key] = _policy_words(t, policy.status_text(status) if policy else {}, status)
-        return shown[key]
-
-    def label_words(label: str) -> str:
-        key = ("label", label)
-        if key not in shown:
-            shown[key] = _policy_words(t, policy.label_text(label) if policy else {}, "")
-        return shown[key]
-
-    def verdict_words(verdict: str) -> str:
-        key = ("verdict", verdict)
-        if key not in shown:
-            shown[key] = _policy_words(t, _verdict_words(policy, verdict), verdict)
-        return shown[key]
-
-    for d in issues:
-        thumb = ""
-        if made < thumbnails and d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS:
-            uri = thumbnail(result_path(d))
-            if uri:
-                made += 1
-                thumb = f'<img class="thumb" alt="" src="{uri}">'
-        tampered = any(sev == "error" for _, sev in d["findings"])
-        status = status_words(d["status"])
-        status += f'<span class="muted">{text(d["generator"])}</span>' if d.get("generator") else ""
-        label = d.get("label") or ""
-        label_cell = label_words(label)
-        label_cell += f'<span class="muted">{text(label)}</span>' if label else ""
-        post = " / ".join(text(x) for x in (d.get("account"), d.get("post_id")) if x)
-        why = "".join(f"<li>{text(e)}</li>" for e in d["evidence"])
-        why += "".join(f"<li>{t.value('', sev)}: {text(code)}</li>" for code, sev in d["findings"] if sev != "info")
-        why += "".join(f"<li>{t.value('', 'error')} {text(e)}</li>" for e in d["errors"])
-        colour = VERDICT_COLOURS.get(d["verdict"], "#555")
-        verdict = verdict_words(d["verdict"])
+    yield '<div id="account-sections">'
+    for r in rows[:MAX_ACCOUNT_ROWS]:
         yield (
-            f'<tr data-verdict="{text(d["verdict"])}" data-tampered="{int(tampered)}"><td>{thumb}</td>'
-            f'<td class="path">{text(d["path"])}</td>'
-            f'<td><span class="v ml" style="background:{colour}">{verdict}</span></td>'
-            f'<td class="ml st">{status}</td><td>{t.value("declared_values", d["declared"])}</td>'
-            f'<td class="ml label">{label_cell}</td>'
-            f"<td>{t.value('measure_values', d.get('action') or '')}</td><td>{post}</td>"
-            f'<td><ul class="ev">{why}</ul></td></tr>'
+            f'<section class="account" data-account="{text(r["account"])}" hidden><h3>{t("Account")} '
+            f'{text(r["account"])} <button type="button" class="close-account">{t("close")}</button></h3><dl>'
+            f"<dt>{t('posts')}</dt><dd>{r['posts']:,} ({r['ai']:,} AI, {100 * r['ai_share']:.0f}%)</dd>"
+            f"<dt>{t('unlabelled AI')}</dt><dd>{r['unlabelled']:,}</dd>"
+            f"<dt>{t('mislabelled')}</dt><dd>{r[Verdict.MISLABELLED]:,}</dd>"
+            f"<dt>{t('unreadable')}</dt><dd>{r[Verdict.UNREADABLE]:,}</dd>"
+            f'<dt>{t("suggested measure")}</dt><dd class="acct-measure"><b class="act-{text(r["action"])}">'
+            f"{measure(r['action'])}</b>: {_account_measure(r, rules, t)}</dd></dl>"
+            f'<h4>{t("signals note")}</h4><div class="acct-signals"></div>'
+            f'<h4>{t("its files note")}</h4><div class="acct-files"></div></section>'
         )
+    yield "</div>"
+
+
+def _files_head(t: ReportText) -> str:
+    filters = "".join(
+        f'<label>{t(name)} <select id="f-{key}"><option value="" {t.attrs("all")}>{text(t.raw(t.first, "all"))}'
+        "</option></select></label>"
+        for key, name in (
+            ("verdict", "Verdict"),
+            ("status", "Status"),
+            ("account", "Account"),
+            ("generator", "Generator"),
+            ("format", "Format"),
+            ("finding", "Finding"),
+        )
+    )
+    columns = "".join(
+        f'<th data-sort="{key}">{t(name)}</th>' if key else f"<th>{t(name) if name else ''}</th>"
+        for key, name in (
+            ("", ""),
+            ("file", "file"),
+            ("verdict", "verdict"),
+            ("status", "status / generator"),
+            ("declared", "declared"),
+            ("label", "label"),
+            ("action", "action and why"),
+            ("account", "account / post"),
+            ("", "evidence"),
+        )
+    )
+    return (
+        f'<h2 id="files-h">{t("Files to act on")}</h2><p class="muted">{t("files note")}</p>'
+        f'<div class="filters">{filters}<label>{t("Search")} <input id="q" type="search" '
+        f'{t.attrs("search placeholder")} placeholder="{text(t.raw(t.first, "search placeholder"))}"></label>'
+        f'<button type="button" id="clear">{t("Clear filters")}</button>'
+        f'<button type="button" id="export">{t("Export this view as CSV")}</button></div>'
+        f'<div class="pager"><button type="button" id="prev-page">{t("previous")}</button><span>{t("page")} '
+        f'<span id="page-no">1 / 1</span></span><button type="button" id="next-page">{t("next")}</button>'
+        f'<span class="muted">{t.around("shown", SHOWN_COUNT)}</span></div>'
+        f'<table id="issues"><thead><tr>{columns}</tr></thead><tbody></tbody></table>'
+        f'<p id="no-rows" class="muted" hidden>{t("no rows")}</p>'
+    )
+
+
+SHOWN_COUNT = '<span id="shown">0</span>'  # the script writes how many rows the view holds
 
 
 def _missing_table(missing: Iterable[dict], total: int, t: ReportText) -> Iterator[str]:
@@ -317,6 +575,17 @@ def _missing_table(missing: Iterable[dict], total: int, t: ReportText) -> Iterat
     yield "</tbody></table>"
 
 
+def _walk_problems(summary: dict, t: ReportText) -> str:
+    problems = summary["walk_problems"]["examples"]
+    if not problems:
+        return ""
+    return (
+        f"<h2>{t('Folders not fully scanned')}</h2><ul>"
+        + "".join(f"<li>{text(p['code'])}: {text(p['path'])}: {text(p['message'])}</li>" for p in problems)
+        + "</ul>"
+    )
+
+
 def write_report(
     out_dir: str,
     summary: dict,
@@ -325,112 +594,68 @@ def write_report(
     missing_path: str | None,
     thumbnails: int = 200,
     policy: Policy | None = None,
+    fingerprints: FingerprintTable | None = None,
 ) -> str:
     """Write report.html from the summary and the streamed issue list; return its path.
 
     ``policy`` is the one the scan judged by (its words, languages and AI statuses); by default the
-    one this process loaded under the summary's policy id.  Without one the report shows the codes."""
+    one this process loaded under the summary's policy id.  Without one the report shows the codes.
+    ``fingerprints``: the table the generator names are canonicalised by (default: the shipped one)."""
     path = os.path.join(out_dir, REPORT_HTML)
     tmp = path + ".tmp"
     rules = policy or policy_by_id(summary["policy"]["id"])
-    policy_info = summary["policy"]
-    files = summary["files"]
+    table = fingerprints or FingerprintTable.load()
+    grading = RepeatOffenderRules.from_policy(rules) if rules else None
     t = ReportText(rules)
-    from_list = summary["scanned"]["from_list"]
-    intro = {
-        lang: t.raw(
-            lang,
-            "intro",
-            policy=policy_info["id"],
-            name=policy_info["name"],
-            paths=", ".join(summary["scanned"]["paths"]) or "",
-            list=t.raw(lang, "from_list", list=from_list) if from_list else "",
-            started=summary["started"],
-            seconds=f"{files['elapsed_s']:,.1f}",
-        )
-        for lang in t.languages
-    }
     with open_text(tmp, "w") as f:
         f.write(
             f'<!DOCTYPE html><html {t.html_attrs()}><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
-            f"style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
-            f"<title>{text(t.plain('title'))}</title><style>{CSS}{t.css()}</style></head><body>"
-            f'{t.switch()}<h1>{t("heading")}</h1><p class="muted">{t.spans(intro)}</p>'
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
+            "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
+            f"<title>{text(t.plain('title'))}</title><style>{_asset('report.css')}{t.css()}</style></head><body>"
         )
-        if summary["interrupted"]:
-            f.write(f'<div class="banner">{t("interrupted")}</div>')
+        f.write(t.switch())
+        f.write(_header(summary, t))
         f.write(_cards(summary, rules, t))
-        f.write(f'<h2>{t("Overview")}</h2><div class="charts">')
-        verdict_names = {k: plain_words(_verdict_words(rules, k), k) for k in summary["verdicts"]}
-        status_names = {k: plain_words(rules.status_text(k) if rules else {}, k) for k in summary["statuses"]}
-
-        def chart(key: str, counts: dict, chart_id: str, colours: dict | None = None) -> str:
-            return bar_chart(
-                t.plain(key),
-                counts,
-                chart_id,
-                colours,
-                caption=t(key),
-                others=t.plain("all others"),
-                none=t.plain("none"),
-            )
-
-        f.write(
-            chart(
-                "Verdicts",
-                {verdict_names[k]: v for k, v in summary["verdicts"].items()},
-                "chart-verdicts",
-                {verdict_names[k]: c for k, c in VERDICT_COLOURS.items() if k in verdict_names},
-            )
-        )
-        f.write(chart("AI status", {status_names[k]: v for k, v in summary["statuses"].items()}, "chart-statuses"))
-        f.write(chart("Generators (AI files)", summary["generators"], "chart-generators"))
-        f.write(chart("Formats", summary["formats"], "chart-formats"))
-        f.write(chart("Findings (integrity, conformance)", summary["findings"], "chart-findings"))
-        f.write("</div>")
-        if policy_info.get("repeat_offenders"):
-            f.write(f'<p class="muted">{t("suggested account actions", basis=policy_info["repeat_offenders"])}</p>')
-        f.writelines(_account_table(accounts, t))
+        f.write(_charts(summary, rules, table, t))
+        f.writelines(_accounts(accounts, grading, summary["policy"].get("repeat_offenders"), t))
         if summary.get("similar"):  # scan --similar: clusters and account signals (html_clusters.py)
             from .html_clusters import similar_sections
 
             f.writelines(similar_sections(out_dir, summary, accounts, thumbnails))
-        f.write(
-            f'<h2>{t("Files to act on")}</h2><p class="muted">{t("files note")}</p>'
-            f'<div class="filters"><label>{t("Show")} <select id="verdict"><option value="" {t.attrs("all")}>'
-            f"{text(t.raw(t.first, 'all'))}</option>"
-            + "".join(
-                f'<option value="{k.value}">{text(plain_words(_verdict_words(rules, k), k.value))}</option>'
-                for k in TO_ACT_ON
-            )
-            + f'<option value="tampered" {t.attrs("integrity errors")}>{text(t.raw(t.first, "integrity errors"))}'
-            f"</option></select></label>"
-            f'<label>{t("Search")} <input id="q" type="search" {t.attrs("search placeholder")} '
-            f'placeholder="{text(t.raw(t.first, "search placeholder"))}"></label>'
-            f'<span class="muted">{t.around("shown", SHOWN_COUNT)}</span></div>'
-            '<table id="issues"><thead><tr><th></th>'
-            + "".join(
-                f"<th>{t(h)}</th>"
-                for h in ("file", "verdict", "status", "declared", "label", "action", "account / post", "evidence")
-            )
-            + "</tr></thead><tbody>"
-        )
-        f.writelines(_issue_rows(_read_jsonl(issues_path), thumbnails, rules, t))
-        f.write("</tbody></table>")
+        f.write(_files_head(t))
         declarations = summary.get("declarations")
         if declarations and declarations.get("missing_files"):
             f.writelines(_missing_table(_read_jsonl(missing_path), declarations["missing_files"], t))
-        problems = summary["walk_problems"]["examples"]
-        if problems:
-            f.write(
-                f"<h2>{t('Folders not fully scanned')}</h2><ul>"
-                + "".join(f"<li>{text(p['code'])}: {text(p['path'])}: {text(p['message'])}</li>" for p in problems)
-                + "</ul>"
-            )
-        f.write(
-            f'<p class="muted">{t("footer")}</p>'
-            f"<script>{SCRIPT}</script><script>{SWITCH_SCRIPT}</script></body></html>\n"
-        )
+        f.write(_walk_problems(summary, t))
+        f.write(f'<p class="muted">{t("footer")}</p>')
+        f.write(_script_json("report-text", {lang: interface_text(lang) for lang in t.languages}))
+        f.write(_script_json("report-policy", _policy_block(rules, table, summary)))
+        ReportRows(rules, table, thumbnails).write(f, _read_jsonl(issues_path))
+        f.write(f"<script>{SWITCH_SCRIPT}</script><script>{_asset('report.js')}</script></body></html>\n")
     os.replace(tmp, path)
     return path
+
+
+def page_rows(page: str) -> list[dict]:
+    """The rows a written report.html lists, decoded as its script decodes them (``ROW_FIELDS``
+    keys, shared strings resolved): for tests and for tools that read a report back."""
+
+    def block(element_id: str) -> list:
+        start = page.index(f'<script type="application/json" id="{element_id}">')
+        start = page.index(">", start) + 1
+        return json.loads(page[start : page.index("</script>", start)])
+
+    strings = block("report-strings")
+    out = []
+    for values in block("report-rows"):
+        row = dict(zip(ROW_FIELDS, values))
+        for key in ("v", "s", "g", "gn", "gm", "f", "d", "l", "a", "ac"):
+            row[key] = strings[row[key]]
+        for key in ("w", "fi"):
+            flat = [strings[i] for i in row[key]]
+            row[key] = [flat[i : i + 2] for i in range(0, len(flat), 2)]
+        row["e"] = [strings[i] for i in row["e"]]
+        row["ev"] = [strings[i] for i in row["ev"]]
+        out.append(row)
+    return out

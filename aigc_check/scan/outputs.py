@@ -19,11 +19,14 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from .. import contract
 from ..errors import AigcCheckError
 from ..model import VIOLATIONS, Status, Verdict, printable
+
+if TYPE_CHECKING:
+    from ..signatures.fingerprints import FingerprintTable
 
 RESULTS_JSONL = "results.jsonl"
 RESULTS_CSV = "results.csv"
@@ -37,6 +40,30 @@ ISSUES_TMP = ".issues.jsonl"  # digests of the files the HTML report lists, kept
 # Categorical tallies keep at most this many distinct values (generator names come from manifests
 # and could be unique per file); the rest are counted under "(other)".
 MAX_DISTINCT = 500
+
+# A walker that fails before it can refine its format leaves the handler's family name
+# (``mpeg-audio`` for a broken ID3-tagged MP3, ``matroska`` for a cut Matroska file); good files of
+# the same family carry the refined id.  The summary counts both under the refined id most files
+# of the family get, so one format is one key.  (An ``aac`` or ``webm`` file is refined too, and
+# keeps its own id.)
+CANONICAL_FORMATS = {"mpeg-audio": "mp3", "matroska": "mkv"}
+NOT_NAMED = "(not named)"  # an AI file whose data names no generator
+NAME_ONLY = "(name only)"  # an AI file that names a generator no fingerprint id stands for
+
+
+def canonical_format(fmt: str | None) -> str | None:
+    """The one id a format is counted under (``CANONICAL_FORMATS``)."""
+    return CANONICAL_FORMATS.get(fmt, fmt) if fmt else fmt
+
+
+def generator_key(name: str | None, table: FingerprintTable | None) -> tuple[str, str | None]:
+    """(the key a generator is counted under, the raw name when it maps to no id): a fingerprint id
+    (an alias such as ``豆包`` counted as ``doubao``), ``NOT_NAMED``, or ``NAME_ONLY`` with the name
+    a manifest or label gave (``Test Diffusion``), which is counted apart from the ids."""
+    if not name:
+        return NOT_NAMED, None
+    gid = table.canonical(name) if table is not None else name
+    return (gid, None) if gid else (NAME_ONLY, name)
 
 
 class ScanError(AigcCheckError):
@@ -145,12 +172,15 @@ class Tally:
 
     # The statuses the policy counts as AI (``Policy.ai_statuses``): AI shares and generator tallies.
     ai_statuses: frozenset[Status] = frozenset()
+    # The fingerprint table the generator names are canonicalised by (None: counted as reported).
+    fingerprints: FingerprintTable | None = None
     checked: int = 0
     bytes_read: int = 0
     verdicts: CappedCounter = field(default_factory=CappedCounter)
     statuses: CappedCounter = field(default_factory=CappedCounter)
     formats: CappedCounter = field(default_factory=CappedCounter)
     generators: CappedCounter = field(default_factory=CappedCounter)
+    generator_names: CappedCounter = field(default_factory=CappedCounter)  # the names counted as NAME_ONLY
     declared: CappedCounter = field(default_factory=CappedCounter)
     findings: CappedCounter = field(default_factory=CappedCounter)
     errors: CappedCounter = field(default_factory=CappedCounter)
@@ -169,11 +199,14 @@ class Tally:
         self.bytes_read += d["bytes"]
         self.verdicts.bump(d["verdict"])
         self.statuses.bump(d["status"])
-        self.formats.bump(d["format"])
+        self.formats.bump(canonical_format(d["format"]))
         self.declared.bump(d["declared"])
         is_ai = d["status"] in self.ai_statuses
         if is_ai:
-            self.generators.bump(d["generator"] or "(not named)")
+            key, name_only = generator_key(d["generator"], self.fingerprints)
+            self.generators.bump(key)
+            if name_only is not None:
+                self.generator_names.bump(name_only)
         for code in {code for code, _ in d["findings"]}:
             self.findings.bump(code)
         for message in d["errors"]:
@@ -302,6 +335,35 @@ class ResultWriter:
         if self.csv_tmp:
             os.remove(self.csv_tmp)
             self.csv_tmp = None
+
+
+def earlier_runs(out_dir: str) -> list[dict]:
+    """The runs an earlier ``summary.json`` in ``out_dir`` describes, oldest first (``runs``; a summary
+    written before runs were kept describes one run).  Nothing when there is none or it cannot be
+    read: the totals then cover the runs that can be told, and the results are unaffected."""
+    try:
+        with open(os.path.join(out_dir, SUMMARY_JSON), encoding="utf-8") as f:
+            old = json.load(f)
+    except (OSError, ValueError):
+        return []
+    if not isinstance(old, dict):
+        return []
+    runs = old.get("runs")
+    if isinstance(runs, list) and all(isinstance(r, dict) for r in runs):
+        return runs
+    files = old.get("files")
+    files = files if isinstance(files, dict) else {}
+    if not old.get("started"):
+        return []
+    return [
+        {
+            "started": old.get("started"),
+            "ended": old.get("updated"),
+            "elapsed_s": files.get("elapsed_s"),
+            "checked": files.get("this_run"),
+            "interrupted": bool(old.get("interrupted")),
+        }
+    ]
 
 
 def write_json_atomic(path: str, data: dict) -> None:

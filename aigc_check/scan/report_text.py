@@ -4,8 +4,9 @@ The report is written once with every text in each shown language (the policy's 
 interface speaks, in the policy's order), one ``<span data-l="LANG" lang="LANG">`` per language.
 ``<html data-show="LANG">`` picks the one shown: a CSS rule per language hides the others, so the
 page reads right without script; the switch (a few lines of inline script) changes ``data-show``
-(or ``all``: every language, one per line), remembers the choice, and honours ``#lang=LANG`` in
-the address.  Texts that cannot hold markup (``<option>``, ``placeholder``) carry one
+(or ``all``: every language, one per line), remembers the choice, honours ``#lang=LANG`` in
+the address, and tells the page's other script (a ``report-lang`` event: it renders its rows again).
+Texts that cannot hold markup (``<option>``, ``placeholder``) carry one
 ``data-t-LANG`` attribute per language and the script copies the chosen one in.
 
 Interface words come from ``data/interface_text.json`` (``report``, ``declared_values``,
@@ -63,6 +64,15 @@ class ReportText:
     def attrs(self, key: str) -> str:
         """``data-t-LANG`` attributes for an element whose text or placeholder the switch sets."""
         return " ".join(f'data-t-{lang}="{_escape(self.raw(lang, key))}"' for lang in self.languages)
+
+    def word(self, lang: str, table: str, code: str) -> str:
+        """A code's plain word in one language (``measure_values``, ``declared_values``); the code itself."""
+        source = self._words[lang].get(table)
+        return str(source.get(code, code)) if isinstance(source, Mapping) else code
+
+    def words(self, texts: Mapping[str, str], fallback: object) -> str:
+        """The policy's texts in the switch's spans; the code itself when there are none."""
+        return self.spans(texts) if texts else _escape(str(fallback))
 
     def value(self, table: str, code: str) -> str:
         """A code's word (``declared_values``, ``measure_values``; or a top-level word such as a
@@ -134,7 +144,8 @@ for(var i=0;i<els.length;i++){var el=els[i],t=pick(el,l);
 if(el.hasAttribute('placeholder'))el.setAttribute('placeholder',t);else el.textContent=t;}
 var bs=document.querySelectorAll('#lang-switch button');
 for(var j=0;j<bs.length;j++)bs[j].setAttribute('aria-pressed',String(bs[j].getAttribute('data-set')===l));
-try{localStorage.setItem(KEY,l);}catch(e){}}
+try{localStorage.setItem(KEY,l);}catch(e){}
+document.dispatchEvent(new CustomEvent('report-lang',{detail:l}));}
 var asked=/(?:^#|&)lang=([a-z]+)/.exec(location.hash),saved=null;try{saved=localStorage.getItem(KEY);}catch(e){}
 show(asked?asked[1]:(saved||root.getAttribute('data-show')));
 var bs=document.querySelectorAll('#lang-switch button');

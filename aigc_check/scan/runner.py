@@ -63,6 +63,7 @@ from .outputs import (
     csv_lines,
     csv_row,
     digest,
+    earlier_runs,
     jsonl_line,
     open_text,
     read_results,
@@ -159,7 +160,8 @@ class Scan:
         self.checker = Checker(config.options)  # fails now on a bad policy or trust file
         self.rules = RepeatOffenderRules.from_policy(self.checker.policy)
         self.out = config.out_dir
-        self.tally = Tally(ai_statuses=self.checker.policy.ai_statuses)
+        self.tally = Tally(ai_statuses=self.checker.policy.ai_statuses, fingerprints=self.checker.fingerprints)
+        self.earlier_runs: list[dict] = []  # what the summary of the run this one resumes said (run totals)
         self.done_before = 0
         self.done_now = 0
         self.found_done = 0  # files the walk met that an earlier run had finished (for the progress total)
@@ -473,6 +475,7 @@ class Scan:
         try:
             try:
                 resuming = self._prepare_out_dir()
+                self.earlier_runs = earlier_runs(self.out) if resuming else []
                 if self.config.declarations:
                     declarations = DeclarationIndex(self.config.declarations, os.path.join(self.out, DECLARATIONS_DB))
                     self.declaration_rows = declarations.rows
@@ -560,6 +563,7 @@ class Scan:
                 os.path.join(self.out, MISSING_JSONL) if missing else None,
                 self.config.thumbnails,
                 policy=self.checker.policy,
+                fingerprints=self.checker.fingerprints,
             )
             return True
         except _Hurry:
@@ -607,12 +611,25 @@ class Scan:
 
     def _summary_data(self, interrupted: bool, missing: int | None, report: bool = False) -> dict:
         t = self.tally
-        elapsed = (datetime.now(timezone.utc) - self.started_at).total_seconds()
+        now = datetime.now(timezone.utc)
+        elapsed = (now - self.started_at).total_seconds()
         accounts = self._account_rows()
+        this_run = {
+            "started": self.started_at.isoformat(timespec="seconds"),
+            "ended": now.isoformat(timespec="seconds"),
+            "elapsed_s": round(elapsed, 3),
+            "checked": self.done_now,
+            "interrupted": interrupted,
+        }
+        runs = [*self.earlier_runs, this_run]
+        fingerprints = self.checker.fingerprints
         return {
             "schema": "aigc-check-scan/1",
             "started": self.started_at.isoformat(timespec="seconds"),
-            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "updated": now.isoformat(timespec="seconds"),
+            # Across --resume: the first run's start, the time of all runs, one entry a run.
+            "first_started": runs[0]["started"] or this_run["started"],
+            "runs": runs,
             "complete": not interrupted,
             "interrupted": interrupted,
             "policy": {
@@ -634,6 +651,7 @@ class Scan:
                 "resumed": self.done_before,
                 "this_run": self.done_now,
                 "elapsed_s": round(elapsed, 3),
+                "elapsed_total_s": round(sum(r.get("elapsed_s") or 0 for r in runs), 3),
                 "per_second": round(self.done_now / elapsed, 1) if elapsed > 0 else None,
                 "bytes_read": t.bytes_read,
             },
@@ -642,6 +660,8 @@ class Scan:
             "statuses": dict(t.statuses),
             "formats": dict(t.formats),
             "generators": dict(t.generators),
+            "generator_names": dict(t.generator_names),
+            "generator_display": {g: fingerprints.display_name(g) for g in t.generators if g in fingerprints.ids},
             "declared": dict(t.declared),
             "findings": dict(t.findings),
             "errors": dict(t.errors),

@@ -6,6 +6,8 @@ generator is a data edit.  Entry shape::
     {
       "id": "forge",                      # stable id reported as ``generator``
       "name": "Stable Diffusion WebUI Forge",
+      "display_name": "SD WebUI Forge",   # the short name reports show (default: name)
+      "aliases": ["..."],                 # other spellings counted under the id (豆包 for doubao)
       "media": ["image"],                 # informational
       "indicates": "ai-generated",        # or "ai-modified"
       "strength": "strong",               # or "weak" (recorded, never decides alone)
@@ -156,6 +158,10 @@ class Generator:
     aigc_producers: tuple[re.Pattern, ...]
     description: str
     modified_when: tuple[EditTrace, ...] = ()
+    # The name reports show for the id (``name`` when the entry gives none), and other spellings of
+    # it (``豆包`` for ``doubao``): a summary counts every one of them under the id.
+    display_name: str = ""
+    aliases: tuple[str, ...] = ()
 
     def edit_in(self, hit: Field) -> EditTrace | None:
         """The first of this generator's edit traces found in the field that matched, if any."""
@@ -286,6 +292,8 @@ def parse_generators(data: dict, base_groups: Mapping[str, tuple[str, ...]] | No
                     aigc_producers=tuple(_compile(p, "", where) for p in entry.get("aigc_producers", [])),
                     description=entry.get("description", ""),
                     modified_when=tuple(traces[t] for t in entry.get("modified_when", [])),
+                    display_name=str(entry.get("display_name") or entry["name"]),
+                    aliases=tuple(str(a) for a in entry.get("aliases", [])),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -306,6 +314,7 @@ class FingerprintTable:
     ) -> None:
         self.generators = tuple(generators)
         self.ids = frozenset(g.id for g in self.generators)
+        self._aliases = {a.casefold(): g.id for g in self.generators for a in (g.id, *g.aliases)}
         self.field_groups: dict[str, tuple[str, ...]] = dict(field_groups or {})
         self._with_rules = tuple(g for g in self.generators if g.rules)
         self._named: dict[str, frozenset[int]] = {}
@@ -357,6 +366,27 @@ class FingerprintTable:
     def for_producer(self, producer: str) -> Generator | None:
         """The generator a GB 45438 ``ContentProducer`` code belongs to."""
         return self._lookup([producer], "aigc_producers")
+
+    def canonical(self, name: str | None) -> str | None:
+        """The fingerprint id a reported generator name stands for: the id itself, an alias
+        (compared case-folded), or a C2PA or producer name the table maps; None when it maps to no
+        id (a manifest's own name, e.g. ``Test Diffusion``)."""
+        if not name:
+            return None
+        if name in self.ids:
+            return name
+        found = self._aliases.get(name.casefold())
+        if found is None:
+            g = self.for_c2pa([name]) or self.for_producer(name)
+            found = g.id if g else None
+        return found
+
+    def display_name(self, gid: str) -> str:
+        """The name a report shows for a fingerprint id (the id itself when it is not one)."""
+        for g in self.generators:
+            if g.id == gid:
+                return g.display_name or g.name
+        return gid
 
     def in_group(self, group: str, name: str) -> bool:
         """Whether the field name ``name`` (``family/key``) is one of the group's globs (cached)."""

@@ -1,0 +1,1 @@
+"""report.html's assets: the page's script, style and interface words, inlined when the report is written."""
