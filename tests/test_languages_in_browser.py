@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from browser import requires_chromium, start_chromium
 from conftest import FIXTURES, ROOT
 from scan_helpers import copy_fixtures
 from serve_helpers import request
@@ -20,26 +20,7 @@ from aigc_check.cli import main
 from aigc_check.interface_text import FONT_STACK, words
 from aigc_check.service.launch import ServerProcess
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (test extra)")
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
-)
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1100,1400",
-)
+pytestmark = requires_chromium
 ACCEPT = {"zh": "zh-CN,zh", "en": "en-US,en"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ZH, EN = words("zh"), words("en")
@@ -61,17 +42,8 @@ return {font: font, a: mask('\u6838'), b: mask('\u9a8c'), c: mask('\u6807'), mis
 
 
 def make_browser(tmp_path_factory, lang: str):
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp(f'chromium-{lang}')}")
-    options.add_experimental_option("prefs", {"intl.accept_languages": ACCEPT[lang]})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    return driver
+    profile = str(tmp_path_factory.mktemp(f"chromium-{lang}"))
+    return start_chromium(profile, prefs={"intl.accept_languages": ACCEPT[lang]})
 
 
 @pytest.fixture(scope="module")

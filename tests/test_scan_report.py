@@ -7,12 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, FLAGS, start_chromium
 from conftest import FIXTURES
 from scan_helpers import copy_fixtures, results
 
@@ -20,20 +20,7 @@ from aigc_check.cli import main
 from aigc_check.scan.html_report import interface_text, severity_rank
 from aigc_check.scan.outputs import canonical_format, digest, is_issue
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-]
+CHROMIUM_FLAGS = [*FLAGS, "--hide-scrollbars"]
 VERDICT_RED = (0xC0, 0x39, 0x2B)  # html_report.VERDICT_COLOURS["unlabelled-ai"]
 BAR_BLUE = (0x3B, 0x6E, 0xA8)
 # "eve" is a prefix and a substring of the others: the account filter must match exactly.
@@ -76,19 +63,13 @@ def issues(report) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (test extra)")
-    from selenium.webdriver.chrome.service import Service
-
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("Debian's chromium and chromium-driver are not installed (apt-get install chromium-driver)")
     downloads = tmp_path_factory.mktemp("downloads")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*CHROMIUM_FLAGS, "--window-size=1400,1600"]:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads)})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver = start_chromium(
+        str(tmp_path_factory.mktemp("chromium-profile")),
+        "--hide-scrollbars",
+        "--window-size=1400,1600",
+        prefs={"download.default_directory": str(downloads)},
+    )
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     driver.set_page_load_timeout(60)
     driver.downloads = downloads

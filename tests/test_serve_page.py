@@ -6,10 +6,10 @@ without that route (the codes, the label in the answer's languages, the answer's
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
+from browser import requires_chromium, start_chromium
 from conftest import FIXTURES
 from policy_helpers import english_only
 from policy_page_server import PolicyServer
@@ -17,26 +17,7 @@ from serve_helpers import expected_answer, without_timing
 
 from aigc_check import Checker, CheckOptions, load_policy
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (test extra)")
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
-)
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1000,1400",
-)
+pytestmark = requires_chromium
 
 
 @pytest.fixture(scope="module")
@@ -73,15 +54,7 @@ def assert_page_speaks(browser, answer: dict, policy_arg: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
+    driver = start_chromium(str(tmp_path_factory.mktemp("chromium-profile")))
     yield driver
     driver.quit()
 
