@@ -97,7 +97,10 @@ def to_text(
     lines.append(f"  {w['Action']}:  {_measures_in_words(r, w, verbose)}")
     untrusted = any(f.code == UNTRUSTED_SIGNER for f in r.findings)
     if r.disclosure.provenance_available:
-        lines.append(f"  {w['Disclosure']}: {_disclosure_line(r.disclosure, w, value, untrusted)}")
+        # Which latent-disclosure elements are missing matters under a policy that asks for them (its
+        # disclosure rules: California's); elsewhere it is shown with -v only, not to every creator.
+        latent = verbose or bool(policy is not None and policy.data.get("disclosure_rules"))
+        lines.append(f"  {w['Disclosure']}: {_disclosure_line(r.disclosure, w, value, untrusted, latent)}")
     finding_words: dict[str, str] = w["finding_words"]
     # The policy's own findings (its disclosure rules) in the language asked; the readers' and
     # signatures' findings are English (their messages are made by code, not from texts).
@@ -145,7 +148,9 @@ def _measures_in_words(r: CheckResult, w: dict, verbose: bool) -> str:
     return f"{words_}  [{r.action}: {', '.join(r.measures) or 'none'}]"
 
 
-def _disclosure_line(d: Disclosure, w: dict, value: Callable[[str, str], str], untrusted: bool = False) -> str:
+def _disclosure_line(
+    d: Disclosure, w: dict, value: Callable[[str, str], str], untrusted: bool = False, latent: bool = True
+) -> str:
     """One line of what the provenance data discloses: standards, signer and signature state (and
     whether the signer is on the trust list), identities, watermark evidence, and the
     latent-disclosure elements that are missing."""
@@ -159,7 +164,7 @@ def _disclosure_line(d: Disclosure, w: dict, value: Callable[[str, str], str], u
         parts.append(f"{w['identity']} {p('; '.join(d.identity))}")
     if d.watermark:
         parts.append(f"{w['watermark']} {p('; '.join(d.watermark))}")
-    if d.latent_missing:
+    if latent and d.latent_missing:
         missing = ", ".join(value("element_values", e) for e in d.latent_missing)
         parts.append(f"{w['latent disclosure lacks']} {missing}")
     return "; ".join(parts)

@@ -290,3 +290,16 @@ def test_a_user_pack_works_in_a_scan(tmp_path):
     ai = by_name["gen-a1111-parameters.png"]
     assert (ai["policy"], ai["measures"]) == ("my-douyin", ["warn"])
     assert ai["label_text"]["zh"] == "疑似使用了AI生成技术，请谨慎甄别"
+
+
+def test_missing_latent_elements_are_said_where_the_policy_asks_for_them():
+    """The text report names the missing latent-disclosure elements under a policy with disclosure
+    rules (California's), and elsewhere only with -v: a creator under cn is not told of a duty it has not."""
+    from aigc_check import check
+    from aigc_check.report import to_text
+
+    path = FIXTURES / "gb-jpeg-xmp-element.jpg"
+    cn, ca = check(path), check(path, policy="ca")
+    assert "latent disclosure lacks" not in to_text(cn)
+    assert "latent disclosure lacks" in to_text(cn, verbose=True)
+    assert "latent disclosure lacks" in to_text(ca)
