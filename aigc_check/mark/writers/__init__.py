@@ -71,9 +71,22 @@ _WRITERS: dict[str, str] = {
     "dotx": "office:write",
     "xltx": "office:write",
     "potx": "office:write",
+    "ppsx": "office:write",
+    "docm": "office:write",  # macro-enabled: the same package (vbaProject.bin copied as it is)
+    "dotm": "office:write",
+    "xlsm": "office:write",
+    "xltm": "office:write",
+    "pptm": "office:write",
+    "potm": "office:write",
+    "ppsm": "office:write",
     "odt": "office:write",  # meta.xml meta:user-defined AIGC
     "ods": "office:write",
     "odp": "office:write",
+    "odg": "office:write",
+    "ott": "office:write",
+    "ots": "office:write",
+    "otp": "office:write",
+    "otg": "office:write",
     "epub": "office:write",  # OPF <meta property="AIGC">
     "markdown": "text:write",  # YAML front matter AIGC mapping
     "text": "text:write",

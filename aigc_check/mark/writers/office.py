@@ -3,7 +3,7 @@
 - OOXML (docx xlsx pptx dotx xltx potx): ``docProps/custom.xml`` property ``AIGC``, the JSON in
   ``vt:lpwstr`` (no wrapper).  A package without custom properties gets the part, its content type
   override in ``[Content_Types].xml`` and the package relationship in ``_rels/.rels``.
-- ODF (odt ods odp): ``meta.xml`` ``<meta:user-defined meta:name="AIGC">`` in ``office:meta``.
+- ODF (odt ods odp odg and their templates): ``meta.xml`` ``<meta:user-defined meta:name="AIGC">`` in ``office:meta``.
 - EPUB: the OPF package document's ``<meta name="AIGC" content="..."/>`` (the OPF 2 form, which
   EPUB 3 reading systems accept; an EPUB 3 ``<meta property="AIGC">`` already there is updated as it is).
 
@@ -30,6 +30,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from ...formats._zip import MAX_ZIP_MEMBER
+from ...formats.office import MIMETYPES
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
 from ._common import guarded, is_label_name, label_value, removed_note, walk_input
@@ -292,12 +293,16 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
     return guarded(_write, data, label)
 
 
+# Every ODF kind the walker reads (text, sheet, slides, drawing and their templates): one meta.xml.
+ODF_FORMATS = frozenset(fmt for fmt in MIMETYPES.values() if fmt != "epub")
+
+
 def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     container = walk_input(data, "zip")
     pkg = _Package(data)
     value = label_value(label)
     added: list[str] = []
-    if container.format in ("odt", "ods", "odp"):
+    if container.format in ODF_FORMATS:
         changed, updated, notes = _odf(pkg, value)
         location = "meta.xml user-defined 'AIGC'"
     elif container.format == "epub":
