@@ -21,51 +21,17 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, corpus_dir
+from fuzz_strategies import damaged
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 sys.path.insert(0, str(ROOT / "fuzz"))
-from targets import SIZE_EXTREMES, all_targets, check_target, seed_files
+from targets import all_targets, check_target, seed_files
 
 SEEDS = [p.read_bytes() for p in seed_files(corpus_dir())]
 TARGETS = all_targets()
 EXAMPLES = int(os.environ.get("AIGC_FUZZ_EXAMPLES", "60"))
 EXPLORE = "AIGC_FUZZ_EXAMPLES" in os.environ  # a longer run explores; the default run is repeatable
 FAILURES = Path(os.environ.get("AIGC_FUZZ_FAILURES", Path(tempfile.gettempdir()) / "aigc-fuzz-failures"))
-
-
-class Sample(bytes):
-    """Bytes whose repr is short: hypothesis prints a failing example, which may be megabytes."""
-
-    def __repr__(self) -> str:
-        return f"<{len(self)} bytes, sha256 {hashlib.sha256(self).hexdigest()[:16]}>"
-
-
-@st.composite
-def damaged_media(draw) -> bytes:
-    data = bytearray(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(0, 6))):
-        if not data:
-            break
-        at = draw(st.integers(0, len(data) - 1))
-        kind = draw(st.sampled_from(["size", "cut", "repeat", "splice", "flip", "delete"]))
-        if kind == "size":
-            data[at : at + 4] = draw(st.sampled_from(SIZE_EXTREMES))
-        elif kind == "cut":
-            del data[at:]
-        elif kind == "repeat":
-            n = draw(st.integers(1, 256))
-            data[at:at] = data[at : at + n] * draw(st.integers(2, 50))
-        elif kind == "splice":
-            other = draw(st.sampled_from(SEEDS))
-            if other:
-                start = draw(st.integers(0, len(other) - 1))
-                data[at:at] = other[start : start + draw(st.integers(1, 512))]
-        elif kind == "flip":
-            data[at] ^= 1 << draw(st.integers(0, 7))
-        else:
-            del data[at : at + draw(st.integers(1, 64))]
-    return Sample(data)
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
@@ -79,7 +45,7 @@ def test_fuzz_target(name):
         derandomize=not EXPLORE,
         suppress_health_check=list(HealthCheck),
     )
-    @given(damaged_media())
+    @given(damaged(SEEDS))
     def run(data: bytes) -> None:
         try:
             target(data)

@@ -14,23 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES
+from fuzz_strategies import damaged
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from aigc_check import Checker
 from aigc_check.errors import MediaError
 from aigc_check.mark.core import MarkAction, Propagation, mark_bytes
 from aigc_check.mark.label import LabelFields
 from aigc_check.mark.writers import writer_for
-
-sys.path.insert(0, str(ROOT / "fuzz"))
-from targets import SIZE_EXTREMES
 
 EXAMPLES = int(os.environ.get("AIGC_FUZZ_EXAMPLES", "60"))
 EXPLORE = "AIGC_FUZZ_EXAMPLES" in os.environ
@@ -60,40 +56,6 @@ def checker() -> Checker:
     return Checker()
 
 
-class Sample(bytes):
-    def __repr__(self) -> str:
-        return f"<{len(self)} bytes, sha256 {hashlib.sha256(self).hexdigest()[:16]}>"
-
-
-def damaged(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
-    @st.composite
-    def build(draw) -> bytes:
-        data = bytearray(draw(st.sampled_from(seeds)))
-        for _ in range(draw(st.integers(1, 5))):
-            if not data:
-                break
-            at = draw(st.integers(0, len(data) - 1))
-            kind = draw(st.sampled_from(["size", "cut", "repeat", "splice", "flip", "delete"]))
-            if kind == "size":
-                data[at : at + 4] = draw(st.sampled_from(SIZE_EXTREMES))
-            elif kind == "cut":
-                del data[at:]
-            elif kind == "repeat":
-                n = draw(st.integers(1, 128))
-                data[at:at] = data[at : at + n] * draw(st.integers(2, 20))
-            elif kind == "splice":
-                other = draw(st.sampled_from(seeds))
-                start = draw(st.integers(0, len(other) - 1))
-                data[at:at] = other[start : start + draw(st.integers(1, 256))]
-            elif kind == "flip":
-                data[at] ^= 1 << draw(st.integers(0, 7))
-            else:
-                del data[at : at + draw(st.integers(1, 64))]
-        return Sample(data)
-
-    return build()
-
-
 def _saved(name: str, data: bytes) -> Path:
     path = FAILURES / f"mark-{name}-{hashlib.sha256(data).hexdigest()[:16]}.bin"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +75,7 @@ def test_mark_damaged(fmt, checker):
         derandomize=not EXPLORE,
         suppress_health_check=list(HealthCheck),
     )
-    @given(damaged(SEEDS[fmt]))
+    @given(damaged(SEEDS[fmt], steps=(1, 5), repeat_bytes=128, repeat_times=20, splice_bytes=256))
     def run(data: bytes) -> None:
         try:
             try:
