@@ -158,7 +158,7 @@ def checker_options(env_prefix: str = "", time_limit: bool = False) -> Callable[
             type=click.Path(dir_okay=False),
             envvar=env("SIMILAR_INDEX"),
             help="Known-content index of confirmed AI content: scan --similar writes it (adding to it), "
-            "check and serve read it, so an unlabelled copy of known AI content is suspected-ai.",
+            "check, serve and mark read it, so an unlabelled copy of known AI content is suspected-ai.",
         ),
     ]
 

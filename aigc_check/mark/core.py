@@ -37,6 +37,7 @@ SCHEMA = "aigc-check-mark/1"
 KEPT = ("Label", "ContentProducer", "ProduceID", "ReservedCode1")  # the producer's elements, never changed
 C2PA_RESIGN_MODULE = "aigc_check.mark.c2pa_resign"
 PROPAGATION_SERVICE = "2"  # TC260-PG-20252A service type of a content-propagation service
+NEAR_DUPLICATE = "near-duplicate"  # the evidence source of an inherited status (similar/inherit.py's SOURCE)
 
 
 class MarkAction(TextEnum):
@@ -152,6 +153,9 @@ def mark_bytes(
     """Decide and write one file held in memory; never raises for a bad file (only for bad values)."""
     result = checker.check(data, declared, name=name)
     outcome = MarkResult(name, MarkAction.ERROR, result)
+    # A status inherited from known AI content (``--similar-index``): the record says from which file,
+    # since the label written (or the refusal) follows from it and nothing in the file itself shows it.
+    outcome.notes += [e.explanation for e in result.evidence if e.source == NEAR_DUPLICATE and e.explanation]
     try:
         return _mark(checker, data, propagation, Declared.parse(declared), result, outcome, post_id)
     except LabelValueError as exc:  # a value from a declaration row (its post id): this file only
@@ -369,18 +373,27 @@ def mark(
     checker: Checker | None = None,
     overwrite: bool = False,
     in_place: bool = False,
+    similar_index: str | os.PathLike | None = None,
 ) -> MarkResult:
     """Mark one file: the library form of ``aigc-check mark`` (see the README).
 
     ``target`` is a path or the file's bytes.  With ``out`` (or ``in_place`` for a path) the output
     is written safely (``output.py``); without, nothing is written and the new bytes are the result's
-    ``data``.  Bad values (propagator, PropagateID, declaration) raise ``UsageError`` before anything
-    is read; a file that cannot be marked is a result with action ``refused`` or ``error``."""
+    ``data``.  ``similar_index``: a known-content index (``scan --similar --similar-index``), so that
+    an unlabelled copy of known AI content is marked at the suspected tier (the ``similar`` extra).
+    Bad values (propagator, PropagateID, declaration, an unreadable index) raise ``UsageError`` before
+    anything is read; a file that cannot be marked is a result with action ``refused`` or ``error``."""
+    from dataclasses import replace
+
     from .output import plan, read_input, write_atomically
 
     propagation = Propagation(propagator, propagate_id)
     warnings = propagation.warnings()
     declared = Declared.parse(declared)
+    if similar_index is not None:
+        if checker is not None:
+            raise UsageError("give similar_index in the checker's options, not beside a checker")
+        options = replace(options or CheckOptions(), similar=True, similar_index=os.fspath(similar_index))
     checker = checker or Checker(options or CheckOptions())
     targets = []
     if isinstance(target, (bytes, bytearray, memoryview)):

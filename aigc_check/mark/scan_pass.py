@@ -10,6 +10,12 @@ the scan's output folder, one flushed line at a time; a pass run again (``scan -
 ``DIR`` is the pass's own folder: an output left by a pass that was killed before it recorded the
 file is replaced.  The files are marked by ``--jobs`` processes (forkserver, each with its own
 ``Checker`` and the scan's memory cap), at most twice as many files in flight as processes.
+
+With ``--similar`` the scan may have given an unlabelled copy of this audit's own AI content its
+original's status (label inheritance); ``mark``'s own check of the copy would not know the original.
+So the pass's checkers read a known-content index: ``--similar-index`` (written by the scan, this
+audit's confirmed AI files included), or without one, an index in memory of this audit's confirmed
+AI files (``_audit_known``), and the copy is marked at the tier of the inherited label.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ..checker import Checker
 from ..model import result_path
@@ -28,6 +35,9 @@ from ..options import CheckOptions
 from ..scan.outputs import SUMMARY_JSON, open_text, read_results, write_json_atomic
 from .core import MarkAction, MarkResult, Propagation, mark_bytes
 from .output import read_input, write_atomically
+
+if TYPE_CHECKING:
+    from ..similar.known import KnownEntry
 
 MARK_JSONL = "mark.jsonl"
 
@@ -68,8 +78,9 @@ def mark_scan_results(
     log = os.path.join(out_dir, MARK_JSONL)
     done = _done(log) if resume else set()
     counts: Counter[str] = Counter()
+    known = _audit_known(out_dir, options)
     with open_text(log, "a" if resume else "w") as f:
-        for record in _mark_all(_tasks(out_dir, roots, into, done), propagation, options, jobs):
+        for record in _mark_all(_tasks(out_dir, roots, into, done), propagation, options, jobs, known):
             counts[record["action"]] += 1
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
             f.flush()
@@ -108,15 +119,48 @@ def _tasks(out_dir: str, roots: tuple[str, ...], into: str, done: set[str]) -> I
         claimed.setdefault(key, path)
 
 
+def _audit_known(out_dir: str, options: CheckOptions) -> tuple[str, list[KnownEntry]] | None:
+    """With ``--similar`` and no ``--similar-index``: this audit's confirmed AI files as known-content
+    entries (where they are, and the entries), read from results.jsonl; else None."""
+    if not options.similar or options.similar_index:
+        return None
+    from ..policy import load_policy
+    from ..similar.audit import similarity_of
+    from ..similar.inherit import is_confirmed
+    from ..similar.known import KnownEntry, reliable_hashes
+
+    ai_statuses = load_policy(options.policy).ai_statuses
+    results = os.path.join(out_dir, "results.jsonl")
+    entries: list[KnownEntry] = []
+    for r in read_results(results):
+        evidence = r.get("evidence") or []
+        if r.get("skipped") or not is_confirmed(r.get("status", ""), r.get("certainty", ""), evidence, ai_statuses):
+            continue
+        sim = similarity_of(r)
+        if sim is None:
+            continue
+        account = r.get("account")
+        entries += [KnownEntry(h, r["path"], r["status"], r.get("generator"), account) for h in reliable_hashes(sim)]
+        entries += [KnownEntry(h, r["path"], r["status"], r.get("generator"), account, True) for h in sim.crop_hashes]
+    return (f"of this scan's confirmed AI files, {results}", entries) if entries else None
+
+
 _worker: tuple[Checker, Propagation] | None = None  # a pass worker's checker and values
 
 
-def _init_worker(options: CheckOptions, propagation: Propagation) -> None:
+def _init_worker(
+    options: CheckOptions, propagation: Propagation, known: tuple[str, list[KnownEntry]] | None = None
+) -> None:
     global _worker
     from ..deadline import limit_memory
 
     limit_memory(options.memory_limit_mb)
-    _worker = (Checker(options), propagation)
+    checker = Checker(options)
+    if known is not None:
+        from ..similar.known import KnownIndex
+
+        checker.known = KnownIndex(known[1], known[0])
+    _worker = (checker, propagation)
 
 
 def _mark_one(task: Task) -> dict:
@@ -141,15 +185,21 @@ def _mark_one(task: Task) -> dict:
     return outcome.to_dict()
 
 
-def _mark_all(tasks: Iterator[Task], propagation: Propagation, options: CheckOptions, jobs: int) -> Iterator[dict]:
+def _mark_all(
+    tasks: Iterator[Task],
+    propagation: Propagation,
+    options: CheckOptions,
+    jobs: int,
+    known: tuple[str, list[KnownEntry]] | None = None,
+) -> Iterator[dict]:
     """The records, as the tasks finish; at most ``2 * jobs`` tasks in flight (memory stays flat)."""
     if jobs <= 1:
-        _init_worker(replace(options, memory_limit_mb=None), propagation)  # the cap is the workers', not ours
+        _init_worker(replace(options, memory_limit_mb=None), propagation, known)  # the cap is the workers', not ours
         yield from map(_mark_one, tasks)
         return
     with ProcessPoolExecutor(
         jobs, mp_context=multiprocessing.get_context("forkserver"), initializer=_init_worker,
-        initargs=(options, propagation),
+        initargs=(options, propagation, known),
     ) as pool:  # fmt: skip
         pending: set[Future[dict]] = set()
         for task in tasks:
