@@ -21,11 +21,11 @@ import aigc_check.similar  # noqa: F401  (first: it keeps numpy's BLAS from star
 
 pytest.importorskip("pdqhash", reason="the similar extra: pip install 'aigc-check[similar]'")
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from aigc_check import Checker, mark  # noqa: E402
-from aigc_check.errors import UsageError  # noqa: E402
-from aigc_check.policy import load_policy  # noqa: E402
+from aigc_check import Checker, mark
+from aigc_check.errors import UsageError
+from aigc_check.policy import load_policy
 
 PROPAGATOR = "001191110102MA01ABCDE22XHS1"
 ORIGINAL = "huminify-c2pa-detector/lady.png"  # Google's generative AI, C2PA c2pa.created: confirmed AI
