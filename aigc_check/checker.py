@@ -148,7 +148,7 @@ class Checker:
             if self.options.similar and result.format is not None:
                 from .similar.stage import add_similarity
 
-                add_similarity(self, src, result)
+                add_similarity(self, src, result, started)  # within what is left of the time limit
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 

@@ -1,13 +1,18 @@
 """The ``--similar`` stage of a check: after the metadata verdict, hash the picture, and with a
 known-content index, let an unlabelled copy of known AI content inherit its status.
 
-The hash has its own time limit (the check's, once more) so that a picture slow to decode costs its
-hash, never the metadata verdict already made; a decoder that runs out of memory likewise.
+The hash is made within the check's own time limit: what the metadata stages left of ``--time-limit``
+(counted from the check's start) is all the decoding may take, so ``--similar`` never lets one file
+take longer than the limit.  A decode past it costs the hash (``similarity.error`` ``time-limit``),
+never the metadata verdict already made, which is kept: the verdict is what the file's metadata says
+whether or not it was hashed, so turning ``--similar`` on never makes a file ``unreadable``.  A
+decoder that runs out of memory likewise costs only the hash.
 """
 
 from __future__ import annotations
 
 import io
+import time
 from typing import TYPE_CHECKING
 
 from ..deadline import TimeLimitError, time_limit
@@ -20,17 +25,22 @@ if TYPE_CHECKING:
     from ..checker import Checker
 
 
-def add_similarity(checker: Checker, src: ByteSource, result: CheckResult) -> None:
+def add_similarity(checker: Checker, src: ByteSource, result: CheckResult, started: float | None = None) -> None:
+    """Hash the picture of ``src`` into ``result.similarity``; ``started``: when the check began
+    (``time.perf_counter()``), from which the time limit is counted (None: from now)."""
     algorithm = "pdq-frames" if (result.media_type or "").startswith("video/") else "pdq"
+    limit = checker.options.time_limit
+    left = limit - (time.perf_counter() - started) if limit and started is not None else limit
     try:
-        with time_limit(checker.options.time_limit):
+        if left is not None and left <= 0:
+            raise TimeLimitError("no time left")  # the metadata stages used the whole limit
+        with time_limit(left):
             # Buffered: Pillow and libav read in small pieces, each a call through the counting stream.
-            limit = checker.options.time_limit
-            budget = limit * BUDGET_SHARE if limit else None
+            budget = left * BUDGET_SHARE if left else None
             result.similarity = hash_file(io.BufferedReader(src.stream()), result.format, result.media_type, budget)
     except TimeLimitError:
         result.similarity = Similarity(
-            algorithm, error=f"time-limit: decoding for the hash took longer than {checker.options.time_limit:g} s"
+            algorithm, error=f"time-limit: the check and the decoding for its hash took longer than {limit:g} s"
         )
     except MemoryError:
         result.similarity = Similarity(algorithm, error="memory-limit: decoding for the hash needed too much memory")
