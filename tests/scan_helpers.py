@@ -51,3 +51,32 @@ def run_cli(*args: str, prefix: tuple = (), **kwargs) -> subprocess.CompletedPro
     return subprocess.run(
         [*prefix, *cli_command(*args)], capture_output=True, text=True, env=env, timeout=120, **kwargs
     )
+
+
+def similar_scan(base: Path, corpus: Path, *args: str) -> Path:
+    """A small ``scan --similar`` with a cluster and an account signal, for the report's language
+    tests: Google's C2PA-labelled AI picture of the corpus and two stripped copies of it, posted by
+    one account (three AI posts: the ``ai_posts`` signal), and an unrelated photo by another;
+    ``args``: more scan options; returns the scan's output folder."""
+    from PIL import Image
+
+    folder = base / "similar-files"
+    folder.mkdir(parents=True)
+    shutil.copyfile(corpus / "huminify-c2pa-detector" / "lady.png", folder / "lady.png")
+    with Image.open(folder / "lady.png") as im:
+        rgb = im.convert("RGB")
+        rgb.resize((600, 1050)).save(folder / "repost-1.jpg", "JPEG", quality=60)
+        rgb.resize((384, 672)).save(folder / "repost-2.jpg", "JPEG", quality=40)
+    shutil.copyfile(corpus / "pillow" / "hopper.jpg", folder / "hopper.jpg")
+    sidecar = base / "similar-posts.csv"
+    sidecar.write_text(
+        "path,declared,account,post_id\nlady.png,none,botacct,1\nrepost-1.jpg,none,botacct,2\n"
+        "repost-2.jpg,none,botacct,3\nhopper.jpg,none,personacct,4\n",
+        encoding="utf-8",
+    )
+    out = base / "similar-out"
+    done = run_cli(
+        str(folder), "--similar", "--declarations", str(sidecar), "--out", str(out), "--progress", "none", *args
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return out

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from browser import requires_chromium, start_chromium
 from conftest import FIXTURES, ROOT
-from scan_helpers import copy_fixtures
+from scan_helpers import copy_fixtures, similar_scan
 from serve_helpers import request
 
 from aigc_check.cli import main
@@ -255,3 +255,46 @@ def test_the_report_opens_in_the_policys_first_language(browsers, report):
     browser.execute_script("localStorage.clear()")
     browser.get(report.as_uri())
     assert visible_heading(browser) == ZH["report"]["heading"]  # cn: Chinese first
+
+
+# --- the report's --similar sections: clusters and account signals ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def similar_report(tmp_path_factory, corpus) -> Path:
+    pytest.importorskip("pdqhash", reason="the similar extra: pip install 'aigc-check[similar]'")
+    return similar_scan(tmp_path_factory.mktemp("similar-report"), corpus) / "report.html"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_reports_clusters_and_account_signals_follow_the_switch(browsers, similar_report, tmp_path, lang):
+    from selenium.webdriver.common.by import By
+
+    browser = browsers["en"]
+    browser.get("about:blank")  # a new load of the report: a change of its #lang alone would not reload it
+    browser.get(similar_report.as_uri() + f"#lang={lang}")
+    table = words(lang)["report"]
+    assert by_id(browser, "clusters-h").text == table["clusters heading"].format(n="1")
+    assert by_id(browser, "signals-h").text == table["signals heading"].format(n="1")
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#signals thead th")]
+    assert headers == [table[k] for k in ("account", "posts", "grades", "suggested action", "signals", "reasons")]
+    captions = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".cl figcaption")]
+    assert any(c.startswith(table["member inherits"].format(name="lady.png")) for c in captions), captions
+    assert any(c.startswith(table["member labelled"]) for c in captions), captions
+    cells = browser.find_elements(By.CSS_SELECTOR, "#signals tbody td")
+    action, reasons = cells[3].text, cells[5].text
+    assert action == words(lang)["measure_values"]["warn"]
+    assert reasons and bool(CJK.search(reasons)) == (lang == "zh") and "\n" not in reasons
+    heading = by_id(browser, "clusters-h")
+    browser.execute_script("arguments[0].scrollIntoView()", heading)
+    path = shot(browser, tmp_path, f"report-similar-{lang}.png")
+    assert_shot_has_text(path, browser.execute_script("const r = arguments[0].getBoundingClientRect(); "
+                         "return {x: r.x, y: r.y, width: r.width, height: r.height};", heading))  # fmt: skip
+    if lang == "zh":
+        assert_chinese_is_drawn(browser, heading)
+
+    browser.find_element(By.CSS_SELECTOR, "#lang-switch button[data-set=all]").click()
+    assert by_id(browser, "clusters-h").text.split("\n") == [
+        words(x)["report"]["clusters heading"].format(n="1") for x in ("zh", "en")
+    ]
+    browser.execute_script("localStorage.clear()")

@@ -3,6 +3,9 @@ policy (one language, a user's file, one this process never loaded) renders with
 
 from __future__ import annotations
 
+import csv
+import html
+import json
 import re
 import shutil
 import subprocess
@@ -11,10 +14,11 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 from policy_helpers import english_only
-from scan_helpers import copy_fixtures
+from scan_helpers import copy_fixtures, similar_scan, summary
 
 from aigc_check import Checker, CheckOptions, load_policy
 from aigc_check.cli import main
+from aigc_check.interface_text import words
 from aigc_check.report import to_text
 from aigc_check.scan.html_report import write_report
 
@@ -189,3 +193,66 @@ def test_html_report_with_an_explicit_policy(tmp_path, policy):
     assert f'<span class="v ml" style="background:#c0392b">{words}</span>' in page
     assert next(iter(rules.verdict_text("unlabelled-ai"))) == rules.languages[0]
     assert re.search(r'<b>100\.0%</b>(<span data-l="\w+" lang="\w+">[^<]+</span>)+</div>', page)
+
+
+# -- report.html's --similar sections: clusters and account signals ------------------------------------
+
+
+def similar_sections(page: str) -> str:
+    """The clusters and account-signals sections of a written report.html (thumbnails left out)."""
+    section = page[page.index('<h2 id="clusters-h">') : page.index('<h2 id="files-h">')]
+    return re.sub(r'src="data:[^"]*"', 'src=""', section)
+
+
+def both(key: str, **fields: str) -> str:
+    zh, en = words("zh")["report"][key], words("en")["report"][key]
+    return (
+        f'<span data-l="zh" lang="zh">{html.escape(zh.format(**fields))}</span>'
+        f'<span data-l="en" lang="en">{html.escape(en.format(**fields))}</span>'
+    )
+
+
+def test_html_report_similar_sections_speak_chinese_first_then_english(tmp_path, corpus):
+    pytest.importorskip("pdqhash", reason="the similar extra: pip install 'aigc-check[similar]'")
+    out = similar_scan(tmp_path, corpus)
+    section = similar_sections((out / "report.html").read_text(encoding="utf-8"))
+    assert f'<h2 id="clusters-h">{both("clusters heading", n="1")}</h2>' in section
+    assert f'<h2 id="signals-h">{both("signals heading", n="1")}</h2>' in section
+    for key in ("account", "posts", "grades", "suggested action", "signals", "reasons"):
+        assert f"<th>{both(key)}</th>" in section
+    assert both("member labelled") in section and both("member inherits", name="lady.png") in section
+    cluster_line = both("cluster line", size="3", accounts="1", names="botacct", ai="1", labelled="1", inherited="2")
+    assert cluster_line in section
+    warn = '<span data-l="zh" lang="zh">警告</span><span data-l="en" lang="en">warn</span>'
+    assert f'<td class="act-warn">{warn}</td>' in section
+
+    # The reasons in every language the policy declares, in summary.json and in the page; the
+    # advice language's (English under cn) stays in reasons, as before, and in accounts.csv.
+    (bot,) = [a for a in summary(out)["accounts"]["top"] if a["account"] == "botacct"]
+    assert list(bot["reasons_text"]) == ["zh", "en"] and bot["reasons"] == bot["reasons_text"]["en"]
+    assert CJK.search(bot["reasons_text"]["zh"]) and not CJK.search(bot["reasons_text"]["en"])
+    reasons = "".join(f'<span data-l="{k}" lang="{k}">{html.escape(v)}</span>' for k, v in bot["reasons_text"].items())
+    assert f"<td>{reasons}</td>" in section
+    with open(out / "accounts.csv", encoding="utf-8") as f:
+        assert next(r for r in csv.DictReader(f) if r["account"] == "botacct")["reasons"] == bot["reasons"]
+
+    # Outside the language spans only what the files, the sidecar and the policy's basis say is left:
+    # names, ids, numbers and codes, no interface word in one language alone.
+    basis = html.escape(load_policy("cn").data["accounts"]["basis"])
+    rest = re.sub(r'<span data-l="\w+" lang="\w+">[^<]*</span>', "", section).replace(basis, "")
+    rest = re.sub(r"<[^>]*>", " ", re.sub(r"<style>.*?</style>", "", rest))
+    for line in (out / "clusters.jsonl").read_text(encoding="utf-8").splitlines():
+        rest = rest.replace(json.loads(line)["id"], "")
+    data_words = {"lady", "png", "repost", "jpg", "botacct", "ai_posts"}
+    assert not [w for w in re.findall(r"[A-Za-z_]{2,}", rest) if w not in data_words]
+    assert not CJK.search(rest)
+
+
+def test_html_report_similar_sections_of_a_policy_in_english_only(tmp_path, corpus):
+    pytest.importorskip("pdqhash", reason="the similar extra: pip install 'aigc-check[similar]'")
+    out = similar_scan(tmp_path, corpus, "--policy", str(english_only(tmp_path)))
+    section = similar_sections((out / "report.html").read_text(encoding="utf-8"))
+    assert 'lang="zh"' not in section and not CJK.search(section)
+    assert '<span data-l="en" lang="en">Near-duplicate clusters (1)</span>' in section
+    (bot,) = [a for a in summary(out)["accounts"]["top"] if a["account"] == "botacct"]
+    assert list(bot["reasons_text"]) == ["en"] and bot["reasons"] == bot["reasons_text"]["en"]

@@ -152,11 +152,13 @@ class SignalCollector:
         }
 
     def row(self, name: str, base_action: str, language: str) -> dict:
-        """The account's signal columns, the grades that apply, and the combined action."""
+        """The account's signal columns, the grades that apply, and the combined action; the reasons
+        in ``language`` (``reasons``, the policy's advice language, as a result's ``advice``) and in
+        every language the policy declares (``reasons_text``, as a result's ``label_text``)."""
         values = self.measure(name)
         rules = self.rules
         fired: list[str] = []
-        reasons: list[str] = []
+        texts: dict[str, list[str]] = {lang: [] for lang in rules.languages} if rules else {}
         grades: list[str] = []
         action = base_action
         if rules is not None:
@@ -164,11 +166,13 @@ class SignalCollector:
                 value = values.get(signal)
                 if rule.fires(value):
                     fired.append(signal)
-                    reasons.append(rule.reason[language].format(value=_shown(value), threshold=_shown(rule.threshold)))
+                    for lang, said in texts.items():
+                        said.append(rule.reason[lang].format(value=_shown(value), threshold=_shown(rule.threshold)))
             for grade in rules.grades:
                 if grade.applies(set(fired)):
                     grades.append(grade.id)
-                    reasons.append(grade.text[language])
+                    for lang, said in texts.items():
+                        said.append(grade.text[lang])
                     if rules.measure_order.index(grade.action) > rules.measure_order.index(action):
                         action = grade.action
         columns = {
@@ -179,7 +183,8 @@ class SignalCollector:
             **columns,
             "signals": ";".join(fired),
             "grades": ";".join(grades),
-            "reasons": " ".join(reasons),
+            "reasons": " ".join(texts.get(language, [])),
+            "reasons_text": {lang: " ".join(said) for lang, said in texts.items()},
             "action": action,
         }
 

@@ -2,7 +2,8 @@
 accounts involved, what was inherited) and each account's signals with the reasons.
 
 Called by ``html_report.write_report`` only when the summary has a ``similar`` section; every text
-from a file or a sidecar goes through ``html_report.text``.
+from a file or a sidecar goes through ``html_report.text`` (or is a field of an interface text,
+escaped by ``ReportText``).  The words are the report's, in each of its languages with the switch.
 """
 
 from __future__ import annotations
@@ -10,10 +11,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..similar.audit import CLUSTERS_JSONL
 
+if TYPE_CHECKING:
+    from .report_text import ReportText
+
 MAX_CLUSTERS = 100  # clusters shown (largest first); all of them are in clusters.jsonl
+MAX_SIGNAL_ROWS = 5000  # accounts shown in the signals table; all of them are in accounts.csv
 THUMBS_PER_CLUSTER = 6
 CSS = (
     ".cl{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0}.cl .row{display:flex;gap:6px;"
@@ -22,17 +28,27 @@ CSS = (
 )
 
 
-def similar_sections(out_dir: str, summary: dict, accounts: list, thumbnails: int) -> Iterator[str]:
+def similar_sections(out_dir: str, summary: dict, accounts: list, thumbnails: int, t: ReportText) -> Iterator[str]:
+    """The two sections, in the report's languages (``t``: the words of ``data/interface_text.json``'s
+    ``report`` table in each shown language, as every other section of the page)."""
     from .html_report import text, thumbnail
 
     similar = summary["similar"]
     yield f"<style>{CSS}</style>"
+    count = f"{similar['clusters']:,}"
     yield (
-        f'<h2 id="clusters-h">Near-duplicate clusters ({similar["clusters"]:,})</h2><p class="muted">'
-        f"{similar['hashed']:,} files hashed (PDQ), {similar['unreliable']:,} with too little detail to match, "
-        f"{similar['hash_errors']:,} could not be decoded; {similar['clustered_files']:,} files are in a cluster, "
-        f"{similar['inherited']:,} unlabelled copies inherited an AI status from their original "
-        f"({similar['inherited_from_index']:,} from the known-content index). Full list: {CLUSTERS_JSONL}.</p>"
+        f'<h2 id="clusters-h">{t("clusters heading", n=count)}</h2><p class="muted">'
+        + t(
+            "clusters note",
+            hashed=f"{similar['hashed']:,}",
+            unreliable=f"{similar['unreliable']:,}",
+            errors=f"{similar['hash_errors']:,}",
+            clustered=f"{similar['clustered_files']:,}",
+            inherited=f"{similar['inherited']:,}",
+            from_index=f"{similar['inherited_from_index']:,}",
+            file=CLUSTERS_JSONL,
+        )
+        + "</p>"
     )
     budget = thumbnails
     path = os.path.join(out_dir, CLUSTERS_JSONL)
@@ -40,12 +56,12 @@ def similar_sections(out_dir: str, summary: dict, accounts: list, thumbnails: in
     try:
         f = open(path, encoding="utf-8", errors="surrogateescape")  # noqa: SIM115 (closed below)
     except OSError:
-        yield '<p class="muted">clusters.jsonl could not be read.</p>'
+        yield f'<p class="muted">{t("clusters unreadable", file=CLUSTERS_JSONL)}</p>'
         return
     with f:
         for line in f:
             if shown >= MAX_CLUSTERS:
-                yield f'<p class="muted">More clusters in {CLUSTERS_JSONL}.</p>'
+                yield f'<p class="muted">{t("more clusters", file=CLUSTERS_JSONL)}</p>'
                 break
             c = json.loads(line)
             shown += 1
@@ -56,37 +72,49 @@ def similar_sections(out_dir: str, summary: dict, accounts: list, thumbnails: in
                     budget -= 1
                 img = f'<img alt="" src="{uri}">' if uri else ""
                 mark = ' class="ai"' if m["confirmed_ai"] or m["inherited_from"] else ""
-                note = "labelled AI" if m["labelled"] else ("AI" if m["confirmed_ai"] else "")
+                note = t("member labelled") if m["labelled"] else (t("member ai") if m["confirmed_ai"] else "")
                 if m["inherited_from"]:
-                    note = f"inherits from {os.path.basename(m['inherited_from'])}"
+                    note = t("member inherits", name=os.path.basename(m["inherited_from"]))
                 figures.append(
-                    f"<figure>{img}<figcaption><span{mark}>{text(note)}</span><br>{text(os.path.basename(m['path']))}"
+                    f"<figure>{img}<figcaption><span{mark}>{note}</span><br>{text(os.path.basename(m['path']))}"
                     f"<br>{text(m['account'] or '')} {text(m['post_id'] or '')}</figcaption></figure>"
                 )
             more = len(c["members"]) - THUMBS_PER_CLUSTER
+            line_words = t(
+                "cluster line",
+                size=f"{c['size']:,}",
+                accounts=f"{c['accounts']:,}",
+                names=", ".join(c["account_names"][:10]),
+                ai=f"{c['ai']:,}",
+                labelled=f"{len(c['labelled']):,}",
+                inherited=f"{c['inherited']:,}",
+            )
             yield (
-                f'<div class="cl" id="{text(c["id"])}"><b>{text(c["id"])}</b>: {c["size"]:,} files, '
-                f"{c['accounts']:,} accounts ({text(', '.join(c['account_names'][:10]))}), {c['ai']:,} confirmed AI, "
-                f"{len(c['labelled']):,} labelled, {c['inherited']:,} inherited"
+                f'<div class="cl" id="{text(c["id"])}"><b>{text(c["id"])}</b>: {line_words}'
                 f'<div class="row">{"".join(figures)}</div>'
-                + (f'<p class="muted">and {more:,} more</p>' if more > 0 else "")
+                + (f'<p class="muted">{t("cluster more", n=format(more, ","))}</p>' if more > 0 else "")
                 + "</div>"
             )
     if not shown:
-        yield '<p class="muted">No two files are near-duplicates.</p>'
+        yield f'<p class="muted">{t("no clusters")}</p>'
     rows = [a for a in accounts if a.get("signals") or a.get("grades")]
+    heads = ("account", "posts", "grades", "suggested action", "signals", "reasons")
     yield (
-        f'<h2 id="signals-h">Account signals ({len(rows):,} accounts with a signal)</h2><p class="muted">'
+        f'<h2 id="signals-h">{t("signals heading", n=format(len(rows), ","))}</h2><p class="muted">'
         f"{text(summary['policy'].get('accounts') or '')}</p>"
-        '<table id="signals" class="sig"><thead><tr><th>account</th><th>posts</th><th>grades</th><th>suggested '
-        "action</th><th>signals</th><th>reasons</th></tr></thead><tbody>"
+        '<table id="signals" class="sig"><thead><tr>' + "".join(f"<th>{t(h)}</th>" for h in heads) + "</tr></thead>"
+        "<tbody>"
     )
-    for a in rows[:5000]:
+    for a in rows[:MAX_SIGNAL_ROWS]:
+        # The reasons in every language the policy gives them (reasons_text); a summary written
+        # before they were kept per language has only the advice language's (reasons).
+        reasons = a.get("reasons_text")
         yield (
             f'<tr><td>{text(a["account"])}</td><td class="n">{a["posts"]:,}</td><td>{text(a["grades"])}</td>'
-            f'<td class="act-{text(a["action"])}">{text(a["action"])}</td><td>{text(a["signals"])}</td>'
-            f"<td>{text(a['reasons'])}</td></tr>"
+            f'<td class="act-{text(a["action"])}">{t.value("measure_values", a["action"])}</td>'
+            f"<td>{text(a['signals'])}</td>"
+            f"<td>{t.words(reasons, a['reasons']) if isinstance(reasons, dict) else text(a['reasons'])}</td></tr>"
         )
     yield "</tbody></table>"
     if not rows:
-        yield '<p class="muted">No account signal fired.</p>'
+        yield f'<p class="muted">{t("no signals")}</p>'

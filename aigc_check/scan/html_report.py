@@ -622,7 +622,7 @@ def write_report(
         if summary.get("similar"):  # scan --similar: clusters and account signals (html_clusters.py)
             from .html_clusters import similar_sections
 
-            f.writelines(similar_sections(out_dir, summary, accounts, thumbnails))
+            f.writelines(similar_sections(out_dir, summary, accounts, thumbnails, t))
         f.write(_files_head(t))
         declarations = summary.get("declarations")
         if declarations and declarations.get("missing_files"):
