@@ -2,8 +2,10 @@
 known-content index, let an unlabelled copy of known AI content inherit its status.
 
 The hash is made within the check's own time limit: what the metadata stages left of ``--time-limit``
-(counted from the check's start) is all the decoding may take, so ``--similar`` never lets one file
-take longer than the limit.  A decode past it costs the hash (``similarity.error`` ``time-limit``),
+(counted from the check's start) is all the decoding may take.  The limit is a ``SIGALRM`` that
+Python acts on between native calls, so the decoder call under way when it passes finishes first
+(Pillow gives its PNG decoder 64 KB of compressed data a call: tens of millions of pixels for a
+picture that compresses a thousandfold).  A decode past it costs the hash (``similarity.error`` ``time-limit``),
 never the metadata verdict already made, which is kept: the verdict is what the file's metadata says
 whether or not it was hashed, so turning ``--similar`` on never makes a file ``unreadable``.  A
 decoder that runs out of memory likewise costs only the hash.
