@@ -1,7 +1,7 @@
 """Latency and throughput of ``aigc-check serve``, each beside its physical limit measured in the same run.
 
     python bench/bench_serve.py [--workers 2] [--requests 600] [--seconds 15] [--json bench/out/serve.json]
-                                [--baseline-tree DIR]   # also run the loads on another checkout's server
+                                [--baseline-tree DIR ...]   # also run the loads on other checkouts' servers
     python bench/bench_serve.py --asgi-servers [--asgi-path DIR]   # the ASGI servers alone
 
 Starts the service on a free loopback port (127.0.0.1 only) with ``--allow-root`` on a temporary
@@ -26,8 +26,8 @@ the service's heap thresholds, h11), granian and hypercorn, each where installed
 adds a folder they were installed to, e.g. ``pip install --target /tmp/asgi granian hypercorn``).
 
 ``--baseline-tree`` runs the upload loads again on a server started from another checkout (e.g. a
-``git archive`` of the commit before a change) in the same run, so before and after share the
-machine's state; a tree without check by reference gets only the upload loads.  Client and server
+``git archive`` of the commit before a change; repeatable) in the same run, so before and after
+share the machine's state; a tree without check by reference gets only the upload loads.  Client and server
 share the machine's cores, so 16-client figures include the clients' own cost; "service" is the
 server's own time per request (its Server-Timing total); "cpu/req" the CPU time the event loop's
 process and the worker processes used per request (from /proc), which other jobs on a shared
@@ -394,7 +394,7 @@ def print_row(r: dict) -> None:
     if "loop_cpu_ms" in r:
         service += f"  cpu/req: loop {r['loop_cpu_ms']:5.2f} ms, workers {r['workers_cpu_ms']:5.2f} ms"
     print(
-        f"{r['server']:9s} {r['load']:34s} c={r['concurrency']:<3d} n={r['requests']:<5d} "
+        f"{r['server']:17s} {r['load']:34s} c={r['concurrency']:<3d} n={r['requests']:<5d} "
         f"p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  {r['rps']:6.0f} req/s  {service}  "
         f"failures {r['failures'] + r.get('non_200', 0)}",
         flush=True,
@@ -407,7 +407,13 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     ap.add_argument("--requests", type=int, default=600, help="at most this many requests per run")
     ap.add_argument("--seconds", type=float, default=15.0, help="at most this long per run")
-    ap.add_argument("--baseline-tree", type=Path, help="a checkout whose server runs the upload loads too")
+    ap.add_argument(
+        "--baseline-tree",
+        type=Path,
+        action="append",
+        default=[],
+        help="a checkout whose server runs the upload loads too (repeatable: each is named by its folder)",
+    )
     ap.add_argument("--no-mix", action="store_true", help="only the 3 MB JPEG loads")
     ap.add_argument("--asgi-servers", action="store_true", help="measure the ASGI servers alone instead")
     ap.add_argument("--asgi-path", type=Path, action="append", default=[], help="where granian etc. are installed")
@@ -448,13 +454,22 @@ def main() -> int:
             flush=True,
         )
         base_args = ["--workers", str(args.workers), "--queue", "64"]
-        servers = {"this": ServerProcess([*base_args, "--allow-root", str(ROOT / "fixtures"), "--allow-root", tmp])}
-        if args.baseline_tree:
-            servers["baseline"] = ServerProcess(base_args, env={"PYTHONPATH": str(args.baseline_tree.resolve())})
+        roots = ["--allow-root", str(ROOT / "fixtures"), "--allow-root", tmp]
+        servers = {"this": ServerProcess([*base_args, *roots])}
+        by_reference = {"this"}  # the servers that run the by-reference loads too
+        for tree in args.baseline_tree:
+            name = "baseline" if len(args.baseline_tree) == 1 else tree.resolve().name
+            has_reference = (tree / "aigc_check" / "service" / "reference.py").is_file()
+            servers[name] = ServerProcess(
+                [*base_args, *(roots if has_reference else [])], env={"PYTHONPATH": str(tree.resolve())}
+            )
+            if has_reference:
+                by_reference.add(name)
         try:
-            for server in servers.values():
+            for name, server in servers.items():
                 server.start()
-                for requests in [*uploads.values(), *references.values()]:  # warm-up: page faults, caches
+                loads = [*uploads.values(), *(references.values() if name in by_reference else [])]
+                for requests in loads:  # warm-up: page faults, caches
                     http_load(server.url, requests, 1, 20, 5)
             # Each load's rows back to back (the limit, this server, the baseline), so that they share
             # the machine's state of the moment: the ratios hold when the absolute figures drift.
@@ -471,7 +486,7 @@ def main() -> int:
                     else:
                         rows = []
                     for name, server in servers.items():
-                        if name == "baseline" and load in references:
+                        if name not in by_reference and load in references:
                             continue  # no check by reference there
                         rows.append(
                             (
