@@ -43,7 +43,7 @@ EXTENSION = "aigc-check.direct-body"  # scope["extensions"][EXTENSION]: a Direct
 # a body read as ASGI messages (multipart) in large ones, four times uvloop's default, so in fewer
 # pieces.
 HEAD_READ_BYTES = 64 * 1024
-BODY_READ_BYTES = 1024 * 1024
+BODY_READ_BYTES = 256 * 1024
 _READ_BUFFER = memoryview(bytearray(BODY_READ_BYTES))
 _HEAD_READ_BUFFER = _READ_BUFFER[:HEAD_READ_BYTES]
 
@@ -80,8 +80,10 @@ class DirectBody:
             raise ValueError("read_into takes the whole body, once")
         self.used = True
         protocol, cycle = self.protocol, self.cycle
-        if protocol.cycle is not cycle or cycle.disconnected or cycle.response_complete:
+        if cycle.disconnected or cycle.response_complete:
             raise ClientDisconnect()
+        # A body still to come is the one the parser is in (a request pipelined behind it cannot have
+        # started); a complete one may already have a request parsed behind it.
         if cycle.waiting_for_100_continue and not protocol.transport.is_closing():
             protocol.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # as uvicorn's receive() does
             cycle.waiting_for_100_continue = False
