@@ -29,7 +29,8 @@ adds a folder they were installed to, e.g. ``pip install --target /tmp/asgi gran
 ``git archive`` of the commit before a change; repeatable) in the same run, so before and after
 share the machine's state; a tree without check by reference gets only the upload loads.  Client and server
 share the machine's cores, so 16-client figures include the clients' own cost; "service" is the
-server's own time per request (its Server-Timing total); "cpu/req" the CPU time the event loop's
+server's own time per request (its Server-Timing total), "upload" the part of it spent receiving
+and spooling the body (Server-Timing ``upload``); "cpu/req" the CPU time the event loop's
 process and the worker processes used per request (from /proc), which other jobs on a shared
 machine disturb far less than wall time.  Not a test: run it by hand.
 """
@@ -160,6 +161,7 @@ def run_clients(concurrency: int, max_requests: int, max_seconds: float, make_cl
 def http_load(url: str, requests: list[Request], concurrency: int, max_requests: int, max_seconds: float) -> dict:
     parts = urlsplit(url)
     statuses: list[int] = []
+    uploads: list[float] = []  # the Server-Timing "upload" stage: receiving and spooling the body
 
     def make_client():
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
@@ -172,12 +174,16 @@ def http_load(url: str, requests: list[Request], concurrency: int, max_requests:
             if response.status != 200:
                 statuses.append(response.status)
             timing = response.getheader("Server-Timing", "")
+            if "upload;dur=" in timing:
+                uploads.append(float(timing.split("upload;dur=", 1)[1].split(",", 1)[0]))
             return float(timing.rsplit("total;dur=", 1)[1]) / 1000 if "total;dur=" in timing else None
 
         return send, conn.close
 
     result = run_clients(concurrency, max_requests, max_seconds, make_client)
     result["non_200"] = len(statuses)
+    uploads.sort()
+    result["upload_p50_ms"] = uploads[len(uploads) // 2] if uploads else None
     return result
 
 
@@ -391,6 +397,8 @@ def asgi_servers(big: bytes, args: argparse.Namespace) -> list[dict]:
 
 def print_row(r: dict) -> None:
     service = f"(service p50 {r['service_p50_ms']:6.2f} ms)" if r.get("service_p50_ms") is not None else " " * 24
+    if r.get("upload_p50_ms") is not None:
+        service += f"  upload p50 {r['upload_p50_ms']:5.2f} ms"
     if "loop_cpu_ms" in r:
         service += f"  cpu/req: loop {r['loop_cpu_ms']:5.2f} ms, workers {r['workers_cpu_ms']:5.2f} ms"
     print(

@@ -29,10 +29,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-import httptools
 from starlette.requests import ClientDisconnect
 
 if TYPE_CHECKING:
+    import httptools
+
     from .transport import GuardedHttpToolsProtocol
 
 EXTENSION = "aigc-check.direct-body"  # scope["extensions"][EXTENSION]: a DirectBody
@@ -136,6 +137,8 @@ class DirectBody:
 
 def fresh_parser(protocol: Any) -> httptools.HttpRequestParser:
     """A new parser for ``protocol``'s next request, set up as uvicorn sets up its own."""
+    import httptools  # here: the app imports this module also where the server runs h11, without httptools
+
     parser = httptools.HttpRequestParser(protocol)
     try:
         parser.set_dangerous_leniencies(lenient_data_after_close=True)

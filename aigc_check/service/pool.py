@@ -263,23 +263,9 @@ class CheckReply:
     worker_pid: int
 
 
-def _batch_scheduling() -> None:
-    """Run this worker as Linux's ``SCHED_BATCH``: a job handed over wakes its worker without
-    preempting the event loop that handed it over.  On shared cores a worker woken by the job's
-    write took the loop's core mid-``sendmsg`` (cProfile of the loop under 16 clients: 3 ms per
-    hand-over, against microseconds when idle), so the loop stalled with uploads half read and
-    answers unsent while a check ran.  A batch task still gets its full share of the CPU, only not
-    at once on a wake-up; unprivileged processes may choose it.  Elsewhere nothing changes."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    except (AttributeError, OSError):
-        pass
-
-
 def _worker_main(conn: Connection, options: CheckOptions) -> None:
     """Runs in the worker process: build a Checker, then answer :class:`CheckJob` requests."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
-    _batch_scheduling()
     from ..checker import Checker
     from ..deadline import limit_memory
     from ..report import to_json_line
