@@ -3,6 +3,8 @@
     python bench/bench_serve.py [--workers 2] [--requests 600] [--seconds 15] [--json bench/out/serve.json]
                                 [--baseline-tree DIR ...]   # also run the loads on other checkouts' servers
     python bench/bench_serve.py --asgi-servers [--asgi-path DIR]   # the ASGI servers alone
+    python bench/bench_serve.py --interleave 5 --requests 150 --seconds 4 --baseline-tree DIR ...
+                                # the raw 3 MB load on each server in turn, 5 rounds: medians
 
 Starts the service on a free loopback port (127.0.0.1 only) with ``--allow-root`` on a temporary
 folder, then for each concurrency (1 and 16 keep-alive client connections) sends requests until
@@ -395,6 +397,44 @@ def asgi_servers(big: bytes, args: argparse.Namespace) -> list[dict]:
 # -- the run ---------------------------------------------------------------------------------------------------
 
 
+def interleaved(servers: dict, big: bytes, requests: list[Request], args: argparse.Namespace) -> list[dict]:
+    """The raw 3 MB load on every server in turn (and the loopback copy, its limit), ``--interleave``
+    rounds, each row ``--requests`` or ``--seconds``: a machine whose load drifts within minutes
+    then moves every server alike, and the medians per server and concurrency are compared, not
+    single rows."""
+    rows: list[dict] = []
+    for _ in range(args.interleave):
+        for c in args.concurrency:
+            r = loopback_copy(big, c, args.requests, args.seconds)
+            r.update(server="limit", load="loopback copy 3 MB", concurrency=c)
+            rows.append(r)
+            for name, server in servers.items():
+                r = with_cpu(
+                    server.pid,
+                    lambda server=server, c=c: http_load(server.url, requests, c, args.requests, args.seconds),
+                )
+                r.update(server=name, load="jpeg-3mb raw", concurrency=c)
+                rows.append(r)
+    medians = []
+    for c in args.concurrency:
+        for name in ["limit", *servers]:
+            mine = [r for r in rows if r["server"] == name and r["concurrency"] == c]
+            median = {"server": name, "load": f"{mine[0]['load']}, median", "concurrency": c, "failures": 0}
+            for key in ("requests", "p50_ms", "p99_ms", "rps", "service_p50_ms", "upload_p50_ms"):
+                values = [r[key] for r in mine if r.get(key) is not None]
+                median[key] = statistics.median(values) if values else None
+            for key in ("loop_cpu_ms", "workers_cpu_ms"):
+                values = [r[key] for r in mine if key in r]
+                if values:
+                    median[key] = statistics.median(values)
+            median["failures"] = sum(r["failures"] + r.get("non_200", 0) for r in mine)
+            median["requests"] = sum(r["requests"] for r in mine)
+            median["rps_each"] = [round(r["rps"]) for r in mine]
+            print_row(median)
+            medians.append(median)
+    return [*rows, *medians]
+
+
 def print_row(r: dict) -> None:
     service = f"(service p50 {r['service_p50_ms']:6.2f} ms)" if r.get("service_p50_ms") is not None else " " * 24
     if r.get("upload_p50_ms") is not None:
@@ -424,6 +464,13 @@ def main() -> int:
     )
     ap.add_argument("--no-mix", action="store_true", help="only the 3 MB JPEG loads")
     ap.add_argument("--asgi-servers", action="store_true", help="measure the ASGI servers alone instead")
+    ap.add_argument(
+        "--interleave",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="instead of one row per load: the raw 3 MB load on each server in turn, ROUNDS times; medians",
+    )
     ap.add_argument("--asgi-path", type=Path, action="append", default=[], help="where granian etc. are installed")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
@@ -479,9 +526,11 @@ def main() -> int:
                 loads = [*uploads.values(), *(references.values() if name in by_reference else [])]
                 for requests in loads:  # warm-up: page faults, caches
                     http_load(server.url, requests, 1, 20, 5)
+            if args.interleave:
+                results["interleaved"] = interleaved(servers, big, uploads["jpeg-3mb raw"], args)
             # Each load's rows back to back (the limit, this server, the baseline), so that they share
             # the machine's state of the moment: the ratios hold when the absolute figures drift.
-            for load, requests in {**uploads, **references}.items():
+            for load, requests in ({} if args.interleave else {**uploads, **references}).items():
                 for c in args.concurrency:
                     if load.startswith("jpeg-3mb") and load in uploads:
                         rows = [
