@@ -1,7 +1,7 @@
 """Reading a request body straight into the buffer it will end in: one copy from the kernel.
 
-A 3 MB raw upload used to be copied four times in the event loop (measured in issue 14: ~2.7 ms
-of CPU per upload): by the kernel into uvloop's read buffer, from there into a new ``bytes`` per
+A 3 MB raw upload used to be copied four times in the event loop (issue 14 put ~2.7 ms of CPU
+per upload down to them): by the kernel into uvloop's read buffer, from there into a new ``bytes`` per
 read, by httptools into a new ``bytes`` per body piece, and by the app into the upload's memory
 spool, each piece as its own ASGI message.  Two parts here remove all but the first:
 
@@ -41,8 +41,8 @@ EXTENSION = "aigc-check.direct-body"  # scope["extensions"][EXTENSION]: a Direct
 # read is handed on and copied out (httptools makes its own bytes of each header and body piece)
 # before the next read is made.  A request's head is read in small reads, so that little of a
 # body that will be read directly goes through httptools first (each such byte is copied twice);
-# a body read as ASGI messages (multipart) in large ones, four times uvloop's default, so in fewer
-# pieces.
+# a body read as ASGI messages (multipart) in reads of uvloop's own 256 KiB (1 MiB reads measured
+# slower for multipart in bench_serve.py: each piece is copied twice more, out of the cache).
 HEAD_READ_BYTES = 64 * 1024
 BODY_READ_BYTES = 256 * 1024
 _READ_BUFFER = memoryview(bytearray(BODY_READ_BYTES))
