@@ -1,8 +1,10 @@
 """Latency and throughput of ``aigc-check serve``, each beside its physical limit measured in the same run.
 
     python bench/bench_serve.py [--workers 2] [--requests 600] [--seconds 15] [--json bench/out/serve.json]
-                                [--baseline-tree DIR]   # also run the loads on another checkout's server
+                                [--baseline-tree DIR ...]   # also run the loads on other checkouts' servers
     python bench/bench_serve.py --asgi-servers [--asgi-path DIR]   # the ASGI servers alone
+    python bench/bench_serve.py --interleave 5 --requests 150 --seconds 4 --baseline-tree DIR ...
+                                # the raw 3 MB load on each server in turn, 5 rounds: medians
 
 Starts the service on a free loopback port (127.0.0.1 only) with ``--allow-root`` on a temporary
 folder, then for each concurrency (1 and 16 keep-alive client connections) sends requests until
@@ -26,10 +28,11 @@ the service's heap thresholds, h11), granian and hypercorn, each where installed
 adds a folder they were installed to, e.g. ``pip install --target /tmp/asgi granian hypercorn``).
 
 ``--baseline-tree`` runs the upload loads again on a server started from another checkout (e.g. a
-``git archive`` of the commit before a change) in the same run, so before and after share the
-machine's state; a tree without check by reference gets only the upload loads.  Client and server
+``git archive`` of the commit before a change; repeatable) in the same run, so before and after
+share the machine's state; a tree without check by reference gets only the upload loads.  Client and server
 share the machine's cores, so 16-client figures include the clients' own cost; "service" is the
-server's own time per request (its Server-Timing total); "cpu/req" the CPU time the event loop's
+server's own time per request (its Server-Timing total), "upload" the part of it spent receiving
+and spooling the body (Server-Timing ``upload``); "cpu/req" the CPU time the event loop's
 process and the worker processes used per request (from /proc), which other jobs on a shared
 machine disturb far less than wall time.  Not a test: run it by hand.
 """
@@ -160,6 +163,7 @@ def run_clients(concurrency: int, max_requests: int, max_seconds: float, make_cl
 def http_load(url: str, requests: list[Request], concurrency: int, max_requests: int, max_seconds: float) -> dict:
     parts = urlsplit(url)
     statuses: list[int] = []
+    uploads: list[float] = []  # the Server-Timing "upload" stage: receiving and spooling the body
 
     def make_client():
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
@@ -172,12 +176,16 @@ def http_load(url: str, requests: list[Request], concurrency: int, max_requests:
             if response.status != 200:
                 statuses.append(response.status)
             timing = response.getheader("Server-Timing", "")
+            if "upload;dur=" in timing:
+                uploads.append(float(timing.split("upload;dur=", 1)[1].split(",", 1)[0]))
             return float(timing.rsplit("total;dur=", 1)[1]) / 1000 if "total;dur=" in timing else None
 
         return send, conn.close
 
     result = run_clients(concurrency, max_requests, max_seconds, make_client)
     result["non_200"] = len(statuses)
+    uploads.sort()
+    result["upload_p50_ms"] = uploads[len(uploads) // 2] if uploads else None
     return result
 
 
@@ -389,12 +397,52 @@ def asgi_servers(big: bytes, args: argparse.Namespace) -> list[dict]:
 # -- the run ---------------------------------------------------------------------------------------------------
 
 
+def interleaved(servers: dict, big: bytes, requests: list[Request], args: argparse.Namespace) -> list[dict]:
+    """The raw 3 MB load on every server in turn (and the loopback copy, its limit), ``--interleave``
+    rounds, each row ``--requests`` or ``--seconds``: a machine whose load drifts within minutes
+    then moves every server alike, and the medians per server and concurrency are compared, not
+    single rows."""
+    rows: list[dict] = []
+    for _ in range(args.interleave):
+        for c in args.concurrency:
+            r = loopback_copy(big, c, args.requests, args.seconds)
+            r.update(server="limit", load="loopback copy 3 MB", concurrency=c)
+            rows.append(r)
+            for name, server in servers.items():
+                r = with_cpu(
+                    server.pid,
+                    lambda server=server, c=c: http_load(server.url, requests, c, args.requests, args.seconds),
+                )
+                r.update(server=name, load="jpeg-3mb raw", concurrency=c)
+                rows.append(r)
+    medians = []
+    for c in args.concurrency:
+        for name in ["limit", *servers]:
+            mine = [r for r in rows if r["server"] == name and r["concurrency"] == c]
+            median = {"server": name, "load": f"{mine[0]['load']}, median", "concurrency": c, "failures": 0}
+            for key in ("requests", "p50_ms", "p99_ms", "rps", "service_p50_ms", "upload_p50_ms"):
+                values = [r[key] for r in mine if r.get(key) is not None]
+                median[key] = statistics.median(values) if values else None
+            for key in ("loop_cpu_ms", "workers_cpu_ms"):
+                values = [r[key] for r in mine if key in r]
+                if values:
+                    median[key] = statistics.median(values)
+            median["failures"] = sum(r["failures"] + r.get("non_200", 0) for r in mine)
+            median["requests"] = sum(r["requests"] for r in mine)
+            median["rps_each"] = [round(r["rps"]) for r in mine]
+            print_row(median)
+            medians.append(median)
+    return [*rows, *medians]
+
+
 def print_row(r: dict) -> None:
     service = f"(service p50 {r['service_p50_ms']:6.2f} ms)" if r.get("service_p50_ms") is not None else " " * 24
+    if r.get("upload_p50_ms") is not None:
+        service += f"  upload p50 {r['upload_p50_ms']:5.2f} ms"
     if "loop_cpu_ms" in r:
         service += f"  cpu/req: loop {r['loop_cpu_ms']:5.2f} ms, workers {r['workers_cpu_ms']:5.2f} ms"
     print(
-        f"{r['server']:9s} {r['load']:34s} c={r['concurrency']:<3d} n={r['requests']:<5d} "
+        f"{r['server']:17s} {r['load']:34s} c={r['concurrency']:<3d} n={r['requests']:<5d} "
         f"p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  {r['rps']:6.0f} req/s  {service}  "
         f"failures {r['failures'] + r.get('non_200', 0)}",
         flush=True,
@@ -407,9 +455,22 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     ap.add_argument("--requests", type=int, default=600, help="at most this many requests per run")
     ap.add_argument("--seconds", type=float, default=15.0, help="at most this long per run")
-    ap.add_argument("--baseline-tree", type=Path, help="a checkout whose server runs the upload loads too")
+    ap.add_argument(
+        "--baseline-tree",
+        type=Path,
+        action="append",
+        default=[],
+        help="a checkout whose server runs the upload loads too (repeatable: each is named by its folder)",
+    )
     ap.add_argument("--no-mix", action="store_true", help="only the 3 MB JPEG loads")
     ap.add_argument("--asgi-servers", action="store_true", help="measure the ASGI servers alone instead")
+    ap.add_argument(
+        "--interleave",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="instead of one row per load: the raw 3 MB load on each server in turn, ROUNDS times; medians",
+    )
     ap.add_argument("--asgi-path", type=Path, action="append", default=[], help="where granian etc. are installed")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
@@ -448,17 +509,28 @@ def main() -> int:
             flush=True,
         )
         base_args = ["--workers", str(args.workers), "--queue", "64"]
-        servers = {"this": ServerProcess([*base_args, "--allow-root", str(ROOT / "fixtures"), "--allow-root", tmp])}
-        if args.baseline_tree:
-            servers["baseline"] = ServerProcess(base_args, env={"PYTHONPATH": str(args.baseline_tree.resolve())})
+        roots = ["--allow-root", str(ROOT / "fixtures"), "--allow-root", tmp]
+        servers = {"this": ServerProcess([*base_args, *roots])}
+        by_reference = {"this"}  # the servers that run the by-reference loads too
+        for tree in args.baseline_tree:
+            name = "baseline" if len(args.baseline_tree) == 1 else tree.resolve().name
+            has_reference = (tree / "aigc_check" / "service" / "reference.py").is_file()
+            servers[name] = ServerProcess(
+                [*base_args, *(roots if has_reference else [])], env={"PYTHONPATH": str(tree.resolve())}
+            )
+            if has_reference:
+                by_reference.add(name)
         try:
-            for server in servers.values():
+            for name, server in servers.items():
                 server.start()
-                for requests in [*uploads.values(), *references.values()]:  # warm-up: page faults, caches
+                loads = [*uploads.values(), *(references.values() if name in by_reference else [])]
+                for requests in loads:  # warm-up: page faults, caches
                     http_load(server.url, requests, 1, 20, 5)
+            if args.interleave:
+                results["interleaved"] = interleaved(servers, big, uploads["jpeg-3mb raw"], args)
             # Each load's rows back to back (the limit, this server, the baseline), so that they share
             # the machine's state of the moment: the ratios hold when the absolute figures drift.
-            for load, requests in {**uploads, **references}.items():
+            for load, requests in ({} if args.interleave else {**uploads, **references}).items():
                 for c in args.concurrency:
                     if load.startswith("jpeg-3mb") and load in uploads:
                         rows = [
@@ -471,7 +543,7 @@ def main() -> int:
                     else:
                         rows = []
                     for name, server in servers.items():
-                        if name == "baseline" and load in references:
+                        if name not in by_reference and load in references:
                             continue  # no check by reference there
                         rows.append(
                             (

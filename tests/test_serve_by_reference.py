@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import time
 from pathlib import Path
 
+import anyio
 import pytest
 from conftest import FIXTURES
 from serve_helpers import ServerProcess, expected_answer, post_raw, query, request, without_timing
@@ -300,6 +302,68 @@ def test_open_allowed_hands_over_a_descriptor_of_the_file(tree):
     try:
         assert os.pread(opened.fd, 4, 0) == (FIXTURES / "camera-canon.jpg").read_bytes()[:4]
     finally:
+        opened.close()
+
+
+def _slow_open(delay: float, calls: list):
+    """``open_allowed`` as on a slow network root: the real resolution and open, after ``delay``."""
+    real = reference.open_allowed
+
+    def slow(path, roots):
+        time.sleep(delay)
+        opened = real(path, roots)
+        calls.append(opened)
+        return opened
+
+    return slow
+
+
+def test_a_slow_root_does_not_stall_the_event_loop(tree, monkeypatch):
+    """While one reference's open takes 0.3 s, the loop keeps running other work."""
+    calls: list = []
+    monkeypatch.setattr(reference, "open_allowed", _slow_open(0.3, calls))
+    path, roots = str(tree["root"] / "camera-canon.jpg"), (str(tree["root"]),)
+
+    async def main():
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.get_running_loop().create_task(ticker())
+        opened = await reference.open_allowed_off_loop(path, roots)
+        task.cancel()
+        return opened, ticks
+
+    opened, ticks = asyncio.run(main())
+    try:
+        assert ticks >= 10, f"the loop ran only {ticks} times in 0.3 s"
+        assert os.pread(opened.fd, 4, 0) == (FIXTURES / "camera-canon.jpg").read_bytes()[:4]
+    finally:
+        opened.close()
+
+
+def test_a_request_cancelled_during_a_slow_open_leaves_no_descriptor(tree, monkeypatch):
+    calls: list = []
+    monkeypatch.setattr(reference, "open_allowed", _slow_open(0.3, calls))
+    path, roots = str(tree["root"] / "camera-canon.jpg"), (str(tree["root"]),)
+
+    handed: list = []
+
+    async def main():
+        with anyio.move_on_after(0.05) as scope:
+            handed.append(await reference.open_allowed_off_loop(path, roots))
+            await anyio.sleep(1)  # the request's next step: the cancellation lands here
+        return scope.cancelled_caught
+
+    assert asyncio.run(main())
+    # The thread's descriptor is never dropped: either the caller got it (and its ``finally`` closes
+    # it, as the route's does) or it was closed before the cancellation reached the caller.
+    assert len(calls) == 1 and (handed == calls or calls[0].fd == -1)
+    for opened in handed:
         opened.close()
 
 

@@ -39,7 +39,7 @@ from .metrics import ServiceMetrics
 from .page_text import page_html
 from .policy_info import ADVICE_PATH, POLICY_PATH, policy_routes
 from .pool import CheckJob, CheckReply, WorkerPool
-from .reference import Reference, check_uri, open_allowed, receive_reference
+from .reference import Reference, check_uri, open_allowed_off_loop, receive_reference
 from .upload import MemorySpools, SpoolPlace, Upload, display_name, receive_upload
 
 # The page loads nothing from elsewhere; the policy makes the browser enforce that too.
@@ -151,7 +151,7 @@ async def _check_reference(request: Request, state: ServiceState, query_declared
         reply = await state.pool.check(CheckJob.for_uri(reference.uri, declared, name), config.timeout)
         return _answer(state, reply, "open", started, check_started)
     assert reference.path is not None  # parse_reference: exactly one of path and uri
-    opened = open_allowed(reference.path, config.allow_roots)
+    opened = await open_allowed_off_loop(reference.path, config.allow_roots)
     try:
         check_started = time.perf_counter()
         if opened.error is not None:

@@ -120,19 +120,77 @@ def _fd_socket(conn: Connection) -> socket.socket:
 FD_MARK, NO_FD_MARK = b"F", b"N"  # the first byte of each job message: whether a descriptor rides with it
 
 
-def send_job(sock: socket.socket, job: CheckJob | None, fd: int | None) -> None:
-    """One message per job: a mark byte carrying the descriptor (SCM_RIGHTS), then the job framed as
-    ``Connection.send`` frames it (a 4-byte length, the pickle).  One write, so the worker is woken
-    once per job: a second write (the job, then the descriptor) cost a second cross-process wake-up,
-    which on shared cores was most of the hop's time (cProfile of the event loop)."""
+def job_message(job: CheckJob | None, with_fd: bool) -> bytes:
+    """One message per job: a mark byte (that carries the descriptor, SCM_RIGHTS, when one rides
+    along), then the job framed as ``Connection.send`` frames it (a 4-byte length, the pickle)."""
     payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-    frame = struct.pack("!i", len(payload)) + payload
+    return (FD_MARK if with_fd else NO_FD_MARK) + struct.pack("!i", len(payload)) + payload
+
+
+def send_job(sock: socket.socket, job: CheckJob | None, fd: int | None) -> None:
+    """:func:`job_message` in one write on a blocking socket, so the worker is woken once per job: a
+    second write (the job, then the descriptor) cost a second cross-process wake-up, which on shared
+    cores was most of the hop's time (cProfile of the event loop).  The event loop uses
+    ``Worker.send``, which waits for room instead of blocking."""
+    message = job_message(job, fd is not None)
     if fd is None:
-        sock.sendall(NO_FD_MARK + frame)
+        sock.sendall(message)
     else:
-        sent = socket.send_fds(sock, [FD_MARK + frame], [fd])
-        if sent < 1 + len(frame):
-            sock.sendall((FD_MARK + frame)[sent:])  # the descriptor went with the first byte
+        sent = socket.send_fds(sock, [message], [fd])
+        if sent < len(message):
+            sock.sendall(message[sent:])  # the descriptor went with the first byte
+
+
+async def receive_message(reader: MessageReader, fd: int, timeout: float | None) -> Any:
+    """The next frame on the non-blocking ``fd``, however many reads it takes; ``EOFError`` if the
+    writer closed, ``TimeoutError`` past ``timeout``."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def on_readable() -> None:
+        if future.done():
+            return
+        try:
+            complete, message = reader.read_from(fd)
+        except BaseException as exc:  # EOFError when the process died
+            future.set_exception(exc)
+            return
+        if complete:
+            future.set_result(message)
+
+    loop.add_reader(fd, on_readable)  # level-triggered: a reply already there is seen at once
+    try:
+        return await asyncio.wait_for(future, timeout)
+    finally:
+        loop.remove_reader(fd)
+
+
+async def send_message(sock: socket.socket, message: bytes, fd: int | None) -> None:
+    """Write all of ``message`` on the non-blocking ``sock``, ``fd`` riding with its first byte,
+    waiting for room whenever the pipe is full (``sendall`` would fail partway, out of step)."""
+    loop = asyncio.get_running_loop()
+    sent = 0
+    while sent == 0:  # the first byte carries the descriptor: retried until it goes
+        try:
+            sent = sock.send(message) if fd is None else socket.send_fds(sock, [message], [fd])
+        except BlockingIOError:
+            await _writable(loop, sock.fileno())
+    if sent < len(message):
+        await loop.sock_sendall(sock, message[sent:])
+
+
+async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
+    future: asyncio.Future[None] = loop.create_future()
+
+    def on_writable() -> None:
+        if not future.done():
+            future.set_result(None)
+
+    loop.add_writer(fd, on_writable)
+    try:
+        await future
+    finally:
+        loop.remove_writer(fd)
 
 
 def receive_job(sock: socket.socket, conn: Connection) -> tuple[Any, int | None]:
@@ -146,6 +204,56 @@ def receive_job(sock: socket.socket, conn: Connection) -> tuple[Any, int | None]
             os.close(extra)
         raise OSError("the pipe lost step with its job messages")
     return conn.recv(), (fds[0] if fds else None)
+
+
+class MessageReader:
+    """One ``Connection.send`` frame (a 4-byte length, or -1 and an 8-byte one, then the pickle) read
+    from a non-blocking descriptor as its bytes arrive.
+
+    The event loop's end of a worker's pipe is non-blocking (the loop's readiness polling needs it,
+    and uvloop sets it so anyway), so ``Connection.recv`` would fail with ``BlockingIOError`` as soon as
+    a reply outran the bytes the worker had written yet: a reply larger than the socket buffer, or
+    any reply the worker writes in two parts (multiprocessing does past 16 KiB) caught in between.
+    multiprocessing has no non-blocking receive; this keeps its framing and reads what is there."""
+
+    HEADER = struct.Struct("!i")
+    LONG_HEADER = struct.Struct("!Q")
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def _wanted(self) -> int | None:
+        """Bytes the frame has in all, once its header is in; None until then."""
+        if len(self.buffer) < self.HEADER.size:
+            return None
+        (size,) = self.HEADER.unpack_from(self.buffer)
+        if size != -1:
+            return self.HEADER.size + size
+        end = self.HEADER.size + self.LONG_HEADER.size
+        if len(self.buffer) < end:
+            return None
+        return end + self.LONG_HEADER.unpack_from(self.buffer, self.HEADER.size)[0]
+
+    def read_from(self, fd: int) -> tuple[bool, Any]:
+        """Read what ``fd`` has; ``(True, message)`` once the frame is whole, ``(False, None)`` until then.
+        ``EOFError`` when the writer closed (mid-frame or not), ``OSError`` as the read raises it."""
+        while True:
+            wanted = self._wanted()
+            if wanted is not None and len(self.buffer) >= wanted:
+                long_frame = self.HEADER.unpack_from(self.buffer)[0] == -1
+                start = self.HEADER.size + (self.LONG_HEADER.size if long_frame else 0)
+                with memoryview(self.buffer) as view:
+                    message = pickle.loads(view[start:wanted])
+                del self.buffer[:wanted]  # anything after it is the next frame's start
+                return True, message
+            want = max((wanted or 0) - len(self.buffer), 64 * 1024)
+            try:
+                chunk = os.read(fd, want)
+            except BlockingIOError:
+                return False, None
+            if not chunk:
+                raise EOFError("the worker closed its pipe")
+            self.buffer += chunk
 
 
 @dataclass
@@ -195,27 +303,20 @@ class Worker:
         child_conn.close()
         self.pid: int | None = self.process.pid
         self.fd_socket = _fd_socket(self.conn)
+        # Non-blocking, said here rather than left to the event loop's readiness polling (which sets
+        # it on the shared descriptor anyway): so every read and write below expects it.
+        self.fd_socket.setblocking(False)
+        self.reader = MessageReader()
         self.checks = 0
 
     async def receive(self, timeout: float | None) -> tuple[Any, ...]:
         """The next message from the worker; ``EOFError`` if it died, ``TimeoutError`` past ``timeout``."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[Any, ...]] = loop.create_future()
-        fd = self.conn.fileno()
+        message: tuple[Any, ...] = await receive_message(self.reader, self.conn.fileno(), timeout)
+        return message
 
-        def on_readable() -> None:
-            if future.done():
-                return
-            try:
-                future.set_result(self.conn.recv())
-            except BaseException as exc:  # EOFError when the process died
-                future.set_exception(exc)
-
-        loop.add_reader(fd, on_readable)
-        try:
-            return await asyncio.wait_for(future, timeout)
-        finally:
-            loop.remove_reader(fd)
+    async def send(self, job: CheckJob | None, fd: int | None) -> None:
+        """:func:`send_job` for the event loop: waits for room in the pipe rather than failing when it is full."""
+        await send_message(self.fd_socket, job_message(job, fd is not None), fd)
 
     def kill(self) -> None:
         try:
@@ -336,7 +437,7 @@ class WorkerPool:
                 self._waiting -= 1
         lost = True
         try:
-            send_job(worker.fd_socket, job, fd if job.kind is JobKind.FD else None)
+            await worker.send(job, fd if job.kind is JobKind.FD else None)
             message = await worker.receive(max(deadline - time.monotonic(), 0.001))
             lost = False
         except asyncio.TimeoutError:

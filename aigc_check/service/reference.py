@@ -160,6 +160,26 @@ def open_allowed(path: str, roots: tuple[str, ...]) -> OpenedFile:
     return OpenedFile(fd=fd)
 
 
+async def open_allowed_off_loop(path: str, roots: tuple[str, ...]) -> OpenedFile:
+    """:func:`open_allowed` in a worker thread: resolving and opening touch the file system (every
+    component's ``lstat``, the ``open``, ``/proc``), which on a slow or hung network root would stall
+    the event loop and every connection on it.  A request cancelled meanwhile still waits for the
+    thread (a descriptor is never left to it) and closes what it opened."""
+    results: list[OpenedFile] = []
+
+    def resolve_and_open() -> OpenedFile:
+        opened = open_allowed(path, roots)
+        results.append(opened)
+        return opened
+
+    try:
+        return await anyio.to_thread.run_sync(resolve_and_open)
+    except BaseException:
+        for opened in results:
+            opened.close()
+        raise
+
+
 def _opened_under(fd: int, resolved: str, roots: tuple[str, ...]) -> bool:
     """Whether the file behind ``fd`` is the one the resolution allowed (the TOCTOU check)."""
     if sys.platform.startswith("linux") and os.path.isdir(_PROC_FD):

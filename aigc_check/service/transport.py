@@ -37,6 +37,12 @@ touching its parsing or its request cycle:
   the connection instead of reading a body that may never end.
 - ``send_400_response``: a request httptools cannot parse gets the service's JSON 400 too.
 - ``on_body``: the body's pieces are kept as they came (:class:`BodyPieces`), not copied twice.
+- ``on_headers_complete``: a request of known length is offered the direct body read
+  (``direct_body.DirectBody``, the ASGI extension the raw upload route uses); while it runs, the
+  loop reads into the app's buffer and this protocol sees none of those bytes.
+
+The loop talks to it through ``direct_body.BufferedConnection`` (:func:`guarded_protocol` makes
+that pair), which hands it each read as a view of one reused buffer rather than as new ``bytes``.
 
 The error answers are the service's JSON errors, counted in ``aigc_check_errors_total`` and
 written to the access log by the server's ``on_reject`` hook.  While an answer to an earlier request on the
@@ -59,6 +65,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.protocols.utils import get_remote_addr
 from uvicorn.server import ServerState
 
+from .direct_body import EXTENSION, BufferedConnection, DirectBody, body_length, fresh_parser
 from .errors import BadRequestError, HeadersTooLargeError, HeaderTimeoutError, ServiceError, TooManyConnectionsError
 
 # Called for each answer the transport gives itself: (client, error, seconds since the connection
@@ -128,11 +135,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self._awaiting_headers = True  # between a request's end (or the connection's start) and its headers' end
+        self.awaiting_headers = True  # between a request's end (or the connection's start) and its headers' end
         self._header_bytes = 0  # bytes fed to the parser since then
         self._header_timer: asyncio.TimerHandle | None = None
         self._header_started = self.loop.time()
         self._refused = False
+        self.direct_body: DirectBody | None = None  # a body being read straight into the app's buffer
+        self._discarding = False  # a direct body was abandoned: nothing more is parsed on this connection
 
     # -- the connection limit --------------------------------------------------------------------
 
@@ -150,16 +159,19 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_header_clock()
+        if self.direct_body is not None:
+            self.direct_body.lost()
+            self.direct_body = None
         if not self._refused:  # a refused connection was never registered or parsed
             super().connection_lost(exc)
 
     # -- the header size cap and deadline ----------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        if self._refused or self.transport.is_closing():
+        if self._refused or self._discarding or self.transport.is_closing():
             return
         limit = self.limits.max_header_bytes
-        while self._awaiting_headers:
+        while self.awaiting_headers:
             if self._header_timer is None:  # the first byte of a request after a keep-alive pause
                 self._start_header_clock()
             room = limit + 1 - self._header_bytes
@@ -168,7 +180,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             super().data_received(piece)
             if self.transport.is_closing():  # the parent answered a malformed request, or closed
                 return
-            if self._awaiting_headers and self._header_bytes > limit:
+            if self.awaiting_headers and self._header_bytes > limit:
                 self._reject(HeadersTooLargeError(f"the request's header section is larger than {limit} bytes"))
                 return
             if not data:
@@ -182,13 +194,37 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_body(body)
 
     def on_headers_complete(self) -> None:
-        self._awaiting_headers = False
+        self.awaiting_headers = False
         self._stop_header_clock()
+        cycle = self.cycle
         super().on_headers_complete()
+        if self.cycle is not cycle:  # a request (not an upgrade): offer its body to be read directly
+            length = body_length(self.headers)
+            if length:
+                extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
+                extensions[EXTENSION] = DirectBody(self, length)
+                # No more reads until the app asks for the body, one way or the other (uvicorn's
+                # receive() resumes them too): so reads past the head go where the app wants them.
+                self.flow.pause_reading()
+
+    # -- the direct body read (direct_body.py) ---------------------------------------------------------
+
+    def direct_body_complete(self) -> None:
+        """The whole body went into the app's buffer unparsed: a fresh parser for the next request,
+        and the request's end as the old parser would have signalled it."""
+        self.parser = fresh_parser(self)
+        self.on_message_complete()
+
+    def abandon_body(self) -> None:
+        """The app stopped reading a direct body midway (its deadline): the rest is never parsed, and
+        the connection closes after the answer."""
+        self._discarding = True
+        if self.cycle is not None:
+            self.cycle.keep_alive = False
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._awaiting_headers = True
+        self.awaiting_headers = True
         self._header_bytes = 0
 
     def _start_header_clock(self) -> None:
@@ -202,7 +238,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _header_deadline(self) -> None:
         self._header_timer = None
-        if self._awaiting_headers and not self.transport.is_closing():
+        if self.awaiting_headers and not self.transport.is_closing():
             timeout = self.limits.header_timeout
             self._reject(HeaderTimeoutError(f"the request's headers did not arrive within {timeout:g} s"))
 
@@ -238,6 +274,22 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             hook(self.client, error, self.loop.time() - self._header_started, size)
 
 
-def guarded_protocol(limits: TransportLimits) -> type[GuardedHttpToolsProtocol]:
+class GuardedConnection(BufferedConnection):
+    """What ``uvicorn.Config(http=...)`` makes per connection: the guarded protocol behind the buffered reads."""
+
+    protocol_class: ClassVar[type[GuardedHttpToolsProtocol]]  # set on the subclass :func:`guarded_protocol` makes
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(self.protocol_class(config, server_state, app_state, _loop))
+
+
+def guarded_protocol(limits: TransportLimits) -> type[GuardedConnection]:
     """A protocol class for ``uvicorn.Config(http=...)`` bound to ``limits``."""
-    return type("GuardedHttpToolsProtocol", (GuardedHttpToolsProtocol,), {"limits": limits})
+    inner = type("GuardedHttpToolsProtocol", (GuardedHttpToolsProtocol,), {"limits": limits})
+    return type("GuardedConnection", (GuardedConnection,), {"protocol_class": inner})

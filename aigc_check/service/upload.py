@@ -28,6 +28,8 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
+from .direct_body import EXTENSION as DIRECT_BODY
+from .direct_body import DirectBody
 from .errors import BadRequestError, PayloadTooLargeError, RequestTimeoutError, UnsupportedMediaTypeError
 
 if TYPE_CHECKING:
@@ -154,6 +156,16 @@ class Upload:
         if self.memory is not None:
             os.ftruncate(self.memory.fd, self.size)
 
+    async def read_direct(self, body: DirectBody) -> None:
+        """The whole body straight into the memory spool (``direct_body.py``): the kernel's copy only."""
+        assert self.memory is not None and self.size == 0 and body.length <= self.memory_limit
+        view = memoryview(self.memory.map)[: body.length]
+        try:
+            await body.read_into(view)
+        finally:
+            view.release()  # the mapping cannot be reused (or closed) while a view holds it
+        self.size = body.length
+
     def write(self, data: bytes | memoryview, limit: int) -> None:
         end = self.size + len(data)
         if end > limit:
@@ -250,6 +262,17 @@ async def _stream_body(request: Request, deadline: float, consume: Callable[[byt
         raise BadRequestError("the client went away during the upload", "client-disconnected") from None
 
 
+async def _read_direct(upload: Upload, body: DirectBody, deadline: float) -> None:
+    """:func:`_stream_body`'s errors for the direct read: one timer for the whole body."""
+    try:
+        with anyio.fail_after(max(deadline - time.monotonic(), 0)):
+            await upload.read_direct(body)
+    except TimeoutError:
+        raise RequestTimeoutError("the upload was not received within the read time limit") from None
+    except ClientDisconnect:
+        raise BadRequestError("the client went away during the upload", "client-disconnected") from None
+
+
 def declared_length(request: Request, limit: int) -> int | None:
     """The body's ``Content-Length`` (None when absent), refused above ``limit`` before any byte is read."""
     length = request.headers.get("content-length")
@@ -278,8 +301,12 @@ async def receive_upload(request: Request, place: SpoolPlace, max_bytes: int, re
         )
     length = declared_length(request, max_bytes)
     upload = new_upload(place, request.query_params.get("name", DEFAULT_NAME), length)
+    direct: DirectBody | None = request.scope.get("extensions", {}).get(DIRECT_BODY)
     try:
-        await _stream_body(request, deadline, lambda chunk: upload.write(chunk, max_bytes))
+        if direct is not None and upload.in_memory and direct.length == length:
+            await _read_direct(upload, direct, deadline)
+        else:  # no server support, a chunked body, or one too large for memory
+            await _stream_body(request, deadline, lambda chunk: upload.write(chunk, max_bytes))
         upload.finish()
     except BaseException:
         upload.discard()
