@@ -229,33 +229,24 @@ def test_account_signals_and_measures_are_the_local_scans(scanned):
     assert spark_summary["similar"]["posted_at_invalid"] == 0
 
 
-def test_a_posting_time_that_is_not_iso_8601_is_counted_not_fatal(spark, tmp_path, scanned):
-    _, _, rows = scanned
-    folder = Path(scanned[0]).parent / "set"
+def test_a_posting_time_that_is_not_iso_8601_is_counted_not_fatal(spark, tmp_path, scanned, monkeypatch):
+    """Into a table: the rows get their clusters there, the side files go to the working directory."""
+    local, _, rows = scanned
+    folder = local.parent / "set"
     bot = [r for r in rows if r["account"] == "bot"][:6]
     bad = [(str(folder / r["name"]), r["account"], r["posted_at"] if n else "yesterday") for n, r in enumerate(bot)]
     spark.createDataFrame(bad, "uri string, account string, posted_at string").write.saveAsTable("bad_times")
-    out = tmp_path / "bad"
-    status = main(
-        [
-            "scan",
-            "--engine",
-            "spark",
-            "--master",
-            "local[2]",
-            "--similar",
-            "--input-table",
-            "bad_times",
-            "--out",
-            str(out),
-        ]
-    )
-    assert status == ExitStatus.VIOLATION  # the bot's pictures are unlabelled AI
-    written = json.loads(Path(str(out) + ".summary.json").read_text(encoding="utf-8"))
+    monkeypatch.chdir(tmp_path)
+    args = ["scan", "--engine", "spark", "--master", "local[2]", "--similar", "--input-table", "bad_times"]
+    assert main([*args, "--output-table", "bad_times_results"]) == ExitStatus.VIOLATION  # unlabelled AI
+    written = json.loads((tmp_path / "bad_times_results.summary.json").read_text(encoding="utf-8"))
     assert written["similar"]["posted_at_invalid"] == 1
     assert "'yesterday'" in written["similar"]["posted_at_invalid_example"]
     [account] = written["accounts"]["top"]
-    assert account["account"] == "bot" and account["posts"] == 6
-    # The row keeps the value as given; the cadence is measured on the five times that read.
-    times = {r["posted_at"] for r in read_results(spark, out=str(out)).collect()}
-    assert "yesterday" in times and len(times) == 6
+    assert account["account"] == "bot" and account["posts"] == 6 and account["burst"] is None  # 5 times < 6
+    assert (tmp_path / "bad_times_results.accounts.csv").exists()
+    table = spark.table("bad_times_results").collect()
+    # The row keeps the value as given; bot_00 to bot_02 are one picture, bot_03 to bot_05 another.
+    assert {r["posted_at"] for r in table} >= {"yesterday"} and len({r["cluster"] for r in table}) == 2
+    clusters = [json.loads(line) for line in (tmp_path / "bad_times_results.clusters.jsonl").read_text().splitlines()]
+    assert sorted(c["size"] for c in clusters) == [3, 3]
