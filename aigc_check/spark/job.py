@@ -331,15 +331,18 @@ def _similar_scan(results: DataFrame, config: SparkScanConfig) -> tuple[Tally, d
     )
     checked = results.persist(StorageLevel.DISK_ONLY)  # each object is read once, for every step below
     try:
-        final, plan = similar_pass(checked, config.options, clusters_path)
+        final, plan = similar_pass(checked, config.options)
         write_results(final, table=table, out=out, fmt=fmt, mode="overwrite" if config.overwrite else "errorifexists")
     finally:
         checked.unpersist()
+    plan.write_jsonl(clusters_path)  # once the rows it describes are written
     written = read_results(spark, table=table, out=out, fmt=fmt)
     tally = _tally(written)
     found = outcome_of(written, plan, config.options)
     if found.accounts:
         write_accounts_csv(accounts_path, found.accounts)
+    elif os.path.exists(accounts_path):
+        os.remove(accounts_path)  # an earlier run's: no row of this one names an account
     similar = found.summary(clusters_path)
     summary = {
         "schema": "aigc-check-spark-similar/1",

@@ -112,6 +112,10 @@ class ClusterPlan:
             )
         return rows
 
+    def write_jsonl(self, path: str) -> None:
+        """The local scan's ``clusters.jsonl`` (``write_clusters_jsonl``), whole, at the local ``path``."""
+        write_local_clusters(path, self.groups, self.facts, self.cluster_of, self.originals, self.found)
+
     def cluster_accounts(self) -> dict[str, Counter[str]]:
         """Cluster id -> how many of its members each account posted (``SignalCollector.cluster_members``)."""
         out: dict[str, Counter[str]] = defaultdict(Counter)
@@ -298,15 +302,10 @@ def write_accounts_csv(path: str, rows: list[dict]) -> None:
     os.replace(tmp, path)
 
 
-def similar_pass(
-    checked: DataFrame, options: CheckOptions, clusters_jsonl: str | None = None
-) -> tuple[DataFrame, ClusterPlan]:
-    """Steps 1 to 3 over the checked rows (persist them first): the rows to write, and the plan.
-    ``clusters_jsonl``: a local file to write the clusters to, as the local scan's ``clusters.jsonl``."""
-    policy = checker_for(options).policy
-    plan = plan_clusters(checked, policy)
-    if clusters_jsonl is not None:
-        write_local_clusters(clusters_jsonl, plan.groups, plan.facts, plan.cluster_of, plan.originals, plan.found)
+def similar_pass(checked: DataFrame, options: CheckOptions) -> tuple[DataFrame, ClusterPlan]:
+    """Steps 1 to 3 over the checked rows (persist them first): the rows to write, and the plan
+    (``plan.write_jsonl(path)`` writes ``clusters.jsonl``; write it once the rows are written)."""
+    plan = plan_clusters(checked, checker_for(options).policy)
     return with_additions(checked, plan, options), plan
 
 
