@@ -319,6 +319,7 @@ def spark_options(command: Command) -> Command:
         "declared_col",
         "account_col",
         "post_id_col",
+        "posted_at_col",
         "io_threads",
         "partitions",
     )
@@ -358,6 +359,12 @@ def spark_options(command: Command) -> Command:
         ),
         click.option(
             "--post-id-col", default=InputColumns.post_id, show_default=True, help="[spark] Input post id column."
+        ),
+        click.option(
+            "--posted-at-col",
+            default=InputColumns.posted_at,
+            show_default=True,
+            help="[spark] Input posting-time column (ISO 8601), for --similar's account cadence signals.",
         ),
         click.option(
             "--io-threads",
@@ -756,7 +763,9 @@ def spark_scan(
             master=a["master"],
             declared=declared,
             options=options,
-            columns=InputColumns(a["uri_col"], a["declared_col"], a["account_col"], a["post_id_col"]),
+            columns=InputColumns(
+                a["uri_col"], a["declared_col"], a["account_col"], a["post_id_col"], a["posted_at_col"]
+            ),
             io_threads=a["io_threads"],
             partitions=a["partitions"],
         )

@@ -311,6 +311,13 @@ def _rows() -> tuple[ContractField, ...]:
             _attr("cluster"),
             optional=True,
         ),
+        F(
+            "posted_at",
+            "string",
+            "Spark rows: when the post was made, from the input's posting-time column (`--posted-at-col`), as "
+            "given; `--similar` reads it (ISO 8601) for the account cadence signals; null when the input has none",
+            spark_only=True,
+        ),
     )
 
 

@@ -1,6 +1,6 @@
 """Files/s of the local scan and the Spark scan on the same generated folder, in one run.
 
-    python bench/bench_spark.py [--files 20000] [--jobs 2] [--runs 2] [--work /tmp/aigc-bench-spark]
+    python bench/bench_spark.py [--files 20000] [--jobs 2] [--runs 2] [--similar] [--work /tmp/aigc-bench-spark]
 
 Makes ``bench_scan.py``'s folder (``--files`` mixed files), then on the same
 warm folder measures:
@@ -10,7 +10,11 @@ warm folder measures:
 - ``aigc-check scan --jobs N --no-html`` (the local process pool), whole command;
 - Spark ``local[N]``: ``scan(spark, prefix)`` written to Parquet, and the same
   files as a key table (``scan(spark, DataFrame)``), each ``--runs`` times in
-  one session (session start-up reported apart).
+  one session (session start-up reported apart);
+- with ``--similar``: the key table again with PDQ hashes (``CheckOptions(similar=True)``), then
+  with the whole similar pass as ``scan --engine spark --similar`` runs it (rows persisted, links,
+  clusters, inheritance join, one write, account signals: ``spark/similar.py``), each as a ratio to
+  the plain key-table run of the same session.
 
 Not a test: run it by hand (needs the spark extra and Java).
 """
@@ -29,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pyarrow as pa
 from bench_scan import make_folder, run_measured, scan_cmd, templates
 
-from aigc_check.spark import check_arrow_batch, local_session, scan, write_results
+from aigc_check import CheckOptions
+from aigc_check.spark import check_arrow_batch, local_session, read_results, scan, write_results
 
 
 def core_cost(paths: list[str]) -> float:
@@ -48,11 +53,30 @@ def timed_spark_job(spark, source, out: Path) -> tuple[float, int]:
     return elapsed, spark.read.parquet(str(out)).count()
 
 
+def timed_similar_pass(spark, keys, out: Path) -> tuple[float, int]:
+    """The key table through ``scan --engine spark --similar``'s steps; seconds and clusters."""
+    from pyspark import StorageLevel
+
+    from aigc_check.spark.similar import outcome_of, similar_pass
+
+    options = CheckOptions(similar=True)
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    checked = scan(spark, keys, options=options).persist(StorageLevel.DISK_ONLY)
+    final, plan = similar_pass(checked, options)
+    write_results(final, out=str(out))
+    plan.write_jsonl(str(out) + ".clusters.jsonl")
+    checked.unpersist()
+    outcome_of(read_results(spark, out=str(out)), plan, options)
+    return time.perf_counter() - started, len(plan.groups)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--files", type=int, default=20_000)
     ap.add_argument("--jobs", type=int, default=2, help="local workers, and N of local[N]")
     ap.add_argument("--runs", type=int, default=2, help="Spark runs per input kind (the first warms the workers)")
+    ap.add_argument("--similar", action="store_true", help="also measure --similar (hashes, then the whole pass)")
     ap.add_argument("--work", default=None, help="working folder (default: a new temporary one, removed after)")
     args = ap.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="aigc-bench-spark-"))
@@ -86,6 +110,19 @@ def main() -> None:
                 print(
                     f"Spark local[{args.jobs}] {kind} -> Parquet, run {run}: {elapsed:.2f} s, "
                     f"{args.files / elapsed:,.0f} files/s ({rows:,} rows)"
+                )
+        if args.similar:
+            plain = best["key table"]
+            for run in range(1, args.runs + 1):
+                started = time.perf_counter()
+                write_results(
+                    scan(spark, keys, options=CheckOptions(similar=True)), out=str(work / "hashed"), mode="overwrite"
+                )
+                hashed = time.perf_counter() - started
+                whole, clusters = timed_similar_pass(spark, keys, work / "similar-out")
+                print(
+                    f"Spark key table --similar, run {run}: hashes {hashed:.2f} s ({hashed / plain:.2f}x the plain "
+                    f"run), whole pass {whole:.2f} s ({whole / plain:.2f}x; {clusters:,} clusters)"
                 )
         spark.stop()
 

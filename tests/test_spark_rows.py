@@ -216,3 +216,43 @@ def test_a_name_that_is_not_utf8_survives_the_row_both_ways(tmp_path):
     assert os.fsencode(result_path(back)) == raw and back["path"].endswith("caf\\xe9.png")
     skipped = result_to_row({"path": os.fsdecode(raw), "skipped": "not-media"})
     assert skipped["path_b64"] and "\\xe9" in skipped["path"]
+
+
+def test_the_similar_pass_adds_clusters_and_inheritances_as_the_local_scan_does():
+    """``apply_additions`` (the Spark similar pass's per-batch step) on rows joined with their
+    cluster and original: the local ``inherit_dict`` on the copy, the cluster on each clustered row,
+    every other row and every Spark-only column as it was."""
+    from aigc_check.model import Status
+    from aigc_check.similar.inherit import Original, inherit_dict
+    from aigc_check.spark.similar import ADDED, apply_additions
+
+    names = ["plain.jpg", "plain.png", "gen-flux.jpg"]
+    rows = check_arrow_batch(
+        pa.RecordBatch.from_pylist(
+            [{"path": str(FIXTURES / n), "account": "a", "posted_at": f"2026-03-01T0{i}:00:00+08:00"}
+             for i, n in enumerate(names)]
+        )
+    ).to_pylist()  # fmt: skip
+    flux = row_to_result(rows[2])
+    original = Original(flux["path"], Status(flux["status"]), flux["generator"], 7)
+    added = [
+        ("c1", original.path, original.status.value, original.generator, original.distance),
+        (None, None, None, None, None),
+        ("c1", None, None, None, None),
+    ]
+    joined = [{**row, **dict(zip(ADDED, extra))} for row, extra in zip(rows, added)]
+    schema = arrow_schema()
+    for name, kind in zip(ADDED, (pa.string(), pa.string(), pa.string(), pa.string(), pa.int32())):
+        schema = schema.append(pa.field(name, kind))
+    out = apply_additions(pa.RecordBatch.from_pylist(joined, schema=schema), CheckOptions()).to_pylist()
+
+    expected = row_to_result(rows[0])
+    inherit_dict(expected, Checker().policy, original)
+    copy = row_to_result(out[0])
+    assert copy == {**expected, "cluster": "c1"} and copy["label"] == "suspected-ai"
+    assert out[0]["posted_at"] == rows[0]["posted_at"] and out[0]["tool_version"] == rows[0]["tool_version"]
+    assert out[1] == rows[1]
+    assert out[2] == {**rows[2], "cluster": "c1"}
+    # A batch with no clustered row passes as it was.
+    none = [{**row, **dict.fromkeys(ADDED)} for row in rows]
+    assert apply_additions(pa.RecordBatch.from_pylist(none, schema=schema), CheckOptions()).to_pylist() == rows

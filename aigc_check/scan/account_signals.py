@@ -189,6 +189,12 @@ class SignalCollector:
         }
 
 
+def rank_accounts(rows: list[dict], measure_order: list[str]) -> None:
+    """Sort account rows with their signals in place: the most severe measure first, then the score,
+    the posts, the name (accounts.csv's order; shared by the local and the Spark scan)."""
+    rows.sort(key=lambda r: (-measure_order.index(r["action"]), -r["score"], -r["posts"], r["account"]))
+
+
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 

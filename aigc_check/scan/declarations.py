@@ -131,15 +131,21 @@ def _validated(row: dict, where: str, line: int) -> dict:
     return out
 
 
-def _posted_at(value: object, where: str, line: int) -> str | None:
-    """``posted_at`` as ISO 8601 text (its own offset kept: the hour of day is the poster's), or None."""
+def parse_posted_at(value: object) -> str | None:
+    """``posted_at`` as ISO 8601 text (its own offset kept: the hour of day is the poster's), or None
+    when empty; ``ValueError`` when it is not ISO 8601 (the sidecar's rule, shared with the Spark scan)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = str(value).strip()
+    # Python 3.10's fromisoformat does not read a trailing Z.
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text).isoformat()
+
+
+def _posted_at(value: object, where: str, line: int) -> str | None:
     try:
-        # Python 3.10's fromisoformat does not read a trailing Z.
-        return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text).isoformat()
+        return parse_posted_at(value)
     except ValueError:
+        text = str(value).strip()
         raise SidecarError(
             f"{where} line {line}: posted_at {text!r} is not an ISO 8601 date and time (2026-03-10T08:30:00+08:00)"
         ) from None

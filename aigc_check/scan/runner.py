@@ -590,14 +590,9 @@ class Scan:
             language = self.checker.policy.advice_language
             for row in rows:
                 row.update(self.similar.signals.row(row["account"], row["action"], language))
-            rows.sort(
-                key=lambda r: (
-                    -self.checker.policy.data["measure_order"].index(r["action"]),
-                    -r["score"],
-                    -r["posts"],
-                    r["account"],
-                )
-            )
+            from .account_signals import rank_accounts
+
+            rank_accounts(rows, self.checker.policy.data["measure_order"])
         return rows
 
     def _write_accounts_csv(self, rows: list) -> None:

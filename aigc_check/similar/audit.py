@@ -109,22 +109,8 @@ def run_audit(
     hashed_file: list[int] = []  # hashed[k] is facts[hashed_file[k]]
     similarities: dict[int, Similarity] = {}  # only for files that may inherit from the known index
     for number, r in enumerate(_lines(results_path)):
-        evidence = r.get("evidence") or []
-        confirmed = is_confirmed(r["status"], r["certainty"], evidence, ai_statuses)
-        labelled = confirmed and any(e.get("kind") == IMPLICIT for e in evidence)
-        inheritable = may_inherit(r["status"], r["verdict"])
-        facts.append(
-            FileFacts(
-                r["path"],
-                r.get("account"),
-                r.get("post_id"),
-                r["status"],
-                r.get("generator"),
-                confirmed,
-                labelled,
-                inheritable,
-            )
-        )
+        facts.append(file_facts(r, ai_statuses))
+        inheritable = facts[-1].inheritable
         sim = similarity_of(r)
         if sim is None:
             continue
@@ -143,16 +129,10 @@ def run_audit(
     outcome.files = len(facts)
 
     found: list[Link] = [Link(hashed_file[x.a], hashed_file[x.b], x.distance) for x in links(hashed)]
-    cluster_of: dict[int, str] = {}
-    groups = components(len(facts), found)
-    for members in groups:
-        cid = cluster_id([facts[m].path for m in members])
-        for m in members:
-            cluster_of[m] = cid
-        outcome.cluster_accounts[cid] = {a for m in members if (a := facts[m].account) is not None}
+    groups, cluster_of, outcome.cluster_accounts = assign_clusters(facts, found)
     outcome.clusters, outcome.clustered_files = len(groups), len(cluster_of)
 
-    originals = _inheritances(facts, found)
+    originals = inheritances(facts, found)
     if known is not None:
         for number, sim in similarities.items():
             if number not in originals:
@@ -162,7 +142,7 @@ def run_audit(
                     outcome.inherited_from_index += 1
     outcome.inherited = len(originals)
 
-    _write_clusters(os.path.join(out_dir, CLUSTERS_JSONL), groups, facts, cluster_of, originals, found)
+    write_clusters_jsonl(os.path.join(out_dir, CLUSTERS_JSONL), groups, facts, cluster_of, originals, found)
     entries: list[KnownEntry] = list(known.entries) if known is not None else []
     tmp = results_path + ".similar.tmp"
     with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as out:
@@ -192,7 +172,42 @@ def run_audit(
     return outcome
 
 
-def _inheritances(facts: list[FileFacts], found: list[Link]) -> dict[int, Original]:
+# The steps below are shared with the Spark scan (``spark/similar.py``), which gathers the facts of
+# the clustered files only and numbers them its own way: nothing here depends on file order.
+
+
+def file_facts(r: dict, ai_statuses: frozenset[Status]) -> FileFacts:
+    """What clustering and inheritance need of a result (its JSON dict)."""
+    evidence = r.get("evidence") or []
+    confirmed = is_confirmed(r["status"], r["certainty"], evidence, ai_statuses)
+    return FileFacts(
+        r["path"],
+        r.get("account"),
+        r.get("post_id"),
+        r["status"],
+        r.get("generator"),
+        confirmed,
+        confirmed and any(e.get("kind") == IMPLICIT for e in evidence),
+        may_inherit(r["status"], r["verdict"]),
+    )
+
+
+def assign_clusters(
+    facts: list[FileFacts], found: list[Link]
+) -> tuple[list[list[int]], dict[int, str], dict[str, set[str]]]:
+    """The clusters (groups of file numbers), each clustered file's cluster id, each cluster's accounts."""
+    cluster_of: dict[int, str] = {}
+    accounts: dict[str, set[str]] = {}
+    groups = components(len(facts), found)
+    for members in groups:
+        cid = cluster_id([facts[m].path for m in members])
+        for m in members:
+            cluster_of[m] = cid
+        accounts[cid] = {a for m in members if (a := facts[m].account) is not None}
+    return groups, cluster_of, accounts
+
+
+def inheritances(facts: list[FileFacts], found: list[Link]) -> dict[int, Original]:
     """For each file that may inherit, its nearest directly matched confirmed original."""
     best: dict[int, tuple[int, str, int]] = {}
     for link in found:
@@ -207,7 +222,7 @@ def _inheritances(facts: list[FileFacts], found: list[Link]) -> dict[int, Origin
     }
 
 
-def _write_clusters(
+def write_clusters_jsonl(
     path: str,
     groups: list[list[int]],
     facts: list[FileFacts],

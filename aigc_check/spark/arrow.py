@@ -3,8 +3,8 @@
 Spark's ``mapInArrow`` calls ``check_arrow_batch`` on each record batch of a
 partition; so can any engine that moves Arrow batches (Ray Data, Daft, a plain
 ``pyarrow.dataset`` loop).  Input columns are the local scan's item fields
-(``INPUT_COLUMNS``: ``path``, ``declared``, ``account``, ``post_id``, all
-strings, the last three optional), so a row means here exactly what a sidecar
+(``INPUT_COLUMNS``: ``path``, ``declared``, ``account``, ``post_id``, ``posted_at``,
+all strings, the last four optional), so a row means here exactly what a sidecar
 row means to ``aigc-check scan``, and both go through ``ScanItem.coerce`` and
 ``check_batch``: the two scans cannot drift.
 """
@@ -22,7 +22,8 @@ from .schema import arrow_schema, result_to_row
 if TYPE_CHECKING:
     import pyarrow as pa
 
-INPUT_COLUMNS = ("path", "declared", "account", "post_id")
+# ``posted_at`` is not an item field: it is carried through to the row as given, for the account signals.
+INPUT_COLUMNS = ("path", "declared", "account", "post_id", "posted_at")
 
 _schema: pa.Schema | None = None
 
@@ -60,4 +61,6 @@ def check_arrow_batch(
     columns["path"] = [path or "" for path in columns["path"]]
     items = [{**{name: columns[name][i] for name in INPUT_COLUMNS}, "sniff": sniff} for i in range(batch.num_rows)]
     rows = [result_to_row(r) for r in check_batch(items, options or CheckOptions(), objects, declared)]
+    for row, posted_at in zip(rows, columns["posted_at"]):
+        row["posted_at"] = posted_at
     return pa.RecordBatch.from_pylist(rows, schema=result_schema())

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the spark extra: imported where it is used, never by import
     import pyarrow as pa
     from pyspark.sql import Column, DataFrame, SparkSession
 
+    from ..scan.outputs import Tally
     from ..scan.runner import ScanSummary
 
 # The package is on no registry yet: install the extra from a checkout or from a built wheel.
@@ -61,12 +62,13 @@ def is_prefix(source: str) -> bool:
 
 @dataclass(frozen=True)
 class InputColumns:
-    """Which input columns hold the URI and the optional declaration, account and post id."""
+    """Which input columns hold the URI and the optional declaration, account, post id and posting time."""
 
     uri: str = "uri"
     declared: str = "declared"
     account: str = "account"
     post_id: str = "post_id"
+    posted_at: str = "posted_at"
 
 
 def list_prefix(spark: SparkSession, prefix: str) -> DataFrame:
@@ -127,6 +129,7 @@ def scan(
         text(columns.declared).alias("declared"),  # parsed in the task, null or empty meaning ``declared``
         text(columns.account).alias("account"),
         text(columns.post_id).alias("post_id"),
+        text(columns.posted_at).alias("posted_at"),  # a timestamp column reads as its session-time text
     )
     if partitions:
         inputs = inputs.repartition(partitions)
@@ -226,7 +229,6 @@ def _refuse_to_overwrite(spark: SparkSession, config: SparkScanConfig) -> None:
 
 def run_spark_scan(config: SparkScanConfig) -> ScanSummary:
     """The CLI's Spark scan; returns a ``ScanSummary`` (verdict counts) so exit codes match the local scan."""
-    from ..scan.outputs import Tally
     from ..scan.runner import ScanSummary
 
     if (config.prefix is None) == (config.input_table is None):
@@ -240,7 +242,6 @@ def run_spark_scan(config: SparkScanConfig) -> ScanSummary:
         raise UsageError("with --engine spark, give either --out or --output-table")
     require_pyspark()
     from pyspark.sql import SparkSession
-    from pyspark.sql import functions as F
 
     if config.master:
         spark = (
@@ -264,11 +265,32 @@ def run_spark_scan(config: SparkScanConfig) -> ScanSummary:
         partitions=config.partitions,
     )
     table, out, fmt = config.output_table, config.out_dir, config.output_format
-    write_results(results, table=table, out=out, fmt=fmt, mode="overwrite" if config.overwrite else "errorifexists")
+    mode = "overwrite" if config.overwrite else "errorifexists"
+    if not config.options.similar:
+        write_results(results, table=table, out=out, fmt=fmt, mode=mode)
+        tally = _tally(read_results(spark, table=table, out=out, fmt=fmt))
+        extra: dict = {}
+    else:
+        tally, extra = _similar_scan(results, config)
+    print(
+        f"done: {tally.checked:,} files checked, {sum(tally.skipped.values()):,} skipped, "
+        f"{tally.violations:,} violations, {tally.verdicts[Verdict.UNREADABLE]:,} unreadable; results in {where}",
+        file=sys.stderr,
+    )
+    return ScanSummary(tally=tally, interrupted=False, out_dir=where, data={"verdicts": dict(tally.verdicts), **extra})
+
+
+def _tally(written: DataFrame) -> Tally:
+    """The verdict and skip counts of the written rows (the exit code is the local scan's)."""
+    from pyspark.sql import functions as F
+
+    from ..scan.outputs import Tally
+
     counts = {
         row["key"]: row["count"]
-        for row in read_results(spark, table=table, out=out, fmt=fmt)
-        .select(F.coalesce(F.col("verdict"), F.concat(F.lit("skipped:"), F.col("skipped"))).alias("key"))
+        for row in written.select(
+            F.coalesce(F.col("verdict"), F.concat(F.lit("skipped:"), F.col("skipped"))).alias("key")
+        )
         .groupBy("key")
         .count()
         .collect()
@@ -280,20 +302,73 @@ def run_spark_scan(config: SparkScanConfig) -> ScanSummary:
         else:
             tally.verdicts[key] += n
             tally.checked += n
-    if config.options.similar and out is not None and "://" not in out:
-        # --similar: the clusters, by a banding self-join over the rows just written (spark/clusters.py),
-        # beside the output folder (inside it, Spark would read the file as data).
-        from .clusters import write_clusters
+    return tally
 
-        clusters_path = out.rstrip("/") + ".clusters.jsonl"
-        found = write_clusters(read_results(spark, table=table, out=out, fmt=fmt), clusters_path)
-        print(f"near-duplicates: {found:,} clusters in {clusters_path}", file=sys.stderr)
+
+def side_files_base(config: SparkScanConfig) -> str:
+    """Where ``--similar``'s files go: beside a local output folder (inside it, Spark would read them
+    as data); for a table or a remote folder, in the working directory, named after it."""
+    out = local_path(config.out_dir) if config.out_dir else None
+    if out is not None:
+        return out.rstrip("/")
+    name = config.output_table or (config.out_dir or "results").rstrip("/").rsplit("/", 1)[-1]
+    return os.path.join(os.getcwd(), name)
+
+
+def _similar_scan(results: DataFrame, config: SparkScanConfig) -> tuple[Tally, dict]:
+    """``--similar``: the checked rows persisted, the similar pass (``spark/similar.py``), the rows
+    written once with their clusters and inheritances, then the account signals of what was written."""
+    from pyspark import StorageLevel
+
+    from ..scan.outputs import write_json_atomic
+    from .similar import outcome_of, similar_pass, write_accounts_csv
+
+    spark = results.sparkSession
+    table, out, fmt = config.output_table, config.out_dir, config.output_format
+    base = side_files_base(config)
+    clusters_path, accounts_path, summary_path = (
+        base + s for s in (".clusters.jsonl", ".accounts.csv", ".summary.json")
+    )
+    checked = results.persist(StorageLevel.DISK_ONLY)  # each object is read once, for every step below
+    try:
+        final, plan = similar_pass(checked, config.options)
+        write_results(final, table=table, out=out, fmt=fmt, mode="overwrite" if config.overwrite else "errorifexists")
+    finally:
+        checked.unpersist()
+    plan.write_jsonl(clusters_path)  # once the rows it describes are written
+    written = read_results(spark, table=table, out=out, fmt=fmt)
+    tally = _tally(written)
+    found = outcome_of(written, plan, config.options)
+    if found.accounts:
+        write_accounts_csv(accounts_path, found.accounts)
+    elif os.path.exists(accounts_path):
+        os.remove(accounts_path)  # an earlier run's: no row of this one names an account
+    similar = found.summary(clusters_path)
+    summary = {
+        "schema": "aigc-check-spark-similar/1",
+        "results": table or out,
+        "files": {"checked": tally.checked, "skipped": dict(tally.skipped)},
+        "violations": tally.violations,
+        "verdicts": dict(tally.verdicts),
+        "accounts": {
+            "count": len(found.accounts),
+            "top": found.accounts[:100],
+            "csv": accounts_path if found.accounts else None,
+        },
+        "similar": similar,
+    }
+    write_json_atomic(summary_path, summary)
     print(
-        f"done: {tally.checked:,} files checked, {sum(tally.skipped.values()):,} skipped, "
-        f"{tally.violations:,} violations, {tally.verdicts[Verdict.UNREADABLE]:,} unreadable; results in {where}",
+        f"near-duplicates: {similar['clusters']:,} clusters in {clusters_path}; summary in {summary_path}",
         file=sys.stderr,
     )
-    return ScanSummary(tally=tally, interrupted=False, out_dir=where, data={"verdicts": dict(tally.verdicts)})
+    if found.invalid_times:
+        print(
+            f"posted_at: {found.invalid_times:,} posting times are not ISO 8601 and were left out of the "
+            f"cadence signals (e.g. {found.invalid_time_example})",
+            file=sys.stderr,
+        )
+    return tally, {"accounts": summary["accounts"], "similar": similar}
 
 
 __all__ = [
