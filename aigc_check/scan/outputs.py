@@ -246,6 +246,8 @@ class DoneSet:
         return len(self._hashes)
 
     def __contains__(self, path: str) -> bool:
+        if not self._hashes:  # a scan that resumes nothing: no hash to take a file
+            return False
         h = self._hash(path)
         i = bisect_left(self._hashes, h)
         return i < len(self._hashes) and self._hashes[i] == h
