@@ -40,6 +40,11 @@ from datetime import datetime, timezone
 from types import FrameType
 from typing import TYPE_CHECKING
 
+try:
+    import fcntl
+except ImportError:  # not a Unix
+    fcntl = None  # type: ignore[assignment]
+
 from ..checker import Checker, CheckOptions
 from ..limits import DEFAULT_TIME_LIMIT
 from ..model import Declared, Verdict, result_path
@@ -84,6 +89,7 @@ if TYPE_CHECKING:
 SUMMARY_EVERY_S = 2.0
 DECLARATIONS_DB = ".declarations.sqlite"  # the sidecar's index, in the output folder while the scan runs
 GRACE_S = 3.0  # how long an interrupted scan waits for files the workers are already checking
+RESULT_PIPE_BYTES = 1 << 20  # the workers' result pipe (``_widen_result_pipe``): Linux's default fs/pipe-max-size
 THUMBNAIL_MARGIN = 8  # thumbnails a worker makes beyond its even share of the report's (``_worker_report``)
 
 # What a stop signal does, by the phase of the run (``Scan._on_signal``).
@@ -322,12 +328,14 @@ class Scan:
 
     def _pool(self, jobs: int) -> ProcessPoolExecutor:
         with _signals_held():  # the resource tracker a fork server needs may start here
-            return ProcessPoolExecutor(
+            pool = ProcessPoolExecutor(
                 jobs,
                 mp_context=_worker_context(),
                 initializer=_start_worker,
                 initargs=(self.config.options, self._worker_report(jobs)),
             )
+        _widen_result_pipe(pool)
+        return pool
 
     def _worker_report(self, jobs: int) -> WorkerReport | None:
         """The workers' share of report.html: each makes the thumbnails of an even split of the
@@ -839,6 +847,23 @@ def _start_worker(options: CheckOptions, report: WorkerReport | None = None) -> 
 
         checker = checker_for(options)
         _worker_rows = WorkerRows(checker.policy, checker.fingerprints, report.thumbnails)
+
+
+def _widen_result_pipe(pool: ProcessPoolExecutor) -> None:
+    """Let a chunk's result (about 150 KB: its JSON and CSV lines) fit in the pipe the workers send
+    results on.  A worker's send returns only once the whole message is in the pipe, so with the
+    default 64 KiB it waits, idle, for the parent's reader thread to take each part, and a parent
+    busy recording the last chunk (or a loaded machine) then costs both workers time.  The pool
+    makes the pipe when it is created and its workers inherit it, so this is before any starts;
+    where the pipe cannot be widened (not Linux, a lower ``fs/pipe-max-size``) it stays as it was."""
+    reader = getattr(getattr(pool, "_result_queue", None), "_reader", None)
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl else None
+    if reader is None or set_size is None:
+        return
+    try:
+        fcntl.fcntl(reader.fileno(), set_size, RESULT_PIPE_BYTES)
+    except OSError:
+        pass
 
 
 def _take(items: Iterator[ScanItem], n: int) -> list[ScanItem]:
