@@ -811,7 +811,9 @@ def _worker_context() -> BaseContext:
     if not native_threads:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["aigc_check.checker", "aigc_check.scan.batch", "aigc_check.scan.runner"])
+    context.set_forkserver_preload(
+        ["aigc_check.checker", "aigc_check.scan.batch", "aigc_check.scan.runner", "aigc_check.scan.html_report"]
+    )
     return context
 
 
