@@ -1,6 +1,7 @@
 """Throughput and memory of ``aigc-check scan`` beside ``exiftool -json -r`` and the physical limit.
 
     python bench/bench_scan.py [--sizes 5000,20000] [--large 100000] [--jobs 2] [--work /tmp/aigc-bench]
+                               [--baseline-tree /tmp/base-1154] [--repeat 3]
 
 Makes a folder of mixed files (plain JPEG/PNG, camera EXIF, A1111 and ComfyUI
 generator chunks, GB 45438 labels, ~1% C2PA-signed copies, every fixture, ~3%
@@ -18,8 +19,12 @@ The scans run with Python's bytecode cache on (in the work folder, warmed by
 a first small scan), as an installed package has it, whatever
 PYTHONDONTWRITEBYTECODE says here: compiling every module at each start would
 be counted as start-up otherwise.  The machine may be shared: compare the
-ratios of one run, not figures of different runs.  Not a test: run it by hand
-(exiftool: Debian's libimage-exiftool-perl).
+ratios of one run, not figures of different runs.  ``--baseline-tree DIR`` (a
+checkout of an earlier commit, e.g. ``git worktree add --detach /tmp/base-1154
+1154e4f``) runs that tree's scan (``PYTHONPATH=DIR``) beside this one's at each
+size, alternating, ``--repeat`` times each, and prints the median of each and
+their ratio: on a loaded machine the ratio of one run is what holds.  Not a
+test: run it by hand (exiftool: Debian's libimage-exiftool-perl).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -188,11 +194,23 @@ def scan_cmd(folder: Path, out: Path, jobs: int) -> list[str]:
     return [exe, "scan", str(folder), "--out", str(out), "--jobs", str(jobs), "--progress", "none", "--overwrite"]
 
 
-def scan_env(work: Path) -> dict[str, str]:
-    """The environment of the scans: this one, with a bytecode cache of their own."""
+def scan_env(work: Path, tree: str | None = None) -> dict[str, str]:
+    """The environment of the scans: this one, with a bytecode cache of their own (and ``tree``, a
+    baseline checkout, first on the path)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    if tree:
+        env["PYTHONPATH"] = tree
     return env
+
+
+def a_b(folder: Path, out: Path, jobs: int, envs: dict[str, dict[str, str]], repeat: int) -> dict[str, float]:
+    """Median wall time of each tree's scan, the trees taking turns, so load falls on both alike."""
+    times: dict[str, list[float]] = {name: [] for name in envs}
+    for _ in range(repeat):
+        for name, env in envs.items():
+            times[name].append(run_measured(scan_cmd(folder, out, jobs), env=env)[0])
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def read_limit_s(folder: Path, results: Path) -> float:
@@ -219,6 +237,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--work", default=None, help="working folder (default: a new temporary one, removed after)")
     ap.add_argument("--json", default=str(ROOT / "bench" / "out" / "scan.json"))
+    ap.add_argument("--baseline-tree", default=None, help="an earlier checkout to scan beside this one (A/B)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each tree's scan in the A/B (median)")
     args = ap.parse_args()
     sizes = sorted(int(n) for n in args.sizes.split(","))
     work = Path(args.work or tempfile.mkdtemp(prefix="aigc-bench-"))
@@ -232,6 +252,10 @@ def main() -> None:
         kinds = templates()
         make_folder(work / "warm", 0, 50, kinds)
         run_measured(scan_cmd(work / "warm", out, args.jobs), env=env)  # fills the bytecode cache
+        envs = {"now": env}
+        if args.baseline_tree:
+            envs["baseline"] = scan_env(work, str(Path(args.baseline_tree).resolve()))
+            run_measured(scan_cmd(work / "warm", out, args.jobs), env=envs["baseline"])
         made = 0
         for size in sizes:
             make_folder(folder, made, size, kinds)
@@ -241,6 +265,7 @@ def main() -> None:
             limit = read_limit_s(folder, out / "results.jsonl")
             one, _, _ = run_measured(scan_cmd(folder, out, 1), env=env)
             theirs = run_measured([exiftool, "-json", "-r", "-q", "-q", str(folder)])[0] if exiftool else None
+            ab = a_b(folder, out, args.jobs, envs, args.repeat) if args.baseline_tree else None
             row = {
                 "files": size,
                 "jobs": args.jobs,
@@ -256,6 +281,7 @@ def main() -> None:
                 "checked": summary["files"]["checked"],
                 "skipped": sum(summary["files"]["skipped"].values()),
                 "verdicts": summary["verdicts"],
+                **({"a_b_median_s": ab, "baseline_over_now": round(ab["baseline"] / ab["now"], 2)} if ab else {}),
             }
             rows.append(row)
             print(
@@ -270,6 +296,11 @@ def main() -> None:
                 + f"; scan takes {ours / limit:.0f}x the read limit; --jobs {args.jobs} reaches "
                 f"{100 * one / (args.jobs * ours):.0f}% of {args.jobs} x --jobs 1; verdicts {summary['verdicts']}"
             )
+            if ab:
+                print(
+                    f"  A/B, median of {args.repeat} each, taking turns: baseline {ab['baseline']:.2f} s, now "
+                    f"{ab['now']:.2f} s: baseline / now {ab['baseline'] / ab['now']:.2f}x"
+                )
         if args.large > made:
             make_folder(folder, made, args.large, kinds)
             big, peak_large, _ = run_measured(scan_cmd(folder, out, args.jobs), env=env)

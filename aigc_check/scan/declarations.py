@@ -16,13 +16,16 @@ from __future__ import annotations
 import csv
 import json
 import os
-import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..errors import AigcCheckError, DeclarationError
 from ..model import Declared
+
+if TYPE_CHECKING:
+    import sqlite3
 
 FIELDS = ("path", "declared", "account", "post_id", "posted_at")
 
@@ -157,9 +160,12 @@ class DeclarationIndex:
     def __init__(self, sidecar: str, db_path: str) -> None:
         self.sidecar = sidecar
         self.db_path = db_path
+        # Imported here: a scan without --declarations (and every other command) does without it.
+        import sqlite3
+
         if os.path.exists(db_path):
             os.remove(db_path)  # left by a killed run: rebuild, the sidecar may have changed
-        self._db = sqlite3.connect(db_path)
+        self._db: sqlite3.Connection = sqlite3.connect(db_path)
         self._db.execute("PRAGMA journal_mode=MEMORY")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute(
@@ -185,6 +191,8 @@ class DeclarationIndex:
         self._db.commit()
 
     def _insert(self, sql: str, batch: list[tuple]) -> None:
+        import sqlite3  # loaded already, by __init__
+
         self._db.execute("SAVEPOINT batch")
         try:
             self._db.executemany(sql, batch)

@@ -27,11 +27,12 @@ import io
 import json
 import os
 import re
+import shutil
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
-from typing import TextIO
+from typing import Literal, TextIO
 
 from ..model import VIOLATIONS, Verdict, result_path
 from ..policy import Policy, policy_by_id
@@ -292,6 +293,14 @@ def _safe_json(value: object) -> str:
     return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+ROWS_HEAD = '<script type="application/json" id="report-rows">['
+# A worker's thumbnail for a row: a data URI, None (tried: not decodable), or NOT_MADE (not tried).
+NOT_MADE: Literal[False] = False
+Thumbnail = str | None | Literal[False]
+# What a scan's worker hands on for one of the rows: ``ReportRows.values`` and the thumbnail.
+MadeRow = tuple[list, Thumbnail]
+
+
 class ReportRows:
     """The rows the page lists, written as one JSON array of arrays while the issue list streams
     past (a row's values in ``ROW_FIELDS`` order), then one table of the strings they share:
@@ -314,45 +323,134 @@ class ReportRows:
             index = self.strings[value] = len(self.strings)
         return index
 
-    def row(self, d: dict) -> list:
-        s = self._s
-        thumb = None
-        if self.thumbnails > 0 and d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS:
-            thumb = thumbnail(result_path(d))
-            self.thumbnails -= thumb is not None
+    def values(self, d: dict) -> list:
+        """A row's values with its strings in place and no thumbnail: what ``row`` interns.  Needs
+        only the policy and the fingerprints, so a scan's worker makes it beside the result."""
         key, name_only = generator_key(d.get("generator"), self.fingerprints)
         if key == NOT_NAMED and d["status"] not in self.ai:
             key = ""  # only AI files are counted under "(not named)"
         display = self.fingerprints.display_name(key) if key in self.fingerprints.ids else None
         return [
             shown(d["path"]),
-            s(d["verdict"]),
-            s(d["status"]),
-            s(key),
-            s(display),
-            s(shown(name_only)),
-            s(canonical_format(d.get("format"))),
-            s(d["declared"]),
-            s(d.get("label")),
-            s(d.get("action")),
-            [s(x) for pair in action_reasons(d, self.policy) for x in pair],
-            s(shown(d.get("account"))),  # compared exactly by the account filter
+            d["verdict"],
+            d["status"],
+            key,
+            display,
+            shown(name_only),
+            canonical_format(d.get("format")),
+            d["declared"],
+            d.get("label"),
+            d.get("action"),
+            [x for pair in action_reasons(d, self.policy) for x in pair],
+            shown(d.get("account")),  # compared exactly by the account filter
             shown(d.get("post_id")),
-            [s(x) for pair in d["findings"] for x in pair],
-            [s(shown(e)) for e in d["errors"]],
-            [s(shown(e)) for e in d["evidence"]],
-            thumb,
+            [x for pair in d["findings"] for x in pair],
+            [shown(e) for e in d["errors"]],
+            [shown(e) for e in d["evidence"]],
+            None,
             int(any(sev == "error" for _, sev in d["findings"])),
             severity_rank(d, self.policy),
         ]
 
+    def thumbnail_of(self, d: dict, made: Thumbnail = NOT_MADE) -> str | None:
+        """The row's thumbnail while the budget lasts: ``made`` when a worker already tried it
+        (a data URI, or None when the image would not decode), else made here."""
+        if self.thumbnails <= 0 or d["verdict"] not in VIOLATIONS or d.get("format") not in THUMB_FORMATS:
+            return None
+        thumb = thumbnail(result_path(d)) if made is NOT_MADE else made
+        self.thumbnails -= thumb is not None
+        return thumb
+
+    def row(self, d: dict, values: list | None = None, made: Thumbnail = NOT_MADE) -> list:
+        """The row as the page reads it: strings as indices into the shared table, in the order
+        they are met (``values``: made already, by a worker; ``made``: its thumbnail, likewise)."""
+        thumb = self.thumbnail_of(d, made)
+        v = values if values is not None else self.values(d)
+        s = self._s
+        return [
+            v[0],
+            s(v[1]),
+            s(v[2]),
+            s(v[3]),
+            s(v[4]),
+            s(v[5]),
+            s(v[6]),
+            s(v[7]),
+            s(v[8]),
+            s(v[9]),
+            [s(x) for x in v[10]],
+            s(v[11]),
+            v[12],
+            [s(x) for x in v[13]],
+            [s(x) for x in v[14]],
+            [s(x) for x in v[15]],
+            thumb,
+            v[17],
+            v[18],
+        ]
+
+    def line(self, d: dict, values: list | None = None, made: Thumbnail = NOT_MADE) -> str:
+        """The row's text in the rows array (a comma before all but the first)."""
+        text = ("," if self.count else "") + _safe_json(self.row(d, values, made)) + "\n"
+        self.count += 1
+        return text
+
     def write(self, f: TextIO, issues: Iterable[dict]) -> None:
-        f.write('<script type="application/json" id="report-rows">[')
+        f.write(ROWS_HEAD)
         for d in issues:
-            f.write(("," if self.count else "") + _safe_json(self.row(d)) + "\n")
-            self.count += 1
+            f.write(self.line(d))
+        self.write_end(f)
+
+    def write_end(self, f: TextIO) -> None:
+        """Close the rows array and write the shared strings."""
         f.write("]</script>")
         f.write(f'<script type="application/json" id="report-strings">{_safe_json(list(self.strings))}</script>')
+
+
+class WorkerRows:
+    """A scan worker's half of the rows (``ReportRows.values`` and the thumbnails), so the parent
+    only interns the strings and writes the line.  The parent needs the first ``thumbnails`` image
+    violations in the order it records them, and a worker's rows reach it in the worker's order, so
+    a worker that makes thumbnails for its own first images while its share lasts covers the
+    parent's needs but for an uneven split, where the parent makes the rest (``ReportRows.row``)."""
+
+    def __init__(self, policy: Policy | None, fingerprints: FingerprintTable, thumbnails: int) -> None:
+        self.rows = ReportRows(policy, fingerprints, thumbnails)
+
+    def made(self, d: dict) -> MadeRow:
+        tried = self.rows.thumbnails > 0 and d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS
+        return self.rows.values(d), self.rows.thumbnail_of(d) if tried else NOT_MADE
+
+
+class RowsFile:
+    """The report's rows written while the scan runs, as it records its issues, to a temporary
+    file ``write_report`` copies into the page: the report is not built from the issue list again
+    at the end, when the workers are idle."""
+
+    def __init__(self, path: str, policy: Policy | None, fingerprints: FingerprintTable, thumbnails: int) -> None:
+        self.path = path
+        self.rows = ReportRows(policy, fingerprints, thumbnails)
+        self.file = open_text(path, "w")
+
+    def add(self, d: dict, made: MadeRow | None = None) -> None:
+        values, thumb = made if made is not None else (None, NOT_MADE)
+        self.file.write(self.rows.line(d, values, thumb))
+
+    def copy_into(self, f: TextIO) -> None:
+        """The whole rows array and the strings, into the page being written."""
+        self.file.flush()
+        f.write(ROWS_HEAD)
+        f.flush()  # the bytes go under the text layer, after what it holds
+        with open(self.path, "rb") as rows:
+            shutil.copyfileobj(rows, f.buffer, 1 << 20)
+        self.rows.write_end(f)
+
+    def close(self) -> None:
+        self.file.close()
+        try:
+            os.remove(self.path)
+        except OSError:
+            pass
 
 
 def _header(summary: dict, t: ReportText) -> str:
@@ -595,8 +693,12 @@ def write_report(
     thumbnails: int = 200,
     policy: Policy | None = None,
     fingerprints: FingerprintTable | None = None,
+    rows: RowsFile | None = None,
 ) -> str:
     """Write report.html from the summary and the streamed issue list; return its path.
+
+    ``rows``: the rows written already while the scan ran (a ``RowsFile``), copied in place of
+    the issue list's.
 
     ``policy`` is the one the scan judged by (its words, languages and AI statuses); by default the
     one this process loaded under the summary's policy id.  Without one the report shows the codes.
@@ -631,7 +733,10 @@ def write_report(
         f.write(f'<p class="muted">{t("footer")}</p>')
         f.write(_script_json("report-text", {lang: interface_text(lang) for lang in t.languages}))
         f.write(_script_json("report-policy", _policy_block(rules, table, summary)))
-        ReportRows(rules, table, thumbnails).write(f, _read_jsonl(issues_path))
+        if rows is not None:
+            rows.copy_into(f)
+        else:
+            ReportRows(rules, table, thumbnails).write(f, _read_jsonl(issues_path))
         f.write(f"<script>{SWITCH_SCRIPT}</script><script>{_asset('report.js')}</script></body></html>\n")
     os.replace(tmp, path)
     return path

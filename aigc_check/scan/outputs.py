@@ -36,6 +36,7 @@ REPORT_TMP = REPORT_HTML + ".tmp"  # html_report writes here, then renames
 MISSING_JSONL = "missing-files.jsonl"
 ACCOUNTS_CSV = "accounts.csv"
 ISSUES_TMP = ".issues.jsonl"  # digests of the files the HTML report lists, kept on disk until it is written
+REPORT_ROWS_TMP = ".report-rows.tmp"  # the HTML report's rows, written as the results come (html_report.RowsFile)
 
 # Categorical tallies keep at most this many distinct values (generator names come from manifests
 # and could be unique per file); the rest are counted under "(other)".
@@ -245,6 +246,8 @@ class DoneSet:
         return len(self._hashes)
 
     def __contains__(self, path: str) -> bool:
+        if not self._hashes:  # a scan that resumes nothing: no hash to take a file
+            return False
         h = self._hash(path)
         i = bisect_left(self._hashes, h)
         return i < len(self._hashes) and self._hashes[i] == h

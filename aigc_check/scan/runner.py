@@ -40,17 +40,23 @@ from datetime import datetime, timezone
 from types import FrameType
 from typing import TYPE_CHECKING
 
+try:
+    import fcntl
+except ImportError:  # not a Unix
+    fcntl = None  # type: ignore[assignment]
+
 from ..checker import Checker, CheckOptions
 from ..limits import DEFAULT_TIME_LIMIT
 from ..model import Declared, Verdict, result_path
 from .accounts import ACCOUNT_COLUMNS, RepeatOffenderRules, account_rows
-from .batch import ScanItem, check_batch, init_worker
+from .batch import ScanItem, check_batch, checker_for, init_worker
 from .declarations import DeclarationIndex
 from .outputs import (
     ACCOUNTS_CSV,
     ISSUES_TMP,
     MISSING_JSONL,
     REPORT_HTML,
+    REPORT_ROWS_TMP,
     REPORT_TMP,
     RESULTS_CSV,
     RESULTS_JSONL,
@@ -77,11 +83,14 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
     from ..similar.known import KnownIndex
+    from .html_report import MadeRow, RowsFile, WorkerRows
     from .similar_pass import SimilarPassOutput
 
 SUMMARY_EVERY_S = 2.0
 DECLARATIONS_DB = ".declarations.sqlite"  # the sidecar's index, in the output folder while the scan runs
 GRACE_S = 3.0  # how long an interrupted scan waits for files the workers are already checking
+RESULT_PIPE_BYTES = 1 << 20  # the workers' result pipe (``_widen_result_pipe``): Linux's default fs/pipe-max-size
+THUMBNAIL_MARGIN = 8  # thumbnails a worker makes beyond its even share of the report's (``_worker_report``)
 
 # What a stop signal does, by the phase of the run (``Scan._on_signal``).
 STARTING = "starting"  # nothing written yet: the first signal raises KeyboardInterrupt at once
@@ -92,8 +101,9 @@ REPORTING = "reporting"  # writing report.html: a second signal abandons it (it 
 STALL_MARGIN_S = 30.0
 
 # What a worker returns for a chunk (``scan_chunk``): its results.jsonl lines, its results.csv lines, the
-# report's issue lines, the digests for the tallies, and the skip reasons of the files not judged.
-ChunkOutput = tuple[str, str, str, list[dict], list[str]]
+# report's issue lines, the digests for the tallies, the skip reasons of the files not judged, and
+# the report's rows for its issues (``WorkerRows.made``; None when the scan writes no report).
+ChunkOutput = tuple[str, str, str, list[dict], list[str], "list[MadeRow] | None"]
 # The chunks in flight: future -> (its items, whether it ran alone, when it was submitted).
 Pending = dict[Future[ChunkOutput], tuple[list[ScanItem], bool, float]]
 
@@ -138,17 +148,33 @@ class ScanSummary:
         return {v for v, n in self.tally.verdicts.items() if n}
 
 
+@dataclass(frozen=True)
+class WorkerReport:
+    """What a worker makes for report.html beside each chunk (``WorkerRows``): the rows of its
+    issues, and thumbnails for its first ``thumbnails`` image violations."""
+
+    thumbnails: int
+
+
+# This worker's half of the report rows (set by ``_start_worker``; None: the scan writes no
+# report, or this is the parent).
+_worker_rows: WorkerRows | None = None
+
+
 def scan_chunk(items: list[ScanItem], options: CheckOptions) -> ChunkOutput:
     """Worker side: check a chunk and return finished output text plus digests for the tallies."""
     results = check_batch(items, options)
     checked = [r for r in results if "skipped" not in r]
     digests = [digest(r) for r in checked]
+    issues = [d for d in digests if d["issue"]]
+    rows = _worker_rows
     return (
         "".join(jsonl_line(r) + "\n" for r in checked),
         csv_lines(csv_row(r) for r in checked),
-        "".join(jsonl_line(d) + "\n" for d in digests if d["issue"]),
+        "".join(jsonl_line(d) + "\n" for d in issues),
         digests,
         [r["skipped"] for r in results if "skipped" in r],
+        [rows.made(d) for d in issues] if rows is not None else None,
     )
 
 
@@ -173,6 +199,9 @@ class Scan:
         self.started_at = datetime.now(timezone.utc)
         self.progress = Progress(config.progress, interval=config.progress_interval)
         self.similar: SimilarPassOutput | None = None  # the near-duplicate pass's outcome (--similar)
+        # report.html's rows, written as the results come (None: no report, or --similar, whose pass
+        # rewrites the issue list the report is then made from).
+        self.rows: RowsFile | None = None
         self.known_index: KnownIndex | None = None
         if config.similar_index and os.path.exists(config.similar_index):
             # Read now, before any file: a malformed index must stop the scan at its start, not its end.
@@ -222,6 +251,8 @@ class Scan:
             writer.write(
                 "", csv_lines([csv_row(result)]), json.dumps(d, ensure_ascii=False) + "\n" if d["issue"] else ""
             )
+            if self.rows is not None and d["issue"]:
+                self.rows.add(d)
             paths.append(result_path(result))
         self.done_before = len(paths)
         writer.reloaded()
@@ -270,16 +301,25 @@ class Scan:
                     json.dumps(digest(result), ensure_ascii=False) + "\n",
                     [digest(result)],
                     [],
+                    None,
                 ),
                 writer,
             )
 
     def _record(self, chunk_output: ChunkOutput, writer: ResultWriter) -> None:
-        json_text, csv_text, issue_text, digests, skipped = chunk_output
+        json_text, csv_text, issue_text, digests, skipped, made = chunk_output
         writer.write(json_text, csv_text, issue_text)
         writer.flush()  # whole lines reach the file together: it never ends mid-line but for a kill
         for d in digests:
             self.tally.add(d)
+        if self.rows is not None:
+            issues = [d for d in digests if d["issue"]]
+            if made is not None and len(made) == len(issues):
+                for d, row in zip(issues, made):
+                    self.rows.add(d, row)
+            else:  # rows the parent makes itself (its own results, a worker without the report's half)
+                for d in issues:
+                    self.rows.add(d)
         for reason in skipped:
             self.tally.skip(reason)
         self.done_now += len(digests) + len(skipped)
@@ -288,9 +328,22 @@ class Scan:
 
     def _pool(self, jobs: int) -> ProcessPoolExecutor:
         with _signals_held():  # the resource tracker a fork server needs may start here
-            return ProcessPoolExecutor(
-                jobs, mp_context=_worker_context(), initializer=_start_worker, initargs=(self.config.options,)
+            pool = ProcessPoolExecutor(
+                jobs,
+                mp_context=_worker_context(),
+                initializer=_start_worker,
+                initargs=(self.config.options, self._worker_report(jobs)),
             )
+        _widen_result_pipe(pool)
+        return pool
+
+    def _worker_report(self, jobs: int) -> WorkerReport | None:
+        """The workers' share of report.html: each makes the thumbnails of an even split of the
+        budget, and a few more, so the parent seldom has to (``WorkerRows``)."""
+        if self.rows is None:
+            return None
+        share = -(-self.config.thumbnails // jobs) if self.config.thumbnails > 0 else 0
+        return WorkerReport(share + (THUMBNAIL_MARGIN if share else 0))
 
     def _run_pool(self, items: Iterator[ScanItem], writer: ResultWriter) -> bool:
         """Check every item; return True when all were (False: a stop signal left some to a resume)."""
@@ -447,6 +500,7 @@ class Scan:
                 json.dumps(d, ensure_ascii=False) + "\n",
                 [d],
                 [],
+                None,
             ),
             writer,
         )
@@ -481,6 +535,7 @@ class Scan:
                     self.declaration_rows = declarations.rows
                 self.phase = RUNNING  # from here on a signal only sets the flag
                 writer = ResultWriter(self.out, append=resuming)
+                self.rows = self._rows_file()
                 done = self._reload(writer) if resuming else DoneSet()
                 if done is None:
                     raise KeyboardInterrupt
@@ -504,12 +559,28 @@ class Scan:
             if writer:
                 writer.close()
             _remove(os.path.join(self.out, ISSUES_TMP))  # the report holds it now; a resume rebuilds it
+            if self.rows is not None:
+                self.rows.close()  # removes its file, likewise
             if declarations:
                 declarations.close()
             elif self.config.declarations:  # a signal may come before the index can clean up after itself
                 _remove(os.path.join(self.out, DECLARATIONS_DB))
             if not exiting:
                 restore()
+
+    def _rows_file(self) -> RowsFile | None:
+        """Where report.html's rows go as the results come; imported here, before the workers
+        start, so that they inherit the module."""
+        if not self.config.html or self.checker.options.similar:
+            return None
+        from .html_report import RowsFile
+
+        return RowsFile(
+            os.path.join(self.out, REPORT_ROWS_TMP),
+            self.checker.policy,
+            self.checker.fingerprints,
+            self.config.thumbnails,
+        )
 
     def _similar_pass(self, writer: ResultWriter, declarations: DeclarationIndex | None) -> None:
         """Clusters, inheritance and account signals over the finished results (``scan/similar_pass.py``)."""
@@ -564,6 +635,7 @@ class Scan:
                 self.config.thumbnails,
                 policy=self.checker.policy,
                 fingerprints=self.checker.fingerprints,
+                rows=self.rows,
             )
             return True
         except _Hurry:
@@ -734,7 +806,9 @@ def _worker_context() -> BaseContext:
     if not native_threads:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["aigc_check.checker", "aigc_check.scan.batch", "aigc_check.scan.runner"])
+    context.set_forkserver_preload(
+        ["aigc_check.checker", "aigc_check.scan.batch", "aigc_check.scan.runner", "aigc_check.scan.html_report"]
+    )
     return context
 
 
@@ -757,13 +831,36 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _start_worker(options: CheckOptions) -> None:
+def _start_worker(options: CheckOptions, report: WorkerReport | None = None) -> None:
     """Pool initializer: ignore SIGINT, then let it in (the parent held it while starting this
     process, see ``_signals_held``); the parent handles Ctrl-C and stops the workers itself."""
+    global _worker_rows
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a SIGINT held meanwhile is dropped
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     init_worker(options)
+    if report is not None:
+        from .html_report import WorkerRows
+
+        checker = checker_for(options)
+        _worker_rows = WorkerRows(checker.policy, checker.fingerprints, report.thumbnails)
+
+
+def _widen_result_pipe(pool: ProcessPoolExecutor) -> None:
+    """Let a chunk's result (about 150 KB: its JSON and CSV lines) fit in the pipe the workers send
+    results on.  A worker's send returns only once the whole message is in the pipe, so with the
+    default 64 KiB it waits, idle, for the parent's reader thread to take each part, and a parent
+    busy recording the last chunk (or a loaded machine) then costs both workers time.  The pool
+    makes the pipe when it is created and its workers inherit it, so this is before any starts;
+    where the pipe cannot be widened (not Linux, a lower ``fs/pipe-max-size``) it stays as it was."""
+    reader = getattr(getattr(pool, "_result_queue", None), "_reader", None)
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl else None
+    if reader is None or set_size is None:
+        return
+    try:
+        fcntl.fcntl(reader.fileno(), set_size, RESULT_PIPE_BYTES)
+    except OSError:
+        pass
 
 
 def _take(items: Iterator[ScanItem], n: int) -> list[ScanItem]:
