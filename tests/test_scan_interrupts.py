@@ -134,8 +134,13 @@ def test_an_interrupted_scan_loses_nothing_and_resume_finishes_it(many_files, tm
     rows, err = _stopped_cleanly(proc, out)
     assert 100 <= len(rows) < len(expected), "the scan was not interrupted half-way"
     assert "continue with --resume" in err
-    if signals == 2:  # a fast stop: no report (the resume writes it)
-        assert "(no report.html)" in err
+    # A second Ctrl-C during the grace period is a fast stop: no report (the resume writes it).  The
+    # report is made while the scan runs, so on a loaded machine the grace period can end before the
+    # second signal arrives; then the scan stopped on the first, with its report, which is checked
+    # below.  The abandoned report itself is tested in process, deterministically, by
+    # test_a_second_signal_abandons_the_report_and_resume_writes_it.
+    fast_stop = signals == 2 and "(no report.html)" in err
+    if fast_stop:
         assert not (out / "report.html").exists() and summary(out)["outputs"]["report_html"] is None
     else:
         assert "Ctrl-C again to stop now" in err
