@@ -45,7 +45,11 @@ class ByteSource:
             stream = cast(BinaryIO, target)
             return cls(stream, _stream_size(stream), name or getattr(stream, "name", "") or "<stream>")
         # The file is owned by the ByteSource returned (closed by its close()), not by this block.
-        f = open(target, "rb")  # noqa: SIM115
+        # Unbuffered: every read here is a large positioned one (the head, a read-ahead window, a
+        # block), which a BufferedReader only copies once more; on a small file the buffered open
+        # and head read cost more than the rest of the check's reading.  ``_raw`` reads until the
+        # count or the end, so a short read of the raw file (a pipe, a signal) loses nothing.
+        f = cast(BinaryIO, open(target, "rb", buffering=0))  # noqa: SIM115
         try:
             size = os.fstat(f.fileno()).st_size
             return cls(f, size, name or os.fspath(target))
@@ -69,8 +73,23 @@ class ByteSource:
     def _raw(self, offset: int, n: int) -> bytes:
         self._f.seek(offset)
         data = self._f.read(n)
+        if 0 < len(data) < n:
+            data = self._rest(data, n)
         self.bytes_read += len(data)
         return data
+
+    def _rest(self, data: bytes, n: int) -> bytes:
+        """``data`` completed to ``n`` bytes or the end of the stream (a raw file or a remote object
+        may return fewer bytes than asked for before the end)."""
+        parts = [data]
+        got = len(data)
+        while got < n:
+            more = self._f.read(n - got)
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        return b"".join(parts)
 
     def read(self, offset: int, n: int) -> bytes:
         """Up to ``n`` bytes at ``offset`` (fewer at end of file)."""
