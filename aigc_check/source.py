@@ -159,6 +159,13 @@ class CountingStream(io.RawIOBase):
         return data
 
     def readinto(self, buffer: WriteableBuffer) -> int:
+        # Straight into the caller's buffer (c2pa-python's read callback passes one) when the stream
+        # can: no copy.  A stream without readinto (a remote object's reader) is read and copied.
+        readinto = getattr(self._f, "readinto", None)
+        if readinto is not None:
+            n = readinto(buffer) or 0
+            self._owner.bytes_read += n
+            return int(n)
         view = memoryview(buffer)
         data = self.read(len(view))
         view[: len(data)] = data
