@@ -128,12 +128,19 @@ def build(
         provenance.append("iptc")
     for family, table in (("xmp", XMP_ELEMENTS), ("exif", EXIF_ELEMENTS)):
         for element, names in table.items():
-            system_at = found.get("system")[1]
-            if element == "version" and system_at is not None and not system_at.startswith(f"{family}/"):
-                continue  # a version read beside another carrier's system name would pair them wrongly
+            if element in found.values:
+                continue  # the first carrier's value stands (what ``found.add`` would keep)
+            if element == "version":
+                system_at = found.get("system")[1]
+                if system_at is not None and not system_at.startswith(f"{family}/"):
+                    continue  # a version read beside another carrier's system name would pair them wrongly
             for name in names:
                 for f in by_name.get((family, name), ()):
                     found.add(element, f.value, f"{f.name} at {f.location}")
+                    if element in found.values:
+                        break
+                if element in found.values:
+                    break
     if ("exif", "Make") in by_name or ("exif", "Model") in by_name:  # else _exif_device finds neither
         _exif_device(fields, found)
     present = tuple(e for e in LATENT_ELEMENTS if e in found.values)
