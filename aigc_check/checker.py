@@ -80,6 +80,9 @@ class Checker:
         # early on a bad user file, not once per media file.
         self.fingerprints: FingerprintTable = FingerprintTable.load(options.generators_file)
         self.readers: list[MetadataReader] = all_readers()
+        # The readers a file runs, by the set of block kinds its walk found (a few dozen sets in a
+        # scan): one lookup per file instead of a call per reader that has no block to read.
+        self._readers_for: dict[frozenset[str], tuple[MetadataReader, ...]] = {}
         # Decisions already made, by what the policy decides on (see _decide): a scan's files fall
         # into a few dozen such cases, and building the advice in every language is a tenth of a
         # file's check.
@@ -180,7 +183,7 @@ class Checker:
             container.errors.append(ReadError("malformed", f"{type(exc).__name__}: {exc}", "", fatal=True))
 
         ctx = ReadContext(src, container, self.options)
-        for reader in self.readers:
+        for reader in self._readers_of(ctx.block_kinds):
             reader.read(ctx)  # never raises for a bad file: what it cannot read is in its errors
         if len(ctx.fields) > MAX_FIELDS:
             # Thousands of tiny tags are an attack on the matching stage, not metadata: judge the first ones.
@@ -239,6 +242,16 @@ class Checker:
             size=src.size,
             disclosure=disclosed,
         )
+
+    def _readers_of(self, kinds: frozenset[str]) -> tuple[MetadataReader, ...]:
+        """The readers, in order, that have something to read in a file whose blocks are of these
+        kinds: the whole-file readers (no ``kinds``) and the block readers of one of them."""
+        chosen = self._readers_for.get(kinds)
+        if chosen is None:
+            chosen = tuple(r for r in self.readers if not r.kinds or not kinds.isdisjoint(r.kinds))
+            if len(self._readers_for) < MAX_CACHED_DECISIONS:  # kinds come from files: keep it bounded
+                self._readers_for[kinds] = chosen
+        return chosen
 
     def _disclosure(
         self,

@@ -27,6 +27,8 @@ def _best_generator(items: list[Evidence], known: frozenset[str]) -> str | None:
 def classify(
     evidence: list[Evidence], known_generators: frozenset[str] = frozenset()
 ) -> tuple[Classification, list[Finding]]:
+    if not evidence:  # most files: what the rules below make of no evidence, without walking them
+        return Classification(Status.UNKNOWN, "none", None, "none", None, []), []
     generated = _deciding(evidence, Indicates.AI_GENERATED, Strength.STRONG)
     modified = _deciding(evidence, Indicates.AI_MODIFIED, Strength.STRONG)
     captured = _deciding(evidence, Indicates.CAPTURED, Strength.DEFINITIVE)

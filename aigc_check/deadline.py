@@ -16,14 +16,21 @@ taking the machine down.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import resource
 import signal
 import threading
 from collections.abc import Iterator
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .errors import LimitExceededError
+
+# The C module behind ``signal``: ``signal.signal`` wraps its argument and its answer in enums, and
+# turning a Python handler back into one fails with an exception it then catches, a cost per check
+# larger than the rest of ``time_limit``.  The handlers are the same objects either way (a handler
+# set through one is returned by the other).  Looked up by name: it has no type stubs.
+_c_signal: Any = importlib.import_module("_signal")
 
 
 class TimeLimitError(LimitExceededError):
@@ -47,13 +54,13 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         expired.append(True)
         raise TimeLimitError(message)
 
-    previous = signal.signal(signal.SIGALRM, expire)
+    previous = _c_signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _c_signal.signal(signal.SIGALRM, previous)
     # Reached only when the block ended normally: if the timer fired anyway, some library caught the
     # TimeLimitError (c2pa-python's stream callbacks, parsers that catch Exception) and went on.
     if expired:

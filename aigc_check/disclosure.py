@@ -98,37 +98,51 @@ def build(
 ) -> Disclosure:
     """The disclosure of one file.  ``gb_labels`` are the GB 45438 labels decoded by the label
     signature (their Annex E elements and the field each was read from)."""
+    # One pass over the fields: the C2PA store, and the XMP and EXIF fields by local name (the
+    # element table is then looked up, not each field).
+    store: Field | None = None
+    by_name: dict[tuple[str, str], list[Field]] = {}
+    for f in fields:
+        family = f.family
+        if family == "xmp" or family == "exif":
+            by_name.setdefault((family, f.key.rsplit(":", 1)[-1]), []).append(f)
+        elif family == "c2pa" and store is None and f.key == "manifest_store":
+            store = f
+    labels = list(gb_labels)
+    if store is None and not by_name and not labels and not c2pa.present and not _has_iptc(evidence):
+        return NOTHING_DISCLOSED  # the common case (no carrier of any element): what the rest would build
     found = _Found()
     provenance: list[str] = []
     identity: list[str] = []
     watermark: list[str] = []
-    store = next((f for f in fields if f.family == "c2pa" and f.key == "manifest_store"), None)
     if c2pa.present or store is not None:
         provenance.append("c2pa")
     if store is not None and isinstance(store.value, dict):
         _c2pa(store, c2pa, found, identity, watermark)
-    labels = list(gb_labels)
     if labels:
         provenance.append(GB_SOURCE)
     for values, f in labels:
         found.add("provider", values.get("ContentProducer"), f"GB 45438 ContentProducer, {f.name} at {f.location}")
         found.add("identifier", values.get("ProduceID"), f"GB 45438 ProduceID, {f.name} at {f.location}")
-    if any(e.source == "iptc" for e in evidence):
+    if _has_iptc(evidence):
         provenance.append("iptc")
-    # The XMP and EXIF fields by local name, once (the element table is looked up, not each field).
-    by_name: dict[tuple[str, str], list[Field]] = {}
-    for f in fields:
-        if f.family in ("xmp", "exif"):
-            by_name.setdefault((f.family, f.key.rsplit(":", 1)[-1]), []).append(f)
     for family, table in (("xmp", XMP_ELEMENTS), ("exif", EXIF_ELEMENTS)):
         for element, names in table.items():
-            system_at = found.get("system")[1]
-            if element == "version" and system_at is not None and not system_at.startswith(f"{family}/"):
-                continue  # a version read beside another carrier's system name would pair them wrongly
+            if element in found.values:
+                continue  # the first carrier's value stands (what ``found.add`` would keep)
+            if element == "version":
+                system_at = found.get("system")[1]
+                if system_at is not None and not system_at.startswith(f"{family}/"):
+                    continue  # a version read beside another carrier's system name would pair them wrongly
             for name in names:
                 for f in by_name.get((family, name), ()):
                     found.add(element, f.value, f"{f.name} at {f.location}")
-    _exif_device(fields, found)
+                    if element in found.values:
+                        break
+                if element in found.values:
+                    break
+    if ("exif", "Make") in by_name or ("exif", "Model") in by_name:  # else _exif_device finds neither
+        _exif_device(fields, found)
     present = tuple(e for e in LATENT_ELEMENTS if e in found.values)
     state = c2pa.validation_state
     signed = store is not None and bool(c2pa.signer)
@@ -162,6 +176,26 @@ def build(
         latent_missing=tuple(e for e in LATENT_ELEMENTS if e not in present),
         watermark=tuple(dict.fromkeys(watermark)),
     )
+
+
+def _has_iptc(evidence: Sequence[Evidence]) -> bool:
+    return any(e.source == "iptc" for e in evidence)
+
+
+# What ``build`` makes of a file with no C2PA store, no GB 45438 label, no IPTC evidence and no
+# XMP or EXIF field: nothing disclosed, every latent element missing.  Frozen, so it is shared.
+NOTHING_DISCLOSED = Disclosure(
+    provenance_available=False,
+    provenance=(),
+    signature_present=False,
+    signature_valid=None,
+    signature_trusted=False,
+    signer=None,
+    identity=(),
+    latent_present=(),
+    latent_missing=LATENT_ELEMENTS,
+    watermark=(),
+)
 
 
 def _signature_valid(signed: bool, state: str | None, failure_codes: Iterable[str]) -> bool | None:

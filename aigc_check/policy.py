@@ -17,7 +17,7 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from . import policy_packs
@@ -102,7 +102,7 @@ class Policy:
         """The language of the contract's single ``advice`` string."""
         return str(self.data.get("advice_language") or self.data["languages"][0])
 
-    @property
+    @cached_property  # asked once per file (disclosure rules); a policy's data does not change
     def ai_statuses(self) -> frozenset[Status]:
         """The statuses this policy treats as AI content (shipped: AI-generated and AI-edited)."""
         return frozenset(Status(s) for s in self.data["ai_statuses"])

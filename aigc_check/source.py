@@ -21,6 +21,10 @@ HEAD_SIZE = 64 * 1024
 # small headers (Ogg pages, PNG chunks, EBML elements) then cost one system call per window.
 WINDOW_SIZE = 64 * 1024
 SMALL_READ = 4 * 1024
+# The stream's own read-ahead (``CountingStream``), a BufferedReader's: c2pa-python reads a PNG's
+# chunk lengths, four bytes each, and seeks over the chunks, so a larger window reads more than the
+# reads it saves.
+STREAM_WINDOW = io.DEFAULT_BUFFER_SIZE
 
 
 class ByteSource:
@@ -45,7 +49,11 @@ class ByteSource:
             stream = cast(BinaryIO, target)
             return cls(stream, _stream_size(stream), name or getattr(stream, "name", "") or "<stream>")
         # The file is owned by the ByteSource returned (closed by its close()), not by this block.
-        f = open(target, "rb")  # noqa: SIM115
+        # Unbuffered: every read here is a large positioned one (the head, a read-ahead window, a
+        # block), which a BufferedReader only copies once more; on a small file the buffered open
+        # and head read cost more than the rest of the check's reading.  ``_raw`` reads until the
+        # count or the end, so a short read of the raw file (a pipe, a signal) loses nothing.
+        f = cast(BinaryIO, open(target, "rb", buffering=0))  # noqa: SIM115
         try:
             size = os.fstat(f.fileno()).st_size
             return cls(f, size, name or os.fspath(target))
@@ -68,7 +76,7 @@ class ByteSource:
 
     def _raw(self, offset: int, n: int) -> bytes:
         self._f.seek(offset)
-        data = self._f.read(n)
+        data = _read_full(self._f, n)
         self.bytes_read += len(data)
         return data
 
@@ -104,11 +112,27 @@ class ByteSource:
         return data
 
     def stream(self) -> CountingStream:
-        """The underlying stream, rewound, for libraries that need the whole file
-        (the C2PA reader).  What they read is added to ``bytes_read``, so the
-        report shows whether validation had to touch the media data."""
-        self._f.seek(0)
+        """The file as a read-only stream from its start, for libraries that need the whole file
+        (the C2PA reader, Pillow).  What they read is added to ``bytes_read``, so the report shows
+        whether validation had to touch the media data."""
         return CountingStream(self._f, self)
+
+
+def _read_full(f: BinaryIO, n: int) -> bytes:
+    """``n`` bytes from ``f``'s position, or up to its end (a raw file or a remote object may return
+    fewer than asked for before the end)."""
+    data = f.read(n)
+    if not 0 < len(data) < n:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < n:
+        more = f.read(n - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
 
 
 def _stream_size(f: BinaryIO) -> int:
@@ -122,11 +146,33 @@ def _stream_size(f: BinaryIO) -> int:
 
 
 class CountingStream(io.RawIOBase):
-    """A read-only view of a stream that counts the bytes read through it."""
+    """A read-only view of a ``ByteSource``'s file that counts the bytes read through it.  It keeps
+    its own position and serves reads from the source's head or its own read-ahead window, so the
+    many small reads of c2pa-python and Pillow cost no system call each (the file is unbuffered)."""
 
     def __init__(self, f: BinaryIO, owner: ByteSource) -> None:
         super().__init__()
         self._f, self._owner = f, owner
+        self._pos = 0
+        # Its own read-ahead window: the source's window counts what it reads into ``bytes_read``.
+        self._window_at, self._window = 0, b""
+
+    def _bytes(self, offset: int, n: int) -> bytes:
+        """Up to ``n`` bytes at ``offset``, uncounted (``read`` counts what it hands on): from the
+        source's head or this stream's window when they hold them (c2pa-python and Pillow step
+        through a file in reads of a few bytes: a BMFF file's boxes cost hundreds), else read."""
+        end = offset + n
+        head = self._owner.head
+        if end <= len(head):
+            return head[offset:end]
+        w = offset - self._window_at
+        if w >= 0 and end <= self._window_at + len(self._window):
+            return self._window[w : w + n]
+        self._f.seek(offset)
+        if n < STREAM_WINDOW:
+            self._window_at, self._window = offset, _read_full(self._f, STREAM_WINDOW)
+            return self._window[:n]
+        return _read_full(self._f, n)
 
     def readable(self) -> bool:
         return True
@@ -134,10 +180,16 @@ class CountingStream(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def read(self, n: int = -1) -> bytes:
-        data = self._f.read(n)
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            n = max(self._owner.size - self._pos, 0)
+        data = self._bytes(self._pos, n) if n else b""
+        self._pos += len(data)
         self._owner.bytes_read += len(data)
         return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
 
     def readinto(self, buffer: WriteableBuffer) -> int:
         view = memoryview(buffer)
@@ -146,7 +198,18 @@ class CountingStream(io.RawIOBase):
         return len(data)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        return self._f.seek(offset, whence)
+        if whence == io.SEEK_SET:
+            pos = offset
+        elif whence == io.SEEK_CUR:
+            pos = self._pos + offset
+        elif whence == io.SEEK_END:
+            pos = self._owner.size + offset
+        else:
+            raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
+        if pos < 0:
+            raise OSError(22, "Invalid argument")  # as a file's seek before its start
+        self._pos = pos
+        return pos
 
     def tell(self) -> int:
-        return self._f.tell()
+        return self._pos

@@ -49,14 +49,17 @@ def _chunks(src: ByteSource, c: Container, pos: int, after_iend: bool) -> int:
         header = src.read_exact(pos, 8, "a PNG chunk header")
         length, ctype = struct.unpack(">I4s", header)
         data_at = pos + 8
-        where = f"PNG {ctype.decode('latin-1')} chunk{' after IEND' if after_iend else ''} at offset {pos:#x}"
         if data_at + length + 4 > src.size:
             # After IEND a chunk that runs past the end was cut with the file: a truncated file.
             error = TruncatedError if after_iend else MediaError
-            raise error(f"chunk {ctype!r} runs past the end of the file (claims {length} bytes)", where)
+            raise error(
+                f"chunk {ctype!r} runs past the end of the file (claims {length} bytes)",
+                _chunk_where(ctype, pos, after_iend),
+            )
         if ctype == b"IHDR" and not after_iend:
             _read_header(src.read_exact(data_at, 13, "IHDR"), c)
         elif ctype in TEXT_CHUNKS or ctype == b"eXIf":
+            where = _chunk_where(ctype, pos, after_iend)
             if len(c.blocks) >= MAX_BLOCKS:
                 raise LimitExceededError(f"more than {MAX_BLOCKS} metadata chunks", where)
             data = _checked_data(src, c, data_at, length, ctype, where)
@@ -66,11 +69,16 @@ def _chunks(src: ByteSource, c: Container, pos: int, after_iend: bool) -> int:
             else:
                 _read_text(data, ctype, where, c)
         elif ctype == b"caBX":
-            c.c2pa = c.c2pa or C2paMarker(where)
+            c.c2pa = c.c2pa or C2paMarker(_chunk_where(ctype, pos, after_iend))
         elif ctype == b"IEND" and not after_iend:
             return data_at + length + 4
         pos = data_at + length + 4
     raise LimitExceededError(f"more than {MAX_CHUNKS} PNG chunks")
+
+
+def _chunk_where(ctype: bytes, pos: int, after_iend: bool) -> str:
+    # Made only for a chunk that is read or reported: most chunks (IDAT) are only stepped over.
+    return f"PNG {ctype.decode('latin-1')} chunk{' after IEND' if after_iend else ''} at offset {pos:#x}"
 
 
 def _trailing(src: ByteSource, c: Container, at: int) -> None:

@@ -11,7 +11,6 @@ anchors) decides whether a signature is ``Trusted``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import threading
@@ -28,7 +27,7 @@ from .xmp import XmpReader
 PROVENANCE_KEY = "dcterms:provenance"
 # An XMP packet is parsed for the reference only when it holds the word (UTF-8, or UTF-16 either way).
 _PROVENANCE_MARKS = (b"provenance", "provenanc".encode("utf-16-le"))
-_contexts: dict[tuple[int, str, bool, bool], Any] = {}
+_contexts: dict[tuple[int, str, bool, bool], Any] = {}  # a handful: one per configuration
 _lock = threading.Lock()
 
 
@@ -40,7 +39,9 @@ def _context(anchors_pem: str, allow_network: bool, verify: bool) -> Any:
     """
     import c2pa
 
-    key = (os.getpid(), hashlib.sha256(anchors_pem.encode()).hexdigest(), allow_network, verify)
+    # Keyed by the PEM text itself, not a digest of it: a str caches its hash, so a lookup by the
+    # options' one string is cheap, where a digest of its ~35 KB was paid again by every signed file.
+    key = (os.getpid(), anchors_pem, allow_network, verify)
     with _lock:
         ctx = _contexts.get(key)
         if ctx is None:
@@ -226,6 +227,8 @@ class C2paReader(MetadataReader):
         with reader:
             store = json.loads(reader.json())
             # Without validation the library says "Invalid" for every manifest; say what happened instead.
-            state: str | None = reader.get_validation_state() if o.verify_hash else "NotVerified"
+            # The state is the store's own ``validation_state``, read here: ``get_validation_state``
+            # returns that same key but parses the whole store's JSON again to get it.
+            state: str | None = store.get("validation_state") if o.verify_hash else "NotVerified"
             remote: str | None = None if reader.is_embedded() else reader.get_remote_url()
         return store, state, remote

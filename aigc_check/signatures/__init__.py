@@ -36,16 +36,18 @@ class SignalView:
     findings: list[Finding] = field(default_factory=list)
     errors: list[ReadError] = field(default_factory=list)  # signature modules that failed (fatal)
 
-    def find(self, family: str, key: str) -> list[Field]:
+    def find(self, family: str, key: str) -> Sequence[Field]:
         """The fields of that family and key, in file order (indexed on the first call: the modules
-        ask a dozen times per file)."""
+        ask a dozen times per file).  The index's own tuple, shared by every caller, not a copy."""
         index = self.__dict__.get("_index")
         if index is None:
-            index = {}
+            lists: dict[tuple[str, str], list[Field]] = {}
             for f in self.fields:
-                index.setdefault((f.family, f.key), []).append(f)
+                lists.setdefault((f.family, f.key), []).append(f)
+            index = {k: tuple(v) for k, v in lists.items()}
             self.__dict__["_index"] = index
-        return list(index.get((family, key), ()))
+        found: tuple[Field, ...] = index.get((family, key), ())
+        return found
 
     def first_text(self, family: str, key: str) -> str | None:
         for f in self.find(family, key):

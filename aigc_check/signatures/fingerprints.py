@@ -60,6 +60,7 @@ MAX_CACHED_PLANS = 1024  # distinct sets of field names
 # The names all cached plans hold, together: a file may have 20,000 fields, so the count of plans
 # alone does not bound the cache's memory.
 MAX_CACHED_PLAN_NAMES = 64 * 1024
+MAX_LOOKUP_TEXT = 1024  # characters of the names one cached generator lookup may hold
 
 
 @dataclass(frozen=True)
@@ -320,6 +321,7 @@ class FingerprintTable:
         self._named: dict[str, frozenset[int]] = {}
         self._in_group: dict[tuple[str, str], bool] = {}
         self._plans: dict[frozenset[str], Plan] = {}
+        self._looked_up: dict[tuple[str, tuple[str, ...]], Generator | None] = {}
         self._plan_names = 0  # names held by the cached plans' keys
         # Every distinct glob compiled once, with the conditions that use it: a new field name is
         # tested against each glob once (a hundred small patterns), not against every condition.
@@ -353,6 +355,19 @@ class FingerprintTable:
             raise DataFileError(f"generator file {path}: {exc}") from exc
 
     def _lookup(self, names: Sequence[str], attr: str) -> Generator | None:
+        """The first generator (table order) one of whose ``attr`` patterns finds one of ``names``.
+        Cached per (attr, names): a C2PA file's agent, claim generator and signer names repeat
+        across a scan's files, and each lookup is a search of every generator's patterns."""
+        key = (attr, tuple(names))
+        if key in self._looked_up:
+            return self._looked_up[key]
+        found = self._search(key[1], attr)
+        # Names come from files: keep the cache bounded, in entries and in the text they hold.
+        if len(self._looked_up) < MAX_CACHED_NAMES and sum(len(n) for n in key[1] if n) <= MAX_LOOKUP_TEXT:
+            self._looked_up[key] = found
+        return found
+
+    def _search(self, names: Sequence[str], attr: str) -> Generator | None:
         for g in self.generators:
             for pattern in getattr(g, attr):
                 if any(pattern.search(n) for n in names if n):

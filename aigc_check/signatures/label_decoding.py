@@ -194,10 +194,15 @@ def _closed(string: str) -> bool:
     return backslashes % 2 == 0
 
 
+# One decoder for every label: making one builds its scanner, a cost per label as large as decoding
+# a small one.  It keeps no state between calls (the scanner's key memo is cleared after each).
+_DECODER = json.JSONDecoder(object_pairs_hook=_Object)
+
+
 def _strict(text: str) -> tuple[Any, str | None]:
     """(value, problem): the JSON in ``text``; a value followed by other text comes with a problem;
     (None, why) when ``text`` is not JSON."""
-    decoder = json.JSONDecoder(object_pairs_hook=_Object)
+    decoder = _DECODER
     try:
         return decoder.decode(text), None
     except json.JSONDecodeError as exc:
