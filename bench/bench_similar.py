@@ -5,7 +5,7 @@ and recall.
     python bench/bench_similar.py hash      [--corpus ../shared/corpus]
     python bench/bench_similar.py video     (needs ffmpeg: makes a 60 s 1280x720 clip in a temporary folder)
     python bench/bench_similar.py scan      [--jobs 2] [--rounds 3]
-    python bench/bench_similar.py cluster   [--sizes 100000,1000000] [--crops] [--faiss]
+    python bench/bench_similar.py cluster   [--sizes 100000,1000000] [--crops] [--faiss] [--real]
     python bench/bench_similar.py quality   [--ablate]  (precision and recall on near_duplicates.py's set)
 
 The machine is shared and noisy: every figure is a ratio or a best-of measured within one run.
@@ -194,6 +194,74 @@ def bench_cluster(sizes: list[int], crops: bool, compare_faiss: bool) -> None:
             print(f"           this index's search, same queries: {ours:7.1f} s for all")
 
 
+def bench_cluster_real(total_hashes: list[int], corpus: Path) -> None:
+    """Clustering hashes shaped like real ones: each synthetic picture is a real picture's whole hash
+    and crop variants (the near-duplicate set's), all XORed with one random mask of its own.  The
+    mask keeps the distances among a picture's own hashes (its variants' structure, their band
+    collisions) and makes two pictures as unrelated as two random hashes; a fifth of the pictures
+    made from a base of the set get a planted copy, a real copy of the same base (re-encoded,
+    resized, cropped ...) under the same mask.  Reports time, peak memory, the planted copies found and the links between
+    unrelated pictures (none should be)."""
+    import numpy as np
+    from makers import near_duplicates
+
+    from aigc_check.similar import hashing
+    from aigc_check.similar.cluster import FileHashes, components, links
+    from aigc_check.similar.index import hashes_array
+    from aigc_check.similar.known import reliable_hashes
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "set"
+        near_duplicates.make(folder, corpus)
+        truth = _truth(folder)
+        sets: dict[str, np.ndarray] = {}
+        for name in sorted(truth):
+            fmt = "jpeg" if name.endswith((".jpg", ".jpeg")) else name.rsplit(".", 1)[1].lower()
+            with open(folder / name, "rb") as f:
+                sim = hashing.hash_file(f, {"tif": "tiff"}.get(fmt, fmt), None)
+            if sim is not None and reliable_hashes(sim):
+                sets[name] = hashes_array([sim.hash or "", *sim.crop_hashes])
+    templates = [n for n in sets if truth[n][1] in ("original", "unrelated")]
+    copies_of = {
+        n: [c for c in sets if truth[c][0] == truth[n][0] and c != n] if truth[n][0] != "-" else [] for n in templates
+    }
+    per_picture = statistics.mean(len(sets[n]) for n in templates)
+    for target in total_hashes:
+        rng = np.random.default_rng(target)
+        files: list[FileHashes] = []
+        planted: list[tuple[int, int]] = []
+        picture_of: list[int] = []
+        count = 0
+        k = 0
+        while count < target:
+            template = templates[k % len(templates)]
+            mask = rng.integers(0, 256, 32, dtype=np.uint8)
+            members = [template]
+            if copies_of[template] and rng.random() < 0.2:
+                members.append(copies_of[template][int(rng.integers(len(copies_of[template])))])
+            for m in members:
+                masked = [row.tobytes().hex() for row in sets[m] ^ mask]
+                files.append(FileHashes(f"p{k}-{m}", (masked[0],), False, tuple(masked[1:])))
+                picture_of.append(k)
+                count += len(masked)
+            if len(members) == 2:
+                planted.append((len(files) - 2, len(files) - 1))
+            k += 1
+        started = time.perf_counter()
+        found = links(files)
+        groups = components(len(files), found)
+        elapsed = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        got = {(x.a, x.b) for x in found}
+        wrong = sum(1 for x in found if picture_of[x.a] != picture_of[x.b])
+        hit = sum(1 for pair in planted if pair in got)
+        print(
+            f"{count:>10,} hashes ({len(files):,} pictures, {per_picture:.0f} hashes each on average, real "
+            f"shapes): {elapsed:7.1f} s, {len(groups):,} clusters, planted copies found {hit}/{len(planted)}, "
+            f"links between unrelated pictures {wrong}, peak RSS {peak:,.0f} MiB"
+        )
+
+
 def HashIndexTimer(hashes: object) -> float:
     from aigc_check.similar.index import HashIndex
 
@@ -348,6 +416,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--crops", action="store_true")
+    parser.add_argument(
+        "--real", action="store_true", help="cluster: hashes shaped like real pictures' (--sizes in hashes)"
+    )
     parser.add_argument("--faiss", action="store_true", help="also time faiss's binary indexes (pip install faiss-cpu)")
     parser.add_argument("--ablate", action="store_true", help="quality: also leave out each family of crop variants")
     args = parser.parse_args()
@@ -359,7 +430,11 @@ def main() -> None:
     elif args.what == "scan":
         bench_scan(args.jobs, args.rounds, corpus)
     elif args.what == "cluster":
-        bench_cluster([int(s) for s in args.sizes.split(",")], args.crops, args.faiss)
+        sizes = [int(s) for s in args.sizes.split(",")]
+        if args.real:
+            bench_cluster_real(sizes, corpus)
+        else:
+            bench_cluster(sizes, args.crops, args.faiss)
     else:
         bench_quality(corpus, args.ablate)
 
