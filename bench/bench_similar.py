@@ -200,8 +200,8 @@ def bench_cluster_real(total_hashes: list[int], corpus: Path) -> None:
     mask keeps the distances among a picture's own hashes (its variants' structure, their band
     collisions) and makes two pictures as unrelated as two random hashes; a fifth of the pictures
     made from a base of the set get a planted copy, a real copy of the same base (re-encoded,
-    resized, cropped ...) under the same mask.  Reports time, peak memory, the planted copies found and the links between
-    unrelated pictures (none should be)."""
+    resized, cropped ...) under the same mask.  Reports time, peak memory, the planted copies found
+    and the links between unrelated pictures (none should be)."""
     import numpy as np
     from makers import near_duplicates
 
