@@ -73,6 +73,31 @@ def bench_hash(corpus: Path) -> None:
             f"{label:5} n={len(chosen):3}  median {mp:.1f} MP  check {statistics.median(r[2] for r in chosen):7.2f} ms"
             f"  check --similar {statistics.median(r[3] for r in chosen):7.2f} ms  hash adds {extra:6.2f} ms"
         )
+    _variant_share(images)
+
+
+def _variant_share(images: list[Path]) -> None:
+    """What the crop variants cost: each picture hashed with and without them, interleaved, best of 3."""
+    from aigc_check.similar import hashing
+
+    full = hashing.CROP_MARGINS
+    with_variants, without = [], []
+    for p in images:
+        fmt = "jpeg" if p.suffix.lower() in (".jpg", ".jpeg") else p.suffix.lower().lstrip(".")
+        for margins, into in ((full, with_variants), ((), without)):
+            hashing.CROP_MARGINS = margins
+
+            def once(p: Path = p, fmt: str = fmt) -> None:
+                with open(p, "rb") as f:
+                    hashing.hash_file(f, fmt, None)
+
+            into.append(min(_timed(once) for _ in range(3)))
+    hashing.CROP_MARGINS = full
+    a, b = statistics.median(with_variants), statistics.median(without)
+    print(
+        f"hash_file median: {a:.1f} ms with the {len(full)} crop variants, {b:.1f} ms with the whole hash only "
+        f"({a / b:.2f}x, the same run)"
+    )
 
 
 def bench_video() -> None:
