@@ -38,7 +38,7 @@ from aigc_check.similar import (  # noqa: E402
 )
 from aigc_check.similar import index as index_module  # noqa: E402
 from aigc_check.similar.cluster import FileHashes, components, links  # noqa: E402
-from aigc_check.similar.hashing import CROP_MARGINS  # noqa: E402
+from aigc_check.similar.hashing import CROP_MARGINS, hash_file  # noqa: E402
 from aigc_check.similar.index import HashIndex, distance  # noqa: E402
 from aigc_check.similar.known import KnownEntry, KnownIndex  # noqa: E402
 
@@ -118,7 +118,7 @@ def test_a_crop_from_one_side_meets_its_original_through_the_crop_variants(tmp_p
     assert links([FileHashes("a", (a.hash or "",)), FileHashes("b", (b.hash or "",))]) == []
 
 
-def test_variant_to_variant_needs_the_stricter_distance():
+def test_variant_to_variant_links_within_the_variant_distance_only():
     a, b = "0" * 64, _flip("0" * 64, list(range(120)))  # whole hashes far apart
     crop = "f" * 64
     near = _flip(crop, list(range(VARIANT_DISTANCE)))
@@ -553,7 +553,10 @@ def test_no_two_different_corpus_pictures_are_joined_by_the_variants(corpus):
     for p in sorted(corpus.rglob("*")):
         if p.suffix.lower() not in (".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp"):
             continue
-        sim = SIMILAR.check(str(p)).similarity
+        # The hash alone (no metadata check, so no time limit to meet on a loaded machine).
+        fmt = {".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff"}.get(p.suffix.lower(), p.suffix.lower().lstrip("."))
+        with open(p, "rb") as f:
+            sim = hash_file(f, fmt, None)
         if sim is not None and sim.reliable and sim.hash:
             files.append(FileHashes(str(p), (sim.hash,), crops=sim.crop_hashes))
     assert len(files) >= 50

@@ -121,7 +121,7 @@ def _crop_hashes(pixels: np.ndarray) -> tuple[str, ...]:
     also carries the hashes of itself cut by 2.5, 5 and 7.5 % from each combination of sides.  Both
     sides of a pair carry them, and a variant of one meeting a variant of the other links them (a
     copy cut by 5 % from the top and 2.5 % from the left matches its original's "5 % from the top
-    and left" variant through its own "2.5 % from the top" one), so the few variants cover crops
+    and left" variant through its own "2.5 % from the left" one), so the few variants cover crops
     of any side or sides up to about 8 %.  ``bench/bench_similar.py quality --ablate`` measures
     what each family buys.
 
