@@ -415,9 +415,10 @@ class Similarity:
     frame_seconds: tuple[float, ...] = ()
     frame_qualities: tuple[int, ...] = ()
     error: str | None = None  # "code: message" when no hash could be made (the check itself is unaffected)
-    # An image's centre cut by 2, 4, 6 and 8 % on every side, hashed too (reliable ones only): PDQ
-    # moves past its match distance when as little as 2 % is cropped, and a cropped copy's hash is
-    # its original's centre hash.  Matched only against a whole-picture hash, never crop to crop.
+    # An image's crop variants, hashed too (reliable ones only; ``similar/hashing.CROP_MARGINS``):
+    # the picture cut by 2.5, 5 and 7.5 % from each side and combination of sides, and whole, each
+    # resampled to 64x64.  PDQ moves past its match distance when 2 % is cut from one side; a
+    # cropped copy meets its original variant to whole or variant to variant.
     crop_hashes: tuple[str, ...] = ()
     # A video whose hashing stopped early (the time budget, or the frame bounds): the second it
     # reached; its frames before then are hashed and usable.  None: the whole video (or an image).

@@ -5,8 +5,8 @@ and recall.
     python bench/bench_similar.py hash      [--corpus ../shared/corpus]
     python bench/bench_similar.py video     (needs ffmpeg: makes a 60 s 1280x720 clip in a temporary folder)
     python bench/bench_similar.py scan      [--jobs 2] [--rounds 3]
-    python bench/bench_similar.py cluster   [--sizes 100000,1000000] [--crops] [--faiss]
-    python bench/bench_similar.py quality   (precision and recall on fixtures/makers/near_duplicates.py's set)
+    python bench/bench_similar.py cluster   [--sizes 100000,1000000] [--crops] [--faiss] [--real]
+    python bench/bench_similar.py quality   [--ablate]  (precision and recall on near_duplicates.py's set)
 
 The machine is shared and noisy: every figure is a ratio or a best-of measured within one run.
 Clustering hashes are synthetic (PDQ hashes of unrelated pictures are close to uniform; a tenth of
@@ -73,6 +73,31 @@ def bench_hash(corpus: Path) -> None:
             f"{label:5} n={len(chosen):3}  median {mp:.1f} MP  check {statistics.median(r[2] for r in chosen):7.2f} ms"
             f"  check --similar {statistics.median(r[3] for r in chosen):7.2f} ms  hash adds {extra:6.2f} ms"
         )
+    _variant_share(images)
+
+
+def _variant_share(images: list[Path]) -> None:
+    """What the crop variants cost: each picture hashed with and without them, interleaved, best of 3."""
+    from aigc_check.similar import hashing
+
+    full = hashing.CROP_MARGINS
+    with_variants, without = [], []
+    for p in images:
+        fmt = "jpeg" if p.suffix.lower() in (".jpg", ".jpeg") else p.suffix.lower().lstrip(".")
+        for margins, into in ((full, with_variants), ((), without)):
+            hashing.CROP_MARGINS = margins
+
+            def once(p: Path = p, fmt: str = fmt) -> None:
+                with open(p, "rb") as f:
+                    hashing.hash_file(f, fmt, None)
+
+            into.append(min(_timed(once) for _ in range(3)))
+    hashing.CROP_MARGINS = full
+    a, b = statistics.median(with_variants), statistics.median(without)
+    print(
+        f"hash_file median: {a:.1f} ms with the {len(full)} crop variants, {b:.1f} ms with the whole hash only "
+        f"({a / b:.2f}x, the same run)"
+    )
 
 
 def bench_video() -> None:
@@ -194,6 +219,74 @@ def bench_cluster(sizes: list[int], crops: bool, compare_faiss: bool) -> None:
             print(f"           this index's search, same queries: {ours:7.1f} s for all")
 
 
+def bench_cluster_real(total_hashes: list[int], corpus: Path) -> None:
+    """Clustering hashes shaped like real ones: each synthetic picture is a real picture's whole hash
+    and crop variants (the near-duplicate set's), all XORed with one random mask of its own.  The
+    mask keeps the distances among a picture's own hashes (its variants' structure, their band
+    collisions) and makes two pictures as unrelated as two random hashes; a fifth of the pictures
+    made from a base of the set get a planted copy, a real copy of the same base (re-encoded,
+    resized, cropped ...) under the same mask.  Reports time, peak memory, the planted copies found
+    and the links between unrelated pictures (none should be)."""
+    import numpy as np
+    from makers import near_duplicates
+
+    from aigc_check.similar import hashing
+    from aigc_check.similar.cluster import FileHashes, components, links
+    from aigc_check.similar.index import hashes_array
+    from aigc_check.similar.known import reliable_hashes
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "set"
+        near_duplicates.make(folder, corpus)
+        truth = _truth(folder)
+        sets: dict[str, np.ndarray] = {}
+        for name in sorted(truth):
+            fmt = "jpeg" if name.endswith((".jpg", ".jpeg")) else name.rsplit(".", 1)[1].lower()
+            with open(folder / name, "rb") as f:
+                sim = hashing.hash_file(f, {"tif": "tiff"}.get(fmt, fmt), None)
+            if sim is not None and reliable_hashes(sim):
+                sets[name] = hashes_array([sim.hash or "", *sim.crop_hashes])
+    templates = [n for n in sets if truth[n][1] in ("original", "unrelated")]
+    copies_of = {
+        n: [c for c in sets if truth[c][0] == truth[n][0] and c != n] if truth[n][0] != "-" else [] for n in templates
+    }
+    per_picture = statistics.mean(len(sets[n]) for n in templates)
+    for target in total_hashes:
+        rng = np.random.default_rng(target)
+        files: list[FileHashes] = []
+        planted: list[tuple[int, int]] = []
+        picture_of: list[int] = []
+        count = 0
+        k = 0
+        while count < target:
+            template = templates[k % len(templates)]
+            mask = rng.integers(0, 256, 32, dtype=np.uint8)
+            members = [template]
+            if copies_of[template] and rng.random() < 0.2:
+                members.append(copies_of[template][int(rng.integers(len(copies_of[template])))])
+            for m in members:
+                masked = [row.tobytes().hex() for row in sets[m] ^ mask]
+                files.append(FileHashes(f"p{k}-{m}", (masked[0],), False, tuple(masked[1:])))
+                picture_of.append(k)
+                count += len(masked)
+            if len(members) == 2:
+                planted.append((len(files) - 2, len(files) - 1))
+            k += 1
+        started = time.perf_counter()
+        found = links(files)
+        groups = components(len(files), found)
+        elapsed = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        got = {(x.a, x.b) for x in found}
+        wrong = sum(1 for x in found if picture_of[x.a] != picture_of[x.b])
+        hit = sum(1 for pair in planted if pair in got)
+        print(
+            f"{count:>10,} hashes ({len(files):,} pictures, {per_picture:.0f} hashes each on average, real "
+            f"shapes): {elapsed:7.1f} s, {len(groups):,} clusters, planted copies found {hit}/{len(planted)}, "
+            f"links between unrelated pictures {wrong}, peak RSS {peak:,.0f} MiB"
+        )
+
+
 def HashIndexTimer(hashes: object) -> float:
     from aigc_check.similar.index import HashIndex
 
@@ -205,7 +298,9 @@ def HashIndexTimer(hashes: object) -> float:
     return (time.perf_counter() - started) / len(sample) * index.size
 
 
-def bench_quality(corpus: Path) -> None:
+def bench_quality(corpus: Path, ablate: bool) -> None:
+    """The near-duplicate set scanned end to end (the README's table), and with ``--ablate`` the same
+    files clustered in-process with each family of crop variants left out, to see what it buys."""
     from makers import near_duplicates
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,37 +312,119 @@ def bench_quality(corpus: Path) -> None:
              "--progress", "none", "--no-html"],
             check=False, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
-        truth = {}
-        for line in (folder / "truth.tsv").read_text(encoding="utf-8").splitlines()[1:]:
-            name, group, variant = line.split("\t")
-            truth[name] = (group, variant)
+        truth = _truth(folder)
         cluster = {}
         for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
             r = json.loads(line)
             cluster[Path(r["path"]).name] = r.get("cluster")
-        names = sorted(truth)
-        true_pairs = found_pairs = correct = 0
-        per_variant: dict[str, list[int]] = {}
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                same = truth[a][0] == truth[b][0] != "-"
-                joined = cluster[a] is not None and cluster[a] == cluster[b]
-                true_pairs += same
-                found_pairs += joined
-                correct += same and joined
-        for name, (group, variant) in truth.items():
+        print(f"end to end ({len(truth)} files):")
+        _score(truth, cluster)
+        if ablate:
+            _ablate(folder, truth)
+
+
+def _truth(folder: Path) -> dict[str, tuple[str, str, str]]:
+    truth = {}
+    for line in (folder / "truth.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        name, group, variant, crop = line.split("\t")
+        truth[name] = (group, variant, crop)
+    return truth
+
+
+def _score(truth: dict[str, tuple[str, str, str]], cluster: dict[str, str | None]) -> None:
+    names = sorted(truth)
+    true_pairs = found_pairs = correct = 0
+    per_variant: dict[str, list[int]] = {}
+    missed = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            same = truth[a][0] == truth[b][0] != "-"
+            joined = cluster[a] is not None and cluster[a] == cluster[b]
+            true_pairs += same
+            found_pairs += joined
+            correct += same and joined
+            if joined and not same:
+                missed.append(f"JOINED unrelated {a} {b}")
+    for name, (group, variant, crop) in truth.items():
+        if variant in ("original", "unrelated"):
+            continue
+        original = next(n for n, (g, v, _) in truth.items() if g == group and v == "original")
+        hit = cluster[name] is not None and cluster[name] == cluster[original]
+        per_variant.setdefault(variant, [0, 0])[0] += hit
+        per_variant[variant][1] += 1
+        if not hit:
+            missed.append(f"missed {name} (crop {crop})")
+    print(
+        f"  pairs: precision {correct / max(found_pairs, 1):.3f} ({correct}/{found_pairs}), "
+        f"recall {correct / true_pairs:.3f} ({correct}/{true_pairs})"
+    )
+    for variant, (hit, total) in per_variant.items():
+        print(f"    {variant:16} {hit}/{total} copies in their original's cluster")
+    for line in missed:
+        print(f"    {line}")
+
+
+def _ablate(folder: Path, truth: dict[str, tuple[str, str, str]]) -> None:
+    """Each file hashed in-process with a family of variants left out, then clustered."""
+    from aigc_check.similar import hashing
+    from aigc_check.similar.cluster import FileHashes, components, links
+    from aigc_check.similar.known import reliable_hashes
+
+    full = hashing.CROP_MARGINS
+    families = {
+        "all variants": full,
+        "no variants (whole only)": (),
+        "without one-side": tuple(m for m in full if sum(x > 0 for x in m) != 1),
+        "without adjacent": tuple(m for m in full if not _pattern(m, ADJACENT)),
+        "without opposite": tuple(m for m in full if not _pattern(m, ((1, 0, 1, 0), (0, 1, 0, 1)))),
+        "without three-side": tuple(m for m in full if sum(x > 0 for x in m) != 3),
+        "without all-sides": tuple(m for m in full if sum(x > 0 for x in m) != 4),
+        "without the 2.5 % level": tuple(m for m in full if max(m) != hashing.CROP_LEVELS[0]),
+        "without the 7.5 % level": tuple(m for m in full if max(m) != hashing.CROP_LEVELS[-1]),
+    }  # fmt: skip
+    names = sorted(truth)
+    for label, margins in families.items():
+        hashing.CROP_MARGINS = margins
+        started = time.perf_counter()
+        files, owners = [], []
+        for name in names:
+            with open(folder / name, "rb") as f:
+                fmt = "jpeg" if name.endswith((".jpg", ".jpeg")) else name.rsplit(".", 1)[1].lower()
+                fmt = {"tif": "tiff"}.get(fmt, fmt)
+                sim = hashing.hash_file(f, fmt, None)
+            if sim is None or not reliable_hashes(sim):
+                continue
+            files.append(FileHashes(name, tuple(reliable_hashes(sim)), False, sim.crop_hashes))
+            owners.append(name)
+        elapsed = (time.perf_counter() - started) / len(names) * 1000
+        cluster: dict[str, str | None] = dict.fromkeys(names)
+        for k, members in enumerate(components(len(files), links(files))):
+            for m in members:
+                cluster[owners[m]] = f"c{k}"
+        print(f"{label}: {len(margins)} variants, hashing {elapsed:.1f} ms per file (this run)")
+        _score(truth, cluster)
+        # Each copy with its original alone: no chain through the other copies of the same base.
+        by_name = {f.path: f for f in files}
+        direct: dict[str, list[int]] = {}
+        for name, (group, variant, _) in truth.items():
             if variant in ("original", "unrelated"):
                 continue
-            original = next(n for n, (g, v) in truth.items() if g == group and v == "original")
-            hit = cluster[name] is not None and cluster[name] == cluster[original]
-            per_variant.setdefault(variant, [0, 0])[0] += hit
-            per_variant[variant][1] += 1
+            original = next(n for n, (g, v, _) in truth.items() if g == group and v == "original")
+            pair = [by_name[n] for n in (original, name) if n in by_name]
+            direct.setdefault(variant, [0, 0])[0] += len(pair) == 2 and bool(links(pair))
+            direct[variant][1] += 1
         print(
-            f"pairs: precision {correct / max(found_pairs, 1):.3f} ({correct}/{found_pairs}), "
-            f"recall {correct / true_pairs:.3f} ({correct}/{true_pairs})"
+            "    direct (each copy with its original alone): "
+            + ", ".join(f"{v} {h}/{t}" for v, (h, t) in direct.items())
         )
-        for variant, (hit, total) in per_variant.items():
-            print(f"  {variant:16} {hit}/{total} copies in their original's cluster")
+    hashing.CROP_MARGINS = full
+
+
+ADJACENT = ((1, 1, 0, 0), (0, 1, 1, 0), (0, 0, 1, 1), (1, 0, 0, 1))
+
+
+def _pattern(margins: tuple[float, ...], patterns: tuple[tuple[int, ...], ...]) -> bool:
+    return tuple(int(x > 0) for x in margins) in patterns
 
 
 def _timed(call: object) -> float:
@@ -264,7 +441,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--crops", action="store_true")
+    parser.add_argument(
+        "--real", action="store_true", help="cluster: hashes shaped like real pictures' (--sizes in hashes)"
+    )
     parser.add_argument("--faiss", action="store_true", help="also time faiss's binary indexes (pip install faiss-cpu)")
+    parser.add_argument("--ablate", action="store_true", help="quality: also leave out each family of crop variants")
     args = parser.parse_args()
     corpus = corpus_dir(args.corpus)
     if args.what == "hash":
@@ -274,9 +455,13 @@ def main() -> None:
     elif args.what == "scan":
         bench_scan(args.jobs, args.rounds, corpus)
     elif args.what == "cluster":
-        bench_cluster([int(s) for s in args.sizes.split(",")], args.crops, args.faiss)
+        sizes = [int(s) for s in args.sizes.split(",")]
+        if args.real:
+            bench_cluster_real(sizes, corpus)
+        else:
+            bench_cluster(sizes, args.crops, args.faiss)
     else:
-        bench_quality(corpus)
+        bench_quality(corpus, args.ablate)
 
 
 if __name__ == "__main__":

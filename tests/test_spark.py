@@ -204,6 +204,8 @@ def test_spark_clusters_equal_the_local_scans(spark, tmp_path):
         ImageEnhance.Brightness(im).enhance(1.2).save(folder / f"p{n}-bright.jpg")
         if n == 0:
             im.crop((12, 8, 288, 192)).save(folder / "p0-crop.jpg")
+        if n == 1:  # cut from the top and the left only: found variant to variant
+            im.crop((15, 10, 300, 200)).save(folder / "p1-corner-crop.jpg")
     out = tmp_path / "scan"
     done = run_cli(str(folder), "--similar", "--out", str(out), "--progress", "none", "--no-html")
     assert done.returncode in (0, 1), done.stderr
@@ -215,10 +217,11 @@ def test_spark_clusters_equal_the_local_scans(spark, tmp_path):
     frame = spark.createDataFrame(
         [(r["path"], r["similarity"]) for r in rows], f"path string, similarity {spark_struct(Similarity)}"
     )
-    assert sorted(len(m) for m in local.values()) == [3, 3, 3, 3, 3, 4]  # p0's centre crop joins it too
+    # p0's centre crop and p1's corner crop join them too
+    assert sorted(len(m) for m in local.values()) == [3, 3, 3, 3, 4, 4]
     assert clusters(frame) == local
     from aigc_check.spark.clusters import write_clusters
 
     assert write_clusters(frame, str(tmp_path / "c.jsonl")) == len(local)
     written = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
-    assert {c["id"]: c["members"] for c in written} == local and written[0]["size"] == 4
+    assert {c["id"]: c["members"] for c in written} == local and written[0]["size"] == written[1]["size"] == 4

@@ -24,6 +24,13 @@ from ..errors import UsageError
 # featureless pictures) matches unrelated pictures and is not used to match.
 MATCH_DISTANCE = 31
 MIN_QUALITY = 50
+# A crop variant matched with another picture's crop variant (``hashing._crop_hashes``).  It may be
+# set stricter than the documented distance, since each pair of pictures has two thousand variant
+# pairs to come close by chance; measured, they do not come closer than whole hashes do (the
+# closest unrelated variants on the near-duplicate set and the corpus are 72 bits apart, as the
+# closest whole hashes), while a copy cut by uneven amounts from every side meets its original's
+# variants at 24-31 bits.  ``bench/bench_similar.py quality`` measures both sides of this choice.
+VARIANT_DISTANCE = 31
 HASH_BITS = 256
 HASH_BYTES = HASH_BITS // 8
 

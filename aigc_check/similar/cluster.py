@@ -1,7 +1,11 @@
 """Near-duplicate clusters of files, from their reliable hashes.
 
-A file is one hash (an image) or several (a video's frames).  Two files are near-duplicates when a
-hash of one is within the match distance of a hash of the other; for a video that is not enough:
+A file is one hash (an image) or several (a video's frames), and an image also carries the hashes of
+its crop variants (``hashing.CROP_MARGINS``).  Two files are near-duplicates when a hash of one is
+within the match distance of a hash of the other (whole to whole, or a crop variant of one to the
+whole of the other), or a crop variant of one is within ``VARIANT_DISTANCE`` of a crop variant of
+the other (the copy cut by a few percent from some sides: see ``hashing._crop_hashes``); for a video
+that is not enough:
 at least ``VIDEO_MATCH_SHARE`` of its hashed frames must have a match in the other file (vPDQ's
 rule, so a video that merely opens on a common title card joins nothing).  A cluster is a connected
 group of near-duplicates (single linkage: a chain of copies of copies is one cluster).
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import MATCH_DISTANCE
+from . import MATCH_DISTANCE, VARIANT_DISTANCE
 from .index import HashIndex, hashes_array
 
 VIDEO_MATCH_SHARE = 0.5
@@ -30,7 +34,7 @@ class FileHashes:
     path: str
     hashes: tuple[str, ...]  # reliable hashes only: an image's one, or a video's frames
     video: bool = False
-    crops: tuple[str, ...] = ()  # an image's centre-crop hashes (``Similarity.crop_hashes``)
+    crops: tuple[str, ...] = ()  # an image's crop-variant hashes (``Similarity.crop_hashes``)
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,16 @@ class Link:
     distance: int  # the smallest distance between a hash of one and a hash of the other
 
 
-def links(files: Sequence[FileHashes], radius: int = MATCH_DISTANCE) -> list[Link]:
+def links(
+    files: Sequence[FileHashes], radius: int = MATCH_DISTANCE, variant_radius: int = VARIANT_DISTANCE
+) -> list[Link]:
     """Every pair of near-duplicate files.
 
-    The index holds the whole-picture hashes (an image's one, a video's frames); it is searched with
-    each of them (whole to whole, each pair once) and with the images' centre-crop hashes (crop to
-    whole: a crop is never compared with a crop, so the index needs none of them)."""
+    One index holds the whole-picture hashes (an image's one, a video's frames); it is searched with
+    each of them (whole to whole, each pair once) and with the images' crop variants (variant to
+    whole, banded).  A second index holds the crop variants and is joined with itself, banded (variant
+    to variant, within ``variant_radius``): banded finds every pair within 15 bits and most up to 31,
+    and a copy has several variant pairs close to its original's, so one of them is found."""
     owners: list[int] = []
     flat: list[str] = []
     crop_owners: list[int] = []
@@ -78,11 +86,14 @@ def links(files: Sequence[FileHashes], radius: int = MATCH_DISTANCE) -> list[Lin
     for i, j, d in index.self_pairs():
         record(owner[i], owner[j], i, j, d)
     if crop_flat:
-        # A crop query's "hash number" is -1 - its place: it never counts as a video frame matched.
-        # Banded: four crop queries per image would make the exact probe cost four self-joins, and a
-        # crop matches its copy within a few bits (or, between the 2 % steps, not reliably at all).
-        for q, j, d in index.search(hashes_array(crop_flat), exact=False):
+        # A crop variant's "hash number" is -1 - its place: it never counts as a video frame matched.
+        # Banded: dozens of variant queries per image would make the exact probe cost as many
+        # self-joins, and a variant meets its match within a few bits (or, between steps, not at all).
+        crops = hashes_array(crop_flat)
+        for q, j, d in index.search(crops, exact=False):
             record(crop_owner[q], owner[j], -1 - q, j, d)
+        for i, j, d in HashIndex(crops, variant_radius, exact=False).self_pairs():
+            record(crop_owner[i], crop_owner[j], -1 - i, -1 - j, d)
     out = []
     for (a, b), dist in best.items():
         pair = matched[(a, b)] if any_video else (set(), set())

@@ -4,11 +4,15 @@
 ``serve`` and ``mark`` read it, so that a stripped re-upload of known AI content is caught at the door.
 
 The file is JSON lines, written whole to a temporary file and renamed (a reader never sees half of
-one): a header ``{"schema": "aigc-check-similar-index/1", "match_distance": 31, "min_quality": 50,
-"entries": N}``, then one line per hash ``{"hash", "path", "status", "generator", "account",
-"crop"}`` (a video has a line for each reliable frame, an image one for each centre crop, ``crop:
-true``).  A bad line stops the load with its line number: a half-read index would let known content
-through.
+one): a header ``{"schema": "aigc-check-similar-index/2", "match_distance": 31, "variant_distance":
+24, "min_quality": 50, "entries": N}``, then one line per hash ``{"hash", "path", "status",
+"generator", "account", "crop"}`` (a video has a line for each reliable frame, an image one for
+each crop variant, ``crop: true``).  A bad line stops the load with its line number: a half-read
+index would let known content through.
+
+Version 1 files (written before the crop variants were edge- and corner-anchored) are still read:
+their crop hashes are centre crops at another scale, matched only against a query's whole-picture
+hash as they always were; written back, such an entry keeps ``"whole_only": true``.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from ..model import Similarity, Status
-from . import MATCH_DISTANCE, SimilarIndexError
+from . import MATCH_DISTANCE, MIN_QUALITY, VARIANT_DISTANCE, SimilarIndexError
 from .index import HashIndex, hashes_array
 from .inherit import Original
 
-SCHEMA = "aigc-check-similar-index/1"
+SCHEMA = "aigc-check-similar-index/2"
+SCHEMA_V1 = "aigc-check-similar-index/1"  # read: its crop hashes are matched against whole hashes only
 HEX_HASH = re.compile(r"^[0-9a-f]{64}$")
 MAX_LINE = 64 * 1024
 
@@ -37,7 +42,8 @@ class KnownEntry:
     status: str
     generator: str | None = None
     account: str | None = None
-    crop: bool = False  # a centre-crop hash: matched only against a query's whole-picture hash
+    crop: bool = False  # a crop-variant hash: matched with a query's whole hash, or its variants (stricter)
+    whole_only: bool = False  # a version 1 centre crop: matched with a query's whole hash only
 
 
 class KnownIndex:
@@ -66,7 +72,8 @@ class KnownIndex:
         best: dict[str, int] = {}
         frames: dict[str, set[int]] = defaultdict(set)
         entry_of: dict[str, KnownEntry] = {}
-        # The stored crops are matched by the whole hash, exactly; the query's crops banded (as in a scan).
+        # The stored variants are matched by the whole hash, exactly; the query's variants banded (as
+        # in a scan), with the whole hashes stored and, within VARIANT_DISTANCE, the stored variants.
         found = [
             *self._index.search(hashes_array(hashes)),
             *(
@@ -77,8 +84,8 @@ class KnownIndex:
         for query, stored, distance in found:
             for q, s, d in zip(query.tolist(), stored.tolist(), distance.tolist()):
                 entry = self.entries[s]
-                if q >= whole and entry.crop:
-                    continue  # crop to crop is never a match
+                if q >= whole and entry.crop and (entry.whole_only or d > VARIANT_DISTANCE):
+                    continue  # variant to variant only within the stricter distance
                 frames[entry.path].add(q)
                 if d < best.get(entry.path, MATCH_DISTANCE + 1):
                     best[entry.path], entry_of[entry.path] = d, entry
@@ -95,8 +102,6 @@ class KnownIndex:
 def reliable_hashes(similarity: Similarity) -> list[str]:
     """The hashes of a result that are good enough to match on."""
     if similarity.algorithm == "pdq-frames":
-        from . import MIN_QUALITY
-
         return [h for h, q in zip(similarity.frame_hashes, similarity.frame_qualities) if q >= MIN_QUALITY]
     return [similarity.hash] if similarity.reliable and similarity.hash else []
 
@@ -104,6 +109,7 @@ def reliable_hashes(similarity: Similarity) -> list[str]:
 def _entries(lines: Iterable[str], where: str) -> Iterable[KnownEntry]:
     statuses = {s.value for s in Status}
     header_seen = False
+    version1 = False
     for number, line in enumerate(lines, 1):
         if len(line) > MAX_LINE:
             raise SimilarIndexError(f"{where} line {number}: longer than {MAX_LINE} characters")
@@ -116,9 +122,9 @@ def _entries(lines: Iterable[str], where: str) -> Iterable[KnownEntry]:
         if not isinstance(row, dict):
             raise SimilarIndexError(f"{where} line {number}: not a JSON object")
         if not header_seen:
-            if row.get("schema") != SCHEMA:
+            if row.get("schema") not in (SCHEMA, SCHEMA_V1):
                 raise SimilarIndexError(f"{where} line {number}: not a similar index (needs schema {SCHEMA!r} first)")
-            header_seen = True
+            header_seen, version1 = True, row["schema"] == SCHEMA_V1
             continue
         h, path, status = row.get("hash"), row.get("path"), row.get("status")
         if not isinstance(h, str) or not HEX_HASH.match(h):
@@ -130,9 +136,10 @@ def _entries(lines: Iterable[str], where: str) -> Iterable[KnownEntry]:
         generator, account, crop = row.get("generator"), row.get("account"), row.get("crop", False)
         if not isinstance(generator, (str, type(None))) or not isinstance(account, (str, type(None))):
             raise SimilarIndexError(f"{where} line {number}: generator and account must be text or null")
-        if not isinstance(crop, bool):
-            raise SimilarIndexError(f"{where} line {number}: crop must be true or false")
-        yield KnownEntry(h, path, status, generator, account, crop)
+        whole_only = row.get("whole_only", False)
+        if not isinstance(crop, bool) or not isinstance(whole_only, bool):
+            raise SimilarIndexError(f"{where} line {number}: crop and whole_only must be true or false")
+        yield KnownEntry(h, path, status, generator, account, crop, crop and (whole_only or version1))
     if not header_seen:
         raise SimilarIndexError(f"{where} is empty: not a similar index")
 
@@ -143,10 +150,19 @@ def write_index(path: str, entries: Iterable[KnownEntry]) -> int:
     tmp = path + ".tmp"
     try:
         with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
-            header = {"schema": SCHEMA, "match_distance": MATCH_DISTANCE, "min_quality": 50, "entries": len(unique)}
+            header = {
+                "schema": SCHEMA,
+                "match_distance": MATCH_DISTANCE,
+                "variant_distance": VARIANT_DISTANCE,
+                "min_quality": MIN_QUALITY,
+                "entries": len(unique),
+            }
             f.write(json.dumps(header) + "\n")
             for e in unique:
-                f.write(json.dumps(asdict(e), ensure_ascii=False) + "\n")
+                row = asdict(e)
+                if not e.whole_only:
+                    del row["whole_only"]  # the version 1 key only where it applies
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
         os.replace(tmp, path)
     except OSError as exc:
         raise SimilarIndexError(f"cannot write the similar index {path}: {exc.strerror or exc}") from exc

@@ -3,9 +3,10 @@ table (``scan --engine spark --similar`` writes it), giving the same clusters as
 
 The same multi-index hashing as ``similar/index.py``, as a join: every whole-picture hash is stored
 under its 16 band values (band number, 16-bit value); it probes with those and, exact, with the 16
-one-bit neighbours of each; an image's centre-crop hashes probe with their own band values only
-(banded, as locally).  Probe and stored rows meet in a shuffle join on (band, value), the
-candidates are compared by popcount, and the pairs of files are judged by the local rule
+one-bit neighbours of each; an image's crop-variant hashes are stored under their own band values and
+probe with those only (banded, as locally), meeting the whole hashes within the match distance and
+the other files' variants within ``VARIANT_DISTANCE``.  Probe and stored rows meet in a shuffle join
+on (band, value), the candidates are compared by popcount, and the pairs of files are judged by the local rule
 (``similar/cluster.py``: the least distance, and for a video half of its frames matched).  Only the
 links, few beside the rows, come to the driver, where the clusters and their ids are made by the
 same code as the local scan's.
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..similar import MATCH_DISTANCE, MIN_QUALITY
+from ..similar import MATCH_DISTANCE, MIN_QUALITY, VARIANT_DISTANCE
 from ..similar.cluster import VIDEO_MATCH_SHARE, Link, cluster_id, components
 from ..similar.index import BANDS
 
@@ -48,18 +49,15 @@ def _nodes(row: Any) -> Iterator[tuple]:
 
 def _keys(node: tuple, exact: bool) -> Iterator[tuple]:
     """(band, value, probe?, node...) rows: a whole hash is stored under its band values and probes
-    with them (and their one-bit neighbours when exact); a crop hash only probes, with its own."""
+    with them (and their one-bit neighbours when exact); a crop variant likewise, never with flips."""
     path, k, h, kind, video, frames = node
     for b in range(BANDS):
         value = int(h[4 * b : 4 * b + 4], 16)
-        if kind == WHOLE:
-            yield (b, value, False, path, k, h, kind, video, frames)
-            yield (b, value, True, path, k, h, kind, video, frames)
-            if exact:
-                for bit in range(16):
-                    yield (b, value ^ (1 << bit), True, path, k, h, kind, video, frames)
-        else:
-            yield (b, value, True, path, k, h, kind, video, frames)
+        yield (b, value, False, path, k, h, kind, video, frames)
+        yield (b, value, True, path, k, h, kind, video, frames)
+        if exact and kind == WHOLE:
+            for bit in range(16):
+                yield (b, value ^ (1 << bit), True, path, k, h, kind, video, frames)
 
 
 def _distance(a: str, b: str) -> int:
@@ -77,21 +75,24 @@ def near_duplicate_links(results: DataFrame, radius: int = MATCH_DISTANCE, exact
     keys = spark.createDataFrame(
         results.select("path", "similarity").rdd.flatMap(_nodes).flatMap(lambda n: _keys(n, exact)), key_schema
     )
-    stored = keys.where("NOT probe AND kind = 0").drop("probe", "kind")
+    stored = keys.where("NOT probe").drop("probe")
     probes = keys.where("probe").drop("probe")
     s = stored.alias("s")
     p = probes.alias("p")
-    joined = p.join(s, ["band", "value"]).where("p.path <> s.path").select(
+    # Whole to whole, variant to whole, variant to variant; a whole probe never meets a stored variant
+    # (its one-bit probes would find pairs the local variant-to-whole search, banded, does not).
+    allowed = f"p.path <> s.path AND NOT (p.kind = {WHOLE} AND s.kind = {CROP})"
+    joined = p.join(s, ["band", "value"]).where(allowed).select(
         "p.path", "p.node", "p.hash", "p.kind", "p.video", "p.frames",
-        "s.path", "s.node", "s.hash", "s.video", "s.frames",
+        "s.path", "s.node", "s.hash", "s.kind", "s.video", "s.frames",
     )  # fmt: skip
 
     def within(rows: Iterable[Any]) -> Iterator[tuple]:
         seen: set[tuple] = set()
         for r in rows:
-            p_path, p_node, p_hash, _, p_video, p_frames, s_path, s_node, s_hash, s_video, s_frames = r
+            p_path, p_node, p_hash, p_kind, p_video, p_frames, s_path, s_node, s_hash, s_kind, s_video, s_frames = r
             d = _distance(p_hash, s_hash)
-            if d > radius:
+            if d > (VARIANT_DISTANCE if p_kind == CROP and s_kind == CROP else radius):
                 continue
             # One orientation per pair of files: (a, b) with a < b, each side's matched node.
             if p_path < s_path:
