@@ -27,6 +27,7 @@ from ..model import Similarity
 from . import MIN_QUALITY
 
 HASH_INPUT = 512  # long side handed to PDQ, every picture scaled to it (see _scaled)
+DECODER_BLOCK = 4096  # compressed bytes handed to Pillow's decoder a call (see _hash_image)
 MAX_HASH_PIXELS = 64_000_000  # a larger picture is not decoded for a hash (its metadata is still checked)
 VARIANT_SOURCE = 128  # long side of the reduced picture the crop variants are cut from (see _crop_hashes)
 VARIANT_SIDE = 64  # each crop variant is resampled to this square, PDQ's own working size
@@ -91,6 +92,11 @@ def _hash_image(stream: BinaryIO) -> Similarity:
         # complaints about damaged metadata are the metadata readers' business, reported there.
         warnings.simplefilter("ignore")
         with Image.open(stream) as im:
+            # Pillow feeds its decoders 64 KiB of compressed data a call by default; the time limit
+            # (a signal) is acted on only between calls, and 64 KiB of a picture that compresses a
+            # thousandfold is tens of millions of pixels.  4 KiB a call bounds the overrun to
+            # milliseconds without slowing an ordinary decode measurably.
+            im.decodermaxblock = DECODER_BLOCK
             width, height = im.size
             if width * height > MAX_HASH_PIXELS:
                 return Similarity(

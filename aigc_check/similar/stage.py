@@ -4,11 +4,11 @@ known-content index, let an unlabelled copy of known AI content inherit its stat
 The hash is made within the check's own time limit: what the metadata stages left of ``--time-limit``
 (counted from the check's start) is all the decoding may take.  The limit is a ``SIGALRM`` that
 Python acts on between native calls, so the decoder call under way when it passes finishes first
-(Pillow gives its PNG decoder 64 KB of compressed data a call: tens of millions of pixels for a
-picture that compresses a thousandfold).  A decode past it costs the hash (``similarity.error`` ``time-limit``),
-never the metadata verdict already made, which is kept: the verdict is what the file's metadata says
-whether or not it was hashed, so turning ``--similar`` on never makes a file ``unreadable``.  A
-decoder that runs out of memory likewise costs only the hash.
+(``similar/hashing.py`` hands Pillow's decoder 4 KiB of compressed data a call, so that is
+milliseconds even for a picture that compresses a thousandfold).  A decode past it costs the hash
+(``similarity.error`` ``time-limit``), never the metadata verdict already made, which is kept: the
+verdict is what the file's metadata says whether or not it was hashed, so turning ``--similar`` on
+never makes a file ``unreadable``.  A decoder that runs out of memory likewise costs only the hash.
 """
 
 from __future__ import annotations
