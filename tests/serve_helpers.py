@@ -6,6 +6,7 @@ import http.client
 import io
 import json
 import os
+import socket
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -132,3 +133,18 @@ __all__ = [
     "wait_until",
     "without_timing",
 ]
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes, a reset counted as the close (the socket's
+    timeout bounds the wait)."""
+    chunks = []
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -21,6 +21,7 @@ from serve_helpers import (
     post_multipart,
     post_raw,
     query,
+    read_until_closed,
     request,
     wait_until,
     without_timing,
@@ -330,13 +331,6 @@ def test_slow_check_times_out_and_the_worker_is_replaced(tight_server, slow_png)
     answer = post_multipart(tight_server.url, path)
     assert answer.status == 200
     assert without_timing(answer.json) == expected_answer(path)
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    chunks = []
-    while chunk := sock.recv(65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def open_slow_upload(server) -> socket.socket:

@@ -17,7 +17,17 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import FIXTURES
-from serve_helpers import ServerProcess, connect, expected_answer, health, metric_value, post_raw, query, request
+from serve_helpers import (
+    ServerProcess,
+    connect,
+    expected_answer,
+    health,
+    metric_value,
+    post_raw,
+    query,
+    read_until_closed,
+    request,
+)
 from serve_helpers import without_timing as untimed
 
 from aigc_check.service.direct_body import body_length
@@ -57,19 +67,6 @@ def read_answer(sock: socket.socket, data: bytes = b"") -> tuple[bytes, bytes, b
         assert chunk, "closed inside the answer's body"
         rest += chunk
     return head, rest[:length], rest[length:]
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    chunks = []
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def checked(body: bytes) -> dict:

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from urllib.parse import urlsplit
 
 import pytest
-from serve_helpers import ServerProcess, health, metric_value, request, wait_until
+from serve_helpers import ServerProcess, health, metric_value, read_until_closed, request, wait_until
 
 from aigc_check.errors import UsageError
 from aigc_check.service.config import ServeConfig
@@ -53,20 +53,6 @@ def address(server) -> tuple[str, int]:
 
 def open_socket(server, timeout: float = 10) -> socket.socket:
     return socket.create_connection(address(server), timeout=timeout)
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes (the socket's timeout bounds the wait)."""
-    chunks = []
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def read_one_answer(sock: socket.socket) -> bytes:

@@ -6,12 +6,12 @@ reason, where Java or pyspark is missing (``.ci/run`` installs both).
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, TEST_ROOT_CA
+from spark_helpers import require_spark
 
 from aigc_check import Checker
 from aigc_check.checker import CheckOptions
@@ -19,21 +19,7 @@ from aigc_check.cli import ExitStatus, main
 from aigc_check.errors import UsageError
 from aigc_check.scan.batch import sniff
 
-
-def _java() -> str | None:
-    home = os.environ.get("JAVA_HOME")
-    if home and os.access(os.path.join(home, "bin", "java"), os.X_OK):
-        return os.path.join(home, "bin", "java")
-    return shutil.which("java")
-
-
-if _java() is None:
-    pytest.skip(
-        "Spark needs Java: no java on PATH or in JAVA_HOME (.ci/run installs openjdk-17-jre-headless)",
-        allow_module_level=True,
-    )
-pytest.importorskip("pyspark", reason="pyspark is not installed: pip install '.[spark]'")
-pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install '.[spark]'")
+require_spark(module_level=True)
 
 from aigc_check.spark import InputColumns, local_session, read_results, row_to_result, scan, write_results  # noqa: E402
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import random
-import shutil
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,22 +22,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from scan_helpers import results, run_cli, summary
+from spark_helpers import require_spark
 
-
-def _java() -> str | None:
-    home = os.environ.get("JAVA_HOME")
-    if home and os.access(os.path.join(home, "bin", "java"), os.X_OK):
-        return os.path.join(home, "bin", "java")
-    return shutil.which("java")
-
-
-if _java() is None:
-    pytest.skip(
-        "Spark needs Java: no java on PATH or in JAVA_HOME (.ci/run installs openjdk-17-jre-headless)",
-        allow_module_level=True,
-    )
-pytest.importorskip("pyspark", reason="pyspark is not installed: pip install '.[spark]'")
-pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install '.[spark]'")
+require_spark(module_level=True)
 pytest.importorskip("pdqhash", reason="the similar extra: pip install 'aigc-check[similar]'")
 np = pytest.importorskip("numpy")
 

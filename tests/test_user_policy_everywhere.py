@@ -6,7 +6,6 @@ The CLI and the local scan are tested in test_policy_packs.py."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import sys
 import pytest
 from conftest import FIXTURES, TEST_ROOT_CA
 from policy_helpers import write_policy
+from spark_helpers import require_spark
 
 from aigc_check import CheckOptions
 from aigc_check.errors import PolicyError
@@ -61,19 +61,9 @@ def test_serve_refuses_to_start_with_a_broken_user_pack(broken_policy):
     assert "broken.json" in proc.stderr and "measurez" in proc.stderr
 
 
-def _java() -> str | None:
-    home = os.environ.get("JAVA_HOME")
-    if home and os.access(os.path.join(home, "bin", "java"), os.X_OK):
-        return os.path.join(home, "bin", "java")
-    return shutil.which("java")
-
-
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
-    if _java() is None:
-        pytest.skip("Spark needs Java (.ci/run installs openjdk-17-jre-headless)")
-    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'aigc-check[spark]'")
-    pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'aigc-check[spark]'")
+    require_spark(module_level=False)
     from aigc_check.spark import local_session
 
     session = local_session(
