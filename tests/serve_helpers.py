@@ -6,6 +6,7 @@ import http.client
 import io
 import json
 import os
+import re
 import socket
 from dataclasses import dataclass
 from functools import cache
@@ -148,3 +149,18 @@ def read_until_closed(sock: socket.socket) -> bytes:
             break
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def read_answer(sock: socket.socket, data: bytes = b"") -> tuple[bytes, bytes, bytes]:
+    """One answer with a Content-Length body: (head, body, what followed it)."""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed before the answer's headers: {data!r}"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?im)^content-length: *(\d+)", head).group(1))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "closed inside the answer's body"
+        rest += chunk
+    return head, rest[:length], rest[length:]

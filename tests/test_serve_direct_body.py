@@ -10,7 +10,6 @@ request and leaves the service as it was.
 
 from __future__ import annotations
 
-import re
 import socket
 import time
 from urllib.parse import urlsplit
@@ -25,6 +24,7 @@ from serve_helpers import (
     metric_value,
     post_raw,
     query,
+    read_answer,
     read_until_closed,
     request,
 )
@@ -52,21 +52,6 @@ def raw_head(name: str, length: int, extra: bytes = b"") -> bytes:
         b"POST /v1/check?declared=none&name=%s HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
         b"Content-Length: %d\r\n%s\r\n" % (name.encode(), length, extra)
     )
-
-
-def read_answer(sock: socket.socket, data: bytes = b"") -> tuple[bytes, bytes, bytes]:
-    """One answer with a Content-Length body: (head, body, what followed it)."""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"closed before the answer's headers: {data!r}"
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    length = int(re.search(rb"(?im)^content-length: *(\d+)", head).group(1))
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        assert chunk, "closed inside the answer's body"
-        rest += chunk
-    return head, rest[:length], rest[length:]
 
 
 def checked(body: bytes) -> dict:

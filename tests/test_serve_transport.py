@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from urllib.parse import urlsplit
 
 import pytest
-from serve_helpers import ServerProcess, health, metric_value, read_until_closed, request, wait_until
+from serve_helpers import ServerProcess, health, metric_value, read_answer, read_until_closed, request, wait_until
 
 from aigc_check.errors import UsageError
 from aigc_check.service.config import ServeConfig
@@ -57,17 +57,7 @@ def open_socket(server, timeout: float = 10) -> socket.socket:
 
 def read_one_answer(sock: socket.socket) -> bytes:
     """One answer with a Content-Length body, leaving the connection open."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"closed before the answer's headers: {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = int(re.search(rb"(?im)^content-length: *(\d+)", head).group(1))
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        assert chunk, "closed inside the answer's body"
-        body += chunk
+    head, body, _ = read_answer(sock)
     return head + b"\r\n\r\n" + body
 
 
