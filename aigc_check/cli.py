@@ -878,12 +878,14 @@ def mark_command(
     ContentPropagator and PropagateID, one that needs a label (declared, or traces) gets one at the
     policy's tier, one that needs none is copied unchanged.  Nothing is written for a file that
     fails, and the input is never written unless --in-place."""
-    from .mark.run import MarkRun
+    from .mark.run import MarkRequest, MarkRun
 
-    run = MarkRun.prepare(
-        list(files), out, out_dir, in_place, overwrite, propagator, propagate_id, declared, declarations,
-        c2pa_cert, c2pa_key, c2pa_alg, options,
+    request = MarkRequest(
+        files, propagator, propagate_id, declared, declarations,
+        out=out, out_dir=out_dir, in_place=in_place, overwrite=overwrite,
+        c2pa_cert=c2pa_cert, c2pa_key=c2pa_key, c2pa_alg=c2pa_alg,
     )  # fmt: skip
+    run = MarkRun.prepare(request, options)
     for warning in run.warnings:
         click.echo(f"aigc-check mark: warning: {warning}", err=True)
     if click.get_current_context().obj == OWN_PROCESS:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from types import TracebackType
 
 from ..checker import Checker
@@ -15,6 +16,24 @@ from ..options import CheckOptions
 from ..scan.declarations import DeclarationIndex
 from .core import MarkAction, MarkResult, Propagation, c2pa_resigner, mark_bytes
 from .output import Target, plan, read_input, write_atomically
+
+
+@dataclass(frozen=True)
+class MarkRequest:
+    """What the ``mark`` command was asked for, as its options name it (validated by ``MarkRun.prepare``)."""
+
+    files: tuple[str, ...]
+    propagator: str
+    propagate_id: str = "{post_id}"
+    declared: Declared = Declared.NONE
+    declarations: str | None = None  # sidecar CSV or JSONL: path, declared, optional post_id
+    out: str | None = None
+    out_dir: str | None = None
+    in_place: bool = False
+    overwrite: bool = False
+    c2pa_cert: str | None = None  # PEM chain and key to re-sign C2PA files, both or neither
+    c2pa_key: str | None = None
+    c2pa_alg: str = "es256"
 
 
 class MarkRun:
@@ -35,49 +54,35 @@ class MarkRun:
         self._folder = folder
 
     @classmethod
-    def prepare(
-        cls,
-        files: list[str],
-        out: str | None,
-        out_dir: str | None,
-        in_place: bool,
-        overwrite: bool,
-        propagator: str,
-        propagate_id: str,
-        declared: Declared,
-        declarations: str | None,
-        c2pa_cert: str | None,
-        c2pa_key: str | None,
-        c2pa_alg: str,
-        options: CheckOptions,
-    ) -> MarkRun:
+    def prepare(cls, request: MarkRequest, options: CheckOptions) -> MarkRun:
         """Validate everything (raising ``UsageError`` subclasses, exit 2) before any file is read."""
         from ..errors import UsageError
 
-        if bool(c2pa_cert) != bool(c2pa_key):
+        if bool(request.c2pa_cert) != bool(request.c2pa_key):
             raise UsageError("--c2pa-cert and --c2pa-key go together")
         cert = key = None
-        if c2pa_cert and c2pa_key:
+        if request.c2pa_cert and request.c2pa_key:
             c2pa_resigner()  # a clear usage error now where re-signing is not built in
-            with open(c2pa_cert, "rb") as f:
+            with open(request.c2pa_cert, "rb") as f:
                 cert = f.read()
-            with open(c2pa_key, "rb") as f:
+            with open(request.c2pa_key, "rb") as f:
                 key = f.read()
-        propagation = Propagation(propagator, propagate_id, cert, key, c2pa_alg)
+        propagation = Propagation(request.propagator, request.propagate_id, cert, key, request.c2pa_alg)
         warnings = propagation.warnings()
-        if "{post_id}" in propagate_id and not declarations and propagate_id.replace("{post_id}", "") == "":
+        pid = request.propagate_id
+        if "{post_id}" in pid and not request.declarations and pid.replace("{post_id}", "") == "":
             raise UsageError("give --propagate-id (the platform's content number), or --declarations with post_id")
-        targets = plan(files, out, out_dir, in_place, overwrite)
+        targets = plan(list(request.files), request.out, request.out_dir, request.in_place, request.overwrite)
         checker = Checker(options)
         index = folder = None
-        if declarations:
+        if request.declarations:
             folder = tempfile.mkdtemp(prefix="aigc-mark-")
             try:
-                index = DeclarationIndex(declarations, os.path.join(folder, "declarations.sqlite"))
+                index = DeclarationIndex(request.declarations, os.path.join(folder, "declarations.sqlite"))
             except BaseException:
                 os.rmdir(folder)
                 raise
-        return cls(targets, propagation, declared, index, checker, overwrite, warnings, folder)
+        return cls(targets, propagation, request.declared, index, checker, request.overwrite, warnings, folder)
 
     def __enter__(self) -> MarkRun:
         return self
