@@ -27,41 +27,16 @@ from ...limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from ..xmp_edit import has_label, set_label
 from . import WriteError, WriteOutcome
+from ._bmff import Box
+from ._bmff import boxes as bmff_boxes
 from ._common import label_value
 
 XMP_MIME = b"application/rdf+xml"
 
 
-@dataclass
-class Box:
-    type: bytes
-    at: int
-    body: int
-    end: int
-
-
 def boxes(data: bytes, start: int, end: int) -> list[Box]:
-    out: list[Box] = []
-    pos = start
-    while pos + 8 <= end:
-        if len(out) >= MAX_BOXES:
-            raise WriteError(f"more than {MAX_BOXES} boxes")
-        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        body = pos + 8
-        if size == 1:
-            if pos + 16 > end:
-                raise WriteError("a 64-bit box size is cut off", f"offset {pos:#x}")
-            (size,) = struct.unpack(">Q", data[pos + 8 : pos + 16])
-            body = pos + 16
-        elif size == 0:
-            size = end - pos
-        if size < body - pos or pos + size > end:
-            raise WriteError(f"box {kind!r} claims {size} bytes, more than its container holds", f"offset {pos:#x}")
-        out.append(Box(kind, pos, body, pos + size))
-        pos += size
-    if pos != end and end - pos >= 8:
-        raise WriteError("bytes after the last box that are not a box", f"offset {pos:#x}")
-    return out
+    """The boxes in ``data[start:end]``, at most ``MAX_BOXES`` of them."""
+    return bmff_boxes(data, start, end)[0]
 
 
 @dataclass

@@ -21,53 +21,16 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from ...limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_METADATA_BLOCK
+from ...limits import MAX_BOX_DEPTH, MAX_METADATA_BLOCK
 from ..label import LabelFields
 from . import WriteError, WriteOutcome
+from ._bmff import Box, BoxCount
+from ._bmff import boxes as _boxes
 from ._common import guarded, is_label_name, is_label_text, label_value, removed_note, walk_input
 
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"udta"}
 FREE = {b"free", b"skip"}
 UTF8 = 1  # ilst data type: UTF-8 text
-
-
-@dataclass
-class _Box:
-    type: bytes
-    at: int
-    body: int
-    end: int
-
-
-class _Counter:
-    def __init__(self) -> None:
-        self.n = 0
-
-
-def _boxes(data: bytes, start: int, end: int, count: _Counter, top: bool = False) -> tuple[list[_Box], int]:
-    """The boxes in ``data[start:end]`` and where the last whole one ends (QuickTime ``udta`` may
-    end in a 32-bit zero terminator, kept as it is)."""
-    out, pos = [], start
-    while pos + 8 <= end:
-        count.n += 1
-        if count.n > MAX_BOXES:
-            raise WriteError(f"more than {MAX_BOXES} boxes")
-        size, kind = struct.unpack_from(">I4s", data, pos)
-        body = pos + 8
-        if size == 1:
-            if pos + 16 > end:
-                raise WriteError("a box's 64-bit size runs past its container", f"offset {pos:#x}")
-            size = struct.unpack_from(">Q", data, pos + 8)[0]
-            body += 8
-        elif size == 0:
-            size = end - pos
-        if size < body - pos or pos + size > end:
-            raise WriteError(f"box {kind!r} claims {size} bytes, more than its container holds", f"offset {pos:#x}")
-        out.append(_Box(kind, pos, body, pos + size))
-        pos += size
-    if top and pos != end:
-        raise WriteError(f"the file ends inside a box header ({end - pos} bytes left)", f"offset {pos:#x}")
-    return out, pos
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:
@@ -84,7 +47,7 @@ def _data_box(text: str) -> bytes:
 class _Meta:
     """One ``meta`` box in ``moov``: its children (raw), and its keys and items when it has them."""
 
-    box: _Box
+    box: Box
     path: str
     head: bytes  # the full box's version and flags (ISO); empty for QuickTime's plain meta
     children: list[tuple[bytes, bytes]]  # (type, payload)
@@ -119,11 +82,11 @@ class _Meta:
 
 def _sub(payload: bytes) -> list[tuple[bytes, bytes]]:
     """The boxes of a small payload (an ilst item), as (type, payload)."""
-    boxes, _ = _boxes(payload, 0, len(payload), _Counter())
+    boxes, _ = _boxes(payload, 0, len(payload))
     return [(b.type, payload[b.body : b.end]) for b in boxes]
 
 
-def _parse_meta(data: bytes, box: _Box, path: str, count: _Counter) -> _Meta:
+def _parse_meta(data: bytes, box: Box, path: str, count: BoxCount) -> _Meta:
     if box.end - box.body > MAX_METADATA_BLOCK:
         raise WriteError(f"meta box of {box.end - box.body} bytes is over the limit", path)
     qt = data[box.body + 4 : box.body + 8] == b"hdlr"  # QuickTime's meta is no full box
@@ -153,14 +116,14 @@ def _parse_meta(data: bytes, box: _Box, path: str, count: _Counter) -> _Meta:
 
 
 class _Moov:
-    def __init__(self, data: bytes, moov: _Box) -> None:
+    def __init__(self, data: bytes, moov: Box) -> None:
         self.data, self.moov = data, moov
-        self.count = _Counter()
+        self.count = BoxCount()
         self.metas: list[_Meta] = []
-        self.udta: _Box | None = None
+        self.udta: Box | None = None
         self.collect(moov, "moov", 0)
 
-    def collect(self, box: _Box, path: str, depth: int) -> None:
+    def collect(self, box: Box, path: str, depth: int) -> None:
         if depth > MAX_BOX_DEPTH:
             raise WriteError(f"boxes nested more than {MAX_BOX_DEPTH} deep", path)
         children, _ = _boxes(self.data, box.body, box.end, self.count)
@@ -173,14 +136,14 @@ class _Moov:
                     self.udta = child
                 self.collect(child, where, depth + 1)
 
-    def rebuild(self, box: _Box, replaced: dict[int, bytes], added: bytes, add_to: int | None) -> bytes:
+    def rebuild(self, box: Box, replaced: dict[int, bytes], added: bytes, add_to: int | None) -> bytes:
         """``box`` with the changed metas in place and ``added`` appended to the box at ``add_to``."""
         if box.at in replaced:
             return replaced[box.at]
         touched = any(box.at <= at < box.end for at in replaced) or (add_to is not None and box.at <= add_to < box.end)
         if not touched:
             return self.data[box.at : box.end]
-        children, last = _boxes(self.data, box.body, box.end, _Counter())
+        children, last = _boxes(self.data, box.body, box.end)
         parts = [self.rebuild(c, replaced, added, add_to) for c in children]
         if add_to == box.at:
             parts.append(added)
@@ -247,7 +210,7 @@ def _shift_chunk_offsets(moov: bytearray, after: int, delta: int) -> None:
     """Move every stco/co64 entry pointing at or behind ``after`` by ``delta``, in place."""
 
     def visit(start: int, end: int, depth: int) -> None:
-        children, _ = _boxes(bytes(moov[start:end]), 0, end - start, _Counter())
+        children, _ = _boxes(bytes(moov[start:end]), 0, end - start)
         for child in children:
             body, stop = start + child.body, start + child.end
             if child.type in (b"trak", b"mdia", b"minf", b"stbl", b"edts") and depth < MAX_BOX_DEPTH:
@@ -278,7 +241,7 @@ def write(data: bytes, label: LabelFields) -> WriteOutcome:
 
 def _write(data: bytes, label: LabelFields) -> WriteOutcome:
     walk_input(data, "bmff")
-    top, _ = _boxes(data, 0, len(data), _Counter(), top=True)
+    top, _ = _boxes(data, 0, len(data), top=True)
     moovs = [b for b in top if b.type == b"moov"]
     if len(moovs) != 1:
         raise WriteError(f"{len(moovs)} moov boxes: an MP4 has exactly one")
