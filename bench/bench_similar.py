@@ -177,8 +177,7 @@ def bench_cluster(sizes: list[int], crops: bool, compare_faiss: bool) -> None:
         hexes = [h.tobytes().hex() for h in hashes]
         crop_hex = [rng.integers(0, 256, (4, 32), dtype=np.uint8) for _ in range(len(hexes))] if crops else None
         files = [
-            FileHashes(f"f{i}", (h,), False, tuple(c.tobytes().hex() for c in crop_hex[i]) if crop_hex else ())
-            for i, h in enumerate(hexes)
+            FileHashes(f"f{i}", (h,), False, crop_hex[i].tobytes() if crop_hex else b"") for i, h in enumerate(hexes)
         ]
         started = time.perf_counter()
         found = links(files)
@@ -232,7 +231,7 @@ def bench_cluster_real(total_hashes: list[int], corpus: Path) -> None:
 
     from aigc_check.similar import hashing
     from aigc_check.similar.cluster import FileHashes, components, links
-    from aigc_check.similar.index import hashes_array
+    from aigc_check.similar.index import hashes_array, pack
     from aigc_check.similar.known import reliable_hashes
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -266,7 +265,7 @@ def bench_cluster_real(total_hashes: list[int], corpus: Path) -> None:
                 members.append(copies_of[template][int(rng.integers(len(copies_of[template])))])
             for m in members:
                 masked = [row.tobytes().hex() for row in sets[m] ^ mask]
-                files.append(FileHashes(f"p{k}-{m}", (masked[0],), False, tuple(masked[1:])))
+                files.append(FileHashes(f"p{k}-{m}", (masked[0],), False, pack(masked[1:])))
                 picture_of.append(k)
                 count += len(masked)
             if len(members) == 2:
@@ -368,6 +367,7 @@ def _ablate(folder: Path, truth: dict[str, tuple[str, str, str]]) -> None:
     """Each file hashed in-process with a family of variants left out, then clustered."""
     from aigc_check.similar import hashing
     from aigc_check.similar.cluster import FileHashes, components, links
+    from aigc_check.similar.index import pack
     from aigc_check.similar.known import reliable_hashes
 
     full = hashing.CROP_MARGINS
@@ -394,7 +394,7 @@ def _ablate(folder: Path, truth: dict[str, tuple[str, str, str]]) -> None:
                 sim = hashing.hash_file(f, fmt, None)
             if sim is None or not reliable_hashes(sim):
                 continue
-            files.append(FileHashes(name, tuple(reliable_hashes(sim)), False, sim.crop_hashes))
+            files.append(FileHashes(name, tuple(reliable_hashes(sim)), False, pack(sim.crop_hashes)))
             owners.append(name)
         elapsed = (time.perf_counter() - started) / len(names) * 1000
         cluster: dict[str, str | None] = dict.fromkeys(names)

@@ -39,7 +39,7 @@ from aigc_check.similar import (  # noqa: E402
 from aigc_check.similar import index as index_module  # noqa: E402
 from aigc_check.similar.cluster import FileHashes, components, links  # noqa: E402
 from aigc_check.similar.hashing import CROP_MARGINS, hash_file  # noqa: E402
-from aigc_check.similar.index import HashIndex, distance  # noqa: E402
+from aigc_check.similar.index import HashIndex, distance, pack  # noqa: E402
 from aigc_check.similar.known import KnownEntry, KnownIndex  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "fixtures"))
@@ -111,7 +111,10 @@ def test_a_crop_from_one_side_meets_its_original_through_the_crop_variants(tmp_p
     closest = min(distance(x, y) for x in a.crop_hashes for y in b.crop_hashes)
     assert closest <= VARIANT_DISTANCE
     found = links(
-        [FileHashes("a", (a.hash or "",), crops=a.crop_hashes), FileHashes("b", (b.hash or "",), crops=b.crop_hashes)]
+        [
+            FileHashes("a", (a.hash or "",), crops=pack(a.crop_hashes)),
+            FileHashes("b", (b.hash or "",), crops=pack(b.crop_hashes)),
+        ]
     )
     assert [(x.a, x.b) for x in found] == [(0, 1)]
     # Without the variants, nothing links them.
@@ -123,10 +126,10 @@ def test_variant_to_variant_links_within_the_variant_distance_only():
     crop = "f" * 64
     near = _flip(crop, list(range(VARIANT_DISTANCE)))
     too_far = _flip(crop, list(range(VARIANT_DISTANCE + 1)))
-    assert links([FileHashes("a", (a,), crops=(crop,)), FileHashes("b", (b,), crops=(near,))]) != []
-    assert links([FileHashes("a", (a,), crops=(crop,)), FileHashes("b", (b,), crops=(too_far,))]) == []
+    assert links([FileHashes("a", (a,), crops=pack([crop])), FileHashes("b", (b,), crops=pack([near]))]) != []
+    assert links([FileHashes("a", (a,), crops=pack([crop])), FileHashes("b", (b,), crops=pack([too_far]))]) == []
     # A variant of one within the match distance of the other's whole hash links them.
-    assert links([FileHashes("a", (a,), crops=(_flip(b, list(range(30))),)), FileHashes("b", (b,))]) != []
+    assert links([FileHashes("a", (a,), crops=pack([_flip(b, list(range(30)))])), FileHashes("b", (b,))]) != []
 
 
 def test_a_flat_picture_is_hashed_but_marked_unreliable(tmp_path):
@@ -558,7 +561,7 @@ def test_no_two_different_corpus_pictures_are_joined_by_the_variants(corpus):
         with open(p, "rb") as f:
             sim = hash_file(f, fmt, None)
         if sim is not None and sim.reliable and sim.hash:
-            files.append(FileHashes(str(p), (sim.hash,), crops=sim.crop_hashes))
+            files.append(FileHashes(str(p), (sim.hash,), crops=pack(sim.crop_hashes)))
     assert len(files) >= 50
     with_variants = components(len(files), links(files))
     whole_only = components(len(files), links([FileHashes(f.path, f.hashes) for f in files]))

@@ -20,6 +20,7 @@ from typing import Any
 from ..model import Similarity, Status
 from ..policy import Policy
 from .cluster import FileHashes, Link, cluster_id, components, links
+from .index import pack
 from .inherit import Original, inherit_dict, is_confirmed, may_inherit
 from .known import KnownEntry, KnownIndex, reliable_hashes, write_index
 
@@ -122,7 +123,7 @@ def run_audit(
             outcome.unreliable += 1
             continue
         outcome.hashed += 1
-        hashed.append(FileHashes(r["path"], tuple(hashes), sim.algorithm == "pdq-frames", sim.crop_hashes))
+        hashed.append(FileHashes(r["path"], tuple(hashes), sim.algorithm == "pdq-frames", pack(sim.crop_hashes)))
         hashed_file.append(number)
         if inheritable and known is not None:
             similarities[number] = sim
