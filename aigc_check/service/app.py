@@ -32,14 +32,15 @@ from .. import __version__
 from ..errors import DeclarationError
 from ..model import Declared
 from .access_log import AccessLog, client_text, request_text
+from .allowed_path import PATHS_OFF
 from .config import ServeConfig
-from .errors import BadRequestError, OverloadedError, ServiceError, error_body
+from .errors import BadRequestError, OverloadedError, PathNotAllowedError, ServiceError, error_body
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import ServiceMetrics
 from .page_text import page_html
 from .policy_info import ADVICE_PATH, POLICY_PATH, policy_routes
 from .pool import CheckJob, CheckReply, WorkerPool
-from .reference import Reference, check_uri, open_allowed_off_loop, receive_reference
+from .reference import Reference, check_uri, receive_reference
 from .upload import MemorySpools, SpoolPlace, Upload, display_name, receive_upload
 
 # The page loads nothing from elsewhere; the policy makes the browser enforce that too.
@@ -151,16 +152,12 @@ async def _check_reference(request: Request, state: ServiceState, query_declared
         reply = await state.pool.check(CheckJob.for_uri(reference.uri, declared, name), config.timeout)
         return _answer(state, reply, "open", started, check_started)
     assert reference.path is not None  # parse_reference: exactly one of path and uri
-    opened = await open_allowed_off_loop(reference.path, config.allow_roots)
-    try:
-        check_started = time.perf_counter()
-        if opened.error is not None:
-            job = CheckJob.unopened(opened.error, declared, name)
-            reply = await state.pool.check(job, config.timeout)
-        else:
-            reply = await state.pool.check(CheckJob.for_fd(declared, name), config.timeout, opened.fd)
-    finally:
-        opened.close()
+    if not config.allow_roots:  # refused here: no worker hop for what no root could allow
+        raise PathNotAllowedError(PATHS_OFF)
+    # The worker resolves, opens and checks the path in one job (allowed_path.py): the event loop
+    # never waits on the file system, and a path outside the roots comes back as 403.
+    check_started = time.perf_counter()
+    reply = await state.pool.check(CheckJob.for_path(reference.path, declared, name), config.timeout)
     return _answer(state, reply, "open", started, check_started)
 
 
@@ -294,7 +291,7 @@ def _load_assets() -> dict[str, bytes]:
 
 def create_app(config: ServeConfig, on_ready: Callable[[], None] | None = None) -> Starlette:
     """The ASGI app; its lifespan starts the worker pool and owns the private upload folder."""
-    pool = WorkerPool(config.check_options, config.workers)
+    pool = WorkerPool(config.check_options, config.workers, allow_roots=config.allow_roots)
     # metrics=None only until the next line: the metrics need the state's pool_state to exist first.
     state = ServiceState(
         config=config,

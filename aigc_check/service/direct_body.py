@@ -71,6 +71,14 @@ class DirectBody:
         self._filled = 0
         self._done: asyncio.Future[None] | None = None
 
+    @property
+    def arrived(self) -> bool:
+        """Whether the whole body is already in (it came with the headers, as a small JSON reference
+        does): then :meth:`read_into` copies it and returns without waiting on the loop, so a read
+        deadline need not be armed (a timer is tens of microseconds a request; see ``reference.py``)."""
+        cycle = self.cycle
+        return not self.used and not cycle.more_body and len(cycle.body) == self.length
+
     async def read_into(self, target: memoryview) -> None:
         """Fill ``target`` (exactly ``length`` bytes) with the body; ``ClientDisconnect`` if the client
         goes away first.  Once only, and only before anything read the body as ASGI messages.

@@ -263,8 +263,12 @@ async def _stream_body(request: Request, deadline: float, consume: Callable[[byt
 
 
 async def _read_direct(upload: Upload, body: DirectBody, deadline: float) -> None:
-    """:func:`_stream_body`'s errors for the direct read: one timer for the whole body."""
+    """:func:`_stream_body`'s errors for the direct read: one timer for the whole body (none when the
+    body already came with the headers: nothing is waited for then)."""
     try:
+        if body.arrived:
+            await upload.read_direct(body)
+            return
         with anyio.fail_after(max(deadline - time.monotonic(), 0)):
             await upload.read_direct(body)
     except TimeoutError:
