@@ -174,7 +174,7 @@ def _answer(
     upload (or reading and opening the reference), the worker hop, and the total."""
     done = time.perf_counter()
     state.metrics.check_latency.observe(done - check_started)
-    state.metrics.verdicts.labels(reply.verdict).inc()
+    state.metrics.verdicts_by[(reply.verdict,)].inc()
     timing = (
         f"{stage};dur={(check_started - started) * 1000:.3f}, "
         f"check;dur={(done - check_started) * 1000:.3f}, total;dur={(done - started) * 1000:.3f}"
@@ -259,8 +259,8 @@ class MetricsMiddleware:
             if not recorded:
                 recorded = True
                 elapsed = time.perf_counter() - started
-                self.metrics.requests.labels(endpoint, str(final_status)).inc()
-                self.metrics.latency.labels(endpoint).observe(elapsed)
+                self.metrics.requests_by[endpoint, str(final_status)].inc()
+                self.metrics.latency_by[(endpoint,)].observe(elapsed)
                 if self.access_log is not None:
                     self.access_log.write(
                         client_text(scope.get("client")), request_text(scope), final_status, size, elapsed

@@ -179,11 +179,20 @@ async def receive_message(reader: MessageReader, fd: int, timeout: float | None)
         if complete:
             future.set_result(message)
 
+    def on_timeout() -> None:
+        if not future.done():
+            future.set_exception(asyncio.TimeoutError())
+
+    # A timer on the future itself: asyncio.wait_for wraps it in a second future and callbacks, on
+    # every job (the loop's share of a check by path is a few hundred Python calls, each counted).
+    timer = loop.call_later(timeout, on_timeout) if timeout is not None else None
     loop.add_reader(fd, on_readable)  # level-triggered: a reply already there is seen at once
     try:
-        return await asyncio.wait_for(future, timeout)
+        return await future
     finally:
         loop.remove_reader(fd)
+        if timer is not None:
+            timer.cancel()
 
 
 async def send_message(sock: socket.socket, message: bytes, fd: int | None) -> None:
