@@ -5,6 +5,7 @@
     python bench/bench_serve.py --asgi-servers [--asgi-path DIR]   # the ASGI servers alone
     python bench/bench_serve.py --interleave 5 --requests 150 --seconds 4 --baseline-tree DIR ...
                                 # the raw 3 MB load on each server in turn, 5 rounds: medians
+    python bench/bench_serve.py --only 'by path' --interleave 3 --baseline-tree DIR   # only those loads
 
 Starts the service on a free loopback port (127.0.0.1 only) with ``--allow-root`` on a temporary
 folder, then for each concurrency (1 and 16 keep-alive client connections) sends requests until
@@ -13,6 +14,9 @@ folder, then for each concurrency (1 and 16 keep-alive client connections) sends
 - ``jpeg-3mb raw``: a generated 3 MB JPEG of noise without C2PA, as the raw body;
 - ``jpeg-3mb multipart``: the same as ``multipart/form-data``;
 - ``jpeg-3mb by path``: ``{"path": ...}`` naming the same file (check by reference);
+- ``jpeg-3mb by path, socket client``: the same requests from a client of a raw socket (each
+  request's bytes made once, the answer read by its length) instead of ``http.client``, whose own
+  Python costs a few tenths of a millisecond a request: the difference is the client's, not the server's;
 - ``mix raw`` and ``mix by path``: every fixture in ``fixtures/files`` in turn.
 
 Beside them, with the same clients and bytes:
