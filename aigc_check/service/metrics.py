@@ -69,7 +69,7 @@ class Children:
 
 
 class ServiceMetrics:
-    def __init__(self, pool_state: Callable[[], dict[str, int]]) -> None:
+    def __init__(self, pool_state: Callable[[], dict[str, int]], in_flight: Callable[[], int]) -> None:
         r = self.registry = CollectorRegistry()
         self.requests = Counter(
             "aigc_check_requests", "HTTP requests answered, by endpoint and status", ["endpoint", "status"], registry=r
@@ -95,6 +95,7 @@ class ServiceMetrics:
         self.in_flight = Gauge(
             "aigc_check_requests_in_flight", "Check requests admitted and not yet answered", registry=r
         )
+        self.in_flight.set_function(in_flight)  # read at scrape time: no update on every request
         r.register(_PoolCollector(pool_state))
         self.requests_by = Children(self.requests)
         self.verdicts_by = Children(self.verdicts)
