@@ -352,6 +352,14 @@ class Worker:
         """:func:`send_job` for the event loop: waits for room in the pipe rather than failing when it is full."""
         await send_message(self.fd_socket, job_message(job, fd is not None), fd)
 
+    def signal_kill(self) -> None:
+        """SIGKILL, without waiting (the process is no longer in the pool; ``kill`` reaps it)."""
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
     def kill(self) -> None:
         try:
             if self.process.is_alive():
@@ -419,7 +427,11 @@ class WorkerPool:
         """Kill a lost worker now; start its replacement in the background."""
         log.warning("replacing checker worker %s: %s", worker.pid, why)
         self._workers.discard(worker)
-        worker.kill()
+        # SIGKILL now; the wait for the process to be gone in a thread: a worker stuck in the kernel
+        # (a hung network root it was opening a path on) dies only when the kernel lets it, and
+        # waiting for that here would stall the event loop for up to the join's 5 s.
+        worker.signal_kill()
+        asyncio.get_running_loop().run_in_executor(None, worker.kill)
         self.restarts += 1
         if self.closed:
             return
