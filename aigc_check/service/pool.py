@@ -9,11 +9,9 @@ check (:class:`CheckJob`): an open file descriptor, passed over the pipe with
 ``SCM_RIGHTS`` (the spooled upload in memory), a path by reference, which the
 worker resolves and opens under the allowed roots itself (``allowed_path.py``:
 the event loop never waits on the file system, and a refusal comes back as its
-own reply), an object URI the worker opens by ranged reads (``ObjectReader``),
-or a file that could not be opened, whose ``unreadable`` result the worker's
-checker makes.  A worker whose check outlives the time limit,
-or that dies, is killed and replaced; the request gets a typed error and the
-pool keeps its size.
+own reply), or an object URI the worker opens by ranged reads (``ObjectReader``).
+A worker whose check outlives the time limit, or that dies, is killed and
+replaced; the request gets a typed error and the pool keeps its size.
 
 Workers come from a ``forkserver``: forking the server process itself would
 copy the event loop and its threads; the fork server has imported the
@@ -66,7 +64,6 @@ class JobKind(Enum):
     FD = "fd"  # an open file descriptor follows the job on the pipe
     PATH = "path"  # a local path by reference: the worker resolves and opens it under the allowed roots
     URI = "uri"  # an object the worker opens by ranged reads
-    UNOPENED = "unopened"  # a file the service could not open: the worker makes its unreadable result
 
 
 @dataclass(frozen=True)
@@ -76,8 +73,6 @@ class CheckJob:
     name: str  # shown as the result's path
     uri: str = ""  # JobKind.URI
     path: str = ""  # JobKind.PATH: absolute, as the client sent it
-    errno: int = 0  # JobKind.UNOPENED: why opening failed
-    strerror: str = ""
 
     @classmethod
     def for_fd(cls, declared: Declared, name: str) -> CheckJob:
@@ -90,10 +85,6 @@ class CheckJob:
     @classmethod
     def for_uri(cls, uri: str, declared: Declared, name: str) -> CheckJob:
         return cls(JobKind.URI, declared, name, uri=uri)
-
-    @classmethod
-    def unopened(cls, exc: OSError, declared: Declared, name: str) -> CheckJob:
-        return cls(JobKind.UNOPENED, declared, name, errno=exc.errno or 0, strerror=exc.strerror or str(exc))
 
 
 def run_job(
@@ -110,18 +101,16 @@ def run_job(
     if job.kind is JobKind.FD:
         assert fd is not None  # received right after the job
         return _check_fd(checker, job, fd)
-    if job.kind is JobKind.URI:
-        try:
-            remote = objects.open(job.uri)
-        except OSError as exc:  # missing object, denied, network
-            return checker.open_failed(job.name, job.declared, exc)
-        except Exception as exc:  # fsspec's driver missing, a bad bucket name, the store's own errors
-            return checker.unreadable_result(job.name, job.declared, "io-error", f"cannot open: {exc}")
-        try:
-            return checker.check(remote, job.declared, job.name)
-        finally:
-            remote.close()
-    return checker.open_failed(job.name, job.declared, OSError(job.errno, job.strerror))
+    try:  # JobKind.URI
+        remote = objects.open(job.uri)
+    except OSError as exc:  # missing object, denied, network
+        return checker.open_failed(job.name, job.declared, exc)
+    except Exception as exc:  # fsspec's driver missing, a bad bucket name, the store's own errors
+        return checker.unreadable_result(job.name, job.declared, "io-error", f"cannot open: {exc}")
+    try:
+        return checker.check(remote, job.declared, job.name)
+    finally:
+        remote.close()
 
 
 def _check_fd(checker: Checker, job: CheckJob, fd: int) -> CheckResult:
