@@ -5,6 +5,7 @@
     python bench/bench_serve.py --asgi-servers [--asgi-path DIR]   # the ASGI servers alone
     python bench/bench_serve.py --interleave 5 --requests 150 --seconds 4 --baseline-tree DIR ...
                                 # the raw 3 MB load on each server in turn, 5 rounds: medians
+    python bench/bench_serve.py --only 'by path' --interleave 3 --baseline-tree DIR   # only those loads
 
 Starts the service on a free loopback port (127.0.0.1 only) with ``--allow-root`` on a temporary
 folder, then for each concurrency (1 and 16 keep-alive client connections) sends requests until
@@ -13,6 +14,9 @@ folder, then for each concurrency (1 and 16 keep-alive client connections) sends
 - ``jpeg-3mb raw``: a generated 3 MB JPEG of noise without C2PA, as the raw body;
 - ``jpeg-3mb multipart``: the same as ``multipart/form-data``;
 - ``jpeg-3mb by path``: ``{"path": ...}`` naming the same file (check by reference);
+- ``jpeg-3mb by path, socket client``: the same requests from a client of a raw socket (each
+  request's bytes made once, the answer read by its length) instead of ``http.client``, whose own
+  Python costs a few tenths of a millisecond a request: the difference is the client's, not the server's;
 - ``mix raw`` and ``mix by path``: every fixture in ``fixtures/files`` in turn.
 
 Beside them, with the same clients and bytes:
@@ -53,6 +57,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -186,6 +191,60 @@ def http_load(url: str, requests: list[Request], concurrency: int, max_requests:
     result["non_200"] = len(statuses)
     uploads.sort()
     result["upload_p50_ms"] = uploads[len(uploads) // 2] if uploads else None
+    return result
+
+
+def _response_head(sock: socket.socket, buffer: bytearray) -> tuple[int, dict[str, str], bytes]:
+    """Read one HTTP/1.1 response with a ``Content-Length`` off ``sock`` (what is read past it stays in
+    ``buffer``): its status, its header fields (names in lower case) and its body."""
+    while True:
+        end = buffer.find(b"\r\n\r\n")
+        if end >= 0:
+            lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
+            fields = dict(line.split(":", 1) for line in lines[1:])
+            headers = {name.strip().lower(): value.strip() for name, value in fields.items()}
+            size = int(headers.get("content-length", "0"))
+            if len(buffer) >= end + 4 + size:
+                body = bytes(buffer[end + 4 : end + 4 + size])
+                del buffer[: end + 4 + size]
+                return int(lines[0].split()[1]), headers, body
+        chunk = sock.recv(256 * 1024)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        buffer += chunk
+
+
+def socket_load(url: str, requests: list[Request], concurrency: int, max_requests: int, max_seconds: float) -> dict:
+    """As :func:`http_load`, with a client of a raw socket instead of ``http.client``: each request's bytes
+    made once, one ``sendall``, the answer read by its ``Content-Length``.  What is left of the client
+    time is the server's and the loopback's, which shows how much of ``http_load``'s p50 is
+    ``http.client``'s own (headers built and parsed in Python, a ``makefile`` reader per response)."""
+    parts = urlsplit(url)
+    statuses: list[int] = []
+    wire = [
+        f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+        for body, content_type, path in requests
+    ]
+
+    def make_client():
+        sock = socket.create_connection((parts.hostname, parts.port), timeout=60)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client sets it
+        buffer = bytearray()
+
+        def send(i: int) -> float | None:
+            sock.sendall(wire[i % len(wire)])
+            status, headers, _ = _response_head(sock, buffer)
+            if status != 200:
+                statuses.append(status)
+            timing = headers.get("server-timing", "")
+            return float(timing.rsplit("total;dur=", 1)[1]) / 1000 if "total;dur=" in timing else None
+
+        return send, sock.close
+
+    result = run_clients(concurrency, max_requests, max_seconds, make_client)
+    result["non_200"] = len(statuses)
     return result
 
 
@@ -397,42 +456,64 @@ def asgi_servers(big: bytes, args: argparse.Namespace) -> list[dict]:
 # -- the run ---------------------------------------------------------------------------------------------------
 
 
-def interleaved(servers: dict, big: bytes, requests: list[Request], args: argparse.Namespace) -> list[dict]:
-    """The raw 3 MB load on every server in turn (and the loopback copy, its limit), ``--interleave``
-    rounds, each row ``--requests`` or ``--seconds``: a machine whose load drifts within minutes
-    then moves every server alike, and the medians per server and concurrency are compared, not
-    single rows."""
+def interleaved(
+    servers: dict, big: bytes, loads: dict[str, Load], by_reference: set[str], args: argparse.Namespace
+) -> list[dict]:
+    """Each load (the raw 3 MB, or those ``--only`` names) on every server in turn (and, for uploads,
+    the loopback copy, their limit), ``--interleave`` rounds, each row ``--requests`` or
+    ``--seconds``: a machine whose load drifts within minutes then moves every server alike, and
+    the medians per load, server and concurrency are compared, not single rows."""
     rows: list[dict] = []
     for _ in range(args.interleave):
         for c in args.concurrency:
-            r = loopback_copy(big, c, args.requests, args.seconds)
-            r.update(server="limit", load="loopback copy 3 MB", concurrency=c)
-            rows.append(r)
-            for name, server in servers.items():
-                r = with_cpu(
-                    server.pid,
-                    lambda server=server, c=c: http_load(server.url, requests, c, args.requests, args.seconds),
-                )
-                r.update(server=name, load="jpeg-3mb raw", concurrency=c)
+            if any(not load.by_reference for load in loads.values()):
+                r = loopback_copy(big, c, args.requests, args.seconds)
+                r.update(server="limit", load="loopback copy 3 MB", concurrency=c)
                 rows.append(r)
+            for load_name, load in loads.items():
+                for name, server in servers.items():
+                    if load.by_reference and name not in by_reference:
+                        continue
+                    r = with_cpu(
+                        server.pid,
+                        lambda server=server, c=c, load=load: load.run(server.url, c, args.requests, args.seconds),
+                    )
+                    r.update(server=name, load=load_name, concurrency=c)
+                    rows.append(r)
     medians = []
-    for c in args.concurrency:
-        for name in ["limit", *servers]:
-            mine = [r for r in rows if r["server"] == name and r["concurrency"] == c]
-            median = {"server": name, "load": f"{mine[0]['load']}, median", "concurrency": c, "failures": 0}
-            for key in ("requests", "p50_ms", "p99_ms", "rps", "service_p50_ms", "upload_p50_ms"):
-                values = [r[key] for r in mine if r.get(key) is not None]
-                median[key] = statistics.median(values) if values else None
-            for key in ("loop_cpu_ms", "workers_cpu_ms"):
-                values = [r[key] for r in mine if key in r]
-                if values:
-                    median[key] = statistics.median(values)
-            median["failures"] = sum(r["failures"] + r.get("non_200", 0) for r in mine)
-            median["requests"] = sum(r["requests"] for r in mine)
-            median["rps_each"] = [round(r["rps"]) for r in mine]
-            print_row(median)
-            medians.append(median)
+    # In the order the rows ran, grouped by concurrency (the limit first, then each load's servers).
+    groups = sorted(dict.fromkeys((r["load"], r["server"], r["concurrency"]) for r in rows), key=lambda g: g[2])
+    for load_name, name, c in groups:
+        mine = [r for r in rows if (r["load"], r["server"], r["concurrency"]) == (load_name, name, c)]
+        median = {"server": name, "load": f"{load_name}, median", "concurrency": c, "failures": 0}
+        for key in ("requests", "p50_ms", "p99_ms", "rps", "service_p50_ms", "upload_p50_ms"):
+            values = [r[key] for r in mine if r.get(key) is not None]
+            median[key] = statistics.median(values) if values else None
+        for key in ("loop_cpu_ms", "workers_cpu_ms"):
+            values = [r[key] for r in mine if key in r]
+            if values:
+                median[key] = statistics.median(values)
+        median["failures"] = sum(r["failures"] + r.get("non_200", 0) for r in mine)
+        median["requests"] = sum(r["requests"] for r in mine)
+        median["rps_each"] = [round(r["rps"]) for r in mine]
+        print_row(median)
+        medians.append(median)
     return [*rows, *medians]
+
+
+@dataclass(frozen=True)
+class Load:
+    """A load's requests and the client that sends them (``http_load``, or ``socket_load``)."""
+
+    requests: list[Request]
+    client: Callable[[str, list[Request], int, int, float], dict] = http_load
+
+    @property
+    def by_reference(self) -> bool:
+        return all(content_type == "application/json" for _, content_type, _ in self.requests)
+
+    def run(self, url: str, concurrency: int, max_requests: int, max_seconds: float) -> dict:
+        return self.client(url, self.requests, concurrency, max_requests, max_seconds)
 
 
 def print_row(r: dict) -> None:
@@ -463,6 +544,13 @@ def main() -> int:
         help="a checkout whose server runs the upload loads too (repeatable: each is named by its folder)",
     )
     ap.add_argument("--no-mix", action="store_true", help="only the 3 MB JPEG loads")
+    ap.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="only the loads whose name holds TEXT (repeatable), e.g. 'by path'; with --interleave, those loads",
+    )
     ap.add_argument("--asgi-servers", action="store_true", help="measure the ASGI servers alone instead")
     ap.add_argument(
         "--interleave",
@@ -493,14 +581,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         big_path = Path(tmp) / "noise-3mb.jpg"
         big_path.write_bytes(big)
-        uploads = {
-            "jpeg-3mb raw": [raw(big, big_path.name)],
-            "jpeg-3mb multipart": [multipart(big, big_path.name)],
+        uploads: dict[str, Load] = {
+            "jpeg-3mb raw": Load([raw(big, big_path.name)]),
+            "jpeg-3mb multipart": Load([multipart(big, big_path.name)]),
         }
-        references = {"jpeg-3mb by path": [by_path(big_path)]}
+        references = {
+            "jpeg-3mb by path": Load([by_path(big_path)]),
+            "jpeg-3mb by path, socket client": Load([by_path(big_path)], socket_load),
+        }
         if not args.no_mix:
-            uploads["mix raw"] = [raw(p.read_bytes(), p.name) for p in fixture_paths]
-            references["mix by path"] = [by_path(p) for p in fixture_paths]
+            uploads["mix raw"] = Load([raw(p.read_bytes(), p.name) for p in fixture_paths])
+            references["mix by path"] = Load([by_path(p) for p in fixture_paths])
+        if args.only:
+            uploads = {name: load for name, load in uploads.items() if any(o in name for o in args.only)}
+            references = {name: load for name, load in references.items() if any(o in name for o in args.only)}
 
         results["read_file"] = read_file_cost(big_path)
         print(
@@ -524,10 +618,11 @@ def main() -> int:
             for name, server in servers.items():
                 server.start()
                 loads = [*uploads.values(), *(references.values() if name in by_reference else [])]
-                for requests in loads:  # warm-up: page faults, caches
-                    http_load(server.url, requests, 1, 20, 5)
+                for warm_up in loads:  # page faults, caches
+                    warm_up.run(server.url, 1, 20, 5)
             if args.interleave:
-                results["interleaved"] = interleaved(servers, big, uploads["jpeg-3mb raw"], args)
+                chosen = {**uploads, **references} if args.only else {"jpeg-3mb raw": uploads["jpeg-3mb raw"]}
+                results["interleaved"] = interleaved(servers, big, chosen, by_reference, args)
             # Each load's rows back to back (the limit, this server, the baseline), so that they share
             # the machine's state of the moment: the ratios hold when the absolute figures drift.
             for load, requests in ({} if args.interleave else {**uploads, **references}).items():
@@ -550,7 +645,7 @@ def main() -> int:
                                 name,
                                 load,
                                 lambda server=server, requests=requests, c=c: with_cpu(
-                                    server.pid, lambda: http_load(server.url, requests, c, args.requests, args.seconds)
+                                    server.pid, lambda: requests.run(server.url, c, args.requests, args.seconds)
                                 ),
                             )
                         )

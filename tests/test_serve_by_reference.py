@@ -9,7 +9,6 @@ import shutil
 import time
 from pathlib import Path
 
-import anyio
 import pytest
 from conftest import FIXTURES
 from serve_helpers import ServerProcess, expected_answer, post_raw, query, request, without_timing
@@ -17,11 +16,13 @@ from serve_helpers import ServerProcess, expected_answer, post_raw, query, reque
 from aigc_check import Checker
 from aigc_check.errors import UsageError
 from aigc_check.model import Declared
-from aigc_check.service import reference
+from aigc_check.scan.objects import ObjectReader
+from aigc_check.service import allowed_path, reference
+from aigc_check.service.allowed_path import open_allowed
 from aigc_check.service.config import ServeConfig
 from aigc_check.service.errors import BadRequestError, PathNotAllowedError
 from aigc_check.service.pool import CheckJob, run_job
-from aigc_check.service.reference import open_allowed, parse_reference
+from aigc_check.service.reference import parse_reference
 
 SAMPLE = [
     "gb-jpeg-xmp-element.jpg",
@@ -223,7 +224,6 @@ def test_allowed_uri_is_read_by_the_worker(server):
 def test_uri_job_reads_the_object_by_ranges_like_an_upload(name):
     """The worker's side of a URI job, in process, on fsspec's memory store: the upload's answer."""
     fsspec = pytest.importorskip("fsspec")
-    from aigc_check.scan.objects import ObjectReader
 
     uri = f"memory://uploads/allowed/{name}"
     with fsspec.open(uri, "wb") as f:
@@ -285,14 +285,14 @@ def test_a_folder_swapped_for_a_link_after_resolution_is_caught(tree, monkeypatc
     """``realpath`` saw a real folder; by the open it is a link out.  The descriptor's own path tells."""
     roots = (str(tree["root"]),)
     raced = str(tree["root"] / "dir-out" / "secret.jpg")
-    monkeypatch.setattr(reference.os.path, "realpath", lambda p: p)  # the path as it resolved before the swap
+    monkeypatch.setattr(allowed_path.os.path, "realpath", lambda p: p)  # the path as it resolved before the swap
     with pytest.raises(PathNotAllowedError):
         open_allowed(raced, roots)
 
 
 def test_a_file_swapped_for_a_link_after_resolution_is_not_followed(tree, monkeypatch):
     roots = (str(tree["root"]),)
-    monkeypatch.setattr(reference.os.path, "realpath", lambda p: p)
+    monkeypatch.setattr(allowed_path.os.path, "realpath", lambda p: p)
     opened = open_allowed(str(tree["root"] / "link-out.jpg"), roots)
     assert opened.fd == -1 and opened.error is not None  # O_NOFOLLOW: ELOOP, an unreadable result
 
@@ -305,66 +305,60 @@ def test_open_allowed_hands_over_a_descriptor_of_the_file(tree):
         opened.close()
 
 
-def _slow_open(delay: float, calls: list):
-    """``open_allowed`` as on a slow network root: the real resolution and open, after ``delay``."""
-    real = reference.open_allowed
-
-    def slow(path, roots):
-        time.sleep(delay)
-        opened = real(path, roots)
-        calls.append(opened)
-        return opened
-
-    return slow
+# -- the path job: resolved, opened and checked in the worker ------------------------------------------------
 
 
-def test_a_slow_root_does_not_stall_the_event_loop(tree, monkeypatch):
-    """While one reference's open takes 0.3 s, the loop keeps running other work."""
-    calls: list = []
-    monkeypatch.setattr(reference, "open_allowed", _slow_open(0.3, calls))
-    path, roots = str(tree["root"] / "camera-canon.jpg"), (str(tree["root"]),)
-
-    async def main():
-        ticks = 0
-
-        async def ticker():
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
-        task = asyncio.get_running_loop().create_task(ticker())
-        opened = await reference.open_allowed_off_loop(path, roots)
-        task.cancel()
-        return opened, ticks
-
-    opened, ticks = asyncio.run(main())
-    try:
-        assert ticks >= 10, f"the loop ran only {ticks} times in 0.3 s"
-        assert os.pread(opened.fd, 4, 0) == (FIXTURES / "camera-canon.jpg").read_bytes()[:4]
-    finally:
-        opened.close()
+@pytest.mark.parametrize("name", ["camera-canon.jpg", "link-in.jpg", "sub/nested.jpg"])
+def test_path_job_in_process_answers_as_the_file(tree, name):
+    """The worker's side of a path job, in process: the same result as checking the file itself."""
+    roots = (str(tree["root"]),)
+    path = str(tree["root"] / name)
+    result = run_job(
+        Checker(), ObjectReader(io_threads=0), CheckJob.for_path(path, Declared.NONE, "n.jpg"), None, roots
+    )
+    assert without_timing(result.to_dict()) == without_timing(Checker().check(path, Declared.NONE, "n.jpg").to_dict())
 
 
-def test_a_request_cancelled_during_a_slow_open_leaves_no_descriptor(tree, monkeypatch):
-    calls: list = []
-    monkeypatch.setattr(reference, "open_allowed", _slow_open(0.3, calls))
-    path, roots = str(tree["root"] / "camera-canon.jpg"), (str(tree["root"]),)
+@pytest.mark.parametrize("where", ["link-out.jpg", "dir-out/secret.jpg", "sub/../../outside/secret.jpg"])
+def test_path_job_outside_the_roots_is_refused_in_the_worker(tree, where):
+    roots = (str(tree["root"]),)
+    path = str(tree["root"]) + "/" + where
+    with pytest.raises(PathNotAllowedError, match="is not under any folder"):
+        run_job(Checker(), ObjectReader(io_threads=0), CheckJob.for_path(path, Declared.NONE, where), None, roots)
 
-    handed: list = []
+
+def test_the_event_loop_never_opens_a_path(tree, monkeypatch):
+    """Real worker processes: the pool's own process never resolves or opens a referenced path (a
+    slow or hung root cannot stall the event loop), a refusal comes back as ``PathNotAllowedError``
+    and leaves the worker in the pool, and a missing file is an ``unreadable`` result."""
+    from aigc_check.checker import CheckOptions
+    from aigc_check.service import allowed_path, pool
+
+    def never(*args):
+        raise AssertionError("the event loop's process opened a referenced path")
+
+    monkeypatch.setattr(allowed_path, "open_allowed", never)
+    monkeypatch.setattr(pool, "open_allowed", never)
+    roots = (str(tree["root"]),)
 
     async def main():
-        with anyio.move_on_after(0.05) as scope:
-            handed.append(await reference.open_allowed_off_loop(path, roots))
-            await anyio.sleep(1)  # the request's next step: the cancellation lands here
-        return scope.cancelled_caught
+        workers = pool.WorkerPool(CheckOptions(), 1, allow_roots=roots)
+        await workers.start()
+        try:
+            good = await workers.check(
+                CheckJob.for_path(str(tree["root"] / "camera-canon.jpg"), Declared.NONE, "a"), 30
+            )
+            with pytest.raises(PathNotAllowedError):
+                await workers.check(CheckJob.for_path(str(tree["outside"] / "secret.jpg"), Declared.NONE, "b"), 30)
+            missing = await workers.check(CheckJob.for_path(str(tree["root"] / "gone.jpg"), Declared.NONE, "c"), 30)
+            return good, missing, workers.restarts
+        finally:
+            await workers.close()
 
-    assert asyncio.run(main())
-    # The thread's descriptor is never dropped: either the caller got it (and its ``finally`` closes
-    # it, as the route's does) or it was closed before the cancellation reached the caller.
-    assert len(calls) == 1 and (handed == calls or calls[0].fd == -1)
-    for opened in handed:
-        opened.close()
+    good, missing, restarts = asyncio.run(main())
+    assert json.loads(good.body)["verdict"] == good.verdict != "unreadable"
+    assert missing.verdict == "unreadable" and json.loads(missing.body)["errors"][0]["code"] == "not-found"
+    assert restarts == 0
 
 
 def test_parse_reference_keeps_name_and_declared():

@@ -138,6 +138,33 @@ def test_a_body_stalled_midway_gets_408_and_its_rest_is_never_parsed(server):
     assert untimed(answer.json) == expected_answer(FIXTURES / "camera-canon.jpg")
 
 
+def _reference_head(length: int) -> bytes:
+    return (
+        b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % length
+    )
+
+
+def test_a_reference_after_its_headers_is_read_then_refused(server):
+    """A JSON reference whose body comes after a pause is read whole (this server allows no root: 403)."""
+    body = b'{"path": "/srv/a.jpg", "declared": "none"}'
+    with open_socket(server) as sock:
+        sock.sendall(_reference_head(len(body)) + body[:5])
+        time.sleep(READ_TIMEOUT / 3)
+        sock.sendall(body[5:])
+        head, answer, _ = read_answer(sock)
+    assert head.startswith(b"HTTP/1.1 403 ") and b'"path-not-allowed"' in answer
+
+
+def test_a_reference_stalled_midway_gets_408(server):
+    body = b'{"path": "/srv/a.jpg", "declared": "none"}'
+    with open_socket(server) as sock:
+        sock.sendall(_reference_head(len(body)) + body[:5])
+        time.sleep(READ_TIMEOUT + 0.3)
+        reply = read_until_closed(sock)
+    assert reply.startswith(b"HTTP/1.1 408 ") and b'"upload-timeout"' in reply
+    assert health(server.url)["in_flight"] == 0
+
+
 def test_a_client_that_leaves_midway_frees_its_request(server):
     before = metric_value(request(server.url, "GET", "/metrics").body.decode(), _errors("client-disconnected"))
     data = (FIXTURES / "gb-jpeg-xmp-element.jpg").read_bytes()

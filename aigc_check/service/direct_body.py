@@ -71,12 +71,23 @@ class DirectBody:
         self._filled = 0
         self._done: asyncio.Future[None] | None = None
 
-    async def read_into(self, target: memoryview) -> None:
-        """Fill ``target`` (exactly ``length`` bytes) with the body; ``ClientDisconnect`` if the client
-        goes away first.  Once only, and only before anything read the body as ASGI messages.
+    @property
+    def arrived(self) -> bool:
+        """Whether the whole body is already in (it came with the headers, as a small JSON reference
+        does): then :meth:`read_into` copies it and returns without waiting on the loop, so a read
+        deadline need not be armed (a timer is tens of microseconds a request; see ``reference.py``)."""
+        cycle = self.cycle
+        return not self.used and not cycle.more_body and len(cycle.body) == self.length
 
-        Cancelled (the app's read deadline), it stops writing into ``target`` at once and the
-        connection closes after the answer: the rest of the body is never parsed as a request."""
+    async def read_into(self, target: memoryview, timeout: float | None = None) -> None:
+        """Fill ``target`` (exactly ``length`` bytes) with the body; ``ClientDisconnect`` if the client
+        goes away first, ``TimeoutError`` if the rest of it has not arrived within ``timeout``
+        seconds.  Once only, and only before anything read the body as ASGI messages.
+
+        Timed out or cancelled, it stops writing into ``target`` at once and the connection closes
+        after the answer: the rest of the body is never parsed as a request.  The deadline is a
+        timer on the future the body completes (a cancel scope around the await, as anyio's
+        ``fail_after``, cost some twenty Python calls a request on the event loop)."""
         if self.used or len(target) != self.length:
             raise ValueError("read_into takes the whole body, once")
         self.used = True
@@ -97,17 +108,20 @@ class DirectBody:
         if not cycle.more_body:  # the whole body came with the headers
             return
         loop = asyncio.get_running_loop()
-        self._done = loop.create_future()
+        done = self._done = loop.create_future()
         self._target = target
         protocol.direct_body = self
         protocol.flow.resume_reading()
+        timer = loop.call_later(timeout, self._time_out, done) if timeout is not None else None
         try:
-            await self._done
+            await done
         except BaseException:
             if self._target is not None:  # cancelled or failed mid-body: this connection carries no more requests
                 protocol.abandon_body()
             raise
         finally:
+            if timer is not None:
+                timer.cancel()
             self._target = None
             if protocol.direct_body is self:
                 protocol.direct_body = None
@@ -128,6 +142,11 @@ class DirectBody:
         self.protocol.direct_body_complete()
         if self._done is not None and not self._done.done():
             self._done.set_result(None)
+
+    @staticmethod
+    def _time_out(done: asyncio.Future[None]) -> None:
+        if not done.done():
+            done.set_exception(TimeoutError("the body did not arrive within the read time limit"))
 
     def lost(self) -> None:
         """The connection closed mid-body."""

@@ -163,8 +163,7 @@ async def mark_file(request: Request) -> Response:
     propagator, propagate_id, post_id, reply = _values(request)
     if state.in_flight >= config.capacity:
         raise OverloadedError(f"{state.in_flight} requests in flight (limit {config.capacity}); retry shortly")
-    state.in_flight += 1
-    state.metrics.in_flight.inc()
+    state.in_flight += 1  # the metrics' gauge reads it at scrape time
     upload: Upload | None = None
     started = time.perf_counter()
     try:
@@ -179,7 +178,6 @@ async def mark_file(request: Request) -> Response:
         )
     finally:
         state.in_flight -= 1
-        state.metrics.in_flight.dec()
         if upload is not None:
             upload.discard()
     status = STATUS[record["action"]]

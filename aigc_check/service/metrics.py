@@ -8,6 +8,7 @@ checker hop, upload sizes, requests in flight, open connections, and the worker 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -52,8 +53,23 @@ class _ConnectionCollector:
         yield GaugeMetricFamily("aigc_check_connections", "Open HTTP connections", value=self.count())
 
 
+class Children:
+    """A labelled metric's children by their label values, each looked up once: ``labels()`` validates
+    the values and takes a lock on every call, which the event loop paid three times a request."""
+
+    def __init__(self, metric: Counter | Histogram) -> None:
+        self.metric = metric
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __getitem__(self, values: tuple[str, ...]) -> Any:
+        child = self._children.get(values)
+        if child is None:  # label values are few (endpoints, statuses, verdicts): the dict stays small
+            child = self._children[values] = self.metric.labels(*values)
+        return child
+
+
 class ServiceMetrics:
-    def __init__(self, pool_state: Callable[[], dict[str, int]]) -> None:
+    def __init__(self, pool_state: Callable[[], dict[str, int]], in_flight: Callable[[], int]) -> None:
         r = self.registry = CollectorRegistry()
         self.requests = Counter(
             "aigc_check_requests", "HTTP requests answered, by endpoint and status", ["endpoint", "status"], registry=r
@@ -79,7 +95,11 @@ class ServiceMetrics:
         self.in_flight = Gauge(
             "aigc_check_requests_in_flight", "Check requests admitted and not yet answered", registry=r
         )
+        self.in_flight.set_function(in_flight)  # read at scrape time: no update on every request
         r.register(_PoolCollector(pool_state))
+        self.requests_by = Children(self.requests)
+        self.verdicts_by = Children(self.verdicts)
+        self.latency_by = Children(self.latency)
 
     def watch_connections(self, count: Callable[[], int]) -> None:
         """Expose ``aigc_check_connections``, read from the server at scrape time."""

@@ -4,15 +4,14 @@ Each worker is a process with one :class:`~aigc_check.Checker`, built after
 the process starts (a C2PA context inherited through fork is unusable) and
 warmed up before it takes work.  The event loop talks to a worker over a
 pipe (a Unix socket pair) and waits on the pipe's file descriptor, so a
-request costs one pickle round trip and no thread hop.  A job names what to
+request costs one message each way and no thread hop.  A job names what to
 check (:class:`CheckJob`): an open file descriptor, passed over the pipe with
-``SCM_RIGHTS`` (the spooled upload in memory, or a file the service opened by
-reference: the worker reads the very file that was checked against the allowed
-roots, never a path it would resolve again), an object URI the worker opens by
-ranged reads (``ObjectReader``), or a file that could not be opened, whose
-``unreadable`` result the worker's checker makes.  A worker whose check outlives the time limit,
-or that dies, is killed and replaced; the request gets a typed error and the
-pool keeps its size.
+``SCM_RIGHTS`` (the spooled upload in memory), a path by reference, which the
+worker resolves and opens under the allowed roots itself (``allowed_path.py``:
+the event loop never waits on the file system, and a refusal comes back as its
+own reply), or an object URI the worker opens by ranged reads (``ObjectReader``).
+A worker whose check outlives the time limit, or that dies, is killed and
+replaced; the request gets a typed error and the pool keeps its size.
 
 Workers come from a ``forkserver``: forking the server process itself would
 copy the event loop and its threads; the fork server has imported the
@@ -38,7 +37,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from ..checker import CheckOptions
 from ..model import CheckResult, Declared
-from .errors import CheckTimeoutError, OverloadedError, ServiceError, WorkerCrashedError
+from .allowed_path import open_allowed
+from .errors import CheckTimeoutError, OverloadedError, PathNotAllowedError, ServiceError, WorkerCrashedError
 
 if TYPE_CHECKING:
     from multiprocessing.context import ForkServerContext
@@ -62,8 +62,8 @@ def _warmup_jpeg() -> bytes:
 
 class JobKind(Enum):
     FD = "fd"  # an open file descriptor follows the job on the pipe
+    PATH = "path"  # a local path by reference: the worker resolves and opens it under the allowed roots
     URI = "uri"  # an object the worker opens by ranged reads
-    UNOPENED = "unopened"  # a file the service could not open: the worker makes its unreadable result
 
 
 @dataclass(frozen=True)
@@ -72,44 +72,54 @@ class CheckJob:
     declared: Declared
     name: str  # shown as the result's path
     uri: str = ""  # JobKind.URI
-    errno: int = 0  # JobKind.UNOPENED: why opening failed
-    strerror: str = ""
+    path: str = ""  # JobKind.PATH: absolute, as the client sent it
 
     @classmethod
     def for_fd(cls, declared: Declared, name: str) -> CheckJob:
         return cls(JobKind.FD, declared, name)
 
     @classmethod
+    def for_path(cls, path: str, declared: Declared, name: str) -> CheckJob:
+        return cls(JobKind.PATH, declared, name, path=path)
+
+    @classmethod
     def for_uri(cls, uri: str, declared: Declared, name: str) -> CheckJob:
         return cls(JobKind.URI, declared, name, uri=uri)
 
-    @classmethod
-    def unopened(cls, exc: OSError, declared: Declared, name: str) -> CheckJob:
-        return cls(JobKind.UNOPENED, declared, name, errno=exc.errno or 0, strerror=exc.strerror or str(exc))
 
-
-def run_job(checker: Checker, objects: ObjectReader, job: CheckJob, fd: int | None) -> CheckResult:
-    """The result for one job; the descriptor (JobKind.FD) is the check's and closed by it."""
+def run_job(
+    checker: Checker, objects: ObjectReader, job: CheckJob, fd: int | None, roots: tuple[str, ...] = ()
+) -> CheckResult:
+    """The result for one job; the descriptor (JobKind.FD) is the check's and closed by it.  A path
+    (JobKind.PATH) outside ``roots`` raises ``PathNotAllowedError``, which the worker answers as a
+    refusal; one inside that cannot be opened gets the ``unreadable`` result."""
+    if job.kind is JobKind.PATH:
+        opened = open_allowed(job.path, roots)
+        if opened.error is not None:
+            return checker.open_failed(job.name, job.declared, opened.error)
+        return _check_fd(checker, job, opened.fd)
     if job.kind is JobKind.FD:
         assert fd is not None  # received right after the job
-        # Unbuffered: the checker reads ranges, and a buffer would copy each one once more.
-        stream = cast(BinaryIO, os.fdopen(fd, "rb", buffering=0))
-        try:
-            return checker.check(stream, job.declared, job.name)
-        finally:
-            stream.close()  # also when the check never got to own it (ByteSource.open failed)
-    if job.kind is JobKind.URI:
-        try:
-            remote = objects.open(job.uri)
-        except OSError as exc:  # missing object, denied, network
-            return checker.open_failed(job.name, job.declared, exc)
-        except Exception as exc:  # fsspec's driver missing, a bad bucket name, the store's own errors
-            return checker.unreadable_result(job.name, job.declared, "io-error", f"cannot open: {exc}")
-        try:
-            return checker.check(remote, job.declared, job.name)
-        finally:
-            remote.close()
-    return checker.open_failed(job.name, job.declared, OSError(job.errno, job.strerror))
+        return _check_fd(checker, job, fd)
+    try:  # JobKind.URI
+        remote = objects.open(job.uri)
+    except OSError as exc:  # missing object, denied, network
+        return checker.open_failed(job.name, job.declared, exc)
+    except Exception as exc:  # fsspec's driver missing, a bad bucket name, the store's own errors
+        return checker.unreadable_result(job.name, job.declared, "io-error", f"cannot open: {exc}")
+    try:
+        return checker.check(remote, job.declared, job.name)
+    finally:
+        remote.close()
+
+
+def _check_fd(checker: Checker, job: CheckJob, fd: int) -> CheckResult:
+    # Unbuffered: the checker reads ranges, and a buffer would copy each one once more.
+    stream = cast(BinaryIO, os.fdopen(fd, "rb", buffering=0))
+    try:
+        return checker.check(stream, job.declared, job.name)
+    finally:
+        stream.close()  # also when the check never got to own it (ByteSource.open failed)
 
 
 def _fd_socket(conn: Connection) -> socket.socket:
@@ -158,11 +168,20 @@ async def receive_message(reader: MessageReader, fd: int, timeout: float | None)
         if complete:
             future.set_result(message)
 
+    def on_timeout() -> None:
+        if not future.done():
+            future.set_exception(asyncio.TimeoutError())
+
+    # A timer on the future itself: asyncio.wait_for wraps it in a second future and callbacks, on
+    # every job (the loop's share of a check by path is a few hundred Python calls, each counted).
+    timer = loop.call_later(timeout, on_timeout) if timeout is not None else None
     loop.add_reader(fd, on_readable)  # level-triggered: a reply already there is seen at once
     try:
-        return await asyncio.wait_for(future, timeout)
+        return await future
     finally:
         loop.remove_reader(fd)
+        if timer is not None:
+            timer.cancel()
 
 
 async def send_message(sock: socket.socket, message: bytes, fd: int | None) -> None:
@@ -263,8 +282,10 @@ class CheckReply:
     worker_pid: int
 
 
-def _worker_main(conn: Connection, options: CheckOptions) -> None:
-    """Runs in the worker process: build a Checker, then answer :class:`CheckJob` requests."""
+def _worker_main(conn: Connection, options: CheckOptions, roots: tuple[str, ...]) -> None:
+    """Runs in the worker process: build a Checker, then answer :class:`CheckJob` requests.  Each
+    answer is one message: ``("ok", verdict, JSON bytes)``, ``("refused", message)`` for a path
+    outside ``roots``, or ``("error", message)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
     from ..checker import Checker
     from ..deadline import limit_memory
@@ -285,8 +306,10 @@ def _worker_main(conn: Connection, options: CheckOptions) -> None:
         if job is None:
             return
         try:
-            result = run_job(checker, objects, job, fd)
+            result = run_job(checker, objects, job, fd, roots)
             conn.send(("ok", result.verdict, to_json_line(result).encode("utf-8")))
+        except PathNotAllowedError as exc:
+            conn.send(("refused", str(exc)))
         except Exception as exc:  # a checker bug: report it, keep serving
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
@@ -294,10 +317,10 @@ def _worker_main(conn: Connection, options: CheckOptions) -> None:
 class Worker:
     """One checker process and the parent's end of its pipe."""
 
-    def __init__(self, context: ForkServerContext, options: CheckOptions) -> None:
+    def __init__(self, context: ForkServerContext, options: CheckOptions, roots: tuple[str, ...] = ()) -> None:
         self.conn, child_conn = context.Pipe(duplex=True)
         self.process = context.Process(
-            target=_worker_main, args=(child_conn, options), name="aigc-check-worker", daemon=True
+            target=_worker_main, args=(child_conn, options, roots), name="aigc-check-worker", daemon=True
         )
         self.process.start()
         child_conn.close()
@@ -317,6 +340,14 @@ class Worker:
     async def send(self, job: CheckJob | None, fd: int | None) -> None:
         """:func:`send_job` for the event loop: waits for room in the pipe rather than failing when it is full."""
         await send_message(self.fd_socket, job_message(job, fd is not None), fd)
+
+    def signal_kill(self) -> None:
+        """SIGKILL, without waiting (the process is no longer in the pool; ``kill`` reaps it)."""
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def kill(self) -> None:
         try:
@@ -338,15 +369,21 @@ class Worker:
 
 
 class WorkerPool:
-    """``size`` checker processes; ``check`` admits at most ``size + queue`` requests at once."""
+    """``size`` checker processes; ``check`` admits at most ``size + queue`` requests at once.
+    ``allow_roots`` (resolved) are the folders under which the workers open paths by reference."""
 
-    def __init__(self, options: CheckOptions, size: int, start_timeout: float = 60.0) -> None:
+    def __init__(
+        self, options: CheckOptions, size: int, start_timeout: float = 60.0, allow_roots: tuple[str, ...] = ()
+    ) -> None:
         self.options = options
+        self.allow_roots = allow_roots
         self.size = size
         self.start_timeout = start_timeout
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["aigc_check.checker", "aigc_check.service.pool"])
-        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
+        # Last in, first out: the worker that answered last takes the next job, its caches still warm
+        # (taking turns, each of two workers woke cold for every other request).
+        self._idle: asyncio.LifoQueue[Worker] = asyncio.LifoQueue()
         self._workers: set[Worker] = set()
         self._replacing: set[asyncio.Task[None]] = set()
         self._waiting = 0  # requests waiting for an idle worker
@@ -363,7 +400,7 @@ class WorkerPool:
     async def _spawn(self) -> Worker:
         """Start one worker and wait until its Checker is built and warmed up."""
         loop = asyncio.get_running_loop()
-        worker = await loop.run_in_executor(None, Worker, self._context, self.options)
+        worker = await loop.run_in_executor(None, Worker, self._context, self.options, self.allow_roots)
         try:
             message = await worker.receive(self.start_timeout)
         except BaseException:
@@ -379,7 +416,11 @@ class WorkerPool:
         """Kill a lost worker now; start its replacement in the background."""
         log.warning("replacing checker worker %s: %s", worker.pid, why)
         self._workers.discard(worker)
-        worker.kill()
+        # SIGKILL now; the wait for the process to be gone in a thread: a worker stuck in the kernel
+        # (a hung network root it was opening a path on) dies only when the kernel lets it, and
+        # waiting for that here would stall the event loop for up to the join's 5 s.
+        worker.signal_kill()
+        asyncio.get_running_loop().run_in_executor(None, worker.kill)
         self.restarts += 1
         if self.closed:
             return
@@ -451,6 +492,8 @@ class WorkerPool:
                 self._replace(worker, "request cancelled during the check")
         worker.checks += 1
         self._idle.put_nowait(worker)
+        if message[0] == "refused":
+            raise PathNotAllowedError(message[1])
         if message[0] != "ok":
             raise ServiceError(f"the checker failed: {message[1]}")
         return CheckReply(message[1], message[2], worker.pid or 0)

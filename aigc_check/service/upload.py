@@ -156,12 +156,13 @@ class Upload:
         if self.memory is not None:
             os.ftruncate(self.memory.fd, self.size)
 
-    async def read_direct(self, body: DirectBody) -> None:
-        """The whole body straight into the memory spool (``direct_body.py``): the kernel's copy only."""
+    async def read_direct(self, body: DirectBody, timeout: float | None = None) -> None:
+        """The whole body straight into the memory spool (``direct_body.py``): the kernel's copy only;
+        ``TimeoutError`` past ``timeout``."""
         assert self.memory is not None and self.size == 0 and body.length <= self.memory_limit
         view = memoryview(self.memory.map)[: body.length]
         try:
-            await body.read_into(view)
+            await body.read_into(view, timeout)
         finally:
             view.release()  # the mapping cannot be reused (or closed) while a view holds it
         self.size = body.length
@@ -263,10 +264,9 @@ async def _stream_body(request: Request, deadline: float, consume: Callable[[byt
 
 
 async def _read_direct(upload: Upload, body: DirectBody, deadline: float) -> None:
-    """:func:`_stream_body`'s errors for the direct read: one timer for the whole body."""
+    """:func:`_stream_body`'s errors for the direct read: one timer for the whole body, the read's own."""
     try:
-        with anyio.fail_after(max(deadline - time.monotonic(), 0)):
-            await upload.read_direct(body)
+        await upload.read_direct(body, max(deadline - time.monotonic(), 0))
     except TimeoutError:
         raise RequestTimeoutError("the upload was not received within the read time limit") from None
     except ClientDisconnect:
