@@ -79,7 +79,7 @@ def path_fields(path: str) -> dict:
     """The contract's ``path`` (always valid UTF-8) and, for a name that is not UTF-8 (lone
     surrogates after ``os.fsdecode``), ``path_b64`` with its exact bytes; the escaped ``path``
     then shows them as ``\\xNN``."""
-    if not _SURROGATES.search(path):
+    if path.isascii() or not _SURROGATES.search(path):  # isascii: constant time, the common case
         return {"path": path}
     return {
         "path": printable(path, keep_newlines=True),
@@ -464,12 +464,14 @@ class CheckResult:
     @property
     def json_path(self) -> str:
         """``path`` as the contract writes it: always valid UTF-8."""
-        return path_fields(self.path)["path"]
+        path = self.path
+        return path if path.isascii() else path_fields(path)["path"]
 
     @property
     def path_b64(self) -> str | None:
         """The path's bytes in base64 when it is not valid UTF-8 (the contract's ``path_b64``), else None."""
-        return path_fields(self.path).get("path_b64")
+        path = self.path
+        return None if path.isascii() else path_fields(path).get("path_b64")
 
     # The headline values, for callers of the Python API (``result.verdict``, ``result.label``).
     @property
