@@ -117,7 +117,10 @@ class Strength(TextEnum):
 
     @property
     def rank(self) -> int:
-        return {"definitive": 3, "strong": 2, "weak": 1}[self.value]
+        return _STRENGTH_RANKS[self._value_]  # the classifier asks for every piece of evidence
+
+
+_STRENGTH_RANKS = {"definitive": 3, "strong": 2, "weak": 1}
 
 
 class Indicates(TextEnum):
@@ -214,7 +217,7 @@ class C2paMarker:
     location: str
 
 
-@dataclass
+@dataclass(slots=True)
 class ReadError:
     """A problem met while reading; listed in the report, never raised."""
 
@@ -249,7 +252,7 @@ class Container:
     bytes_read: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Field:
     """One named metadata value, as a reader decoded it."""
 
@@ -281,7 +284,7 @@ class ReaderOutput(NamedTuple):
 NOTHING = ReaderOutput()  # what a reader that found nothing returns (immutable, so it is shared)
 
 
-@dataclass
+@dataclass(slots=True)
 class Evidence:
     source: str  # "c2pa" | "gb45438" | "iptc" | "generator" | "camera-exif" | "stealth-pnginfo"
     location: str
@@ -302,7 +305,7 @@ class Evidence:
         return record_dict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     """An integrity or conformance problem worth reporting (not an origin signal)."""
 
@@ -315,7 +318,7 @@ class Finding:
         return record_dict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class Classification:
     status: Status
     certainty: str  # "definitive" | "strong" | "none"
@@ -325,7 +328,7 @@ class Classification:
     deciding: list[Evidence] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
     verdict: Verdict
     label: str | None
@@ -428,7 +431,7 @@ class Similarity:
         return record_dict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckResult:
     """One file's result: what the stages produced, composed, not copied.  Its JSON form, the CSV row,
     the Spark row and the README table all come from ``contract.fields()``.

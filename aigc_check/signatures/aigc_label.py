@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..model import Evidence, EvidenceKind, Field, Finding, Indicates, Strength
@@ -74,7 +75,12 @@ class ParsedLabel:
 
 def _named_aigc(f: Field) -> bool:
     """The field's own name is AIGC, whatever its namespace prefix or path."""
-    return f.key.rsplit(":", 1)[-1].rsplit("/", 1)[-1].upper() == "AIGC"
+    return _key_names_aigc(f.key)
+
+
+@lru_cache(maxsize=4096)  # every field of every file asks; keys repeat across files
+def _key_names_aigc(key: str) -> bool:
+    return key.rsplit(":", 1)[-1].rsplit("/", 1)[-1].upper() == "AIGC"
 
 
 def _shipped_table() -> FingerprintTable:

@@ -51,12 +51,14 @@ class Prefilter:
     def may_match(self, text: str) -> bool:
         if len(text) >= REMEMBER_FROM:
             return self._may_match_long(text)
-        if not self.folded:
-            return any(literal in text for literal in self.literals)
-        if not text.isascii():
-            return True  # re's case folding differs from str.lower outside ASCII: let the regex decide
-        lowered = _lowered(text)
-        return any(literal in lowered for literal in self.literals)
+        if self.folded:
+            if not text.isascii():
+                return True  # re's case folding differs from str.lower outside ASCII: let the regex decide
+            text = _lowered(text)
+        for literal in self.literals:  # noqa: SIM110 (a loop, not any() over a generator: most have one)
+            if literal in text:
+                return True
+        return False
 
     def _may_match_long(self, text: str) -> bool:
         """``may_match`` for a long value, whose every ``in`` test of a literal is a scan of all of
