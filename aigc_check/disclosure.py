@@ -80,7 +80,9 @@ def gb_labels(
     keeps each label's decoded elements on its evidence (``label_elements``), so nothing is parsed
     again; only a label whose evidence lacks them is decoded from its field."""
     wanted = {(e.key, e.location): e for e in evidence if e.source == GB_SOURCE and e.aigc_label}
-    out = []
+    out: list[tuple[dict, Field]] = []
+    if not wanted:
+        return out  # most files: no label, so no field to pair with one
     for f in fields:
         e = wanted.get((f.name, f.location))
         if e is None:
