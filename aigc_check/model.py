@@ -363,6 +363,15 @@ class C2paSummary:
     def to_dict(self) -> dict:
         return record_dict(self)
 
+    @staticmethod
+    def absent(verified_hash: bool = True) -> C2paSummary:
+        """The summary of a file without a manifest store, shared: it is frozen, and most files
+        have none (a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``)."""
+        return _NO_C2PA[bool(verified_hash)]
+
+
+_NO_C2PA = {verified: C2paSummary(verified_hash=verified) for verified in (True, False)}
+
 
 @dataclass(frozen=True)
 class Disclosure:

@@ -336,3 +336,11 @@ def test_a_file_without_fields_is_what_every_module_makes_of_it(checked, summary
                     [],
                 )
             ), path.name
+
+
+def test_the_shared_absent_c2pa_summary_is_a_fresh_ones_equal():
+    for verified in (True, False):
+        shared = C2paSummary.absent(verified)
+        assert shared == C2paSummary(verified_hash=verified) and shared is C2paSummary.absent(verified)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            shared.present = True  # type: ignore[misc]
