@@ -344,3 +344,15 @@ def test_the_shared_absent_c2pa_summary_is_a_fresh_ones_equal():
         assert shared == C2paSummary(verified_hash=verified) and shared is C2paSummary.absent(verified)
         with pytest.raises(dataclasses.FrozenInstanceError):
             shared.present = True  # type: ignore[misc]
+
+
+def test_the_shared_encoders_write_what_json_dumps_writes(checked):
+    from aigc_check.report import to_json_line
+
+    for path, _, result in checked:
+        assert to_json_line(result) == json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=False), path.name
+        for e in result.evidence:
+            if e.source == "gb45438" and e.aigc_label:
+                assert e.label_elements is not None
+                expected = json.dumps(e.label_elements, ensure_ascii=False, separators=(",", ":"))
+                assert e.value == (expected if len(expected) <= 4096 else expected[:4095] + "…"), path.name

@@ -56,6 +56,10 @@ MAX_LABELS = 64  # labels decoded per file (the standard allows one)
 # running the case-insensitive regex over it (prefilter.py).
 _TELLTALE_LITERALS = prefilter(TELLTALE)
 
+# One encoder for every label's evidence value: ``json.dumps`` with any option builds a new one per
+# call.  Same options, same text.
+_VALUE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 __all__ = ["KEYS", "LABEL_MEANING", "REQUIRED", "ParsedLabel", "collect", "parse", "validate"]
 
 
@@ -221,7 +225,7 @@ def _evidence(view: SignalView, p: ParsedLabel) -> None:
     generator = view.fingerprints.for_producer(producer) if producer else None
     # A label that was read is shown as the elements read; one that could not be used, as written.
     value = (
-        clip(json.dumps(p.values, ensure_ascii=False, separators=(",", ":")), MAX_EVIDENCE_VALUE)
+        clip(_VALUE_ENCODER.encode(p.values), MAX_EVIDENCE_VALUE)
         if meaning is not None
         else clip(f.value)
     )
