@@ -14,7 +14,6 @@ from .interface_text import words
 from .model import CheckResult, Disclosure, Indicates, Status, Strength, printable
 from .policy import Policy, ordered, policy_by_id
 
-
 # One encoder for every line: ``json.dumps`` with any option builds a new one per call (a fifth of
 # a small result's line).  Same options, same text.
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=False)

@@ -224,11 +224,7 @@ def _evidence(view: SignalView, p: ParsedLabel) -> None:
     producer = raw_producer if isinstance(raw_producer, str) else ""
     generator = view.fingerprints.for_producer(producer) if producer else None
     # A label that was read is shown as the elements read; one that could not be used, as written.
-    value = (
-        clip(_VALUE_ENCODER.encode(p.values), MAX_EVIDENCE_VALUE)
-        if meaning is not None
-        else clip(f.value)
-    )
+    value = clip(_VALUE_ENCODER.encode(p.values), MAX_EVIDENCE_VALUE) if meaning is not None else clip(f.value)
     if meaning is not None:
         explanation = (
             f"{f.name} says Label {label} = content {meaning}"
