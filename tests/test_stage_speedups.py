@@ -24,7 +24,7 @@ from conftest import FIXTURES, corpus_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aigc_check import Checker, contract, disclosure, signatures
+from aigc_check import Checker, contract, disclosure
 from aigc_check import checker as checker_module
 from aigc_check.model import C2paSummary, Disclosure, Evidence, Field, Strength
 from aigc_check.policy_packs import LATENT_ELEMENTS
@@ -298,44 +298,7 @@ def test_strength_ranks():
     assert [s.rank for s in (Strength.WEAK, Strength.STRONG, Strength.DEFINITIVE)] == [1, 2, 3]
 
 
-# --------------------------------------------------------------------------- files without fields
-
-
-def _every_module(view: SignalView) -> SignalView:
-    from aigc_check.signatures import c2pa_manifest, camera, fingerprints, iptc
-
-    for module in (c2pa_manifest, aigc_label, iptc, fingerprints, camera):
-        module.collect(view)
-    return view
-
-
-@pytest.mark.parametrize(
-    "summary",
-    [
-        C2paSummary(),
-        C2paSummary(verified_hash=False),
-        C2paSummary(present=True, validation_state="Unreadable", failure_codes=("claimSignature.mismatch",)),
-        C2paSummary(present=True, remote_url="https://example.com/m.c2pa"),
-    ],
-)
-def test_a_file_without_fields_is_what_every_module_makes_of_it(checked, summary):
-    from aigc_check.options import CheckOptions
-
-    empty = [(path, view) for path, view, _ in checked if not view.fields]
-    assert len(empty) > 5
-    for path, view in empty:
-        for c2pa in (view.c2pa, summary):
-            plain = _every_module(SignalView([], view.container, c2pa, CheckOptions(), TABLE))
-            fast = signatures.collect(SignalView([], view.container, c2pa, CheckOptions(), TABLE))
-            assert (
-                (fast.evidence, fast.findings, fast.errors)
-                == (plain.evidence, plain.findings, plain.errors)
-                == (
-                    [],
-                    [],
-                    [],
-                )
-            ), path.name
+# --------------------------------------------------------------------------- shared records
 
 
 def test_the_shared_absent_c2pa_summary_is_a_fresh_ones_equal():

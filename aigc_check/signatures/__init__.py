@@ -69,11 +69,6 @@ def collect(view: SignalView) -> SignalView:
         from . import aigc_label, c2pa_manifest, camera, fingerprints, iptc
 
         _MODULES = (c2pa_manifest, aigc_label, iptc, fingerprints, camera)
-    if not view.fields:
-        # Every module reads fields and nothing else (the C2PA summary only qualifies what the
-        # store field says), so a file without any (most files) gives no evidence and no finding:
-        # what running the five would give (``tests/test_stage_speedups.py`` runs them to compare).
-        return view
     for module in _MODULES:
         try:
             module.collect(view)
