@@ -107,11 +107,14 @@ def _decode_into(text: str, out: DecodedLabel, layers: int) -> None:
         out.defects.append("the JSON follows the name AIGC in the same text (AIGC{...}), not a field named AIGC")
         text = text[blob.end() :]
     for _ in range(layers + 1):
-        depth = _depth(text)
-        if depth > MAX_LABEL_DEPTH:
-            out.refused = True
-            out.defects.append(f"nested {depth} levels deep, more than the {MAX_LABEL_DEPTH} allowed: not decoded")
-            return
+        # Brackets cannot nest deeper than there are openers: a label with few (all real ones) is
+        # within the bound without counting its depth.
+        if text.count("[") + text.count("{") > MAX_LABEL_DEPTH:
+            depth = _depth(text)
+            if depth > MAX_LABEL_DEPTH:
+                out.refused = True
+                out.defects.append(f"nested {depth} levels deep, more than the {MAX_LABEL_DEPTH} allowed: not decoded")
+                return
         parsed, problem = _strict(text)
         # Only a \\uD800-\\uDFFF escape can give a lone surrogate: look for one before walking the value.
         scrubbed = False
