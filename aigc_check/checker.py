@@ -195,7 +195,7 @@ class Checker:
                 )
             )
             del ctx.fields[MAX_FIELDS:]
-        summary = ctx.c2pa or C2paSummary(verified_hash=self.options.verify_hash)
+        summary = ctx.c2pa or C2paSummary.absent(self.options.verify_hash)
         errors = container.errors + ctx.errors
         read_errors = len(errors)
         evidence: list[Evidence] = []
@@ -311,7 +311,7 @@ class Checker:
             findings=[],
             evidence=[],
             errors=errors,
-            c2pa=C2paSummary(verified_hash=self.options.verify_hash),
+            c2pa=C2paSummary.absent(self.options.verify_hash),
             bytes_read=bytes_read,
             size=size,
         )

@@ -11,7 +11,8 @@ from .model import Classification, Evidence, EvidenceKind, Finding, Indicates, S
 
 
 def _deciding(evidence: list[Evidence], indicates: Indicates, minimum: Strength) -> list[Evidence]:
-    return [e for e in evidence if e.indicates is indicates and e.strength.rank >= minimum.rank]
+    least = minimum.rank
+    return [e for e in evidence if e.indicates is indicates and e.strength.rank >= least]
 
 
 def _best_generator(items: list[Evidence], known: frozenset[str]) -> str | None:

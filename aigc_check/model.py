@@ -79,7 +79,7 @@ def path_fields(path: str) -> dict:
     """The contract's ``path`` (always valid UTF-8) and, for a name that is not UTF-8 (lone
     surrogates after ``os.fsdecode``), ``path_b64`` with its exact bytes; the escaped ``path``
     then shows them as ``\\xNN``."""
-    if not _SURROGATES.search(path):
+    if path.isascii() or not _SURROGATES.search(path):  # isascii: constant time, the common case
         return {"path": path}
     return {
         "path": printable(path, keep_newlines=True),
@@ -117,7 +117,10 @@ class Strength(TextEnum):
 
     @property
     def rank(self) -> int:
-        return {"definitive": 3, "strong": 2, "weak": 1}[self.value]
+        return _STRENGTH_RANKS[self._value_]  # the classifier asks for every piece of evidence
+
+
+_STRENGTH_RANKS = {"definitive": 3, "strong": 2, "weak": 1}
 
 
 class Indicates(TextEnum):
@@ -214,7 +217,7 @@ class C2paMarker:
     location: str
 
 
-@dataclass
+@dataclass(slots=True)
 class ReadError:
     """A problem met while reading; listed in the report, never raised."""
 
@@ -249,7 +252,7 @@ class Container:
     bytes_read: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Field:
     """One named metadata value, as a reader decoded it."""
 
@@ -281,7 +284,7 @@ class ReaderOutput(NamedTuple):
 NOTHING = ReaderOutput()  # what a reader that found nothing returns (immutable, so it is shared)
 
 
-@dataclass
+@dataclass(slots=True)
 class Evidence:
     source: str  # "c2pa" | "gb45438" | "iptc" | "generator" | "camera-exif" | "stealth-pnginfo"
     location: str
@@ -302,7 +305,7 @@ class Evidence:
         return record_dict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     """An integrity or conformance problem worth reporting (not an origin signal)."""
 
@@ -315,7 +318,7 @@ class Finding:
         return record_dict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class Classification:
     status: Status
     certainty: str  # "definitive" | "strong" | "none"
@@ -325,7 +328,7 @@ class Classification:
     deciding: list[Evidence] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
     verdict: Verdict
     label: str | None
@@ -359,6 +362,15 @@ class C2paSummary:
 
     def to_dict(self) -> dict:
         return record_dict(self)
+
+    @staticmethod
+    def absent(verified_hash: bool = True) -> C2paSummary:
+        """The summary of a file without a manifest store, shared: it is frozen, and most files
+        have none (a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``)."""
+        return _NO_C2PA[bool(verified_hash)]
+
+
+_NO_C2PA = {verified: C2paSummary(verified_hash=verified) for verified in (True, False)}
 
 
 @dataclass(frozen=True)
@@ -428,7 +440,7 @@ class Similarity:
         return record_dict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckResult:
     """One file's result: what the stages produced, composed, not copied.  Its JSON form, the CSV row,
     the Spark row and the README table all come from ``contract.fields()``.
@@ -464,12 +476,14 @@ class CheckResult:
     @property
     def json_path(self) -> str:
         """``path`` as the contract writes it: always valid UTF-8."""
-        return path_fields(self.path)["path"]
+        path = self.path
+        return path if path.isascii() else path_fields(path)["path"]
 
     @property
     def path_b64(self) -> str | None:
         """The path's bytes in base64 when it is not valid UTF-8 (the contract's ``path_b64``), else None."""
-        return path_fields(self.path).get("path_b64")
+        path = self.path
+        return None if path.isascii() else path_fields(path).get("path_b64")
 
     # The headline values, for callers of the Python API (``result.verdict``, ``result.label``).
     @property

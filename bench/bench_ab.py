@@ -1,7 +1,7 @@
 """Per-file check time of this checkout against an earlier revision, on the same files, A/B.
 
     python bench/bench_ab.py --base 8c2c081 [--rounds 6] [--repeat 5] [--corpus ../shared/corpus] [--mix 5000]
-                             [--clock wall|cpu] [--c2pa]
+                             [--record] [--clock wall|cpu] [--c2pa]
 
 The machine is shared and noisy, so the two implementations are not timed one after the other:
 each round starts one child process per implementation (the base revision checked out in a
@@ -15,8 +15,9 @@ tree has.
 
 ``--mix N`` adds the figure of issue 14: N files made as ``bench/bench_scan.py`` makes its folder
 (C2PA-signed ones included), and each child's mean time per file over all of them (best pass of
-``--repeat``), also alternated round by round.  ``--c2pa`` adds the files with a manifest back, in
-groups of their own ("jpeg with C2PA", ...).  ``--clock cpu`` times with the child's CPU time
+``--repeat``), also alternated round by round; with ``--record``, the mean time of the mix's JSON
+records too (``to_dict`` and one JSON line, as the scan writes them).  ``--c2pa`` adds the files
+with a manifest back, in groups of their own ("jpeg with C2PA", ...).  ``--clock cpu`` times with the child's CPU time
 instead of the elapsed time: on a machine others are loading, the elapsed time of a pass is mostly
 time spent waiting for a core, and the CPU time is what the check itself cost.  Not a test: run
 it by hand.
@@ -65,7 +66,18 @@ if mix:
             checker.check(p)
         took = (clock() - t) / len(mix)
         mix_s = took if mix_s is None else min(mix_s, took)
-print(json.dumps({"best": best, "mix": mix_s}))
+record_s = None
+if mix and job["record"]:
+    # What the scan writes of each result: its JSON record (to_dict) as one line, one encoder for all.
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    results = [checker.check(p) for p in mix]
+    for _ in range(repeat):
+        t = clock()
+        for r in results:
+            encode(r.to_dict())
+        took = (clock() - t) / len(results)
+        record_s = took if record_s is None else min(record_s, took)
+print(json.dumps({"best": best, "mix": mix_s, "record": record_s}))
 """
 
 
@@ -79,11 +91,11 @@ def files(base_tree: Path, corpus: Path) -> list[str]:
     return out
 
 
-def run_child(tree: Path, paths: list[str], mix: list[str], repeat: int, clock: str) -> dict:
+def run_child(tree: Path, paths: list[str], mix: list[str], repeat: int, clock: str, record: bool = False) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(repeat), clock],
-        input=json.dumps({"paths": paths, "mix": mix}),
+        input=json.dumps({"paths": paths, "mix": mix, "record": record}),
         capture_output=True,
         text=True,
         env=env,
@@ -124,6 +136,11 @@ def main() -> int:
         help="wall: elapsed time (an idle machine); cpu: the child's CPU time (time.process_time), which "
         "leaves out the time a loaded machine keeps it waiting for a core",
     )
+    ap.add_argument(
+        "--record",
+        action="store_true",
+        help="with --mix: also time the mix's JSON records (to_dict and one JSON line, as the scan writes them)",
+    )
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -149,15 +166,18 @@ def main() -> int:
             mix = mix_files(Path(tmp) / "mix", args.mix) if args.mix else []
             best: dict[str, dict[str, float]] = {"base": {}, "here": {}}
             mix_best: dict[str, float] = {}
+            record_best: dict[str, float] = {}
             for n in range(args.rounds):
                 for side, tree in (
                     (("base", base_tree), ("here", ROOT)) if n % 2 == 0 else (("here", ROOT), ("base", base_tree))
                 ):
-                    answer = run_child(tree, paths, mix, args.repeat, args.clock)
+                    answer = run_child(tree, paths, mix, args.repeat, args.clock, args.record)
                     for p, t in answer["best"].items():
                         best[side][p] = min(t, best[side].get(p, t))
                     if answer["mix"] is not None:
                         mix_best[side] = min(answer["mix"], mix_best.get(side, answer["mix"]))
+                    if answer.get("record") is not None:
+                        record_best[side] = min(answer["record"], record_best.get(side, answer["record"]))
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_tree)], check=False)
 
@@ -183,6 +203,16 @@ def main() -> int:
                 "base_ms": mix_best["base"] * 1000,
                 "here_ms": mix_best["here"] * 1000,
                 "ratio": mix_best["here"] / mix_best["base"],
+            }
+        )
+    if record_best:
+        rows.append(
+            {
+                "group": "mix records (mean)",
+                "files": len(mix),
+                "base_ms": record_best["base"] * 1000,
+                "here_ms": record_best["here"] * 1000,
+                "ratio": record_best["here"] / record_best["base"],
             }
         )
     print(f"({args.clock} clock)")

@@ -39,6 +39,11 @@ class SignalView:
     def find(self, family: str, key: str) -> Sequence[Field]:
         """The fields of that family and key, in file order (indexed on the first call: the modules
         ask a dozen times per file).  The index's own tuple, shared by every caller, not a copy."""
+        found: tuple[Field, ...] = self.by_key().get((family, key), ())
+        return found
+
+    def by_key(self) -> dict[tuple[str, str], tuple[Field, ...]]:
+        """The index ``find`` reads: (family, key) -> the fields, in file order (made once)."""
         index = self.__dict__.get("_index")
         if index is None:
             lists: dict[tuple[str, str], list[Field]] = {}
@@ -46,8 +51,7 @@ class SignalView:
                 lists.setdefault((f.family, f.key), []).append(f)
             index = {k: tuple(v) for k, v in lists.items()}
             self.__dict__["_index"] = index
-        found: tuple[Field, ...] = index.get((family, key), ())
-        return found
+        return index
 
     def first_text(self, family: str, key: str) -> str | None:
         for f in self.find(family, key):

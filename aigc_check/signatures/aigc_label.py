@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..model import Evidence, EvidenceKind, Field, Finding, Indicates, Strength
@@ -55,6 +56,10 @@ MAX_LABELS = 64  # labels decoded per file (the standard allows one)
 # running the case-insensitive regex over it (prefilter.py).
 _TELLTALE_LITERALS = prefilter(TELLTALE)
 
+# One encoder for every label's evidence value: ``json.dumps`` with any option builds a new one per
+# call.  Same options, same text.
+_VALUE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 __all__ = ["KEYS", "LABEL_MEANING", "REQUIRED", "ParsedLabel", "collect", "parse", "validate"]
 
 
@@ -74,7 +79,12 @@ class ParsedLabel:
 
 def _named_aigc(f: Field) -> bool:
     """The field's own name is AIGC, whatever its namespace prefix or path."""
-    return f.key.rsplit(":", 1)[-1].rsplit("/", 1)[-1].upper() == "AIGC"
+    return _key_names_aigc(f.key)
+
+
+@lru_cache(maxsize=4096)  # every field of every file asks; keys repeat across files
+def _key_names_aigc(key: str) -> bool:
+    return key.rsplit(":", 1)[-1].rsplit("/", 1)[-1].upper() == "AIGC"
 
 
 def _shipped_table() -> FingerprintTable:
@@ -214,11 +224,7 @@ def _evidence(view: SignalView, p: ParsedLabel) -> None:
     producer = raw_producer if isinstance(raw_producer, str) else ""
     generator = view.fingerprints.for_producer(producer) if producer else None
     # A label that was read is shown as the elements read; one that could not be used, as written.
-    value = (
-        clip(json.dumps(p.values, ensure_ascii=False, separators=(",", ":")), MAX_EVIDENCE_VALUE)
-        if meaning is not None
-        else clip(f.value)
-    )
+    value = clip(_VALUE_ENCODER.encode(p.values), MAX_EVIDENCE_VALUE) if meaning is not None else clip(f.value)
     if meaning is not None:
         explanation = (
             f"{f.name} says Label {label} = content {meaning}"

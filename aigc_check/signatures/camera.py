@@ -7,7 +7,9 @@ the file claims and flag a conflict with AI evidence.
 
 from __future__ import annotations
 
-from ..model import Evidence, EvidenceKind, Indicates, Strength
+from collections.abc import Sequence
+
+from ..model import Evidence, EvidenceKind, Field, Indicates, Strength
 from . import SignalView
 
 EXPOSURE_TAGS = ("ExposureTime", "FNumber", "ISOSpeedRatings", "FocalLength", "DateTimeOriginal", "LensModel")
@@ -15,16 +17,17 @@ MIN_EXPOSURE_TAGS = 2
 
 
 def collect(view: SignalView) -> None:
-    make = view.first_text("exif", "Make")
-    model = view.first_text("exif", "Model")
+    index = view.by_key()  # one lookup per tag below, not a call of ``find`` each
+    make = _first_text(index.get(("exif", "Make"), ()))
+    model = _first_text(index.get(("exif", "Model"), ()))
     if not (make or model):
         return
     # Generators that abuse Make/Model (ComfyUI "workflow:{...}") are caught by fingerprints;
     # a real camera also writes exposure settings.
-    present = [t for t in EXPOSURE_TAGS if view.find("exif", t)]
+    present = [t for t in EXPOSURE_TAGS if ("exif", t) in index]
     if len(present) < MIN_EXPOSURE_TAGS:
         return
-    where = view.find("exif", "Make" if make else "Model")[0].location
+    where = index[("exif", "Make" if make else "Model")][0].location
     view.evidence.append(
         Evidence(
             source="camera-exif",
@@ -37,3 +40,11 @@ def collect(view: SignalView) -> None:
             explanation=f"camera EXIF ({', '.join(present)}); unsigned, so it is not proof of a real capture",
         )
     )
+
+
+def _first_text(fields: Sequence[Field]) -> str | None:
+    """What ``SignalView.first_text`` gives for these fields: the first text value."""
+    for f in fields:
+        if isinstance(f.value, str):
+            return f.value
+    return None

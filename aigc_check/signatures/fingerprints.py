@@ -63,6 +63,9 @@ MAX_CACHED_PLAN_NAMES = 64 * 1024
 MAX_LOOKUP_TEXT = 1024  # characters of the names one cached generator lookup may hold
 
 
+_UNSET = object()  # a condition's prefilter not worked out yet
+
+
 @dataclass(frozen=True)
 class Condition:
     globs: tuple[str, ...]
@@ -98,16 +101,20 @@ class Condition:
 
     def value_matches(self, value: object) -> bool:
         """Whether a field's value satisfies this condition (any value when there is no pattern)."""
-        if self.pattern is None:
+        pattern = self.pattern
+        if pattern is None:
             return True
         # Only text is matched: numeric tags (strip offsets of a raw file) can be huge tuples.
         if not isinstance(value, str):
             return False
-        text = value[:MAX_MATCH_TEXT]
-        literals = self.prefilter
+        text = value if len(value) <= MAX_MATCH_TEXT else value[:MAX_MATCH_TEXT]
+        # The prefilter as the property keeps it, read without the property's call once it is made.
+        literals = self.__dict__.get("_prefilter", _UNSET)
+        if literals is _UNSET:
+            literals = self.prefilter
         if literals is not None and not literals.may_match(text):
             return False
-        return self.pattern.search(text) is not None
+        return pattern.search(text) is not None
 
     def first_match(self, fields: FieldIndex, names: Sequence[str] | None = None) -> Field | None:
         """The earliest field (in file order) whose name and value match.  ``names`` are the file's

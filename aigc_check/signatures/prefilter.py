@@ -49,12 +49,88 @@ class Prefilter:
     folded: bool  # the pattern ignores case: compare lower-cased, on ASCII text only
 
     def may_match(self, text: str) -> bool:
-        if not self.folded:
-            return any(literal in text for literal in self.literals)
-        if not text.isascii():
-            return True  # re's case folding differs from str.lower outside ASCII: let the regex decide
-        lowered = _lowered(text)
-        return any(literal in lowered for literal in self.literals)
+        if len(text) >= REMEMBER_FROM:
+            return self._may_match_long(text)
+        if self.folded:
+            if not text.isascii():
+                return True  # re's case folding differs from str.lower outside ASCII: let the regex decide
+            text = _lowered(text)
+        for literal in self.literals:  # noqa: SIM110 (a loop, not any() over a generator: most have one)
+            if literal in text:
+                return True
+        return False
+
+    def _may_match_long(self, text: str) -> bool:
+        """``may_match`` for a long value, whose every ``in`` test of a literal is a scan of all of
+        it.  Two things make it cheap, neither changes an answer: the answer for each literal is
+        kept with the value (``_memo``), so the forty conditions of the free-text fields that test
+        one description ask about each of their sixty-odd distinct literals once, not once per
+        condition; and a literal one of whose characters the value lacks cannot be in it, which a
+        one-character ``in`` (a ``memchr``, also kept) tells at once where the text is repetitive."""
+        if self.folded and not text.isascii():
+            return True
+        memo = _memo(text)
+        if self.folded:
+            haystack, answers, chars = memo.lowered(text), memo.folded, memo.folded_chars
+        else:
+            haystack, answers, chars = text, memo.exact, memo.exact_chars
+        for literal in self.literals:
+            found = answers.get(literal)
+            if found is None:
+                found = answers[literal] = _has_chars(haystack, literal, chars) and literal in haystack
+            if found:
+                return True
+        return False
+
+
+def _has_chars(haystack: str, literal: str, known: dict[str, bool]) -> bool:
+    """Whether every character of ``literal`` is in ``haystack`` (answers kept in ``known``)."""
+    for char in literal:
+        held = known.get(char)
+        if held is None:
+            held = known[char] = char in haystack
+        if not held:
+            return False
+    return True
+
+
+# Values at least this long keep their answers (``Prefilter._may_match_long``); for a shorter one an
+# ``in`` test costs less than the dictionary that would remember it.
+REMEMBER_FROM = 4096
+
+
+class _Memo:
+    """What is known of one long value: its lower-cased text, which literals it holds, and which
+    characters (of the text as it is, and lower-cased)."""
+
+    __slots__ = ("_lowered", "exact", "exact_chars", "folded", "folded_chars", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text  # held, so a new string at a freed address cannot pass the identity test
+        self.exact: dict[str, bool] = {}
+        self.folded: dict[str, bool] = {}
+        self.exact_chars: dict[str, bool] = {}
+        self.folded_chars: dict[str, bool] = {}
+        self._lowered: str | None = None
+
+    def lowered(self, text: str) -> str:
+        if self._lowered is None:
+            self._lowered = _lowered(text)
+        return self._lowered
+
+
+_last_memo: _Memo | None = None
+
+
+def _memo(text: str) -> _Memo:
+    """The memo of ``text``, kept for the next call: the conditions that test one field ask in a
+    row.  One value is kept; another thread asking about another value replaces it, and one asking
+    about the same value shares answers that are the same for both."""
+    global _last_memo
+    memo = _last_memo
+    if memo is None or memo.text is not text:
+        memo = _last_memo = _Memo(text)
+    return memo
 
 
 _last_lowered: tuple[str, str] | None = None
