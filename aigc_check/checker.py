@@ -14,6 +14,11 @@ any of these the verdict is ``unreadable`` whatever the other stages found:
 what the failed stage would have said is unknown, so the file is never
 cleared.  Only the time and memory limits end a check early, and they too
 become an ``unreadable`` result.
+
+A file in which the walk and the readers found nothing (most files of a scan) takes the later
+stages' answer from the first such file of its container kind and declaration: those stages read
+nothing else of it (``Checker._lean_key``), and the result is a fresh one with the file's own name,
+size and bytes read.
 """
 
 from __future__ import annotations
