@@ -14,6 +14,7 @@ Issue 14's third round (the walk and the readers):
 
 - the walkers' headers unpacked where they lie in the head (JPEG segments, PNG chunks, IFD tables and
   values) give the container, and the count of bytes read, that reading them through the source gives;
+- a single IFD value, unpacked by a compiled struct, is what the general unpack gives;
 - a buffer's source slices its head and counts it as the file's source does;
 - the EXIF tag names remembered per process are piexif's;
 - the time limit, a class now, ends a block past it, leaves no timer armed, and is nothing without a
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import io
 import signal
+import struct
 import time
 
 import pytest
@@ -36,7 +38,7 @@ from hypothesis import strategies as st
 from aigc_check import Checker, disclosure, formats
 from aigc_check.classifier import classify
 from aigc_check.deadline import TimeLimitError, time_limit
-from aigc_check.formats.ifd import read_directories
+from aigc_check.formats.ifd import RAW_TYPES, TYPES, _value, read_directories
 from aigc_check.model import C2paSummary, Classification, Container, Field, Status
 from aigc_check.options import CheckOptions
 from aigc_check.readers import exif
@@ -380,3 +382,14 @@ def test_a_kept_answer_is_a_copy_its_callers_may_change():
     fresh = Checker(CheckOptions(time_limit=None))
     fresh._lean_results = None
     assert _comparable(again) == _comparable(fresh.check(FIXTURES / "plain.jpg"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(set(TYPES) - RAW_TYPES)), st.sampled_from("<>"), st.binary(min_size=8, max_size=8))
+def test_one_ifd_value_reads_as_the_general_unpack_reads_it(typ, endian, raw):
+    code, size = TYPES[typ]
+    data = raw[:size]
+    general = struct.unpack(f"{endian}{2 if typ in (5, 10) else 1}{code}", data)  # the general path's unpack
+    if typ in (5, 10):
+        general = tuple(zip(general[0::2], general[1::2]))
+    assert repr(_value(data, typ, 1, endian, code)) == repr(general[0])  # repr: a NaN float equals no float

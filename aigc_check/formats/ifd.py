@@ -39,6 +39,11 @@ RAW_TYPES = {1, 2, 7}
 _ENTRY = {endian: struct.Struct(endian + "HHI4s") for endian in "<>"}
 _COUNT = {endian: struct.Struct(endian + "H") for endian in "<>"}
 _OFFSET = {endian: struct.Struct(endian + "I") for endian in "<>"}
+# One value of each numeric type; a rational is its (numerator, denominator) pair.
+_SINGLE = {
+    endian: {typ: struct.Struct(endian + code * (2 if typ in (5, 10) else 1)) for typ, (code, _size) in TYPES.items()}
+    for endian in "<>"
+}
 OVER_LIMIT = "over the limit"
 
 
@@ -124,6 +129,9 @@ def read_ifd(
 def _value(data: bytes, typ: int, n: int, endian: str, code: str) -> Any:
     if typ in RAW_TYPES:
         return data  # piexif also returns ASCII as bytes
+    if n == 1:  # most entries: one compiled struct, no format string made, no pairing
+        values = _SINGLE[endian][typ].unpack(data)
+        return values if typ in (5, 10) else values[0]
     count = 2 * n if typ in (5, 10) else n
     values = struct.unpack(f"{endian}{count}{code}", data)  # a repeat count, not code * n: no huge format string
     if typ in (5, 10):
