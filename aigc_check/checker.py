@@ -14,6 +14,11 @@ any of these the verdict is ``unreadable`` whatever the other stages found:
 what the failed stage would have said is unknown, so the file is never
 cleared.  Only the time and memory limits end a check early, and they too
 become an ``unreadable`` result.
+
+A file in which the walk and the readers found nothing (most files of a scan) takes the later
+stages' answer from the first such file of its container kind and declaration: those stages read
+nothing else of it (``Checker._lean_key``), and the result is a fresh one with the file's own name,
+size and bytes read.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import os
 import time
 from dataclasses import replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from . import disclosure, formats
 from .classifier import classify
@@ -87,6 +92,10 @@ class Checker:
         # into a few dozen such cases, and building the advice in every language is a tenth of a
         # file's check.
         self._decisions: dict[tuple, Decision] = {}
+        # The later stages' answer for files in which nothing was found, by what they see of such a
+        # file (see _lean_key); None turns the shortcut off (the tests compare the two ways).
+        self._lean_results: dict[tuple, _LeanResult] | None = {}
+        self._no_manifest = C2paSummary.absent(self.options.verify_hash)
         self.known: KnownIndex | None = None
         if options.similar or options.similar_index:
             self._load_similar()
@@ -195,7 +204,13 @@ class Checker:
                 )
             )
             del ctx.fields[MAX_FIELDS:]
-        summary = ctx.c2pa or C2paSummary.absent(self.options.verify_hash)
+        summary = ctx.c2pa or self._no_manifest
+        lean_results = self._lean_results
+        lean = None if lean_results is None else self._lean_key(container, ctx, summary, declared)
+        if lean is not None and lean_results is not None:
+            known = lean_results.get(lean)
+            if known is not None:
+                return known.result(display, src)
         errors = container.errors + ctx.errors
         read_errors = len(errors)
         evidence: list[Evidence] = []
@@ -227,7 +242,7 @@ class Checker:
             decision = self._decide(unknown, declared, True, findings, errors)
         else:
             decision = self._decide(classification, declared, unreadable, findings, errors)
-        return CheckResult(
+        result = CheckResult(
             path=display,
             media_type=container.media_type,
             format=container.format,
@@ -241,6 +256,46 @@ class Checker:
             bytes_read=src.bytes_read,
             size=src.size,
             disclosure=disclosed,
+        )
+        # Kept bounded (PNG sizes come from files); a stage that failed is not remembered.
+        if (
+            lean is not None
+            and lean_results is not None
+            and not errors
+            and not evidence
+            and len(lean_results) < MAX_CACHED_DECISIONS
+        ):
+            lean_results[lean] = _LeanResult(result)
+        return result
+
+    def _lean_key(
+        self, container: Container, ctx: ReadContext, summary: C2paSummary, declared: Declared
+    ) -> tuple | None:
+        """For a file in which the walk and the readers found nothing at all (no block, field, C2PA
+        store, error or finding: most files of a scan), what the later stages see of it, else None.
+
+        The stages after the readers read only the fields, the container, the C2PA summary, the
+        declaration and what this checker holds (options, fingerprints, policy), so for such a file
+        their answer is a function of this key: the container's every other attribute.  The first
+        file of each key goes through them; the next ones reuse the answer
+        (``tests/test_core_speedups.py`` compares the two ways on every fixture and corpus file)."""
+        if (
+            ctx.fields
+            or ctx.errors
+            or container.blocks
+            or container.c2pa is not None
+            or container.errors
+            or container.findings
+            or summary != self._no_manifest
+        ):
+            return None
+        return (
+            container.format,
+            container.media_type,
+            container.width,
+            container.height,
+            container.has_alpha,
+            declared,
         )
 
     def _readers_of(self, kinds: frozenset[str]) -> tuple[MetadataReader, ...]:
@@ -375,6 +430,55 @@ class Checker:
         return Decision(
             Verdict.UNREADABLE, None, None, measures[-1] if measures else "none", measures, advice, self.policy.id
         )
+
+
+class _LeanResult:
+    """The stages' answer for a file in which nothing was found, handed to each file of its key as
+    a result of its own: the file's name, size and bytes read, and copies of what a caller may
+    change (the lists, and the mutable records in them)."""
+
+    __slots__ = ("template",)
+
+    def __init__(self, first: CheckResult) -> None:
+        # A copy: the first file's result is its caller's to change.
+        self.template = _fresh(first, first.path, first.bytes_read, first.size)
+
+    def result(self, display: str, src: ByteSource) -> CheckResult:
+        return _fresh(self.template, display, src.bytes_read, src.size)
+
+
+def _fresh(t: CheckResult, display: str, bytes_read: int, size: int | None) -> CheckResult:
+    classification = _copied(t.classification)
+    classification.deciding = list(classification.deciding)
+    decision = _copied(t.decision)
+    decision.measures = list(decision.measures)
+    return CheckResult(
+        path=display,
+        media_type=t.media_type,
+        format=t.format,
+        declared=t.declared,
+        classification=classification,
+        decision=decision,
+        findings=[_copied(f) for f in t.findings],
+        evidence=[],
+        errors=[],
+        c2pa=t.c2pa,
+        bytes_read=bytes_read,
+        size=size,
+        disclosure=t.disclosure,
+    )
+
+
+_Record = TypeVar("_Record")
+
+
+def _copied(record: _Record) -> _Record:
+    """A shallow copy of a dataclass record, whatever fields it has: ``dataclasses.replace`` runs
+    ``__init__`` over every field and costs more than the rest of a file's shortcut.  The records
+    copied (``Classification``, ``Decision``, ``Finding``) have no slots and no ``__post_init__``."""
+    copy = object.__new__(type(record))
+    copy.__dict__.update(record.__dict__)
+    return copy
 
 
 def _damage(error: ReadError) -> Finding:

@@ -20,7 +20,6 @@ import importlib
 import resource
 import signal
 import threading
-from collections.abc import Iterator
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -42,29 +41,55 @@ class TimeLimitError(LimitExceededError):
 ENDS_CHECK = (TimeLimitError, MemoryError)
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
+def time_limit(seconds: float | None) -> contextlib.AbstractContextManager[None]:
+    """A context in which a block may run ``seconds`` at most (``TimeLimitError`` past it); no
+    limit when ``seconds`` is None or not positive, or off the main thread."""
     if not seconds or seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    expired: list[bool] = []
-    message = f"the check took longer than the {seconds:g} s limit"
+        return _NO_LIMIT
+    return _TimeLimit(seconds)
 
-    def expire(signum: int, frame: FrameType | None) -> NoReturn:
-        expired.append(True)
-        raise TimeLimitError(message)
 
-    previous = _c_signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        _c_signal.signal(signal.SIGALRM, previous)
-    # Reached only when the block ended normally: if the timer fired anyway, some library caught the
-    # TimeLimitError (c2pa-python's stream callbacks, parsers that catch Exception) and went on.
-    if expired:
-        raise TimeLimitError(message)
+# No limit: one shared context that does nothing.
+_NO_LIMIT: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+
+
+class _TimeLimit:
+    """The ``SIGALRM`` timer for one block: the handler and the timer set on entry, both undone on
+    exit.  A class rather than a generator context: a check pays this on every file, and the
+    generator machinery, the handler closure and the message made up front cost more than the two
+    ``setitimer`` calls themselves.  Both calls stay, whatever the limit: a timer left armed past
+    the block would fire into whatever handler the caller has by then (``SIG_DFL`` ends the
+    process), and the caller's handler is given back (tested)."""
+
+    __slots__ = ("expired", "previous", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self.previous: Any = None
+
+    def _expire(self, signum: int, frame: FrameType | None) -> NoReturn:
+        self.expired = True
+        raise TimeLimitError(self.message)
+
+    @property
+    def message(self) -> str:
+        return f"the check took longer than the {self.seconds:g} s limit"
+
+    def __enter__(self) -> None:
+        self.previous = _c_signal.signal(_SIGALRM, self._expire)
+        _setitimer(_ITIMER_REAL, self.seconds)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        _setitimer(_ITIMER_REAL, 0)
+        _c_signal.signal(_SIGALRM, self.previous)
+        # Only when the block ended normally: if the timer fired anyway, some library caught the
+        # TimeLimitError (c2pa-python's stream callbacks, parsers that catch Exception) and went on.
+        if exc_type is None and self.expired:
+            raise TimeLimitError(self.message)
+
+
+_setitimer, _ITIMER_REAL, _SIGALRM = signal.setitimer, signal.ITIMER_REAL, int(signal.SIGALRM)
 
 
 def limit_memory(megabytes: int | None) -> None:

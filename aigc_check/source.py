@@ -28,12 +28,18 @@ STREAM_WINDOW = io.DEFAULT_BUFFER_SIZE
 
 
 class ByteSource:
-    def __init__(self, fileobj: BinaryIO, size: int, name: str) -> None:
+    def __init__(self, fileobj: BinaryIO, size: int, name: str, head: bytes | None = None) -> None:
+        """``head``: the file's first ``min(size, HEAD_SIZE)`` bytes when the caller holds them
+        already (a buffer), counted as read; otherwise they are read now."""
         self._f = fileobj
         self.size = size
         self.name = name
-        self.bytes_read = 0
-        self._head = self._raw(0, min(size, HEAD_SIZE))
+        if head is None:
+            self.bytes_read = 0
+            self._head = self._raw(0, min(size, HEAD_SIZE))
+        else:
+            self.bytes_read = len(head)
+            self._head = head
         self._window_at, self._window = 0, b""
 
     @classmethod
@@ -41,8 +47,10 @@ class ByteSource:
         cls, target: str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO, name: str = ""
     ) -> ByteSource:
         if isinstance(target, (bytes, bytearray, memoryview)):
-            data = bytes(target)
-            return cls(io.BytesIO(data), len(data), name or "<bytes>")
+            # A buffer's head is sliced from it, not read back through its stream (the EXIF reader
+            # opens every EXIF blob so); ``bytes`` is immutable, so it is kept, not copied.
+            data = target if type(target) is bytes else bytes(target)
+            return cls(io.BytesIO(data), len(data), name or "<bytes>", data[:HEAD_SIZE])
         if hasattr(target, "read") and hasattr(target, "seek"):
             # An already open seekable file (a remote object with ranged reads): the source owns it now.
             # (mypy does not narrow a union by hasattr: what has read and seek here is the BinaryIO.)

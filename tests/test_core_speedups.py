@@ -9,23 +9,39 @@ plain way of doing it.
 - the cached generator lookups by name answer what a search of the table answers;
 - the C2PA validation state read from the parsed store is the one c2pa-python reports;
 - the time limit set through ``_signal`` still fires and gives the previous handler back.
+
+Issue 14's third round (the walk and the readers):
+
+- the walkers' headers unpacked where they lie in the head (JPEG segments, PNG chunks, IFD tables and
+  values) give the container, and the count of bytes read, that reading them through the source gives;
+- a single IFD value, unpacked by a compiled struct, is what the general unpack gives;
+- a buffer's source slices its head and counts it as the file's source does;
+- the EXIF tag names remembered per process are piexif's;
+- the time limit, a class now, ends a block past it, leaves no timer armed, and is nothing without a
+  limit;
+- a file in which nothing was found reuses the later stages' answer for its kind of container: the
+  same result the full path gives, on every fixture and corpus file.
 """
 
 from __future__ import annotations
 
 import io
 import signal
+import struct
 import time
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, corpus_dir, corpus_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aigc_check import Checker, disclosure
+from aigc_check import Checker, disclosure, formats
 from aigc_check.classifier import classify
 from aigc_check.deadline import TimeLimitError, time_limit
-from aigc_check.model import C2paSummary, Classification, Field, Status
+from aigc_check.formats.ifd import RAW_TYPES, TYPES, _value, read_directories
+from aigc_check.model import C2paSummary, Classification, Container, Field, Status
+from aigc_check.options import CheckOptions
+from aigc_check.readers import exif
 from aigc_check.source import HEAD_SIZE, STREAM_WINDOW, ByteSource
 
 
@@ -226,3 +242,154 @@ def test_the_time_limit_fires_and_gives_the_previous_handler_back():
     finally:
         signal.signal(signal.SIGALRM, old)
     assert signal.getsignal(signal.SIGALRM) == old
+
+
+# --------------------------------------------------------------------------- issue 14, third round
+
+
+def _every_file() -> list:
+    """Every fixture, and every corpus file when the corpus is here."""
+    paths = sorted(p for p in FIXTURES.iterdir() if p.is_file())
+    corpus = corpus_dir()
+    paths += [corpus / row["file"] for row in corpus_rows() if (corpus / row["file"]).is_file()]
+    return paths
+
+
+class _HeadHidden(ByteSource):
+    """A source whose walkers see no head: every header is read through ``read``, the plain way
+    (which serves a range inside the head from it, uncounted, as before)."""
+
+    @property
+    def head(self) -> bytes:
+        return b""
+
+
+def _walked(src: ByteSource, handler) -> tuple:
+    container = Container(handler.name, handler.media_type)
+    try:
+        handler.walk(src, container)
+        raised = None
+    except Exception as exc:  # the checker turns these into errors; compared as they are raised
+        raised = (type(exc).__name__, str(exc), getattr(exc, "location", None))
+    return container, raised, src.bytes_read
+
+
+# The walkers that unpack headers where they lie in the head (others read the head as data).
+_HEAD_WALKERS = {"jpeg", "png", "tiff"}
+
+
+def _directories(data: bytes, source: type[ByteSource]) -> tuple:
+    try:
+        with source.open(data, "exif") as blob:
+            d = read_directories(blob)
+        return d.endian, d.ifd0_at, d.entries, d.problems
+    except Exception as exc:
+        return type(exc).__name__, str(exc), getattr(exc, "location", None)
+
+
+def test_headers_unpacked_in_the_head_are_what_reading_them_gives():
+    walked = blobs = 0
+    for path in _every_file():
+        with ByteSource.open(path) as src:
+            handler = formats.identify(src.head, named=path.name)
+            if handler is None:
+                continue
+            fast = _walked(src, handler)
+        for block in fast[0].blocks:  # every EXIF blob, whatever carried it, as the EXIF reader parses it
+            if block.kind == "exif" and block.entries is None:
+                assert _directories(block.data, ByteSource) == _directories(block.data, _HeadHidden), path.name
+                blobs += 1
+        if handler.name not in _HEAD_WALKERS:
+            continue
+        with _HeadHidden.open(path) as plain_src:
+            plain = _walked(plain_src, handler)
+        assert fast == plain, path.name
+        walked += 1
+    assert walked > 150 and blobs > 20
+
+
+@pytest.mark.parametrize("size", [0, 10, HEAD_SIZE, HEAD_SIZE + 10])
+def test_a_buffers_source_counts_and_reads_what_a_files_does(tmp_path, size):
+    data = _data(size)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    for buffer in (data, bytearray(data), memoryview(data)):
+        with ByteSource.open(buffer) as from_buffer, ByteSource.open(path) as from_file:
+            assert from_buffer.head == from_file.head == data[:HEAD_SIZE]
+            assert from_buffer.bytes_read == from_file.bytes_read
+            assert from_buffer.read(HEAD_SIZE - 5, 20) == from_file.read(HEAD_SIZE - 5, 20)
+            assert from_buffer.bytes_read == from_file.bytes_read
+            assert from_buffer.stream().read() == data
+
+
+def test_remembered_exif_names_are_piexifs():
+    import piexif
+
+    tags = {tag for table in piexif.TAGS.values() for tag in table} | {0x0001, 0xFFFF, 0xC4A5}
+    for ifd in exif.IFDS:
+        for tag in sorted(tags):
+            assert exif._tag_name(ifd, tag) == exif._look_up_name(ifd, tag)
+            assert exif._tag_name(ifd, tag) == exif._look_up_name(ifd, tag)  # the remembered one
+
+
+def test_the_time_limit_leaves_no_timer_and_catches_a_swallowed_expiry():
+    with time_limit(5):
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    # A library that catches the TimeLimitError and goes on: the block still ends with it.
+    with pytest.raises(TimeLimitError, match=r"0\.05 s limit"), time_limit(0.05):
+        try:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                pass
+        except TimeLimitError:
+            pass
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    for no_limit in (None, 0, -1):
+        with time_limit(no_limit):
+            assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_file_with_nothing_found_gets_what_the_full_path_gives():
+    options = CheckOptions(time_limit=None)
+    lean, full = Checker(options), Checker(options)
+    full._lean_results = None  # every file through every stage
+    reused = 0
+    paths = _every_file()
+    # Twice round, each file with another declaration: an answer is kept per declaration too.
+    for i, path in enumerate(paths + paths):
+        declared = ("none", "ai", "not-ai")[i % 3]
+        assert lean._lean_results is not None
+        before = len(lean._lean_results)
+        shortcut = lean.check(path, declared)
+        plain = full.check(path, declared)
+        assert _comparable(shortcut) == _comparable(plain), path.name
+        assert shortcut.to_dict() is not plain.to_dict()
+        reused += len(lean._lean_results) == before and not plain.evidence and not plain.errors
+    assert len(lean._lean_results) >= 5  # JPEG, PNG, GIF, WebP, TIFF, audio, video, documents...
+    assert reused > 20
+
+
+def test_a_kept_answer_is_a_copy_its_callers_may_change():
+    checker = Checker(CheckOptions(time_limit=None))
+    first = checker.check(FIXTURES / "plain.jpg")
+    first.decision.measures.append("changed")
+    first.classification.deciding.append("changed")  # type: ignore[arg-type]
+    first.findings.append("changed")  # type: ignore[arg-type]
+    again = checker.check(FIXTURES / "plain.jpg")
+    assert "changed" not in again.decision.measures
+    assert again.classification.deciding == [] and again.findings == []
+    fresh = Checker(CheckOptions(time_limit=None))
+    fresh._lean_results = None
+    assert _comparable(again) == _comparable(fresh.check(FIXTURES / "plain.jpg"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(set(TYPES) - RAW_TYPES)), st.sampled_from("<>"), st.binary(min_size=8, max_size=8))
+def test_one_ifd_value_reads_as_the_general_unpack_reads_it(typ, endian, raw):
+    code, size = TYPES[typ]
+    data = raw[:size]
+    general = struct.unpack(f"{endian}{2 if typ in (5, 10) else 1}{code}", data)  # the general path's unpack
+    if typ in (5, 10):
+        general = tuple(zip(general[0::2], general[1::2]))
+    assert repr(_value(data, typ, 1, endian, code)) == repr(general[0])  # repr: a NaN float equals no float

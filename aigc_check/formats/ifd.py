@@ -35,6 +35,15 @@ TYPES = {
     12: ("d", 8),
 }
 RAW_TYPES = {1, 2, 7}
+# One directory entry: tag, type, count, the value or its offset.
+_ENTRY = {endian: struct.Struct(endian + "HHI4s") for endian in "<>"}
+_COUNT = {endian: struct.Struct(endian + "H") for endian in "<>"}
+_OFFSET = {endian: struct.Struct(endian + "I") for endian in "<>"}
+# One value of each numeric type; a rational is its (numerator, denominator) pair.
+_SINGLE = {
+    endian: {typ: struct.Struct(endian + code * (2 if typ in (5, 10) else 1)) for typ, (code, _size) in TYPES.items()}
+    for endian in "<>"
+}
 OVER_LIMIT = "over the limit"
 
 
@@ -75,13 +84,24 @@ def read_directories(src: ByteSource, base: int = 0, strict: bool = False) -> Di
 def read_ifd(
     src: ByteSource, endian: str, base: int, at: int, name: str, problems: list[str], strict: bool = False
 ) -> dict:
-    (count,) = struct.unpack(endian + "H", src.read_exact(base + at, 2, name))
+    # A range inside the source's head is sliced from it here: ``src.read`` would return that same
+    # slice, uncounted (the head was counted when it was read), through two calls; a range past
+    # the head is read through the source, so what a file reports as read is unchanged.  An EXIF
+    # blob is nearly always wholly in the head.
+    head = src.head
+    in_head = len(head)
+    start = base + at
+    if start + 2 <= in_head:
+        (count,) = _COUNT[endian].unpack_from(head, start)
+    else:
+        (count,) = _COUNT[endian].unpack(src.read_exact(start, 2, name))
     if count > MAX_IFD_ENTRIES:
-        raise LimitExceededError(f"{name} claims {count} entries", f"offset {base + at:#x}")
-    table = src.read_exact(base + at + 2, 12 * count, name)
+        raise LimitExceededError(f"{name} claims {count} entries", f"offset {start:#x}")
+    end = start + 2 + 12 * count
+    table = head[start + 2 : end] if end <= in_head else src.read_exact(start + 2, 12 * count, name)
     out: dict = {}
-    for i in range(count):
-        tag, typ, n, raw = struct.unpack(endian + "HHI4s", table[12 * i : 12 * i + 12])
+    # One pass over the table in C, not a slice and an unpack per entry.
+    for tag, typ, n, raw in _ENTRY[endian].iter_unpack(table):
         if typ not in TYPES:
             continue
         code, size = TYPES[typ]
@@ -92,14 +112,14 @@ def read_ifd(
         elif total <= 4:
             data = raw[:total]
         else:
-            (offset,) = struct.unpack(endian + "I", raw)
-            data = src.read(base + offset, total)
+            value_at = base + _OFFSET[endian].unpack(raw)[0]
+            data = head[value_at : value_at + total] if value_at + total <= in_head else src.read(value_at, total)
             if len(data) < total:
                 problem = f"{name} tag {tag:#06x} points past the end of the data"
         if problem:
             if strict:
                 error = LimitExceededError if OVER_LIMIT in problem else MediaError
-                raise error(problem, f"offset {base + at:#x}")
+                raise error(problem, f"offset {start:#x}")
             problems.append(problem)
             continue
         out[tag] = _value(data, typ, n, endian, code)
@@ -109,6 +129,9 @@ def read_ifd(
 def _value(data: bytes, typ: int, n: int, endian: str, code: str) -> Any:
     if typ in RAW_TYPES:
         return data  # piexif also returns ASCII as bytes
+    if n == 1:  # most entries: one compiled struct, no format string made, no pairing
+        values = _SINGLE[endian][typ].unpack(data)
+        return values if typ in (5, 10) else values[0]
     count = 2 * n if typ in (5, 10) else n
     values = struct.unpack(f"{endian}{count}{code}", data)  # a repeat count, not code * n: no huge format string
     if typ in (5, 10):

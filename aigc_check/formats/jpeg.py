@@ -39,13 +39,26 @@ def walk(src: ByteSource, c: Container) -> None:
         extended_xmp.finish(c)
 
 
+# A marker and the length after it, parsed where they lie in the head.
+_MARKER_AND_LENGTH = struct.Struct(">BBH")
+
+
 def _walk_segments(src: ByteSource, c: Container, extended_xmp: ExtendedXmp) -> None:
+    # A segment header inside the head (nearly all of them: the tables and metadata come before
+    # the image data) is unpacked where it lies; one nearer the head's end than four bytes is read
+    # through the source, as before, so what is read past the head, its count and the errors for a
+    # file cut inside a header are the same.
+    head = src.head
+    header_in_head = len(head) - 4
     pos = 2
     for _ in range(MAX_SEGMENTS):
-        marker_bytes = src.read_exact(pos, 2, "a JPEG marker")
-        if marker_bytes[0] != 0xFF:
-            raise MediaError(f"expected a JPEG marker, found byte 0x{marker_bytes[0]:02X}", f"offset {pos:#x}")
-        marker = marker_bytes[1]
+        length = -1
+        if pos <= header_in_head:
+            first, marker, length = _MARKER_AND_LENGTH.unpack_from(head, pos)
+        else:
+            first, marker = src.read_exact(pos, 2, "a JPEG marker")
+        if first != 0xFF:
+            raise MediaError(f"expected a JPEG marker, found byte 0x{first:02X}", f"offset {pos:#x}")
         if marker == 0xFF:  # fill byte
             pos += 1
             continue
@@ -54,7 +67,8 @@ def _walk_segments(src: ByteSource, c: Container, extended_xmp: ExtendedXmp) -> 
                 return
             pos += 2
             continue
-        (length,) = struct.unpack(">H", src.read_exact(pos + 2, 2, "a segment length"))
+        if length < 0:
+            (length,) = struct.unpack(">H", src.read_exact(pos + 2, 2, "a segment length"))
         if length < 2:
             raise MediaError(f"segment length {length} is too small", f"offset {pos:#x}")
         payload_at, payload_len = pos + 4, length - 2

@@ -28,6 +28,7 @@ TEXT_CHUNKS = {b"tEXt", b"zTXt", b"iTXt"}
 EXIF_PREFIX = b"Exif\x00\x00"
 MAX_TRAILING_READ = 1024 * 1024  # text after IEND read as one field; the finding gives the full size
 TRAILING_PROBE = 4096  # bytes of other data after IEND searched for a label
+_CHUNK_HEADER = struct.Struct(">I4s")
 
 
 def _accept(head: bytes) -> bool:
@@ -43,11 +44,17 @@ def walk(src: ByteSource, c: Container) -> None:
 def _chunks(src: ByteSource, c: Container, pos: int, after_iend: bool) -> int:
     """Read the chunks from ``pos`` to IEND (or, after IEND, to the end of the file); return the
     offset after the last one."""
+    # A chunk header inside the head is unpacked where it lies; one past it is read through the
+    # source, as before, so what is read past the head and its count are the same.
+    head = src.head
+    header_in_head = len(head) - 8
     for _ in range(MAX_CHUNKS):
         if after_iend and not _looks_like_chunk(src.read(pos, 8)):
             return pos  # the end of the file, or bytes that are not a chunk: read as text by the caller
-        header = src.read_exact(pos, 8, "a PNG chunk header")
-        length, ctype = struct.unpack(">I4s", header)
+        if pos <= header_in_head:
+            length, ctype = _CHUNK_HEADER.unpack_from(head, pos)
+        else:
+            length, ctype = _CHUNK_HEADER.unpack(src.read_exact(pos, 8, "a PNG chunk header"))
         data_at = pos + 8
         if data_at + length + 4 > src.size:
             # After IEND a chunk that runs past the end was cut with the file: a truncated file.

@@ -60,10 +60,26 @@ class ExifReader(MetadataReader):
 
 
 def _tag_name(ifd: str, tag: int) -> str:
+    names = _NAMES[ifd]
+    name = names.get(tag)
+    if name is None:
+        name = _look_up_name(ifd, tag)
+        if len(names) < _MAX_NAMES:  # tags come from files: keep what is remembered bounded
+            names[tag] = name
+    return name
+
+
+def _look_up_name(ifd: str, tag: int) -> str:
     info = piexif.TAGS.get(ifd if ifd != "1st" else "Image", {}).get(tag)
     if info is None and ifd == "0th":
         info = piexif.TAGS["Exif"].get(tag)  # some writers put Exif-IFD tags (UserComment) in IFD0
     return info["name"] if info else f"Tag0x{tag:04X}"
+
+
+# Each IFD's tag names as looked up in piexif's table (two lookups and, for an unknown tag, a name
+# made per field otherwise), remembered per process.
+_NAMES: dict[str, dict[int, str]] = {ifd: {} for ifd in IFDS}
+_MAX_NAMES = 65_536
 
 
 def _decode(tag: int, value: Any) -> Any:
