@@ -475,9 +475,15 @@ _Record = TypeVar("_Record")
 def _copied(record: _Record) -> _Record:
     """A shallow copy of a dataclass record, whatever fields it has: ``dataclasses.replace`` runs
     ``__init__`` over every field and costs more than the rest of a file's shortcut.  The records
-    copied (``Classification``, ``Decision``, ``Finding``) have no slots and no ``__post_init__``."""
-    copy = object.__new__(type(record))
-    copy.__dict__.update(record.__dict__)
+    copied (``Classification``, ``Decision``, ``Finding``) are slots dataclasses without a
+    ``__post_init__``; one without slots is copied by its ``__dict__``."""
+    cls = type(record)
+    copy = object.__new__(cls)
+    slots = getattr(cls, "__slots__", ())
+    if not slots:
+        copy.__dict__.update(record.__dict__)
+    for name in slots:
+        object.__setattr__(copy, name, getattr(record, name))
     return copy
 
 
