@@ -297,8 +297,13 @@ ROWS_HEAD = '<script type="application/json" id="report-rows">['
 # A worker's thumbnail for a row: a data URI, None (tried: not decodable), or NOT_MADE (not tried).
 NOT_MADE: Literal[False] = False
 Thumbnail = str | None | Literal[False]
-# What a scan's worker hands on for one of the rows: ``ReportRows.values`` and the thumbnail.
-MadeRow = tuple[list, Thumbnail]
+# Where a rendered row's thumbnail comes from: None when the row never has one (not an image
+# violation), else what the worker made (``Thumbnail``) and the file to make it from if it did not.
+ThumbnailSource = tuple[Thumbnail, str] | None
+# What a scan's worker hands on for one of the rows (``ReportRows.rendered``): the row's JSON text
+# with a ``%d`` for each shared string and a ``%s`` for the thumbnail, the strings in the order
+# the placeholders take them, and the thumbnail's source.
+RenderedRow = tuple[str, list, ThumbnailSource]
 
 
 class ReportRows:
@@ -395,6 +400,48 @@ class ReportRows:
         self.count += 1
         return text
 
+    def rendered(self, d: dict, made: Thumbnail = NOT_MADE) -> RenderedRow:
+        """The row with everything but the shared strings' indices and the thumbnail already in
+        JSON text (``RenderedRow``), so that a scan's worker makes it and the parent's part is a
+        dict lookup a string and one ``%`` (``rendered_line``).  Its text is ``line``'s: a JSON
+        array with these separators is its items' texts joined by commas, and ``_safe_json``'s
+        escapes are of single characters, which no index or bracket holds."""
+        v = self.values(d)
+        strings: list = []
+        parts = ["[", _safe_json(v[0]).replace("%", "%%")]
+
+        def shared(value: object) -> str:
+            if value is None or value == "":
+                return "0"  # ``_s``: the empty string's index, the same in every table
+            strings.append(value)
+            return "%d"
+
+        parts.extend("," + shared(x) for x in v[1:10])
+        parts.append(",[" + ",".join(shared(x) for x in v[10]) + "]")
+        parts.append("," + shared(v[11]))
+        parts.append("," + _safe_json(v[12]).replace("%", "%%"))
+        for position in (13, 14, 15):
+            parts.append(",[" + ",".join(shared(x) for x in v[position]) + "]")
+        parts.append(",%s," + _safe_json(v[17]).replace("%", "%%") + "," + _safe_json(v[18]).replace("%", "%%") + "]")
+        eligible = d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS
+        return "".join(parts), strings, (made, result_path(d)) if eligible else None
+
+    def rendered_line(self, row: RenderedRow) -> str:
+        """``line`` of a row a worker rendered: its strings interned here, in the order they are
+        met, and its thumbnail while the budget lasts (``thumbnail_of``)."""
+        template, shared, source = row
+        table = self.strings
+        indices = [table.setdefault(x, len(table)) for x in shared]
+        thumb = None
+        if source is not None and self.thumbnails > 0:
+            made, path = source
+            thumb = thumbnail(path) if made is NOT_MADE else made
+            self.thumbnails -= thumb is not None
+        thumb_json = "null" if thumb is None else _safe_json(thumb)
+        text = ("," if self.count else "") + template % (*indices, thumb_json) + "\n"
+        self.count += 1
+        return text
+
     def write(self, f: TextIO, issues: Iterable[dict]) -> None:
         f.write(ROWS_HEAD)
         for d in issues:
@@ -408,8 +455,9 @@ class ReportRows:
 
 
 class WorkerRows:
-    """A scan worker's half of the rows (``ReportRows.values`` and the thumbnails), so the parent
-    only interns the strings and writes the line.  The parent needs the first ``thumbnails`` image
+    """A scan worker's half of the rows (``ReportRows.rendered``: the row's text but for the
+    shared strings' indices, and the thumbnails), so the parent only interns the strings and
+    writes the line.  The parent needs the first ``thumbnails`` image
     violations in the order it records them, and a worker's rows reach it in the worker's order, so
     a worker that makes thumbnails for its own first images while its share lasts covers the
     parent's needs but for an uneven split, where the parent makes the rest (``ReportRows.row``)."""
@@ -417,9 +465,9 @@ class WorkerRows:
     def __init__(self, policy: Policy | None, fingerprints: FingerprintTable, thumbnails: int) -> None:
         self.rows = ReportRows(policy, fingerprints, thumbnails)
 
-    def made(self, d: dict) -> MadeRow:
+    def made(self, d: dict) -> RenderedRow:
         tried = self.rows.thumbnails > 0 and d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS
-        return self.rows.values(d), self.rows.thumbnail_of(d) if tried else NOT_MADE
+        return self.rows.rendered(d, self.rows.thumbnail_of(d) if tried else NOT_MADE)
 
 
 class RowsFile:
@@ -432,9 +480,14 @@ class RowsFile:
         self.rows = ReportRows(policy, fingerprints, thumbnails)
         self.file = open_text(path, "w")
 
-    def add(self, d: dict, made: MadeRow | None = None) -> None:
-        values, thumb = made if made is not None else (None, NOT_MADE)
-        self.file.write(self.rows.line(d, values, thumb))
+    def add(self, d: dict) -> None:
+        """A row the parent makes itself (its own results, a resume's reloaded ones)."""
+        self.file.write(self.rows.line(d))
+
+    def add_rendered(self, rows: Iterable[RenderedRow]) -> None:
+        """Rows a worker rendered (``WorkerRows.made``)."""
+        line = self.rows.rendered_line
+        self.file.write("".join([line(row) for row in rows]))
 
     def copy_into(self, f: TextIO) -> None:
         """The whole rows array and the strings, into the page being written."""

@@ -49,7 +49,7 @@ from ..checker import Checker, CheckOptions
 from ..limits import DEFAULT_TIME_LIMIT
 from ..model import Declared, Verdict, result_path
 from .accounts import ACCOUNT_COLUMNS, RepeatOffenderRules, account_rows
-from .batch import ScanItem, check_batch, checker_for, init_worker
+from .batch import ScanItem, check_batch, checker_for, init_worker, shared_checker
 from .declarations import DeclarationIndex
 from .outputs import (
     ACCOUNTS_CSV,
@@ -83,7 +83,7 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
     from ..similar.known import KnownIndex
-    from .html_report import MadeRow, RowsFile, WorkerRows
+    from .html_report import RenderedRow, RowsFile, WorkerRows
     from .similar_pass import SimilarPassOutput
 
 SUMMARY_EVERY_S = 2.0
@@ -101,9 +101,10 @@ REPORTING = "reporting"  # writing report.html: a second signal abandons it (it 
 STALL_MARGIN_S = 30.0
 
 # What a worker returns for a chunk (``scan_chunk``): its results.jsonl lines, its results.csv lines, the
-# report's issue lines, the digests for the tallies, the skip reasons of the files not judged, and
-# the report's rows for its issues (``WorkerRows.made``; None when the scan writes no report).
-ChunkOutput = tuple[str, str, str, list[dict], list[str], "list[MadeRow] | None"]
+# report's issue lines, its files' counts (``Tally.for_chunk``: checked, and skipped by reason), and
+# the report's rows for its issues, rendered but for the shared strings (``WorkerRows.made``; None
+# when the scan writes no report).  All text and a few counters: the parent only appends and adds.
+ChunkOutput = tuple[str, str, str, Tally, "list[RenderedRow] | None"]
 # The chunks in flight: future -> (its items, whether it ran alone, when it was submitted).
 Pending = dict[Future[ChunkOutput], tuple[list[ScanItem], bool, float]]
 
@@ -162,18 +163,27 @@ _worker_rows: WorkerRows | None = None
 
 
 def scan_chunk(items: list[ScanItem], options: CheckOptions) -> ChunkOutput:
-    """Worker side: check a chunk and return finished output text plus digests for the tallies."""
+    """Worker side: check a chunk and return its finished output text and its counts."""
     results = check_batch(items, options)
-    checked = [r for r in results if "skipped" not in r]
+    checker = checker_for(options)
+    counts = Tally.for_chunk(checker.policy.ai_statuses, checker.fingerprints)
+    checked = []
+    for r in results:
+        if "skipped" in r:
+            counts.skip(r["skipped"])
+        else:
+            checked.append(r)
     digests = [digest(r) for r in checked]
+    for d in digests:
+        counts.add(d)
+    counts.fingerprints = None  # the parent has its own table; a chunk's counts need it no more
     issues = [d for d in digests if d["issue"]]
     rows = _worker_rows
     return (
         "".join(jsonl_line(r) + "\n" for r in checked),
         csv_lines(csv_row(r) for r in checked),
         "".join(jsonl_line(d) + "\n" for d in issues),
-        digests,
-        [r["skipped"] for r in results if "skipped" in r],
+        counts,
         [rows.made(d) for d in issues] if rows is not None else None,
     )
 
@@ -294,35 +304,34 @@ class Scan:
                 problem.path, self.config.declared, "io-error", problem.message
             ).to_dict()
             result.update(account=None, post_id=None)
-            self._record(
-                (
-                    jsonl_line(result) + "\n",
-                    csv_lines([csv_row(result)]),
-                    json.dumps(digest(result), ensure_ascii=False) + "\n",
-                    [digest(result)],
-                    [],
-                    None,
-                ),
-                writer,
-            )
+            self._record_own(result, writer)
 
-    def _record(self, chunk_output: ChunkOutput, writer: ResultWriter) -> None:
-        json_text, csv_text, issue_text, digests, skipped, made = chunk_output
+    def _record(self, chunk_output: ChunkOutput, writer: ResultWriter, own_issues: Iterable[dict] = ()) -> None:
+        """Append a chunk's lines and add its counts; ``own_issues``: the digests of the issues of
+        results the parent made itself, whose report rows it makes too."""
+        json_text, csv_text, issue_text, counts, rows = chunk_output
         writer.write(json_text, csv_text, issue_text)
         writer.flush()  # whole lines reach the file together: it never ends mid-line but for a kill
-        for d in digests:
-            self.tally.add(d)
+        self.tally.merge(counts)
         if self.rows is not None:
-            issues = [d for d in digests if d["issue"]]
-            if made is not None and len(made) == len(issues):
-                for d, row in zip(issues, made):
-                    self.rows.add(d, row)
-            else:  # rows the parent makes itself (its own results, a worker without the report's half)
-                for d in issues:
-                    self.rows.add(d)
-        for reason in skipped:
-            self.tally.skip(reason)
-        self.done_now += len(digests) + len(skipped)
+            if rows is not None:
+                self.rows.add_rendered(rows)
+            for d in own_issues:
+                self.rows.add(d)
+        self.done_now += counts.checked + sum(counts.skipped.values())
+
+    def _record_own(self, result: dict, writer: ResultWriter) -> None:
+        """Record a result the parent made (a folder it cannot list, a file that killed or stalled
+        its worker): always an issue, written to the issue list as it is."""
+        d = digest(result)
+        counts = Tally.for_chunk(self.tally.ai_statuses, self.tally.fingerprints)
+        counts.add(d)
+        line = json.dumps(d, ensure_ascii=False) + "\n"
+        self._record(
+            (jsonl_line(result) + "\n", csv_lines([csv_row(result)]), line, counts, None),
+            writer,
+            [d] if d["issue"] else [],
+        )
 
     # --- the pool loop --------------------------------------------------------------------------
 
@@ -492,18 +501,7 @@ class Scan:
     def _unreadable(self, item: ScanItem, code: str, message: str, writer: ResultWriter) -> None:
         result = self.checker.unreadable_result(item.path, item.declared, code, message).to_dict()
         result.update(account=item.account, post_id=item.post_id)
-        d = digest(result)
-        self._record(
-            (
-                jsonl_line(result) + "\n",
-                csv_lines([csv_row(result)]),
-                json.dumps(d, ensure_ascii=False) + "\n",
-                [d],
-                [],
-                None,
-            ),
-            writer,
-        )
+        self._record_own(result, writer)
 
     def _show_progress(self, force: bool = False) -> None:
         t = self.tally
@@ -547,7 +545,8 @@ class Scan:
                 self.progress.counter = FileCounter(self._count_targets)
                 self.progress.counter.start()
             # A signal that comes once every file is checked does not make the scan interrupted.
-            completed = self.stop_signal is None and self._run_pool(self._items(declarations, done, writer), writer)
+            with shared_checker(self.config.options, self.checker):  # the forked workers inherit it
+                completed = self.stop_signal is None and self._run_pool(self._items(declarations, done, writer), writer)
             writer.flush()
             if completed and self.checker.options.similar:
                 self._similar_pass(writer, declarations)
