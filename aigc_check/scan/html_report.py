@@ -294,6 +294,9 @@ def _safe_json(value: object) -> str:
 
 
 ROWS_HEAD = '<script type="application/json" id="report-rows">['
+# The places of a rendered row's shared strings and thumbnail (``ReportRows.rendered``), and their JSON.
+_INDEX_MARK, _THUMB_MARK = "\x00", "\x01"
+_INDEX_MARK_JSON, _THUMB_MARK_JSON = json.dumps(_INDEX_MARK), json.dumps(_THUMB_MARK)
 # A worker's thumbnail for a row: a data URI, None (tried: not decodable), or NOT_MADE (not tried).
 NOT_MADE: Literal[False] = False
 Thumbnail = str | None | Literal[False]
@@ -403,35 +406,45 @@ class ReportRows:
     def rendered(self, d: dict, made: Thumbnail = NOT_MADE) -> RenderedRow:
         """The row with everything but the shared strings' indices and the thumbnail already in
         JSON text (``RenderedRow``), so that a scan's worker makes it and the parent's part is a
-        dict lookup a string and one ``%`` (``rendered_line``).  Its text is ``line``'s: a JSON
-        array with these separators is its items' texts joined by commas, and ``_safe_json``'s
-        escapes are of single characters, which no index or bracket holds."""
+        dict lookup a string and one ``%`` (``rendered_line``).  Its text is ``line``'s: the row
+        is encoded once with a mark in each placeholder's place, a string no value of the row
+        can be (its own strings pass through ``shown``, which escapes every control character)."""
         v = self.values(d)
         strings: list = []
-        parts = ["[", _safe_json(v[0]).replace("%", "%%")]
 
-        def shared(value: object) -> str:
+        def shared(value: object) -> object:
             if value is None or value == "":
-                return "0"  # ``_s``: the empty string's index, the same in every table
+                return 0  # ``_s``: the empty string's index, the same in every table
             strings.append(value)
-            return "%d"
+            return _INDEX_MARK
 
-        parts.extend("," + shared(x) for x in v[1:10])
-        parts.append(",[" + ",".join(shared(x) for x in v[10]) + "]")
-        parts.append("," + shared(v[11]))
-        parts.append("," + _safe_json(v[12]).replace("%", "%%"))
-        for position in (13, 14, 15):
-            parts.append(",[" + ",".join(shared(x) for x in v[position]) + "]")
-        parts.append(",%s," + _safe_json(v[17]).replace("%", "%%") + "," + _safe_json(v[18]).replace("%", "%%") + "]")
+        row = [
+            v[0],
+            *[shared(x) for x in v[1:10]],
+            [shared(x) for x in v[10]],
+            shared(v[11]),
+            v[12],
+            [shared(x) for x in v[13]],
+            [shared(x) for x in v[14]],
+            [shared(x) for x in v[15]],
+            _THUMB_MARK,
+            v[17],
+            v[18],
+        ]
+        template = _safe_json(row).replace("%", "%%").replace(_INDEX_MARK_JSON, "%d").replace(_THUMB_MARK_JSON, "%s")
         eligible = d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS
-        return "".join(parts), strings, (made, result_path(d)) if eligible else None
+        return template, strings, (made, result_path(d)) if eligible else None
 
     def rendered_line(self, row: RenderedRow) -> str:
         """``line`` of a row a worker rendered: its strings interned here, in the order they are
         met, and its thumbnail while the budget lasts (``thumbnail_of``)."""
         template, shared, source = row
         table = self.strings
-        indices = [table.setdefault(x, len(table)) for x in shared]
+        indices = list(map(table.get, shared))  # nearly every string is in the table already
+        if None in indices:
+            for i, x in enumerate(shared):
+                if indices[i] is None:  # new: its index is the next, as ``_s`` gives it
+                    indices[i] = table.setdefault(x, len(table))
         thumb = None
         if source is not None and self.thumbnails > 0:
             made, path = source

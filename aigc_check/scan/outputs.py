@@ -428,6 +428,6 @@ def write_json_atomic(path: str, data: dict) -> None:
     """Replace ``path`` in one step, so a reader (or a kill) never sees half a summary."""
     tmp = path + ".tmp"
     with open_text(tmp, "w") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-        f.write("\n")
+        # One write: ``json.dump`` writes each token on its own, a few thousand calls a summary.
+        f.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     os.replace(tmp, path)

@@ -120,7 +120,7 @@ class ScanConfig:
     jobs: int = 0  # 0: every core this process may use
     resume: bool = False
     overwrite: bool = False
-    chunk_size: int = 64
+    chunk_size: int = 128  # files a worker is handed at once: larger chunks cost the parent less a file
     html: bool = True
     thumbnails: int = 200
     progress: str = "auto"
