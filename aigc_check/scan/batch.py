@@ -15,8 +15,7 @@ a batch, a Spark task or a scan.
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -70,23 +69,6 @@ def checker_for(options: CheckOptions) -> Checker:
     if checker is None:
         checker = _checkers[options] = Checker(options)
     return checker
-
-
-@contextmanager
-def shared_checker(options: CheckOptions, checker: Checker) -> Iterator[None]:
-    """Meanwhile, ``checker`` (made here, for ``options``) is this process's checker for them, so
-    that the workers a scan forks meanwhile inherit it instead of loading the policy, the trust
-    anchors and the fingerprints again, each at its start.  A ``Checker`` holds no C2PA context
-    (the reader makes those per process, on first use) and the parent checks no file with it
-    while it forks.  Workers started by a fork server make their own, as before."""
-    adopted = options not in _checkers
-    if adopted:
-        _checkers[options] = checker
-    try:
-        yield
-    finally:
-        if adopted and _checkers.get(options) is checker:
-            del _checkers[options]
 
 
 def sniff(target: str | BinaryIO) -> str | None:

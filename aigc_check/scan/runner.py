@@ -49,7 +49,7 @@ from ..checker import Checker, CheckOptions
 from ..limits import DEFAULT_TIME_LIMIT
 from ..model import Declared, Verdict, result_path
 from .accounts import ACCOUNT_COLUMNS, RepeatOffenderRules, account_rows
-from .batch import ScanItem, check_batch, checker_for, init_worker, shared_checker
+from .batch import ScanItem, check_batch, checker_for, init_worker
 from .declarations import DeclarationIndex
 from .outputs import (
     ACCOUNTS_CSV,
@@ -545,8 +545,7 @@ class Scan:
                 self.progress.counter = FileCounter(self._count_targets)
                 self.progress.counter.start()
             # A signal that comes once every file is checked does not make the scan interrupted.
-            with shared_checker(self.config.options, self.checker):  # the forked workers inherit it
-                completed = self.stop_signal is None and self._run_pool(self._items(declarations, done, writer), writer)
+            completed = self.stop_signal is None and self._run_pool(self._items(declarations, done, writer), writer)
             writer.flush()
             if completed and self.checker.options.similar:
                 self._similar_pass(writer, declarations)
