@@ -2,8 +2,10 @@
 
 At most ``2 * jobs`` chunks are in flight, so the walk never runs far ahead
 of the workers and memory stays flat whatever the file count.  Workers turn
-their results into finished output lines (JSON, CSV) and small digests; the
-parent only appends lines and counts, so it is not the bottleneck.
+their results into finished output lines (JSON, CSV, the report's rows but for
+the indices of their shared strings) and their chunk's counts; the parent only
+appends lines, adds counts and interns the rows' strings, so that it takes as
+little as it can of the cores the workers need.
 
 Interrupts.  The parent owns shutdown: workers ignore SIGINT (they start with it
 held, see ``_signals_held``, and ignore it before they let it in), so Ctrl-C in
@@ -845,7 +847,7 @@ def _start_worker(options: CheckOptions, report: WorkerReport | None = None) -> 
 
 
 def _widen_result_pipe(pool: ProcessPoolExecutor) -> None:
-    """Let a chunk's result (about 150 KB: its JSON and CSV lines) fit in the pipe the workers send
+    """Let a chunk's result (about 300 KB: its JSON and CSV lines) fit in the pipe the workers send
     results on.  A worker's send returns only once the whole message is in the pipe, so with the
     default 64 KiB it waits, idle, for the parent's reader thread to take each part, and a parent
     busy recording the last chunk (or a loaded machine) then costs both workers time.  The pool
