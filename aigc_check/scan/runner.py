@@ -92,7 +92,12 @@ SUMMARY_EVERY_S = 2.0
 DECLARATIONS_DB = ".declarations.sqlite"  # the sidecar's index, in the output folder while the scan runs
 GRACE_S = 3.0  # how long an interrupted scan waits for files the workers are already checking
 RESULT_PIPE_BYTES = 1 << 20  # the workers' result pipe (``_widen_result_pipe``): Linux's default fs/pipe-max-size
-THUMBNAIL_MARGIN = 8  # thumbnails a worker makes beyond its even share of the report's (``_worker_report``)
+# Thumbnails a worker makes beyond its even share of the report's (``_worker_report``): the parent
+# takes the first image violations in the order it records them, a chunk at a time, so one worker
+# may give it about a chunk's worth more than the other (about 40 of a chunk of 128 in
+# bench_scan's mix); what the workers do not make, the parent makes itself, Pillow's import and
+# all, while both workers want the cores.  At most ``jobs`` times this many are made for nothing.
+THUMBNAIL_MARGIN = 32
 
 # What a stop signal does, by the phase of the run (``Scan._on_signal``).
 STARTING = "starting"  # nothing written yet: the first signal raises KeyboardInterrupt at once
