@@ -9,9 +9,6 @@ size cap that stops reading rather than one checked after the whole body is in m
 
 from __future__ import annotations
 
-import http.client
-import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -54,6 +51,12 @@ def fetch(url: str, limits: FetchLimits, user_agent: str = "aigc-check") -> byte
 
 
 def _get_once(url: str, limits: FetchLimits, deadline: float, user_agent: str) -> tuple[int, str | None, bytes]:
+    # Imported at the first fetch: http.client (with email's parser) and ssl are a tenth of the
+    # command's start-up, and a check or a scan without network access never fetches.
+    import http.client
+    import socket
+    import ssl
+
     parts = urlsplit(url)
     if parts.scheme not in _SCHEMES or not parts.hostname:
         raise FetchError("bad-url", f"{url} is not an http(s) URL")

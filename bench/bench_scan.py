@@ -10,7 +10,9 @@ runs on the same warm folder, in one run: ``exiftool -json -r``; ``aigc-check
 scan --jobs N`` (start-up and report.html included); the same scan with
 ``--jobs 1``; and the physical limit, one process walking the folder, opening
 every file and reading as many bytes as the scan read from it (``bytes_read``
-of its result; a skipped file's sniff).  It prints files/s of each and the
+of its result; a skipped file's sniff).  Beside each scan's wall time it prints
+the CPU time of its process tree and of its parent alone (the rest is the
+workers'), which a loaded machine disturbs less than the wall time.  It prints files/s of each and the
 ratios: scan / exiftool, the limit / scan, and how near the N-job scan comes to
 N times the one-job scan.  Then grows the folder to ``--large`` files and scans
 again, to compare peak memory.  Peak memory is the largest sum of RSS over the
@@ -34,6 +36,7 @@ import io
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,6 +45,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "files"
@@ -165,17 +169,42 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def run_measured(cmd: list[str], **kwargs) -> tuple[float, int, int]:
-    """Wall time, peak RSS of the process tree (KiB) and exit code."""
+class Run(NamedTuple):
+    wall_s: float
+    peak_kib: int  # the largest sum of RSS over the process tree
+    returncode: int
+    cpu_s: float  # CPU time of the whole tree (the command and every process it waited for)
+    parent_cpu_s: float  # of the command's own process: the last /proc sample before it ended
+
+
+def _own_cpu_s(pid: int) -> float | None:
+    """utime + stime of one process, from /proc/<pid>/stat (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_measured(cmd: list[str], **kwargs) -> Run:
+    """Wall time, peak RSS, exit code, and CPU time of the tree and of its first process (a scan's
+    parent: the rest is its workers').  The parent's is sampled every 20 ms, so it misses at most
+    its last 20 ms."""
     peak = 0
+    parent_cpu = 0.0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
     done = threading.Event()
 
     def sample():
-        nonlocal peak
+        nonlocal peak, parent_cpu
         while not done.is_set():
             peak = max(peak, _tree_rss_kb(proc.pid))
+            own = _own_cpu_s(proc.pid)
+            if own is not None and proc.returncode is None:
+                parent_cpu = max(parent_cpu, own)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -184,9 +213,11 @@ def run_measured(cmd: list[str], **kwargs) -> tuple[float, int, int]:
     elapsed = time.perf_counter() - started
     done.set()
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1, 3):
         sys.exit(f"{cmd[0]} failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
-    return elapsed, peak, proc.returncode
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return Run(elapsed, peak, proc.returncode, cpu, parent_cpu)
 
 
 def scan_cmd(folder: Path, out: Path, jobs: int) -> list[str]:
@@ -204,13 +235,24 @@ def scan_env(work: Path, tree: str | None = None) -> dict[str, str]:
     return env
 
 
-def a_b(folder: Path, out: Path, jobs: int, envs: dict[str, dict[str, str]], repeat: int) -> dict[str, float]:
-    """Median wall time of each tree's scan, the trees taking turns, so load falls on both alike."""
-    times: dict[str, list[float]] = {name: [] for name in envs}
+Medians = dict[str, float]  # wall_s, cpu_s, parent_cpu_s
+
+
+def a_b(folder: Path, out: Path, jobs: int, envs: dict[str, dict[str, str]], repeat: int) -> dict[str, Medians]:
+    """Median wall time, tree CPU and parent CPU of each tree's scan, the trees taking turns, so
+    load falls on both alike."""
+    runs: dict[str, list[Run]] = {name: [] for name in envs}
     for _ in range(repeat):
         for name, env in envs.items():
-            times[name].append(run_measured(scan_cmd(folder, out, jobs), env=env)[0])
-    return {name: statistics.median(t) for name, t in times.items()}
+            runs[name].append(run_measured(scan_cmd(folder, out, jobs), env=env))
+    return {
+        name: {
+            "wall_s": round(statistics.median(r.wall_s for r in rs), 3),
+            "cpu_s": round(statistics.median(r.cpu_s for r in rs), 3),
+            "parent_cpu_s": round(statistics.median(r.parent_cpu_s for r in rs), 3),
+        }
+        for name, rs in runs.items()
+    }
 
 
 def read_limit_s(folder: Path, results: Path) -> float:
@@ -260,11 +302,13 @@ def main() -> None:
         for size in sizes:
             make_folder(folder, made, size, kinds)
             made = size
-            ours, peak, _ = run_measured(scan_cmd(folder, out, args.jobs), env=env)
+            scan = run_measured(scan_cmd(folder, out, args.jobs), env=env)
+            ours, peak = scan.wall_s, scan.peak_kib
             summary = json.loads((out / "summary.json").read_text())
             limit = read_limit_s(folder, out / "results.jsonl")
-            one, _, _ = run_measured(scan_cmd(folder, out, 1), env=env)
-            theirs = run_measured([exiftool, "-json", "-r", "-q", "-q", str(folder)])[0] if exiftool else None
+            one_job = run_measured(scan_cmd(folder, out, 1), env=env)
+            one = one_job.wall_s
+            theirs = run_measured([exiftool, "-json", "-r", "-q", "-q", str(folder)]).wall_s if exiftool else None
             ab = a_b(folder, out, args.jobs, envs, args.repeat) if args.baseline_tree else None
             row = {
                 "files": size,
@@ -278,10 +322,17 @@ def main() -> None:
                 "limit_over_scan": round(ours / limit, 1),
                 "of_jobs_times_one": round(one / (args.jobs * ours), 2),
                 "peak_rss_mib": round(peak / 1024),
+                "cpu_s": round(scan.cpu_s, 3),
+                "parent_cpu_s": round(scan.parent_cpu_s, 3),
+                "cpu_1_job_s": round(one_job.cpu_s, 3),
                 "checked": summary["files"]["checked"],
                 "skipped": sum(summary["files"]["skipped"].values()),
                 "verdicts": summary["verdicts"],
-                **({"a_b_median_s": ab, "baseline_over_now": round(ab["baseline"] / ab["now"], 2)} if ab else {}),
+                **(
+                    {"a_b_median": ab, "baseline_over_now": round(ab["baseline"]["wall_s"] / ab["now"]["wall_s"], 2)}
+                    if ab
+                    else {}
+                ),
             }
             rows.append(row)
             print(
@@ -291,19 +342,27 @@ def main() -> None:
                 + f"; read limit {limit:.2f} s ({size / limit:,.0f} files/s)"
             )
             print(
+                f"  CPU: --jobs {args.jobs} {scan.cpu_s:.2f} s (parent {scan.parent_cpu_s:.2f} s, workers "
+                f"{scan.cpu_s - scan.parent_cpu_s:.2f} s); --jobs 1 {one_job.cpu_s:.2f} s (parent "
+                f"{one_job.parent_cpu_s:.2f} s)"
+            )
+            print(
                 "  scan / exiftool "
                 + (f"{theirs / ours:.1f}x" if theirs else "n/a")
                 + f"; scan takes {ours / limit:.0f}x the read limit; --jobs {args.jobs} reaches "
                 f"{100 * one / (args.jobs * ours):.0f}% of {args.jobs} x --jobs 1; verdicts {summary['verdicts']}"
             )
             if ab:
+                base, now = ab["baseline"], ab["now"]
                 print(
-                    f"  A/B, median of {args.repeat} each, taking turns: baseline {ab['baseline']:.2f} s, now "
-                    f"{ab['now']:.2f} s: baseline / now {ab['baseline'] / ab['now']:.2f}x"
+                    f"  A/B, median of {args.repeat} each, taking turns: baseline {base['wall_s']:.2f} s, now "
+                    f"{now['wall_s']:.2f} s: baseline / now {base['wall_s'] / now['wall_s']:.2f}x; CPU baseline "
+                    f"{base['cpu_s']:.2f} s (parent {base['parent_cpu_s']:.2f} s), now {now['cpu_s']:.2f} s (parent "
+                    f"{now['parent_cpu_s']:.2f} s)"
                 )
         if args.large > made:
             make_folder(folder, made, args.large, kinds)
-            big, peak_large, _ = run_measured(scan_cmd(folder, out, args.jobs), env=env)
+            big, peak_large = run_measured(scan_cmd(folder, out, args.jobs), env=env)[:2]
             rows.append(
                 {
                     "files": args.large,

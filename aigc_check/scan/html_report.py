@@ -228,7 +228,10 @@ def shown(value: object) -> str | None:
     """A value as the page shows it (``text`` without the HTML escaping: the script writes text nodes)."""
     if value is None:
         return None
-    s = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    s = str(value)
+    if s.isascii() and s.isprintable():  # the common case: nothing to escape (no control, no surrogate)
+        return s
+    s = s.encode("utf-8", "backslashreplace").decode("utf-8")
     return _CONTROL.sub(_escape, s)
 
 
@@ -288,17 +291,30 @@ def _policy_block(policy: Policy | None, fingerprints: FingerprintTable, summary
 ROW_FIELDS = ("p", "v", "s", "g", "gn", "gm", "f", "d", "l", "a", "w", "ac", "po", "fi", "e", "ev", "t", "x", "r")
 
 
+# One encoder for every value: ``json.dumps`` with options builds a new one a call, which is a third
+# of the cost of a report row's text.  Same options, same text.
+_PAGE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _safe_json(value: object) -> str:
-    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    raw = _PAGE_ENCODER.encode(value)
     return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 ROWS_HEAD = '<script type="application/json" id="report-rows">['
+# The places of a rendered row's shared strings and thumbnail (``ReportRows.rendered``), and their JSON.
+_INDEX_MARK, _THUMB_MARK = "\x00", "\x01"
+_INDEX_MARK_JSON, _THUMB_MARK_JSON = json.dumps(_INDEX_MARK), json.dumps(_THUMB_MARK)
 # A worker's thumbnail for a row: a data URI, None (tried: not decodable), or NOT_MADE (not tried).
 NOT_MADE: Literal[False] = False
 Thumbnail = str | None | Literal[False]
-# What a scan's worker hands on for one of the rows: ``ReportRows.values`` and the thumbnail.
-MadeRow = tuple[list, Thumbnail]
+# Where a rendered row's thumbnail comes from: None when the row never has one (not an image
+# violation), else what the worker made (``Thumbnail``) and the file to make it from if it did not.
+ThumbnailSource = tuple[Thumbnail, str] | None
+# What a scan's worker hands on for one of the rows (``ReportRows.rendered``): the row's JSON text
+# with a ``%d`` for each shared string and a ``%s`` for the thumbnail, the strings in the order
+# the placeholders take them, and the thumbnail's source.
+RenderedRow = tuple[str, list, ThumbnailSource]
 
 
 class ReportRows:
@@ -395,6 +411,58 @@ class ReportRows:
         self.count += 1
         return text
 
+    def rendered(self, d: dict, made: Thumbnail = NOT_MADE) -> RenderedRow:
+        """The row with everything but the shared strings' indices and the thumbnail already in
+        JSON text (``RenderedRow``), so that a scan's worker makes it and the parent's part is a
+        dict lookup a string and one ``%`` (``rendered_line``).  Its text is ``line``'s: the row
+        is encoded once with a mark in each placeholder's place, a string no value of the row
+        can be (its own strings pass through ``shown``, which escapes every control character)."""
+        v = self.values(d)
+        strings: list = []
+
+        def shared(value: object) -> object:
+            if value is None or value == "":
+                return 0  # ``_s``: the empty string's index, the same in every table
+            strings.append(value)
+            return _INDEX_MARK
+
+        row = [
+            v[0],
+            *[shared(x) for x in v[1:10]],
+            [shared(x) for x in v[10]],
+            shared(v[11]),
+            v[12],
+            [shared(x) for x in v[13]],
+            [shared(x) for x in v[14]],
+            [shared(x) for x in v[15]],
+            _THUMB_MARK,
+            v[17],
+            v[18],
+        ]
+        template = _safe_json(row).replace("%", "%%").replace(_INDEX_MARK_JSON, "%d").replace(_THUMB_MARK_JSON, "%s")
+        eligible = d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS
+        return template, strings, (made, result_path(d)) if eligible else None
+
+    def rendered_line(self, row: RenderedRow) -> str:
+        """``line`` of a row a worker rendered: its strings interned here, in the order they are
+        met, and its thumbnail while the budget lasts (``thumbnail_of``)."""
+        template, shared, source = row
+        table = self.strings
+        indices = list(map(table.get, shared))  # nearly every string is in the table already
+        if None in indices:
+            for i, x in enumerate(shared):
+                if indices[i] is None:  # new: its index is the next, as ``_s`` gives it
+                    indices[i] = table.setdefault(x, len(table))
+        thumb = None
+        if source is not None and self.thumbnails > 0:
+            made, path = source
+            thumb = thumbnail(path) if made is NOT_MADE else made
+            self.thumbnails -= thumb is not None
+        thumb_json = "null" if thumb is None else _safe_json(thumb)
+        text = ("," if self.count else "") + template % (*indices, thumb_json) + "\n"
+        self.count += 1
+        return text
+
     def write(self, f: TextIO, issues: Iterable[dict]) -> None:
         f.write(ROWS_HEAD)
         for d in issues:
@@ -408,8 +476,9 @@ class ReportRows:
 
 
 class WorkerRows:
-    """A scan worker's half of the rows (``ReportRows.values`` and the thumbnails), so the parent
-    only interns the strings and writes the line.  The parent needs the first ``thumbnails`` image
+    """A scan worker's half of the rows (``ReportRows.rendered``: the row's text but for the
+    shared strings' indices, and the thumbnails), so the parent only interns the strings and
+    writes the line.  The parent needs the first ``thumbnails`` image
     violations in the order it records them, and a worker's rows reach it in the worker's order, so
     a worker that makes thumbnails for its own first images while its share lasts covers the
     parent's needs but for an uneven split, where the parent makes the rest (``ReportRows.row``)."""
@@ -417,9 +486,9 @@ class WorkerRows:
     def __init__(self, policy: Policy | None, fingerprints: FingerprintTable, thumbnails: int) -> None:
         self.rows = ReportRows(policy, fingerprints, thumbnails)
 
-    def made(self, d: dict) -> MadeRow:
+    def made(self, d: dict) -> RenderedRow:
         tried = self.rows.thumbnails > 0 and d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS
-        return self.rows.values(d), self.rows.thumbnail_of(d) if tried else NOT_MADE
+        return self.rows.rendered(d, self.rows.thumbnail_of(d) if tried else NOT_MADE)
 
 
 class RowsFile:
@@ -432,9 +501,14 @@ class RowsFile:
         self.rows = ReportRows(policy, fingerprints, thumbnails)
         self.file = open_text(path, "w")
 
-    def add(self, d: dict, made: MadeRow | None = None) -> None:
-        values, thumb = made if made is not None else (None, NOT_MADE)
-        self.file.write(self.rows.line(d, values, thumb))
+    def add(self, d: dict) -> None:
+        """A row the parent makes itself (its own results, a resume's reloaded ones)."""
+        self.file.write(self.rows.line(d))
+
+    def add_rendered(self, rows: Iterable[RenderedRow]) -> None:
+        """Rows a worker rendered (``WorkerRows.made``)."""
+        line = self.rows.rendered_line
+        self.file.write("".join([line(row) for row in rows]))
 
     def copy_into(self, f: TextIO) -> None:
         """The whole rows array and the strings, into the page being written."""

@@ -14,11 +14,12 @@ import hashlib
 import io
 import json
 import os
+import sys
 from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Literal, TextIO
 
 from .. import contract
@@ -150,12 +151,31 @@ def digest(r: dict) -> dict:
 
 
 class CappedCounter(Counter[str]):
+    limit = MAX_DISTINCT
+
     def bump(self, key: str | None) -> None:
         key = "(none)" if key is None else key
-        if key in self or len(self) < MAX_DISTINCT:
+        if key in self or len(self) < self.limit:
             self[key] += 1
         else:
             self["(other)"] += 1
+
+    def merge(self, counts: Counter[str]) -> None:
+        """Add a chunk's counts (an ``UncappedCounter``, in the order its values were met): the
+        very counts bumping each file's values here would give, since a value is let in or sent
+        to "(other)" by whether it is here, or there is room, when it is first met."""
+        for key, n in counts.items():
+            if key in self or len(self) < self.limit:
+                self[key] += n
+            else:
+                self["(other)"] += n
+
+
+class UncappedCounter(CappedCounter):
+    """A chunk's counts, made in a scan's worker: no cap, so that ``CappedCounter.merge`` applies
+    the cap as the run's counter meets each value."""
+
+    limit = sys.maxsize
 
 
 @dataclass
@@ -190,6 +210,26 @@ class Tally:
     walk_problem_examples: list[dict[str, str]] = field(default_factory=list)
     # One entry per account named in the sidecar: accounts are far fewer than files.
     accounts: dict[str, AccountStats] = field(default_factory=dict)
+
+    @classmethod
+    def for_chunk(cls, ai_statuses: frozenset[Status], fingerprints: FingerprintTable | None) -> Tally:
+        """The counts of one chunk of files, made by the worker that checked them and added to the
+        run's by ``merge``: the parent then handles a few counters a chunk, not a digest a file."""
+        tally = cls(ai_statuses, fingerprints)
+        for name in COUNTERS:
+            setattr(tally, name, UncappedCounter())
+        return tally
+
+    def merge(self, chunk: Tally) -> None:
+        """Add a chunk's counts (``for_chunk``), as adding each of its files would."""
+        self.checked += chunk.checked
+        self.bytes_read += chunk.bytes_read
+        for name in COUNTERS:
+            getattr(self, name).merge(getattr(chunk, name))
+        for account, counts in chunk.accounts.items():
+            stats = self.accounts.setdefault(account, AccountStats())
+            for f in ACCOUNT_COUNTS:
+                setattr(stats, f, getattr(stats, f) + getattr(counts, f))
 
     @property
     def violations(self) -> int:
@@ -227,6 +267,21 @@ class Tally:
         self.walk_problems.bump(code)
         if len(self.walk_problem_examples) < 100:
             self.walk_problem_examples.append({"code": code, "path": path, "message": message})
+
+
+# The tallies a chunk's worker counts (``Tally.for_chunk``); the walk's problems are the parent's.
+COUNTERS = (
+    "verdicts",
+    "statuses",
+    "formats",
+    "generators",
+    "generator_names",
+    "declared",
+    "findings",
+    "errors",
+    "skipped",
+)
+ACCOUNT_COUNTS = tuple(f.name for f in fields(AccountStats))
 
 
 class DoneSet:
@@ -373,6 +428,6 @@ def write_json_atomic(path: str, data: dict) -> None:
     """Replace ``path`` in one step, so a reader (or a kill) never sees half a summary."""
     tmp = path + ".tmp"
     with open_text(tmp, "w") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-        f.write("\n")
+        # One write: ``json.dump`` writes each token on its own, a few thousand calls a summary.
+        f.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     os.replace(tmp, path)

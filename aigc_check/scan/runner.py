@@ -2,8 +2,10 @@
 
 At most ``2 * jobs`` chunks are in flight, so the walk never runs far ahead
 of the workers and memory stays flat whatever the file count.  Workers turn
-their results into finished output lines (JSON, CSV) and small digests; the
-parent only appends lines and counts, so it is not the bottleneck.
+their results into finished output lines (JSON, CSV, the report's rows but for
+the indices of their shared strings) and their chunk's counts; the parent only
+appends lines, adds counts and interns the rows' strings, so that it takes as
+little as it can of the cores the workers need.
 
 Interrupts.  The parent owns shutdown: workers ignore SIGINT (they start with it
 held, see ``_signals_held``, and ignore it before they let it in), so Ctrl-C in
@@ -83,14 +85,19 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
     from ..similar.known import KnownIndex
-    from .html_report import MadeRow, RowsFile, WorkerRows
+    from .html_report import RenderedRow, RowsFile, WorkerRows
     from .similar_pass import SimilarPassOutput
 
 SUMMARY_EVERY_S = 2.0
 DECLARATIONS_DB = ".declarations.sqlite"  # the sidecar's index, in the output folder while the scan runs
 GRACE_S = 3.0  # how long an interrupted scan waits for files the workers are already checking
 RESULT_PIPE_BYTES = 1 << 20  # the workers' result pipe (``_widen_result_pipe``): Linux's default fs/pipe-max-size
-THUMBNAIL_MARGIN = 8  # thumbnails a worker makes beyond its even share of the report's (``_worker_report``)
+# Thumbnails a worker makes beyond its even share of the report's (``_worker_report``): the parent
+# takes the first image violations in the order it records them, a chunk at a time, so one worker
+# may give it about a chunk's worth more than the other (about 40 of a chunk of 128 in
+# bench_scan's mix); what the workers do not make, the parent makes itself, Pillow's import and
+# all, while both workers want the cores.  At most ``jobs`` times this many are made for nothing.
+THUMBNAIL_MARGIN = 32
 
 # What a stop signal does, by the phase of the run (``Scan._on_signal``).
 STARTING = "starting"  # nothing written yet: the first signal raises KeyboardInterrupt at once
@@ -101,9 +108,10 @@ REPORTING = "reporting"  # writing report.html: a second signal abandons it (it 
 STALL_MARGIN_S = 30.0
 
 # What a worker returns for a chunk (``scan_chunk``): its results.jsonl lines, its results.csv lines, the
-# report's issue lines, the digests for the tallies, the skip reasons of the files not judged, and
-# the report's rows for its issues (``WorkerRows.made``; None when the scan writes no report).
-ChunkOutput = tuple[str, str, str, list[dict], list[str], "list[MadeRow] | None"]
+# report's issue lines, its files' counts (``Tally.for_chunk``: checked, and skipped by reason), and
+# the report's rows for its issues, rendered but for the shared strings (``WorkerRows.made``; None
+# when the scan writes no report).  All text and a few counters: the parent only appends and adds.
+ChunkOutput = tuple[str, str, str, Tally, "list[RenderedRow] | None"]
 # The chunks in flight: future -> (its items, whether it ran alone, when it was submitted).
 Pending = dict[Future[ChunkOutput], tuple[list[ScanItem], bool, float]]
 
@@ -119,7 +127,7 @@ class ScanConfig:
     jobs: int = 0  # 0: every core this process may use
     resume: bool = False
     overwrite: bool = False
-    chunk_size: int = 64
+    chunk_size: int = 128  # files a worker is handed at once: larger chunks cost the parent less a file
     html: bool = True
     thumbnails: int = 200
     progress: str = "auto"
@@ -162,18 +170,27 @@ _worker_rows: WorkerRows | None = None
 
 
 def scan_chunk(items: list[ScanItem], options: CheckOptions) -> ChunkOutput:
-    """Worker side: check a chunk and return finished output text plus digests for the tallies."""
+    """Worker side: check a chunk and return its finished output text and its counts."""
     results = check_batch(items, options)
-    checked = [r for r in results if "skipped" not in r]
+    checker = checker_for(options)
+    counts = Tally.for_chunk(checker.policy.ai_statuses, checker.fingerprints)
+    checked = []
+    for r in results:
+        if "skipped" in r:
+            counts.skip(r["skipped"])
+        else:
+            checked.append(r)
     digests = [digest(r) for r in checked]
+    for d in digests:
+        counts.add(d)
+    counts.fingerprints = None  # the parent has its own table; a chunk's counts need it no more
     issues = [d for d in digests if d["issue"]]
     rows = _worker_rows
     return (
         "".join(jsonl_line(r) + "\n" for r in checked),
         csv_lines(csv_row(r) for r in checked),
         "".join(jsonl_line(d) + "\n" for d in issues),
-        digests,
-        [r["skipped"] for r in results if "skipped" in r],
+        counts,
         [rows.made(d) for d in issues] if rows is not None else None,
     )
 
@@ -294,35 +311,34 @@ class Scan:
                 problem.path, self.config.declared, "io-error", problem.message
             ).to_dict()
             result.update(account=None, post_id=None)
-            self._record(
-                (
-                    jsonl_line(result) + "\n",
-                    csv_lines([csv_row(result)]),
-                    json.dumps(digest(result), ensure_ascii=False) + "\n",
-                    [digest(result)],
-                    [],
-                    None,
-                ),
-                writer,
-            )
+            self._record_own(result, writer)
 
-    def _record(self, chunk_output: ChunkOutput, writer: ResultWriter) -> None:
-        json_text, csv_text, issue_text, digests, skipped, made = chunk_output
+    def _record(self, chunk_output: ChunkOutput, writer: ResultWriter, own_issues: Iterable[dict] = ()) -> None:
+        """Append a chunk's lines and add its counts; ``own_issues``: the digests of the issues of
+        results the parent made itself, whose report rows it makes too."""
+        json_text, csv_text, issue_text, counts, rows = chunk_output
         writer.write(json_text, csv_text, issue_text)
         writer.flush()  # whole lines reach the file together: it never ends mid-line but for a kill
-        for d in digests:
-            self.tally.add(d)
+        self.tally.merge(counts)
         if self.rows is not None:
-            issues = [d for d in digests if d["issue"]]
-            if made is not None and len(made) == len(issues):
-                for d, row in zip(issues, made):
-                    self.rows.add(d, row)
-            else:  # rows the parent makes itself (its own results, a worker without the report's half)
-                for d in issues:
-                    self.rows.add(d)
-        for reason in skipped:
-            self.tally.skip(reason)
-        self.done_now += len(digests) + len(skipped)
+            if rows is not None:
+                self.rows.add_rendered(rows)
+            for d in own_issues:
+                self.rows.add(d)
+        self.done_now += counts.checked + sum(counts.skipped.values())
+
+    def _record_own(self, result: dict, writer: ResultWriter) -> None:
+        """Record a result the parent made (a folder it cannot list, a file that killed or stalled
+        its worker): always an issue, written to the issue list as it is."""
+        d = digest(result)
+        counts = Tally.for_chunk(self.tally.ai_statuses, self.tally.fingerprints)
+        counts.add(d)
+        line = json.dumps(d, ensure_ascii=False) + "\n"
+        self._record(
+            (jsonl_line(result) + "\n", csv_lines([csv_row(result)]), line, counts, None),
+            writer,
+            [d] if d["issue"] else [],
+        )
 
     # --- the pool loop --------------------------------------------------------------------------
 
@@ -492,18 +508,7 @@ class Scan:
     def _unreadable(self, item: ScanItem, code: str, message: str, writer: ResultWriter) -> None:
         result = self.checker.unreadable_result(item.path, item.declared, code, message).to_dict()
         result.update(account=item.account, post_id=item.post_id)
-        d = digest(result)
-        self._record(
-            (
-                jsonl_line(result) + "\n",
-                csv_lines([csv_row(result)]),
-                json.dumps(d, ensure_ascii=False) + "\n",
-                [d],
-                [],
-                None,
-            ),
-            writer,
-        )
+        self._record_own(result, writer)
 
     def _show_progress(self, force: bool = False) -> None:
         t = self.tally
@@ -847,7 +852,7 @@ def _start_worker(options: CheckOptions, report: WorkerReport | None = None) -> 
 
 
 def _widen_result_pipe(pool: ProcessPoolExecutor) -> None:
-    """Let a chunk's result (about 150 KB: its JSON and CSV lines) fit in the pipe the workers send
+    """Let a chunk's result (about 300 KB: its JSON and CSV lines) fit in the pipe the workers send
     results on.  A worker's send returns only once the whole message is in the pipe, so with the
     default 64 KiB it waits, idle, for the parent's reader thread to take each part, and a parent
     busy recording the last chunk (or a loaded machine) then costs both workers time.  The pool
