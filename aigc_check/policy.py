@@ -373,6 +373,9 @@ def _validate(data: dict, where: str) -> None:
             raise PolicyError(f"{where}: cause_measures.{code} has no cause_advice (the measure needs its words)")
     policy_packs.validate_pack(data, where, languages, _texts)
     validate_accounts(data, where, languages)  # the account signals' section (policy_accounts.py)
+    repeat = data.get("repeat_offenders")
+    if isinstance(repeat, dict) and "basis_text" in repeat:  # its grading is checked by the scan that uses it
+        _texts(where, "repeat_offenders.basis_text", repeat["basis_text"], languages)
     if "marking" in data:
         _marking(data, where)
 

@@ -5,6 +5,7 @@ share the schema.  The section::
 
     "accounts": {
       "basis": "why these grades (the rule they come from)",
+      "basis_text": {"<lang>": "the same in each of the policy's languages (optional)"},
       "signals": {
         "<signal>": {"threshold": N, "min_posts": N, "reason": {"<lang>": "text with {value} and {threshold}"}},
         ...
@@ -24,7 +25,7 @@ grades' actions and the ``repeat_offenders`` action.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import PolicyError
@@ -85,6 +86,7 @@ class AccountRules:
     burst_window_s: float
     languages: tuple[str, ...]
     measure_order: tuple[str, ...]
+    basis_text: dict[str, str] = field(default_factory=dict)  # ``basis`` in each language, when the policy gives it
 
 
 def validate_accounts(data: dict, where: str, languages: list[str]) -> AccountRules | None:
@@ -95,9 +97,12 @@ def validate_accounts(data: dict, where: str, languages: list[str]) -> AccountRu
     where = f"{where}: accounts"
     if not isinstance(section, dict):
         raise PolicyError(f"{where} must be an object with signals and grades")
-    unknown = [k for k in section if k not in ("basis", "signals", "grades", "burst_window_s")]
+    unknown = [k for k in section if k not in ("basis", "basis_text", "signals", "grades", "burst_window_s")]
     if unknown:
-        raise PolicyError(f"{where}: unknown key {unknown[0]} (basis, signals, grades, burst_window_s)")
+        raise PolicyError(f"{where}: unknown key {unknown[0]} (basis, basis_text, signals, grades, burst_window_s)")
+    basis_text = {}
+    if "basis_text" in section:
+        basis_text = _texts(section["basis_text"], f"{where}.basis_text", languages, set())
     signals_raw = section.get("signals")
     if not isinstance(signals_raw, dict) or not signals_raw:
         raise PolicyError(f"{where}: signals must be an object of signal rules (signals: {', '.join(SIGNALS)})")
@@ -112,7 +117,9 @@ def validate_accounts(data: dict, where: str, languages: list[str]) -> AccountRu
     window = section.get("burst_window_s", 600)
     if not isinstance(window, (int, float)) or isinstance(window, bool) or window <= 0:
         raise PolicyError(f"{where}.burst_window_s must be a positive number of seconds")
-    return AccountRules(str(section.get("basis", "")), signals, grades, float(window), tuple(languages), tuple(order))
+    return AccountRules(
+        str(section.get("basis", "")), signals, grades, float(window), tuple(languages), tuple(order), basis_text
+    )
 
 
 def _texts(value: Any, where: str, languages: list[str], placeholders: set[str]) -> dict[str, str]:

@@ -49,6 +49,11 @@ def only_languages(data: dict, languages: list[str], policy_id: str) -> dict:
     ]:
         for lang in [k for k in texts if k not in languages]:
             del texts[lang]
+    # The gradings' rule in each language (basis_text of repeat_offenders and accounts).
+    for section in ("repeat_offenders", "accounts"):
+        texts = data.get(section, {}).get("basis_text", {})
+        for lang in [k for k in texts if k not in languages]:
+            del texts[lang]
     dropped = {"zh", "en"} - set(languages)
     for texts in data["advice"].values():
         for lang, template in texts.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import FIXTURES
@@ -72,6 +73,8 @@ def test_user_policy_file(tmp_path):
         (lambda d: d["verdicts"]["ai"].__setitem__("none", "fine"), "must be one of"),
         (lambda d: d["measures"]["mislabelled"].append("jail"), "measure_order"),
         (lambda d: d["label_rules"].append({"when": "moon", "label": "x"}), "label rule"),
+        (lambda d: d["repeat_offenders"]["basis_text"].pop("zh"), r"repeat_offenders\.basis_text lacks zh"),
+        (lambda d: d["accounts"]["basis_text"].__setitem__("fr", "x"), r"accounts\.basis_text must give one text"),
     ],
 )
 def test_bad_policy_files_are_refused(tmp_path, mutate, message):
@@ -94,6 +97,16 @@ def write(tmp_path, data, name="cn"):
 
 def shipped(name="cn"):
     return json.loads((FIXTURES.parent.parent / "aigc_check" / "policies" / f"{name}.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("name", shipped_policies())
+def test_the_gradings_rule_is_given_in_every_language_of_the_policy(name):
+    data = load_policy(name).data
+    for section in ("repeat_offenders", "accounts"):
+        if section in data:
+            texts = data[section]["basis_text"]
+            assert list(texts) == list(load_policy(name).languages) and texts["en"] == data[section]["basis"]
+            assert re.search(r"[\u4e00-\u9fff]", texts["zh"])
 
 
 @pytest.mark.parametrize("name", shipped_policies())

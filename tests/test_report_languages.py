@@ -256,3 +256,28 @@ def test_html_report_similar_sections_of_a_policy_in_english_only(tmp_path, corp
     assert '<span data-l="en" lang="en">Near-duplicate clusters (1)</span>' in section
     (bot,) = [a for a in summary(out)["accounts"]["top"] if a["account"] == "botacct"]
     assert list(bot["reasons_text"]) == ["en"] and bot["reasons"] == bot["reasons_text"]["en"]
+
+
+def test_the_gradings_rule_is_in_the_summary_and_the_report_in_each_language(tmp_path, corpus):
+    """The policy's basis of the account gradings, one text a language (``basis_text``): summary.json
+    keeps the one text it had and adds them; report.html shows each in its language's span."""
+    pytest.importorskip("pdqhash", reason="the similar extra: pip install 'aigc-check[similar]'")
+    out = similar_scan(tmp_path, corpus)
+    data = load_policy("cn").data
+    policy = summary(out)["policy"]
+    assert policy["repeat_offenders"] == data["repeat_offenders"]["basis"]
+    assert policy["repeat_offenders_text"] == data["repeat_offenders"]["basis_text"]
+    assert policy["accounts"] == data["accounts"]["basis"]
+    assert policy["accounts_text"] == data["accounts"]["basis_text"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    zh, en = words("zh")["report"], words("en")["report"]
+    rule = data["repeat_offenders"]["basis_text"]
+    assert (
+        f'<span data-l="zh" lang="zh">{html.escape(zh["suggested account actions"].format(basis=rule["zh"]))}</span>'
+        f'<span data-l="en" lang="en">{html.escape(en["suggested account actions"].format(basis=rule["en"]))}</span>'
+    ) in page
+    signals = data["accounts"]["basis_text"]
+    assert (
+        f'<span data-l="zh" lang="zh">{html.escape(signals["zh"])}</span>'
+        f'<span data-l="en" lang="en">{html.escape(signals["en"])}</span>'
+    ) in similar_sections(page)

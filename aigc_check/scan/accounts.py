@@ -8,7 +8,7 @@ ban at 6.  A policy without that section suggests no account measure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import PolicyError
 from ..model import Verdict
@@ -21,6 +21,7 @@ class RepeatOffenderRules:
     weights: dict
     thresholds: tuple  # ((score, action), ...) ascending by score
     basis: str = ""
+    basis_text: dict[str, str] = field(default_factory=dict)  # ``basis`` by language, when the policy gives it
 
     @classmethod
     def from_policy(cls, policy: Policy) -> RepeatOffenderRules | None:
@@ -38,7 +39,7 @@ class RepeatOffenderRules:
         unknown = [a for _, a in thresholds if a not in policy.data["measure_order"]]
         if unknown or not thresholds:
             raise PolicyError(f"{where}: actions must be in measure_order (unknown: {', '.join(unknown) or 'none'})")
-        return cls(weights, thresholds, str(section.get("basis", "")))
+        return cls(weights, thresholds, str(section.get("basis", "")), dict(section.get("basis_text") or {}))
 
     def score(self, stats: AccountStats) -> int:
         return (

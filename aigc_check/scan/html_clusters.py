@@ -101,7 +101,7 @@ def similar_sections(out_dir: str, summary: dict, accounts: list, thumbnails: in
     heads = ("account", "posts", "grades", "suggested action", "signals", "reasons")
     yield (
         f'<h2 id="signals-h">{t("signals heading", n=format(len(rows), ","))}</h2><p class="muted">'
-        f"{text(summary['policy'].get('accounts') or '')}</p>"
+        f"{t.words(summary['policy'].get('accounts_text') or {}, summary['policy'].get('accounts') or '')}</p>"
         '<table id="signals" class="sig"><thead><tr>' + "".join(f"<th>{t(h)}</th>" for h in heads) + "</tr></thead>"
         "<tbody>"
     )

@@ -634,15 +634,19 @@ def _account_measure(r: dict, rules: RepeatOffenderRules | None, t: ReportText) 
             parts=" + ".join(parts) or "0",
             grading=grading,
             action=t.word(lang, "measure_values", r["action"]),
-            basis=rules.basis,
+            basis=rules.basis_text.get(lang, rules.basis),
         )
     return t.spans(texts)
 
 
-def _accounts(rows: list, rules: RepeatOffenderRules | None, basis: str | None, t: ReportText) -> Iterator[str]:
+def _accounts(
+    rows: list, rules: RepeatOffenderRules | None, basis: str | None, basis_text: dict | None, t: ReportText
+) -> Iterator[str]:
     yield f'<h2 id="accounts-h">{t("Accounts", n=f"{len(rows):,}")}</h2>'
     if basis:
-        yield f'<p class="muted">{t("suggested account actions", basis=basis)}</p>'
+        texts = basis_text or {}
+        lines = {lang: t.raw(lang, "suggested account actions", basis=texts.get(lang, basis)) for lang in t.languages}
+        yield f'<p class="muted">{t.spans(lines)}</p>'
     if not rows:
         yield f'<p class="muted">{t("no accounts")}</p>'
         return
@@ -794,7 +798,8 @@ def write_report(
         f.write(_header(summary, t))
         f.write(_cards(summary, rules, t))
         f.write(_charts(summary, rules, table, t))
-        f.writelines(_accounts(accounts, grading, summary["policy"].get("repeat_offenders"), t))
+        basis, basis_text = summary["policy"].get("repeat_offenders"), summary["policy"].get("repeat_offenders_text")
+        f.writelines(_accounts(accounts, grading, basis, basis_text, t))
         if summary.get("similar"):  # scan --similar: clusters and account signals (html_clusters.py)
             from .html_clusters import similar_sections
 

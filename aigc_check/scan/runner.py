@@ -681,6 +681,12 @@ class Scan:
         with open_text(os.path.join(self.out, ACCOUNTS_CSV), "w") as f:
             f.write(csv_lines([columns] + [[csv_cell(r[c]) for c in columns] for r in rows]))
 
+    def _accounts_basis(self) -> dict:
+        """The policy's ``accounts.basis`` for summary.json, and by language as ``accounts_text``."""
+        section = self.checker.policy.data.get("accounts", {})
+        texts = section.get("basis_text")
+        return {"accounts": section.get("basis"), **({"accounts_text": dict(texts)} if texts else {})}
+
     def _summary_data(self, interrupted: bool, missing: int | None, report: bool = False) -> dict:
         t = self.tally
         now = datetime.now(timezone.utc)
@@ -708,7 +714,10 @@ class Scan:
                 "id": self.checker.policy.id,
                 "name": self.checker.policy.name,
                 "repeat_offenders": self.rules.basis if self.rules else None,
-                **({"accounts": self.checker.policy.data.get("accounts", {}).get("basis")} if self.similar else {}),
+                # The same in each of the policy's languages, where the policy gives them (added fields:
+                # the two above stay the one text they were).
+                **({"repeat_offenders_text": self.rules.basis_text} if self.rules and self.rules.basis_text else {}),
+                **(self._accounts_basis() if self.similar else {}),
             },
             "scanned": {
                 "paths": [os.fsdecode(p) for p in self.config.paths],
