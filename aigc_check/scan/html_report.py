@@ -30,9 +30,9 @@ import re
 import shutil
 import unicodedata
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib import resources
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 from ..model import VIOLATIONS, Verdict, result_path
 from ..policy import Policy, policy_by_id
@@ -317,6 +317,26 @@ ThumbnailSource = tuple[Thumbnail, str] | None
 RenderedRow = tuple[str, list, ThumbnailSource]
 
 
+def _laid_out(v: list, shared: Callable[[Any], object], thumb: object) -> list:
+    """A row's values (``ReportRows.values``) as the page's rows array holds them: each shared string
+    (the names, codes and texts many rows repeat) through ``shared`` (its index in the table, or the
+    mark a worker's rendered row leaves in its place), the thumbnail in its slot.  One layout for
+    ``row`` and ``rendered``, whose texts must be the same."""
+    return [
+        v[0],
+        *[shared(x) for x in v[1:10]],
+        [shared(x) for x in v[10]],
+        shared(v[11]),
+        v[12],
+        [shared(x) for x in v[13]],
+        [shared(x) for x in v[14]],
+        [shared(x) for x in v[15]],
+        thumb,
+        v[17],
+        v[18],
+    ]
+
+
 class ReportRows:
     """The rows the page lists, written as one JSON array of arrays while the issue list streams
     past (a row's values in ``ROW_FIELDS`` order), then one table of the strings they share:
@@ -381,29 +401,7 @@ class ReportRows:
         """The row as the page reads it: strings as indices into the shared table, in the order
         they are met (``values``: made already, by a worker; ``made``: its thumbnail, likewise)."""
         thumb = self.thumbnail_of(d, made)
-        v = values if values is not None else self.values(d)
-        s = self._s
-        return [
-            v[0],
-            s(v[1]),
-            s(v[2]),
-            s(v[3]),
-            s(v[4]),
-            s(v[5]),
-            s(v[6]),
-            s(v[7]),
-            s(v[8]),
-            s(v[9]),
-            [s(x) for x in v[10]],
-            s(v[11]),
-            v[12],
-            [s(x) for x in v[13]],
-            [s(x) for x in v[14]],
-            [s(x) for x in v[15]],
-            thumb,
-            v[17],
-            v[18],
-        ]
+        return _laid_out(values if values is not None else self.values(d), self._s, thumb)
 
     def line(self, d: dict, values: list | None = None, made: Thumbnail = NOT_MADE) -> str:
         """The row's text in the rows array (a comma before all but the first)."""
@@ -426,20 +424,8 @@ class ReportRows:
             strings.append(value)
             return _INDEX_MARK
 
-        row = [
-            v[0],
-            *[shared(x) for x in v[1:10]],
-            [shared(x) for x in v[10]],
-            shared(v[11]),
-            v[12],
-            [shared(x) for x in v[13]],
-            [shared(x) for x in v[14]],
-            [shared(x) for x in v[15]],
-            _THUMB_MARK,
-            v[17],
-            v[18],
-        ]
-        template = _safe_json(row).replace("%", "%%").replace(_INDEX_MARK_JSON, "%d").replace(_THUMB_MARK_JSON, "%s")
+        template = _safe_json(_laid_out(v, shared, _THUMB_MARK)).replace("%", "%%")
+        template = template.replace(_INDEX_MARK_JSON, "%d").replace(_THUMB_MARK_JSON, "%s")
         eligible = d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS
         return template, strings, (made, result_path(d)) if eligible else None
 
