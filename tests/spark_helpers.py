@@ -1,5 +1,5 @@
-"""What the Spark tests need before they start: Java, pyspark and pyarrow, each missing one a skip
-with its reason (``.ci/run`` installs all three)."""
+"""What the Spark tests need: Java, pyspark and pyarrow before they start, each missing one a skip
+with its reason (``.ci/run`` installs all three); and the small local session they run on."""
 
 from __future__ import annotations
 
@@ -25,3 +25,22 @@ def require_spark(*, module_level: bool) -> None:
         )
     pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'aigc-check[spark]'")
     pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'aigc-check[spark]'")
+
+
+def small_session(name: str, warehouse: str, **conf: str):
+    """A small local Spark session for a test module (two cores, little memory, two shuffle
+    partitions, its warehouse in ``warehouse``), with ``conf`` on top; the caller stops it."""
+    from aigc_check.spark import local_session
+
+    session = local_session(
+        "local[2]",
+        name,
+        {
+            "spark.driver.memory": "512m",
+            "spark.sql.shuffle.partitions": "2",
+            "spark.sql.warehouse.dir": warehouse,
+            **conf,
+        },
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, TEST_ROOT_CA
-from spark_helpers import require_spark
+from spark_helpers import require_spark, small_session
 
 from aigc_check import Checker
 from aigc_check.checker import CheckOptions
@@ -21,25 +21,18 @@ from aigc_check.scan.batch import sniff
 
 require_spark(module_level=True)
 
-from aigc_check.spark import InputColumns, local_session, read_results, row_to_result, scan, write_results  # noqa: E402
+from aigc_check.spark import InputColumns, read_results, row_to_result, scan, write_results  # noqa: E402
 
 TRUSTING = CheckOptions(trust_anchor_files=(str(TEST_ROOT_CA),))
 
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("warehouse")
-    session = local_session(
-        "local[2]",
+    session = small_session(
         "aigc-check-tests",
-        {
-            "spark.driver.memory": "512m",
-            "spark.sql.shuffle.partitions": "2",
-            "spark.sql.warehouse.dir": str(warehouse),
-            "spark.sql.execution.arrow.maxRecordsPerBatch": "32",
-        },
+        str(tmp_path_factory.mktemp("warehouse")),
+        **{"spark.sql.execution.arrow.maxRecordsPerBatch": "32"},
     )
-    session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from scan_helpers import results, run_cli, summary
-from spark_helpers import require_spark
+from spark_helpers import require_spark, small_session
 
 require_spark(module_level=True)
 pytest.importorskip("pdqhash", reason="the similar extra: pip install 'aigc-check[similar]'")
@@ -31,7 +31,7 @@ np = pytest.importorskip("numpy")
 from PIL import Image, PngImagePlugin  # noqa: E402
 
 from aigc_check.cli import ExitStatus, main  # noqa: E402
-from aigc_check.spark import local_session, read_results, row_to_result  # noqa: E402
+from aigc_check.spark import read_results, row_to_result  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "fixtures"))
 from makers import near_duplicates  # noqa: E402
@@ -45,17 +45,12 @@ TZ = timezone(timedelta(hours=8))
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
-    session = local_session(
-        "local[2]",
+    session = small_session(
         "aigc-check-similar-tests",
-        {
-            "spark.driver.memory": "512m",
-            "spark.sql.shuffle.partitions": "2",
-            "spark.sql.warehouse.dir": str(tmp_path_factory.mktemp("warehouse")),
-            "spark.sql.execution.arrow.maxRecordsPerBatch": "16",  # several batches a task, some with no cluster
-        },
+        str(tmp_path_factory.mktemp("warehouse")),
+        # several batches a task, some with no cluster
+        **{"spark.sql.execution.arrow.maxRecordsPerBatch": "16"},
     )
-    session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
 

@@ -13,7 +13,7 @@ import sys
 import pytest
 from conftest import FIXTURES, TEST_ROOT_CA
 from policy_helpers import write_policy
-from spark_helpers import require_spark
+from spark_helpers import require_spark, small_session
 
 from aigc_check import CheckOptions
 from aigc_check.errors import PolicyError
@@ -64,18 +64,7 @@ def test_serve_refuses_to_start_with_a_broken_user_pack(broken_policy):
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
     require_spark(module_level=False)
-    from aigc_check.spark import local_session
-
-    session = local_session(
-        "local[2]",
-        "aigc-check-user-policy",
-        {
-            "spark.driver.memory": "512m",
-            "spark.sql.shuffle.partitions": "2",
-            "spark.sql.warehouse.dir": str(tmp_path_factory.mktemp("warehouse")),
-        },
-    )
-    session.sparkContext.setLogLevel("ERROR")
+    session = small_session("aigc-check-user-policy", str(tmp_path_factory.mktemp("warehouse")))
     yield session
     session.stop()
 
