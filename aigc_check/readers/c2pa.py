@@ -136,8 +136,9 @@ def signer(manifest: dict[str, Any]) -> str | None:
 
 
 # The output for a file with neither a manifest store marker nor a remote reference: immutable,
-# so one per hash-verification setting is shared by every such file.
-_NO_MANIFEST = {verified: ReaderOutput(c2pa=C2paSummary(verified_hash=verified)) for verified in (True, False)}
+# so one per hash-verification setting is shared by every such file, holding the summary every
+# other result without a manifest store holds too (``C2paSummary.absent``).
+_NO_MANIFEST = {verified: ReaderOutput(c2pa=C2paSummary.absent(verified)) for verified in (True, False)}
 
 
 class C2paReader(MetadataReader):
