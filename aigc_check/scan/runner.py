@@ -333,9 +333,8 @@ class Scan:
         d = digest(result)
         counts = Tally.for_chunk(self.tally.ai_statuses, self.tally.fingerprints)
         counts.add(d)
-        line = json.dumps(d, ensure_ascii=False) + "\n"
         self._record(
-            (jsonl_line(result) + "\n", csv_lines([csv_row(result)]), line, counts, None),
+            (jsonl_line(result) + "\n", csv_lines([csv_row(result)]), jsonl_line(d) + "\n", counts, None),
             writer,
             [d] if d["issue"] else [],
         )
