@@ -1,14 +1,15 @@
 """Throughput and memory of ``aigc-check scan`` beside ``exiftool -json -r`` and the physical limit.
 
-    python bench/bench_scan.py [--sizes 5000,20000] [--large 100000] [--jobs 2] [--work /tmp/aigc-bench]
-                               [--baseline-tree /tmp/base-1154] [--repeat 3]
+    python bench/bench_scan.py [--sizes 5000,20000] [--large 100000] [--jobs 2] [--rounds 3]
+                               [--work /tmp/aigc-bench] [--baseline-tree /tmp/base-1154] [--repeat 3]
 
 Makes a folder of mixed files (plain JPEG/PNG, camera EXIF, A1111 and ComfyUI
 generator chunks, GB 45438 labels, ~1% C2PA-signed copies, every fixture, ~3%
 non-media) and, at each of ``--sizes`` (the folder grows from one to the next),
-runs on the same warm folder, in one run: ``exiftool -json -r``; ``aigc-check
-scan --jobs N`` (start-up and report.html included); the same scan with
-``--jobs 1``; and the physical limit, one process walking the folder, opening
+runs on the same warm folder, ``--rounds`` times taking turns: ``aigc-check scan
+--jobs 1``, ``exiftool -json -r`` and ``aigc-check scan --jobs N`` (start-up and
+report.html included), and reports the median of each (and each round's runs
+and ratios, so the spread shows); then the physical limit, one process walking the folder, opening
 every file and reading as many bytes as the scan read from it (``bytes_read``
 of its result; a skipped file's sniff).  Beside each scan's wall time it prints
 the CPU time of its process tree and of its parent alone (the rest is the
@@ -255,6 +256,79 @@ def a_b(folder: Path, out: Path, jobs: int, envs: dict[str, dict[str, str]], rep
     }
 
 
+class Rounds(NamedTuple):
+    """The runs of each command over the rounds, in the order they ran."""
+
+    scans: list[Run]
+    one_jobs: list[Run]
+    exiftools: list[float]
+
+    @staticmethod
+    def _median_run(runs: list[Run]) -> Run:
+        return sorted(runs, key=lambda r: r.wall_s)[(len(runs) - 1) // 2]
+
+    @property
+    def scan(self) -> Run:
+        return self._median_run(self.scans)
+
+    @property
+    def one_job(self) -> Run:
+        return self._median_run(self.one_jobs)
+
+    @property
+    def scan_s(self) -> float:
+        return statistics.median(r.wall_s for r in self.scans)
+
+    @property
+    def one_s(self) -> float:
+        return statistics.median(r.wall_s for r in self.one_jobs)
+
+    @property
+    def exiftool_s(self) -> float | None:
+        return statistics.median(self.exiftools) if self.exiftools else None
+
+    def runs(self) -> dict[str, list[float]]:
+        return {
+            "scan_s": [round(r.wall_s, 3) for r in self.scans],
+            "scan_1_job_s": [round(r.wall_s, 3) for r in self.one_jobs],
+            "exiftool_s": [round(t, 3) for t in self.exiftools],
+        }
+
+    def spread(self, jobs: int) -> str:
+        """Each command's runs, lowest to highest, and the ratios of each round."""
+        names = {"scan_s": f"--jobs {jobs}", "scan_1_job_s": "--jobs 1", "exiftool_s": "exiftool"}
+        parts = [
+            f"{names[name]} {', '.join(f'{t:.2f}' for t in sorted(times))} s"
+            for name, times in self.runs().items()
+            if times
+        ]
+        ratios = [f"{e / s.wall_s:.1f}x" for s, e in zip(self.scans, self.exiftools)]
+        scaling = [f"{100 * o.wall_s / (jobs * s.wall_s):.0f}%" for s, o in zip(self.scans, self.one_jobs)]
+        return (
+            "; ".join(parts)
+            + (f"; per round scan/exiftool {', '.join(ratios)}" if ratios else "")
+            + (f"; per round --jobs {jobs} of {jobs} x --jobs 1 {', '.join(scaling)}" if scaling else "")
+        )
+
+
+def measured_rounds(
+    folder: Path, out: Path, jobs: int, env: dict[str, str], exiftool: str | None, rounds: int
+) -> Rounds:
+    """``rounds`` rounds of: the scan with ``jobs``, the scan with one job, exiftool; the three taking
+    turns, so that a loaded spell of a shared machine falls on all of them alike.  The scan with
+    ``jobs`` runs last in each round, so its output folder is the one left (summary.json, and the
+    results the read limit reads the sizes from)."""
+    scans: list[Run] = []
+    one_jobs: list[Run] = []
+    exiftools: list[float] = []
+    for _ in range(max(1, rounds)):
+        one_jobs.append(run_measured(scan_cmd(folder, out, 1), env=env))
+        if exiftool:
+            exiftools.append(run_measured([exiftool, "-json", "-r", "-q", "-q", str(folder)]).wall_s)
+        scans.append(run_measured(scan_cmd(folder, out, jobs), env=env))
+    return Rounds(scans, one_jobs, exiftools)
+
+
 def read_limit_s(folder: Path, results: Path) -> float:
     """Seconds for one process to walk the folder, open every file and read what the scan read."""
     read = {}
@@ -281,6 +355,13 @@ def main() -> None:
     ap.add_argument("--json", default=str(ROOT / "bench" / "out" / "scan.json"))
     ap.add_argument("--baseline-tree", default=None, help="an earlier checkout to scan beside this one (A/B)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each tree's scan in the A/B (median)")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of the three runs (--jobs N, --jobs 1, exiftool) taking turns at each size; "
+        "figures and ratios are of the medians",
+    )
     args = ap.parse_args()
     sizes = sorted(int(n) for n in args.sizes.split(","))
     work = Path(args.work or tempfile.mkdtemp(prefix="aigc-bench-"))
@@ -302,13 +383,11 @@ def main() -> None:
         for size in sizes:
             make_folder(folder, made, size, kinds)
             made = size
-            scan = run_measured(scan_cmd(folder, out, args.jobs), env=env)
-            ours, peak = scan.wall_s, scan.peak_kib
+            trio = measured_rounds(folder, out, args.jobs, env, exiftool, args.rounds)
+            scan, one_job, ours, one, theirs = trio.scan, trio.one_job, trio.scan_s, trio.one_s, trio.exiftool_s
+            peak = max(r.peak_kib for r in trio.scans)
             summary = json.loads((out / "summary.json").read_text())
             limit = read_limit_s(folder, out / "results.jsonl")
-            one_job = run_measured(scan_cmd(folder, out, 1), env=env)
-            one = one_job.wall_s
-            theirs = run_measured([exiftool, "-json", "-r", "-q", "-q", str(folder)]).wall_s if exiftool else None
             ab = a_b(folder, out, args.jobs, envs, args.repeat) if args.baseline_tree else None
             row = {
                 "files": size,
@@ -325,6 +404,8 @@ def main() -> None:
                 "cpu_s": round(scan.cpu_s, 3),
                 "parent_cpu_s": round(scan.parent_cpu_s, 3),
                 "cpu_1_job_s": round(one_job.cpu_s, 3),
+                "rounds": args.rounds,
+                "runs": trio.runs(),
                 "checked": summary["files"]["checked"],
                 "skipped": sum(summary["files"]["skipped"].values()),
                 "verdicts": summary["verdicts"],
@@ -335,6 +416,8 @@ def main() -> None:
                 ),
             }
             rows.append(row)
+            if args.rounds > 1:
+                print(f"{size:,} files, median of {args.rounds} rounds taking turns; {trio.spread(args.jobs)}")
             print(
                 f"{size:,} files: scan --jobs {args.jobs} {ours:.2f} s ({size / ours:,.0f} files/s, peak RSS "
                 f"{peak / 1024:.0f} MiB); --jobs 1 {one:.2f} s; exiftool -json -r "
