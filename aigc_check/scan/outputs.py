@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 from .. import contract
 from ..errors import AigcCheckError
+from ..json_lines import json_line
 from ..model import VIOLATIONS, Status, Verdict, printable
 
 if TYPE_CHECKING:
@@ -72,13 +73,9 @@ class ScanError(AigcCheckError):
     """The scan cannot start or continue (output folder, resume file)."""
 
 
-# One encoder for every line: ``json.dumps`` with any option builds a new one per call, which is a
-# fifth of the cost of a small result's line.  Same options, same text.
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False)
-
-
 def jsonl_line(result: dict) -> str:
-    return _LINE_ENCODER.encode(result)
+    """A line of ``results.jsonl`` or the issue list (``json_lines``: orjson's compact text)."""
+    return json_line(result)
 
 
 def csv_cell(value: object) -> str:

@@ -289,7 +289,7 @@ def _worker_main(conn: Connection, options: CheckOptions, roots: tuple[str, ...]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
     from ..checker import Checker
     from ..deadline import limit_memory
-    from ..report import to_json_line
+    from ..json_lines import json_line_bytes
     from ..scan.objects import ObjectReader
 
     limit_memory(options.memory_limit_mb)  # an allocation a hostile file provokes fails here, not the host
@@ -307,7 +307,7 @@ def _worker_main(conn: Connection, options: CheckOptions, roots: tuple[str, ...]
             return
         try:
             result = run_job(checker, objects, job, fd, roots)
-            conn.send(("ok", result.verdict, to_json_line(result).encode("utf-8")))
+            conn.send(("ok", result.verdict, json_line_bytes(result.to_dict())))
         except PathNotAllowedError as exc:
             conn.send(("refused", str(exc)))
         except Exception as exc:  # a checker bug: report it, keep serving
