@@ -19,8 +19,9 @@ import json
 
 import orjson
 
-# One encoder: ``json.dumps`` with any option builds a new one per call.
+# One encoder each: ``json.dumps`` with any option builds a new one per call.
 _STANDARD = json.JSONEncoder(ensure_ascii=False)
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def json_line(obj: object) -> str:
@@ -38,3 +39,14 @@ def json_line_bytes(obj: object) -> bytes:
         return orjson.dumps(obj)
     except orjson.JSONEncodeError:
         return _STANDARD.encode(obj).encode("utf-8")
+
+
+def compact_json(obj: object) -> str:
+    """``obj`` as ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`` writes it.  orjson's
+    text is that text, character for character, but for floats with an exponent (``1e-05`` is
+    its ``1e-5``, the same number); report.html's rows hold none (strings, ints, None).  What
+    orjson refuses is written by the standard encoder, as in ``json_line``."""
+    try:
+        return orjson.dumps(obj).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return _COMPACT.encode(obj)

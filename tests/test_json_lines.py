@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import FIXTURES, ROOT, corpus_dir, corpus_rows
 
-from aigc_check.json_lines import json_line, json_line_bytes
+from aigc_check.json_lines import compact_json, json_line, json_line_bytes
 from aigc_check.model import printable
 from aigc_check.scan.outputs import jsonl_line
 
@@ -94,3 +94,23 @@ def test_a_scan_of_a_name_that_is_not_utf8_writes_its_line(tmp_path) -> None:
     assert len(lines) == 2
     paths = sorted(json.loads(line.decode("utf-8"))["path"] for line in lines)
     assert paths == sorted([printable(str(folder / os.fsdecode(b"caf\xe9.jpg"))), str(folder / "plain.jpg")])
+
+
+COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def test_report_rows_are_the_compact_text_character_for_character(trusting_checker) -> None:
+    from aigc_check.scan.html_report import ReportRows
+    from aigc_check.scan.outputs import digest
+
+    rows = ReportRows(trusting_checker.policy, trusting_checker.fingerprints, thumbnails=0)
+    for d in _results(trusting_checker, sorted(p for p in FIXTURES.iterdir() if p.is_file())):
+        d.update(account="acct=1", post_id="\u202epost")
+        for value in (rows.row(digest(d)), rows.values(digest(d)), digest(d)):
+            assert compact_json(value) == COMPACT.encode(value)
+    assert compact_json(list(rows.strings)) == COMPACT.encode(list(rows.strings))
+
+
+@pytest.mark.parametrize("obj", [["caf\udce9"], [2**70], {1: 2}], ids=["lone-surrogate", "big-int", "int-key"])
+def test_compact_text_of_what_orjson_refuses(obj: object) -> None:
+    assert compact_json(obj) == COMPACT.encode(obj)

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib import resources
 from typing import Any, Literal, TextIO
 
+from ..json_lines import compact_json
 from ..model import VIOLATIONS, Verdict, result_path
 from ..policy import Policy, policy_by_id
 from ..signatures.fingerprints import FingerprintTable
@@ -291,13 +292,8 @@ def _policy_block(policy: Policy | None, fingerprints: FingerprintTable, summary
 ROW_FIELDS = ("p", "v", "s", "g", "gn", "gm", "f", "d", "l", "a", "w", "ac", "po", "fi", "e", "ev", "t", "x", "r")
 
 
-# One encoder for every value: ``json.dumps`` with options builds a new one a call, which is a third
-# of the cost of a report row's text.  Same options, same text.
-_PAGE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def _safe_json(value: object) -> str:
-    raw = _PAGE_ENCODER.encode(value)
+    raw = compact_json(value)  # the compact json.dumps text, made by orjson (a row a file in a scan)
     return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
