@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import pickle
 import random
+import subprocess
+import sys
 
 import pytest
+from conftest import ROOT
 from scan_helpers import copy_fixtures, fixture_names
 
 from aigc_check import Checker, CheckOptions
@@ -146,3 +149,45 @@ def test_scan_chunk_hands_on_text_and_counts(checked, tmp_path):
     assert rows is None  # this process is no worker of a scan that writes a report
     issues = [r for r in map(json.loads, json_text.splitlines()) if is_issue(r)]
     assert issues and [json.loads(line) for line in issue_text.splitlines()] == [digest(r) for r in issues]
+
+
+# Run in a fresh interpreter: this test process has native threads by now (the C2PA library's),
+# which make the scan start its workers from a fork server, where nothing is inherited.
+_INHERIT_PROBE = """
+import sys
+from aigc_check import CheckOptions
+from aigc_check.scan import runner
+
+def mark(options):
+    from aigc_check.scan.batch import checker_for
+    return getattr(checker_for(options), "parent_mark", None)
+
+if __name__ == "__main__":
+    options = CheckOptions(similar=sys.argv[2] == "similar")
+    scan = runner.Scan(runner.ScanConfig(paths=(sys.argv[1],), out_dir=sys.argv[1] + "/out", options=options))
+    scan.checker.parent_mark = "the parent's"
+    pool = scan._pool(1)
+    try:
+        print(pool._mp_context.get_start_method(), pool.submit(mark, options).result(timeout=60))
+    finally:
+        pool.shutdown()
+"""
+
+
+@pytest.mark.parametrize("similar", [False, True])
+def test_forked_workers_check_with_the_parents_checker(tmp_path, similar):
+    """A forked worker inherits the parent's checker rather than building one (policy, fingerprint
+    table); with --similar it builds its own, as the index may hold native state."""
+    if similar:
+        pytest.importorskip("pdqhash")
+    probe = tmp_path / "probe.py"
+    probe.write_text(_INHERIT_PROBE)
+    done = subprocess.run(
+        [sys.executable, str(probe), str(tmp_path), "similar" if similar else "plain"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split(None, 1) == ["fork", "None\n" if similar else "the parent's\n"]

@@ -59,8 +59,9 @@ class ScanItem:
         )
 
 
-# One Checker per process and per options, made on first use: after a fork, never before it,
-# so the C2PA context belongs to the process that uses it.
+# One Checker per process and per options, made on first use, or a forked scan worker's parent's
+# (``adopt_checker``: a Checker holds nothing tied to its process; the C2PA context it uses is made
+# per process, ``readers/c2pa._context``).
 _checkers: dict[CheckOptions, Checker] = {}
 
 
@@ -69,6 +70,12 @@ def checker_for(options: CheckOptions) -> Checker:
     if checker is None:
         checker = _checkers[options] = Checker(options)
     return checker
+
+
+def adopt_checker(options: CheckOptions, checker: Checker) -> None:
+    """Make ``checker`` this process's for ``options``: a forked scan worker's, its parent's (see
+    ``Scan._pool``)."""
+    _checkers[options] = checker
 
 
 def sniff(target: str | BinaryIO) -> str | None:

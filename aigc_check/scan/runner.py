@@ -51,7 +51,7 @@ from ..checker import Checker, CheckOptions
 from ..limits import DEFAULT_TIME_LIMIT
 from ..model import Declared, Verdict, result_path
 from .accounts import ACCOUNT_COLUMNS, RepeatOffenderRules, account_rows
-from .batch import ScanItem, check_batch, checker_for, init_worker
+from .batch import ScanItem, adopt_checker, check_batch, checker_for, init_worker
 from .declarations import DeclarationIndex
 from .outputs import (
     ACCOUNTS_CSV,
@@ -342,12 +342,19 @@ class Scan:
     # --- the pool loop --------------------------------------------------------------------------
 
     def _pool(self, jobs: int) -> ProcessPoolExecutor:
+        context = _worker_context()
+        # A forked worker takes this process's checker as it finds it in its memory, rather than
+        # building its own (loading the policy and compiling the fingerprint table, ~50 ms a
+        # worker, at the start of every scan): with fork, initargs are inherited, not pickled.  A
+        # Checker holds nothing tied to its process (the C2PA context is made per process,
+        # ``readers/c2pa._context``).  Not with --similar, whose index may hold native threads' state.
+        inherited = self.checker if context.get_start_method() == "fork" and not self.checker.options.similar else None
         with _signals_held():  # the resource tracker a fork server needs may start here
             pool = ProcessPoolExecutor(
                 jobs,
-                mp_context=_worker_context(),
+                mp_context=context,
                 initializer=_start_worker,
-                initargs=(self.config.options, self._worker_report(jobs)),
+                initargs=(self.config.options, self._worker_report(jobs), inherited),
             )
         _widen_result_pipe(pool)
         return pool
@@ -844,13 +851,16 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _start_worker(options: CheckOptions, report: WorkerReport | None = None) -> None:
+def _start_worker(options: CheckOptions, report: WorkerReport | None = None, checker: Checker | None = None) -> None:
     """Pool initializer: ignore SIGINT, then let it in (the parent held it while starting this
-    process, see ``_signals_held``); the parent handles Ctrl-C and stops the workers itself."""
+    process, see ``_signals_held``); the parent handles Ctrl-C and stops the workers itself.
+    ``checker``: the parent's, inherited through fork, to check with (else one is built here)."""
     global _worker_rows
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a SIGINT held meanwhile is dropped
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if checker is not None:
+        adopt_checker(options, checker)
     init_worker(options)
     if report is not None:
         from .html_report import WorkerRows
