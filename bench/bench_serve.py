@@ -37,8 +37,11 @@ share the machine's state; a tree without check by reference gets only the uploa
 share the machine's cores, so 16-client figures include the clients' own cost; "service" is the
 server's own time per request (its Server-Timing total), "upload" the part of it spent receiving
 and spooling the body (Server-Timing ``upload``); "cpu/req" the CPU time the event loop's
-process and the worker processes used per request (from /proc), which other jobs on a shared
-machine disturb far less than wall time.  Not a test: run it by hand.
+process and the worker processes used per request (from /proc), and the client's (this
+process), which other jobs on a shared machine disturb far less than wall time; "ceiling" what
+the cores allow at that CPU per request (cores / the three together: the bound many clients
+meet on one machine) and, in brackets, what the event loop's one core allows.  Not a test: run
+it by hand.
 """
 
 from __future__ import annotations
@@ -283,11 +286,21 @@ def with_cpu(pid: int, run: Callable[[], dict]) -> dict:
     tick = os.sysconf("SC_CLK_TCK")
     workers = _descendants(pid)
     loop_before, workers_before = _cpu_ticks(pid), sum(_cpu_ticks(w) for w in workers)
+    client_before = time.process_time()  # this process is the client (all its threads)
     result = run()
+    client_after = time.process_time()
     loop_after, workers_after = _cpu_ticks(pid), sum(_cpu_ticks(w) for w in workers)
     n = max(result["requests"], 1)
     result["loop_cpu_ms"] = (loop_after - loop_before) / tick * 1000 / n
     result["workers_cpu_ms"] = (workers_after - workers_before) / tick * 1000 / n
+    result["client_cpu_ms"] = (client_after - client_before) * 1000 / n
+    # What the machine's cores allow at this CPU per request: the server's and the client's, which
+    # share them here (the bound a throughput of many clients meets), and the event loop's alone (one
+    # core at most).  Twice a throughput is out of reach where it is above the first.
+    total = result["loop_cpu_ms"] + result["workers_cpu_ms"] + result["client_cpu_ms"]
+    result["cores"] = len(os.sched_getaffinity(0))
+    result["ceiling_rps"] = result["cores"] * 1000 / total if total > 0 else None
+    result["loop_ceiling_rps"] = 1000 / result["loop_cpu_ms"] if result["loop_cpu_ms"] > 0 else None
     return result
 
 
@@ -521,7 +534,13 @@ def print_row(r: dict) -> None:
     if r.get("upload_p50_ms") is not None:
         service += f"  upload p50 {r['upload_p50_ms']:5.2f} ms"
     if "loop_cpu_ms" in r:
-        service += f"  cpu/req: loop {r['loop_cpu_ms']:5.2f} ms, workers {r['workers_cpu_ms']:5.2f} ms"
+        service += (
+            f"  cpu/req: loop {r['loop_cpu_ms']:5.2f} ms, workers {r['workers_cpu_ms']:5.2f} ms, "
+            f"client {r['client_cpu_ms']:5.2f} ms"
+        )
+        if r.get("ceiling_rps") and r.get("loop_ceiling_rps"):
+            ceiling, loop = r["ceiling_rps"], r["loop_ceiling_rps"]
+            service += f"  ceiling {ceiling:5.0f} req/s on {r['cores']} cores (loop {loop:5.0f})"
     print(
         f"{r['server']:17s} {r['load']:34s} c={r['concurrency']:<3d} n={r['requests']:<5d} "
         f"p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  {r['rps']:6.0f} req/s  {service}  "
