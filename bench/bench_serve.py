@@ -12,6 +12,9 @@ folder, then for each concurrency (1 and 16 keep-alive client connections) sends
 ``--requests`` are answered or ``--seconds`` pass, whichever is first:
 
 - ``jpeg-3mb raw``: a generated 3 MB JPEG of noise without C2PA, as the raw body;
+- ``jpeg-3mb raw, socket client``: the same from the raw-socket client below (with 16 clients
+  ``http.client``'s own CPU, on the cores the server uses, is a large part of what bounds the
+  throughput);
 - ``jpeg-3mb multipart``: the same as ``multipart/form-data``;
 - ``jpeg-3mb by path``: ``{"path": ...}`` naming the same file (check by reference);
 - ``jpeg-3mb by path, socket client``: the same requests from a client of a raw socket (each
@@ -602,6 +605,7 @@ def main() -> int:
         big_path.write_bytes(big)
         uploads: dict[str, Load] = {
             "jpeg-3mb raw": Load([raw(big, big_path.name)]),
+            "jpeg-3mb raw, socket client": Load([raw(big, big_path.name)], socket_load),
             "jpeg-3mb multipart": Load([multipart(big, big_path.name)]),
         }
         references = {
