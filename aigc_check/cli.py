@@ -34,7 +34,7 @@ from .model import CheckResult, Declared
 from .report import summary_line, to_text
 from .scan.runner import ScanConfig
 from .service.config import ServeConfig, format_size, parse_size
-from .spark.job import InputColumns, SparkScanConfig
+from .spark.config import InputColumns, SparkScanConfig
 from .trust import load_trust_list, update_trust_list
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from .errors import DeclarationError
 from .limits import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT
 from .model import DECLARATIONS, CheckResult, Declared, Verdict
 from .scan.runner import ScanSummary
-from .spark.job import InputColumns, SparkScanConfig
+from .spark.config import InputColumns, SparkScanConfig
 from .trust import load_trust_list
 
 

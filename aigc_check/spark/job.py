@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from ..errors import UsageError
 from ..model import Declared, Verdict
 from ..scan.objects import ObjectReader, local_path
 from .arrow import check_arrow_batch
+from .config import InputColumns, SparkScanConfig
 from .schema import RESULT_DDL, arrow_schema
 
 if TYPE_CHECKING:  # the spark extra: imported where it is used, never by importing this module
@@ -58,17 +58,6 @@ def require_pyspark() -> ModuleType:
 def is_prefix(source: str) -> bool:
     """A path or URI (to list) rather than a table name: table names never hold '/' or ':'."""
     return "/" in source or ":" in source or source.startswith(".")
-
-
-@dataclass(frozen=True)
-class InputColumns:
-    """Which input columns hold the URI and the optional declaration, account, post id and posting time."""
-
-    uri: str = "uri"
-    declared: str = "declared"
-    account: str = "account"
-    post_id: str = "post_id"
-    posted_at: str = "posted_at"
 
 
 def list_prefix(spark: SparkSession, prefix: str) -> DataFrame:
@@ -196,24 +185,6 @@ def local_session(master: str, app_name: str = "aigc-check", conf: dict[str, str
     for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
-
-
-@dataclass
-class SparkScanConfig:
-    """What ``aigc-check scan --engine spark`` was asked to do."""
-
-    prefix: str | None = None
-    input_table: str | None = None
-    output_table: str | None = None
-    out_dir: str | None = None
-    output_format: str = "parquet"
-    overwrite: bool = False
-    master: str | None = None
-    columns: InputColumns = field(default_factory=InputColumns)
-    declared: Declared = Declared.NONE
-    options: CheckOptions = field(default_factory=CheckOptions)
-    io_threads: int = 8
-    partitions: int | None = None
 
 
 def _refuse_to_overwrite(spark: SparkSession, config: SparkScanConfig) -> None:
