@@ -300,12 +300,15 @@ def test_a_second_signal_abandons_the_report_and_resume_writes_it(tmp_path, monk
         raise AssertionError("the second signal did not stop the report")
 
     monkeypatch.setattr(html_report, "write_report", slow_report)
+    # What this process had (default_int_handler, or SIG_IGN when started as a background job of a
+    # non-interactive shell), to be put back.
+    before = signal.getsignal(signal.SIGINT)
     done = runner.run_scan(_config(folder, out))
     assert done.interrupted
     assert not (out / "report.html").exists() and not (out / "report.html.tmp").exists()
     s = summary(out)
     assert s["interrupted"] is True and s["outputs"]["report_html"] is None and s["files"]["checked"] == 2
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    assert signal.getsignal(signal.SIGINT) is before  # put back
 
     monkeypatch.undo()
     again = runner.run_scan(_config(folder, out, resume=True))
