@@ -7,7 +7,9 @@ plain way of doing it, on every fixture and every corpus file, and on broken and
 - a ZIP archive wholly inside the head is read by zipfile from the head itself: the same container,
   errors and bytes read as through the source's stream;
 - the Matroska walker reads element headers where they lie in the head: the same container, errors
-  and bytes read as reading each through the source.
+  and bytes read as reading each through the source (``test_core_speedups.py``'s head walkers);
+- ID3v2.3/2.4 frames read with the one-call UTF-16 text spec are the frames mutagen's own classes
+  read, on every file and on generated frames, broken ones included.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ import pytest
 from conftest import FIXTURES, corpus_dir, corpus_rows
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mutagen._util import decode_terminated
+from mutagen.id3 import ID3
 
 from aigc_check import Checker, formats, safe_xml
-from aigc_check.formats import _zip
+from aigc_check.formats import _zip, id3
+from aigc_check.formats._id3_text import FRAMES_V23, terminated_utf16
 from aigc_check.model import Container
 from aigc_check.options import CheckOptions
 from aigc_check.readers.xmp import _packet, utf8_packet
@@ -167,12 +174,14 @@ def test_every_file_checks_as_the_plain_parsers_check_it(monkeypatch):
     fast = [_comparable(fast_checker.check(p)) for p in paths]
     monkeypatch.setattr(safe_xml, "holds_no_dtd", lambda data: False)
     monkeypatch.setattr(_zip, "archive_stream", _plain_archive_stream)
+    monkeypatch.setattr(id3, "FRAMES_V23", None)
     plain = [_comparable(plain_checker.check(p)) for p in paths]
-    zips = 0
+    zips = mp3s = 0
     for path, f, p in zip(paths, fast, plain, strict=True):
         assert f == p, path.name
         zips += f["format"] in ("docx", "xlsx", "pptx", "odt", "epub")
-    assert len(paths) > 300 and zips > 10
+        mp3s += f["format"] == "mp3"
+    assert len(paths) > 300 and zips > 10 and mp3s > 10
 
 
 def _truncations(data: bytes) -> list[bytes]:
@@ -207,3 +216,97 @@ def test_a_cut_or_damaged_archive_reads_as_through_the_stream(monkeypatch):
                 assert outs[0] == outs[1], (path.name, len(variant))
                 checked += 1
     assert checked > 100
+
+
+# --------------------------------------------------------------------------- ID3 text
+
+
+_UTF16_PIECES = st.lists(
+    st.sampled_from(
+        [
+            b"\xff\xfe",
+            b"\xfe\xff",
+            b"\x00\x00",
+            b"\x00",
+            b"A\x00",
+            b"\x00A",
+            b"\x3d\xd8",
+            b"\xd8\x3d",
+            b"\x00\xdc",
+            b"\xdc\x00",
+            b"\x4e\x2d",
+            b"\xff",
+            b"x",
+        ]
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_UTF16_PIECES)
+def test_a_utf16_string_decodes_as_mutagen_decodes_it(pieces):
+    data = b"".join(pieces)
+    fast = terminated_utf16(data)
+    if fast is not None:
+        assert fast == decode_terminated(data, "utf16", strict=False)
+
+
+def _frame(name: bytes, payload: bytes, version: int) -> bytes:
+    size = len(payload)
+    if version == 4:
+        size = (size & 0x7F) | (size >> 7 & 0x7F) << 8 | (size >> 14 & 0x7F) << 16 | (size >> 21 & 0x7F) << 24
+    return name + size.to_bytes(4, "big") + b"\x00\x00" + payload
+
+
+def _tag(frames: bytes, version: int) -> bytes:
+    n = len(frames)
+    size = bytes([n >> 21 & 0x7F, n >> 14 & 0x7F, n >> 7 & 0x7F, n & 0x7F])
+    return b"ID3" + bytes([version, 0, 0]) + size + frames
+
+
+def _loaded(data: bytes, known) -> object:
+    try:
+        tags = ID3()
+        tags.load(io.BytesIO(data), known_frames=known, load_v1=False, translate=True)
+        return [repr(f) for f in tags.values()], tags.unknown_frames, tags.version
+    except Exception as exc:
+        return (type(exc).__name__, str(exc))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([3, 4]),
+    st.lists(
+        st.tuples(
+            st.sampled_from([b"TIT2", b"TXXX", b"COMM", b"TPE1", b"USLT", b"WXXX", b"GEOB", b"TYER"]),
+            st.sampled_from([b"\x00", b"\x01", b"\x02", b"\x03", b"\x05"]),
+            st.binary(max_size=6),
+            _UTF16_PIECES,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_generated_frames_read_as_mutagens_classes_read_them(version, frames):
+    data = _tag(b"".join(_frame(n, enc + lead + b"".join(text), version) for n, enc, lead, text in frames), version)
+    assert _loaded(data, FRAMES_V23) == _loaded(data, None)
+
+
+def test_every_id3_tag_reads_as_mutagens_classes_read_it():
+    tags = 0
+    for path in _every_file():
+        data = path.read_bytes()
+        at = data.find(b"ID3")
+        while 0 <= at < len(data) - 10:
+            if data[at + 3] in (3, 4):
+                tag = data[at : at + 10 + 4 * 1024 * 1024]
+                assert _loaded(tag, FRAMES_V23) == _loaded(tag, None), path.name
+                tags += 1
+            at = data.find(b"ID3", at + 3)
+    assert tags > 20
+
+
+def test_the_frame_classes_keep_the_frame_ids():
+    assert all(cls.__name__ == name for name, cls in FRAMES_V23.items())
+    assert sum(cls.__module__ != "mutagen.id3._frames" for cls in FRAMES_V23.values()) > 50
