@@ -8,14 +8,19 @@ plain way of doing it, on every fixture and every corpus file, and on broken and
   errors and bytes read as through the source's stream;
 - the Matroska walker reads element headers where they lie in the head: the same container, errors
   and bytes read as reading each through the source (``test_core_speedups.py``'s head walkers);
+- the stealth pnginfo bits, sliced a column at a time and turned into bytes in one call, are what
+  reading them one bit at a time gives, on generated images with and without a payload;
 - ID3v2.3/2.4 frames read with the one-call UTF-16 text spec are the frames mutagen's own classes
   read, on every file and on generated frames, broken ones included.
 """
 
 from __future__ import annotations
 
+import gzip
 import io
 import zipfile
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -33,6 +38,7 @@ from aigc_check.formats import _zip, id3
 from aigc_check.formats._id3_text import FRAMES_V23, terminated_utf16
 from aigc_check.model import Container
 from aigc_check.options import CheckOptions
+from aigc_check.readers import stealth
 from aigc_check.readers.xmp import _packet, utf8_packet
 from aigc_check.source import ByteSource
 
@@ -310,3 +316,89 @@ def test_every_id3_tag_reads_as_mutagens_classes_read_it():
 def test_the_frame_classes_keep_the_frame_ids():
     assert all(cls.__name__ == name for name, cls in FRAMES_V23.items())
     assert sum(cls.__module__ != "mutagen.id3._frames" for cls in FRAMES_V23.values()) > 50
+
+
+# --------------------------------------------------------------------------- stealth pnginfo
+
+
+def _bits(alpha: bytes, width: int, height: int) -> Iterator[int]:
+    for x in range(width):
+        for y in range(height):
+            yield alpha[y * width + x] & 1
+
+
+def _take(bits: Iterator[int], n: int) -> bytes | None:
+    out = bytearray()
+    byte = count = 0
+    for bit in bits:
+        byte = (byte << 1) | bit
+        count += 1
+        if count % 8 == 0:
+            out.append(byte)
+            byte = 0
+            if count == n:
+                return bytes(out)
+    return None
+
+
+def _decode_by_bits(alpha: bytes, width: int, height: int) -> str | None:
+    """The stealth reader's decoding as it was: one bit at a time, column by column."""
+    if width * height < stealth.HEADER_BITS:
+        return None
+    bits = _bits(alpha, width, height)
+    magic = _take(bits, stealth.MAGIC_BITS)
+    if magic not in stealth.MAGICS:
+        return None
+    length_bytes = _take(bits, 32)
+    if length_bytes is None:
+        return None
+    n_bits = int.from_bytes(length_bytes, "big")
+    if n_bits <= 0 or n_bits % 8 or n_bits > width * height - stealth.HEADER_BITS:
+        return None
+    payload = _take(bits, n_bits)
+    if payload is None:
+        return None
+    if stealth.MAGICS[magic]:
+        payload = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(payload, stealth.MAX_INFLATE)
+    return payload.decode("utf-8", "replace")
+
+
+def _hidden(payload: bytes, magic: bytes, width: int, height: int, noise: bytes, n_bits: int | None) -> bytes:
+    """An alpha channel of ``width`` x ``height`` whose low bits, column by column, spell the magic,
+    the length (``n_bits``, or the payload's own) and the payload; the other bits from ``noise``."""
+    stream = magic + (len(payload) * 8 if n_bits is None else n_bits).to_bytes(4, "big") + payload
+    bits = [(byte >> (7 - i)) & 1 for byte in stream for i in range(8)]
+    alpha = bytearray(
+        (noise * (width * height // max(1, len(noise)) + 1))[: width * height] or b"\xff" * width * height
+    )
+    for k, bit in enumerate(bits[: width * height]):
+        x, y = divmod(k, height)
+        alpha[y * width + x] = (alpha[y * width + x] & 0xFE) | bit
+    return bytes(alpha)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 48),
+    st.integers(1, 48),
+    st.binary(min_size=1, max_size=64),
+    st.binary(max_size=80),
+    st.sampled_from([b"stealth_pnginfo", b"stealth_pngcomp", b"stealth_pngxxxx"]),
+    st.one_of(st.none(), st.integers(0, 4000)),
+)
+def test_the_stealth_bits_decode_as_one_bit_at_a_time(width, height, noise, text, magic, n_bits):
+    payload = gzip.compress(text) if magic == b"stealth_pngcomp" else text
+    alpha = _hidden(payload, magic, width, height, noise, n_bits)
+    assert stealth.decode_alpha(alpha, width, height) == _decode_by_bits(alpha, width, height)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.data())
+def test_random_alpha_decodes_as_one_bit_at_a_time(width, height, data):
+    alpha = data.draw(st.binary(min_size=width * height, max_size=width * height))
+    assert stealth.decode_alpha(alpha, width, height) == _decode_by_bits(alpha, width, height)
+
+
+def test_a_hidden_payload_is_found():
+    alpha = _hidden(b"Steps: 20, Seed: 1", b"stealth_pnginfo", 30, 17, b"\x80", None)
+    assert stealth.decode_alpha(alpha, 30, 17) == "Steps: 20, Seed: 1" == _decode_by_bits(alpha, 30, 17)
