@@ -60,8 +60,12 @@ class _HeadStream(io.BytesIO):
     taken as 0, as ``_SourceStream`` takes it (a hostile central directory may point before the
     start), where ``BytesIO`` would raise."""
 
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.size = len(data)
+
     def seek(self, offset: int, whence: int = 0) -> int:
-        base = 0 if whence == 0 else self.tell() if whence == 1 else len(self.getbuffer())
+        base = 0 if whence == 0 else self.tell() if whence == 1 else self.size
         return super().seek(max(0, base + offset))
 
 
