@@ -415,3 +415,26 @@ def test_random_alpha_decodes_as_one_bit_at_a_time(width, height, data):
 def test_a_hidden_payload_is_found():
     alpha = _hidden(b"Steps: 20, Seed: 1", b"stealth_pnginfo", 30, 17, b"\x80", None)
     assert stealth.decode_alpha(alpha, 30, 17) == "Steps: 20, Seed: 1" == _decode_by_bits(alpha, 30, 17)
+
+
+def test_every_png_with_alpha_decodes_as_one_bit_at_a_time():
+    from PIL import Image
+
+    compared = found = 0
+    for path in _every_file():
+        if path.read_bytes()[:8] != b"\x89PNG\r\n\x1a\n":
+            continue
+        try:
+            with Image.open(path) as image:
+                if "A" not in image.getbands() or image.width * image.height > 4_000_000:
+                    continue
+                image.load()
+                alpha = image.getchannel("A").tobytes()
+                width, height = image.size
+        except Exception:
+            continue  # a broken PNG: the reader's own tests cover it
+        fast = stealth.decode_alpha(alpha, width, height)
+        assert fast == _decode_by_bits(alpha, width, height), path.name
+        compared += 1
+        found += fast is not None
+    assert compared >= 3 and found >= 2
