@@ -275,7 +275,7 @@ def _walked(src: ByteSource, handler) -> tuple:
 
 
 # The walkers that unpack headers where they lie in the head (others read the head as data).
-_HEAD_WALKERS = {"jpeg", "png", "tiff"}
+_HEAD_WALKERS = {"jpeg", "png", "tiff", "matroska"}
 
 
 def _directories(data: bytes, source: type[ByteSource]) -> tuple:

@@ -54,6 +54,30 @@ class _SourceStream(io.RawIOBase):
         return len(data)
 
 
+class _HeadStream(io.BytesIO):
+    """The head of a file that lies wholly in it, for zipfile: what ``_SourceStream`` reads there,
+    without a Python call per read (most office documents are a few KiB).  A negative position is
+    taken as 0, as ``_SourceStream`` takes it (a hostile central directory may point before the
+    start), where ``BytesIO`` would raise."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.size = len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = 0 if whence == 0 else self.tell() if whence == 1 else self.size
+        return super().seek(max(0, base + offset))
+
+
+def archive_stream(src: ByteSource) -> io.BufferedIOBase:
+    """The stream zipfile reads the archive from: the head itself when it holds the whole file (no
+    byte is read that ``_SourceStream`` would not read: the head is read already), else a buffered
+    view of the source."""
+    if src.size <= len(src.head):
+        return _HeadStream(src.head)
+    return io.BufferedReader(_SourceStream(src), 65536)
+
+
 class BoundedZip:
     def __init__(self, src: ByteSource) -> None:
         tail_at = max(0, src.size - (65535 + 22))
@@ -71,7 +95,7 @@ class BoundedZip:
                 f"a ZIP central directory of {dir_size} bytes, more than {MAX_ZIP_DIRECTORY}", "ZIP central directory"
             )
         try:
-            self.zf = zipfile.ZipFile(io.BufferedReader(_SourceStream(src), 65536))
+            self.zf = zipfile.ZipFile(archive_stream(src))
         except (zipfile.BadZipFile, EOFError, ValueError, struct.error) as exc:
             raise TruncatedError(f"the ZIP central directory cannot be read: {exc}", "ZIP central directory") from exc
         infos = self.zf.infolist()

@@ -42,6 +42,7 @@ from ..errors import LimitExceededError, MediaError, TruncatedError
 from ..limits import MAX_METADATA_BLOCK
 from ..model import Block, C2paMarker, Container, ReadError
 from ..source import ByteSource
+from ._id3_text import FRAMES_V23
 
 C2PA_MIME_TYPES = {"application/c2pa", "application/x-c2pa-manifest-store"}
 XMP_MIME_TYPES = {"application/rdf+xml", "application/xmp+xml", "text/xml", "application/xml"}
@@ -235,7 +236,9 @@ def unpack_id3(c: Container, data: bytes, location: str) -> None:
     frames: list[Block] = []
     try:
         tags = ID3()
-        tags.load(io.BytesIO(data), load_v1=False, translate=True)
+        # ID3v2.3 and 2.4 frames are read by mutagen's classes with the one-call UTF-16 text spec.
+        known = FRAMES_V23 if data[3:4] in (b"\x03", b"\x04") else None
+        tags.load(io.BytesIO(data), known_frames=known, load_v1=False, translate=True)
         version = ".".join(str(v) for v in tags.version[:2])
         for frame in tags.values():
             frame_id = frame.FrameID

@@ -33,6 +33,22 @@ def _accept(head: bytes) -> bool:
 
 
 def _vint(src: ByteSource, pos: int, what: str, keep_marker: bool) -> tuple[int, int]:
+    head = src.head
+    if pos < len(head):
+        # Inside the head (most files: every header of a small file, the Info and Tags of a large
+        # one): read where it lies, not by two ``read_exact`` calls; a vint the head cuts is read
+        # below, as before, so the errors and the bytes counted are the same.
+        first = head[pos]
+        if first == 0:
+            raise MediaError(f"invalid EBML {what} (no length marker)", f"offset {pos:#x}")
+        length = 9 - first.bit_length()
+        if pos + length <= len(head):
+            value = int.from_bytes(head[pos : pos + length], "big")
+            if not keep_marker:
+                value &= (1 << (7 * length)) - 1
+                if value == (1 << (7 * length)) - 1:
+                    value = UNKNOWN
+            return value, pos + length
     first = src.read_exact(pos, 1, what)[0]
     if first == 0:
         raise MediaError(f"invalid EBML {what} (no length marker)", f"offset {pos:#x}")

@@ -16,7 +16,7 @@ these stays unsupported.  Read (each part on its own, so one broken part never h
 
 A C2PA manifest store is where c2pa-rs writes it in a ZIP-based document
 (``META-INF/content_credential.c2pa``); the C2PA reader hands the file to c2pa-rs with the media
-type.  XML is parsed with defusedxml (no DTD, no entities), each part within ``MAX_ZIP_MEMBER``.
+type.  XML is parsed by ``safe_xml`` (no DTD, no entities), each part within ``MAX_ZIP_MEMBER``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from collections.abc import Callable
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as SafeET
 
+from .. import safe_xml
 from ..errors import LimitExceededError, MediaError, UnsupportedFormatError
 from ..limits import MAX_BLOCKS
 from ..model import Block, C2paMarker, Container, ReadError
@@ -146,7 +146,7 @@ def walk(src: ByteSource, c: Container) -> None:
 def _xml(z: BoundedZip, name: str) -> Element:
     data = z.read(name)
     try:
-        return SafeET.fromstring(data)
+        return safe_xml.parse(data)
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise MediaError(f"the XML part cannot be parsed: {exc}", f"ZIP member {name!r}") from exc
 

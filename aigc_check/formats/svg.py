@@ -6,7 +6,7 @@ whole document is scanned in windows for the start tag of an ``x:xmpmeta`` or ``
 (any prefix), never parsed as a whole: each element found is handed on as an XMP block, with the
 namespace declarations it inherits from the ``<svg>`` root and its ``<metadata>`` element written
 into its start tag so that it parses on its own.  The XMP reader then parses it under the usual XML
-bounds (defusedxml: no DTD, no entities; ``MAX_METADATA_BLOCK``); the document's own DTD is never
+bounds (``safe_xml``: no DTD, no entities; ``MAX_METADATA_BLOCK``); the document's own DTD is never
 read, so an entity it declares stays unexpanded.
 """
 

@@ -9,7 +9,6 @@ below a size bound, and only the first rows until the magic has matched.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
 from typing import BinaryIO, cast
 
 from ..limits import MAX_INFLATE, STEALTH_MAX_PIXELS
@@ -40,40 +39,36 @@ class StealthReader(MetadataReader):
         return ReaderOutput([Field(self.family, "parameters", text, "PNG alpha channel, least significant bits")])
 
 
-def _bits(alpha: bytes, width: int, height: int) -> Iterable[int]:
-    for x in range(width):
-        for y in range(height):
-            yield alpha[y * width + x] & 1
+# Each alpha byte -> its low bit as the digit "0" or "1".
+_LOW_BIT_DIGIT = bytes(b"01"[b & 1] for b in range(256))
 
 
-def _take(bits: Iterable[int], n: int) -> bytes | None:
-    out = bytearray()
-    byte = count = 0
-    for bit in bits:
-        byte = (byte << 1) | bit
-        count += 1
-        if count % 8 == 0:
-            out.append(byte)
-            byte = 0
-            if count == n:
-                return bytes(out)
-    return None
+def _bits_at(alpha: bytes, width: int, height: int, start: int, n: int) -> bytes | None:
+    """Bits ``start`` to ``start + n`` of the column-by-column sequence (``n`` a multiple of 8), as
+    bytes; None when the image holds fewer.  Only the columns that hold them are sliced, each in
+    one C slice, and turned into bytes by ``int(digits, 2)``: what reading the bits one at a time
+    makes of them (``tests/test_walk_speedups.py`` compares the two), without a Python step a bit."""
+    if n <= 0 or start + n > width * height:
+        return None
+    first, last = start // height, min(width, -(-(start + n) // height))
+    column_major = b"".join([alpha[x::width] for x in range(first, last)])
+    digits = column_major[start - first * height : start - first * height + n].translate(_LOW_BIT_DIGIT)
+    return int(digits, 2).to_bytes(n // 8, "big")
 
 
 def decode_alpha(alpha: bytes, width: int, height: int) -> str | None:
     if width * height < HEADER_BITS:
         return None
-    bits = _bits(alpha, width, height)
-    magic = _take(bits, MAGIC_BITS)
+    magic = _bits_at(alpha, width, height, 0, MAGIC_BITS)
     if magic not in MAGICS:
         return None
-    length_bytes = _take(bits, 32)
+    length_bytes = _bits_at(alpha, width, height, MAGIC_BITS, 32)
     if length_bytes is None:
         return None
     n_bits = int.from_bytes(length_bytes, "big")
     if n_bits <= 0 or n_bits % 8 or n_bits > width * height - HEADER_BITS:
         return None
-    payload = _take(bits, n_bits)
+    payload = _bits_at(alpha, width, height, HEADER_BITS, n_bits)
     if payload is None:
         return None
     if MAGICS[magic]:

@@ -9,12 +9,13 @@ and qualifiers ``property/?ns:qualifier`` (the XMP path syntax).  The ``x:xmpmet
 optional, and a packet may be UTF-8, UTF-16 or UTF-32 of either byte order, with or without a byte
 order mark, as the packet wrapper allows (XMP part 1, 7.3: the encoding shows in the first bytes).
 
-The parser refuses DTDs and entities (defusedxml), so billion-laughs and XXE packets fail safely.  A
-packet that does not parse is still scanned, bounded, for the properties the signatures use (the
-GB 45438 label, IPTC DigitalSourceType and AI-system properties, the C2PA reference and the
-generator fields), and the parse error is reported; if such a packet mentions the label's namespace
-or property and the scan cannot recover it, the error is ``label-unreadable``, a finding the policy
-acts on (``review``), so the file is never cleared silently.
+The parser refuses DTDs and entities (``safe_xml``: defusedxml for a packet that may hold a DTD), so
+billion-laughs and XXE packets fail safely. A packet that does not parse is still scanned, bounded,
+for the properties the signatures use (the GB 45438 label, IPTC DigitalSourceType and AI-system
+properties, the C2PA reference and the generator fields), and the parse error is reported; if such a
+packet mentions the label's namespace or property and the scan cannot recover it, the error is
+``label-unreadable``, a finding the policy acts on (``review``), so the file is never cleared
+silently.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from collections.abc import Iterable, Iterator
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as SafeET
 
+from .. import safe_xml
 from ..deadline import ENDS_CHECK
 from ..limits import MAX_JSON_TEXT
 from ..model import Block, Field
@@ -106,7 +107,7 @@ class XmpReader(MetadataReader):
             )
         data = _packet(data)
         try:
-            root = SafeET.fromstring(data)
+            root = safe_xml.parse(data)
         except DefusedXmlException as exc:
             # A DTD, entity or external reference in XMP is an attack (billion laughs, XXE): refuse
             # the packet, keep what a text scan finds, and do not clear the file.
