@@ -8,7 +8,7 @@ can only be declared inside one, and only an entity can reference an external re
 document shown to hold no ``<!DOCTYPE`` is parsed by the standard library's C-accelerated parser,
 and any other (a DOCTYPE, or bytes whose encoding hides what they hold) by defusedxml, as before.
 Both are expat with the same tree builder: the tree, and the text of a parse error, are the same
-(``tests/test_core_speedups.py`` compares the two on every XML part of every fixture and corpus
+(``tests/test_walk_speedups.py`` compares the two on every XML part of every fixture and corpus
 file, and on broken and hostile documents).
 """
 
