@@ -257,7 +257,7 @@ class Checker:
             size=src.size,
             disclosure=disclosed,
         )
-        # Kept bounded (PNG sizes come from files); a stage that failed is not remembered.
+        # Kept bounded (media types come from files); a stage that failed is not remembered.
         if (
             lean is not None
             and lean_results is not None
@@ -274,11 +274,13 @@ class Checker:
         """For a file in which the walk and the readers found nothing at all (no block, field, C2PA
         store, error or finding: most files of a scan), what the later stages see of it, else None.
 
-        The stages after the readers read only the fields, the container, the C2PA summary, the
-        declaration and what this checker holds (options, fingerprints, policy), so for such a file
-        their answer is a function of this key: the container's every other attribute.  The first
-        file of each key goes through them; the next ones reuse the answer
-        (``tests/test_core_speedups.py`` compares the two ways on every fixture and corpus file)."""
+        The stages after the readers read only the fields, the container's kind and lists, the C2PA
+        summary, the declaration and what this checker holds (options, fingerprints, policy), so for
+        such a file their answer is a function of this key.  An image's size and alpha are not in
+        it: only a reader (the stealth one) looks at them, so photographs of every size share one
+        answer, where they filled the cache a size each.  The first file of each key goes through
+        them; the next ones reuse the answer (``tests/test_core_speedups.py`` compares the two ways
+        on every fixture and corpus file, and on images of many sizes)."""
         if (
             ctx.fields
             or ctx.errors
@@ -289,14 +291,7 @@ class Checker:
             or summary != self._no_manifest
         ):
             return None
-        return (
-            container.format,
-            container.media_type,
-            container.width,
-            container.height,
-            container.has_alpha,
-            declared,
-        )
+        return (container.format, container.media_type, declared)
 
     def _readers_of(self, kinds: frozenset[str]) -> tuple[MetadataReader, ...]:
         """The readers, in order, that have something to read in a file whose blocks are of these

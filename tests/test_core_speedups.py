@@ -370,6 +370,27 @@ def test_a_file_with_nothing_found_gets_what_the_full_path_gives():
     assert reused > 20
 
 
+def test_images_of_every_size_share_one_kept_answer(tmp_path):
+    """A plain image's size and alpha are not in the kept answer's key: images of many sizes, with
+    and without alpha, get what the full path gives, from one answer per format and declaration."""
+    from PIL import Image
+
+    options = CheckOptions(time_limit=None)
+    lean, full = Checker(options), Checker(options)
+    full._lean_results = None
+    paths = []
+    for i, (w, h) in enumerate([(1, 1), (17, 9), (640, 480), (96, 96), (1024, 1024), (3, 2000)]):
+        for mode, fmt in (("RGB", "JPEG"), ("RGBA", "PNG"), ("RGB", "PNG"), ("L", "GIF"), ("RGB", "WEBP")):
+            path = tmp_path / f"{i}-{mode}.{fmt.lower()}"
+            Image.new(mode, (w, h), (i * 40) % 255 if mode == "L" else 0).save(path, fmt)
+            paths.append(path)
+    for path in paths:
+        for declared in ("none", "ai"):
+            assert _comparable(lean.check(path, declared)) == _comparable(full.check(path, declared)), path.name
+    assert lean._lean_results is not None
+    assert len(lean._lean_results) == 4 * 2  # JPEG, PNG, GIF, WebP; two declarations
+
+
 def test_a_kept_answer_is_a_copy_its_callers_may_change():
     checker = Checker(CheckOptions(time_limit=None))
     first = checker.check(FIXTURES / "plain.jpg")
