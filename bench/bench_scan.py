@@ -314,7 +314,7 @@ class Rounds(NamedTuple):
 def measured_rounds(
     folder: Path, out: Path, jobs: int, env: dict[str, str], exiftool: str | None, rounds: int
 ) -> Rounds:
-    """``rounds`` rounds of: the scan with ``jobs``, the scan with one job, exiftool; the three taking
+    """``rounds`` rounds of: the scan with one job, exiftool, the scan with ``jobs``; the three taking
     turns, so that a loaded spell of a shared machine falls on all of them alike.  The scan with
     ``jobs`` runs last in each round, so its output folder is the one left (summary.json, and the
     results the read limit reads the sizes from)."""
@@ -359,7 +359,7 @@ def main() -> None:
         "--rounds",
         type=int,
         default=3,
-        help="rounds of the three runs (--jobs N, --jobs 1, exiftool) taking turns at each size; "
+        help="rounds of the three runs (--jobs 1, exiftool, --jobs N) taking turns at each size; "
         "figures and ratios are of the medians",
     )
     args = ap.parse_args()
