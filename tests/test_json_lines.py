@@ -114,3 +114,26 @@ def test_report_rows_are_the_compact_text_character_for_character(trusting_check
 @pytest.mark.parametrize("obj", [["caf\udce9"], [2**70], {1: 2}], ids=["lone-surrogate", "big-int", "int-key"])
 def test_compact_text_of_what_orjson_refuses(obj: object) -> None:
     assert compact_json(obj) == COMPACT.encode(obj)
+
+
+@pytest.mark.parametrize("similar", [False, True], ids=["scan", "scan --similar"])
+def test_a_scans_results_are_json_lines_text(tmp_path, similar):
+    """Every line of results.jsonl is ``json_line``'s text of its object, with or without the
+    near-duplicate pass (which rewrites the file whole)."""
+    if similar:
+        pytest.importorskip("pdqhash")
+    from aigc_check import CheckOptions
+    from aigc_check.scan import runner
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("plain.jpg", "plain.png", "gen-flux.jpg"):
+        (folder / name).write_bytes((FIXTURES / name).read_bytes())
+    out = tmp_path / "out"
+    config = runner.ScanConfig(
+        paths=(str(folder),), out_dir=str(out), jobs=1, progress="none", options=CheckOptions(similar=similar)
+    )
+    runner.run_scan(config)
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3
+    assert all(line == json_line(json.loads(line)) for line in lines)

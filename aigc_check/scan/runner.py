@@ -265,9 +265,7 @@ class Scan:
                 )
             d = digest(result)
             self.tally.add(d)
-            writer.write(
-                "", csv_lines([csv_row(result)]), json.dumps(d, ensure_ascii=False) + "\n" if d["issue"] else ""
-            )
+            writer.write("", csv_lines([csv_row(result)]), jsonl_line(d) + "\n" if d["issue"] else "")
             if self.rows is not None and d["issue"]:
                 self.rows.add(d)
             paths.append(result_path(result))

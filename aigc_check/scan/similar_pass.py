@@ -7,7 +7,6 @@ A scan without ``--similar`` never imports this module.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
@@ -18,7 +17,7 @@ from ..similar.audit import AuditOutcome, run_audit
 from ..similar.known import KnownIndex
 from .account_signals import SignalCollector
 from .declarations import DeclarationIndex
-from .outputs import ISSUES_TMP, RESULTS_CSV, RESULTS_JSONL, Tally, csv_lines, csv_row, digest, open_text
+from .outputs import ISSUES_TMP, RESULTS_CSV, RESULTS_JSONL, Tally, csv_lines, csv_row, digest, jsonl_line, open_text
 
 
 @dataclass
@@ -55,7 +54,7 @@ def similar_pass(
             tally.add(d)
             csv_out.write(csv_lines([csv_row(result)]))
             if d["issue"]:
-                issues.write(json.dumps(d, ensure_ascii=False) + "\n")
+                issues.write(jsonl_line(d) + "\n")
             signals.add(result)
 
         outcome = run_audit(

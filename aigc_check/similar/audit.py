@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..json_lines import json_line
 from ..model import Similarity, Status
 from ..policy import Policy
 from .cluster import FileHashes, Link, cluster_id, components, links
@@ -164,7 +165,7 @@ def run_audit(
                         KnownEntry(h, r["path"], r["status"], r.get("generator"), r.get("account"), crop=True)
                         for h in sim.crop_hashes
                     )
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+            out.write(json_line(r) + "\n")  # as the scan wrote it (json_lines)
             if on_result is not None:
                 on_result(r)
     os.replace(tmp, results_path)
