@@ -532,6 +532,21 @@ class Load:
         return self.client(url, self.requests, concurrency, max_requests, max_seconds)
 
 
+def _require_code_of(tree: Path) -> None:
+    """Stop unless a server started as a baseline's is (``cwd`` and ``PYTHONPATH`` the tree) imports
+    that tree's package, not this checkout's or the installed one."""
+    where = subprocess.run(
+        [sys.executable, "-c", "import aigc_check; print(aigc_check.__file__)"],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not Path(where).resolve().is_relative_to(tree):
+        sys.exit(f"a server started from {tree} would run {where}, not that tree's code")
+
+
 def print_row(r: dict) -> None:
     service = f"(service p50 {r['service_p50_ms']:6.2f} ms)" if r.get("service_p50_ms") is not None else " " * 24
     if r.get("upload_p50_ms") is not None:
@@ -631,9 +646,14 @@ def main() -> int:
         by_reference = {"this"}  # the servers that run the by-reference loads too
         for tree in args.baseline_tree:
             name = "baseline" if len(args.baseline_tree) == 1 else tree.resolve().name
+            _require_code_of(tree.resolve())
             has_reference = (tree / "aigc_check" / "service" / "reference.py").is_file()
+            # Started in the tree itself: ``python -m`` would put this checkout (the working folder)
+            # before PYTHONPATH, and run this code under the baseline's name (as it did before this fix).
             servers[name] = ServerProcess(
-                [*base_args, *(roots if has_reference else [])], env={"PYTHONPATH": str(tree.resolve())}
+                [*base_args, *(roots if has_reference else [])],
+                env={"PYTHONPATH": str(tree.resolve())},
+                cwd=str(tree.resolve()),
             )
             if has_reference:
                 by_reference.add(name)

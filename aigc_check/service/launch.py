@@ -22,11 +22,18 @@ class ServerProcess:
     """``with ServerProcess(["--workers", "2"]) as server: server.url``"""
 
     def __init__(
-        self, args: Sequence[str] = (), env: dict[str, str] | None = None, start_timeout: float = 60.0
+        self,
+        args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        start_timeout: float = 60.0,
+        cwd: str | None = None,
     ) -> None:
         self.args = ["--host", "127.0.0.1", "--port", "0", *args]
         self.env = env
         self.start_timeout = start_timeout
+        # ``python -m`` puts the working folder first on sys.path, before PYTHONPATH: a checkout of
+        # aigc-check there is the code that runs (a benchmark's baseline tree must be its cwd).
+        self.cwd = cwd
         self.url = ""
         self.process: subprocess.Popen[str] | None = None
         self.log: list[str] = []  # stderr lines, kept for failure messages
@@ -35,7 +42,13 @@ class ServerProcess:
         command = [sys.executable, "-m", "aigc_check", "serve", *self.args]
         env = {**os.environ, **(self.env or {}), "PYTHONUNBUFFERED": "1"}
         process = self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=self.cwd,
         )
         stderr = process.stderr
         assert stderr is not None  # stderr=PIPE
