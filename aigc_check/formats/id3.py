@@ -42,7 +42,20 @@ from ..errors import LimitExceededError, MediaError, TruncatedError
 from ..limits import MAX_METADATA_BLOCK
 from ..model import Block, C2paMarker, Container, ReadError
 from ..source import ByteSource
-from ._id3_text import FRAMES_V23
+
+
+def _fast_frames() -> dict[str, type] | None:
+    """``_id3_text``'s frame classes; None when they cannot be made: they build on mutagen's
+    private spec classes, and a mutagen release that moves them leaves the tags to mutagen's own
+    frame classes (its slower UTF-16 decoding), not the tool unimportable."""
+    try:
+        from ._id3_text import FRAMES_V23 as frames
+    except (ImportError, AttributeError, TypeError):
+        return None
+    return frames
+
+
+FRAMES_V23 = _fast_frames()
 
 C2PA_MIME_TYPES = {"application/c2pa", "application/x-c2pa-manifest-store"}
 XMP_MIME_TYPES = {"application/rdf+xml", "application/xmp+xml", "text/xml", "application/xml"}
