@@ -24,12 +24,17 @@ _STANDARD = json.JSONEncoder(ensure_ascii=False)
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def json_line(obj: object) -> str:
-    """``obj`` as one line of JSON text (no newline at its end)."""
+def _text(obj: object, standard: json.JSONEncoder) -> str:
+    """orjson's text of ``obj``, or ``standard``'s where orjson refuses it."""
     try:
         return orjson.dumps(obj).decode("utf-8")
     except orjson.JSONEncodeError:
-        return _STANDARD.encode(obj)
+        return standard.encode(obj)
+
+
+def json_line(obj: object) -> str:
+    """``obj`` as one line of JSON text (no newline at its end)."""
+    return _text(obj, _STANDARD)
 
 
 def json_line_bytes(obj: object) -> bytes:
@@ -46,7 +51,4 @@ def compact_json(obj: object) -> str:
     text is that text, character for character, but for floats with an exponent (``1e-05`` is
     its ``1e-5``, the same number); report.html's rows hold none (strings, ints, None).  What
     orjson refuses is written by the standard encoder, as in ``json_line``."""
-    try:
-        return orjson.dumps(obj).decode("utf-8")
-    except orjson.JSONEncodeError:
-        return _COMPACT.encode(obj)
+    return _text(obj, _COMPACT)
