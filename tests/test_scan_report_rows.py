@@ -75,10 +75,25 @@ def test_rows_written_while_scanning_are_the_rows_of_the_results(folder, tmp_pat
     assert not (out / ".report-rows.tmp").exists()
 
 
-def test_an_uneven_split_of_the_thumbnails_is_made_up_by_the_parent(folder, tmp_path, monkeypatch):
-    # Each worker makes 2 of the 4 thumbnails and no more; the rows of the worker that checked
-    # more of the first image violations come without the rest, which the parent makes.
+def test_the_workers_make_no_more_thumbnails_than_their_shared_slots(folder, tmp_path, monkeypatch):
+    # One count for both workers: 4 slots, however the images fall between them.
     monkeypatch.setattr(runner, "THUMBNAIL_MARGIN", 0)
+    out = tmp_path / "out"
+    config = runner.ScanConfig(
+        paths=(str(folder),), out_dir=str(out), progress="none", jobs=2, chunk_size=3, thumbnails=4
+    )
+    scan_run = runner.Scan(config)
+    scan_run.run()
+    assert scan_run._thumbnail_slots is not None and scan_run._thumbnail_slots.value == 0  # all 4 taken
+    block = rows_block(out)
+    assert block == rows_from_results(out, 4)
+    assert block.count("data:image/jpeg;base64,") == 4
+
+
+def test_thumbnails_the_workers_did_not_make_are_made_by_the_parent(folder, tmp_path, monkeypatch):
+    # Two slots short of the budget: the first image violations the workers left without one get
+    # theirs from the parent, and the page is what it would be had the workers made them all.
+    monkeypatch.setattr(runner, "THUMBNAIL_MARGIN", -2)
     out = tmp_path / "out"
     scan(folder, out, jobs=2, chunk_size=3, thumbnails=4)
     block = rows_block(out)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib
 import io
 import json
 import os
@@ -31,8 +32,9 @@ import shutil
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from importlib import resources
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, Protocol, TextIO
 
 from ..json_lines import compact_json
 from ..model import VIOLATIONS, Verdict, result_path
@@ -149,14 +151,34 @@ def bar_chart(
     return "".join(parts)
 
 
-def thumbnail(path: str) -> str | None:
-    """A small JPEG data URI of the image, or None (unreadable, too large, not an image)."""
+# Pillow's name of each thumbnail format, and the plugin module that reads it.  Opening with the
+# format named and only its plugin imported, Pillow neither tries the other formats nor, for WebP
+# and TIFF (outside the few plugins it preloads), imports all forty of its plugins (~40 ms, in
+# every process that makes a thumbnail).
+_PILLOW_FORMATS = {
+    "jpeg": ("JPEG", "JpegImagePlugin"),
+    "png": ("PNG", "PngImagePlugin"),
+    "webp": ("WEBP", "WebPImagePlugin"),
+    "gif": ("GIF", "GifImagePlugin"),
+    "tiff": ("TIFF", "TiffImagePlugin"),
+}
+
+
+def thumbnail(path: str, image_format: str | None = None) -> str | None:
+    """A small JPEG data URI of the image, or None (unreadable, too large, not an image).
+    ``image_format``: the image's format as the check found it (one of ``THUMB_FORMATS``), the only one
+    Pillow is asked to read it as; None lets Pillow tell."""
     from PIL import Image
 
+    formats = None
+    if image_format in _PILLOW_FORMATS:
+        name, plugin = _PILLOW_FORMATS[image_format]
+        importlib.import_module(f"PIL.{plugin}")  # registers the format with Pillow
+        formats = [name]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow warns about the very damage the report lists
-            with Image.open(path) as img:
+            with Image.open(path, formats=formats) as img:
                 if img.width * img.height > THUMB_MAX_PIXELS:
                     return None
                 img.draft("RGB", (THUMB_PX * 2, THUMB_PX * 2))  # JPEG: decode at a reduced scale
@@ -305,8 +327,9 @@ _INDEX_MARK_JSON, _THUMB_MARK_JSON = json.dumps(_INDEX_MARK), json.dumps(_THUMB_
 NOT_MADE: Literal[False] = False
 Thumbnail = str | None | Literal[False]
 # Where a rendered row's thumbnail comes from: None when the row never has one (not an image
-# violation), else what the worker made (``Thumbnail``) and the file to make it from if it did not.
-ThumbnailSource = tuple[Thumbnail, str] | None
+# violation), else what the worker made (``Thumbnail``), and the file to make it from if it did
+# not, with its format.
+ThumbnailSource = tuple[Thumbnail, str, str] | None
 # What a scan's worker hands on for one of the rows (``ReportRows.rendered``): the row's JSON text
 # with a ``%d`` for each shared string and a ``%s`` for the thumbnail, the strings in the order
 # the placeholders take them, and the thumbnail's source.
@@ -389,7 +412,7 @@ class ReportRows:
         (a data URI, or None when the image would not decode), else made here."""
         if self.thumbnails <= 0 or d["verdict"] not in VIOLATIONS or d.get("format") not in THUMB_FORMATS:
             return None
-        thumb = thumbnail(result_path(d)) if made is NOT_MADE else made
+        thumb = thumbnail(result_path(d), d.get("format")) if made is NOT_MADE else made
         self.thumbnails -= thumb is not None
         return thumb
 
@@ -423,7 +446,7 @@ class ReportRows:
         template = _safe_json(_laid_out(v, shared, _THUMB_MARK)).replace("%", "%%")
         template = template.replace(_INDEX_MARK_JSON, "%d").replace(_THUMB_MARK_JSON, "%s")
         eligible = d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS
-        return template, strings, (made, result_path(d)) if eligible else None
+        return template, strings, (made, result_path(d), d["format"]) if eligible else None
 
     def rendered_line(self, row: RenderedRow) -> str:
         """``line`` of a row a worker rendered: its strings interned here, in the order they are
@@ -437,8 +460,8 @@ class ReportRows:
                     indices[i] = table.setdefault(x, len(table))
         thumb = None
         if source is not None and self.thumbnails > 0:
-            made, path = source
-            thumb = thumbnail(path) if made is NOT_MADE else made
+            made, path, image_format = source
+            thumb = thumbnail(path, image_format) if made is NOT_MADE else made
             self.thumbnails -= thumb is not None
         thumb_json = "null" if thumb is None else _safe_json(thumb)
         text = ("," if self.count else "") + template % (*indices, thumb_json) + "\n"
@@ -457,20 +480,56 @@ class ReportRows:
         f.write(f'<script type="application/json" id="report-strings">{_safe_json(list(self.strings))}</script>')
 
 
-class WorkerRows:
-    """A scan worker's half of the rows (``ReportRows.rendered``: the row's text but for the
-    shared strings' indices, and the thumbnails), so the parent only interns the strings and
-    writes the line.  The parent needs the first ``thumbnails`` image
-    violations in the order it records them, and a worker's rows reach it in the worker's order, so
-    a worker that makes thumbnails for its own first images while its share lasts covers the
-    parent's needs but for an uneven split, where the parent makes the rest (``ReportRows.row``)."""
+class ThumbnailSlots(Protocol):
+    """The thumbnails the scan's workers may still make, together (a ``multiprocessing.Value``)."""
 
-    def __init__(self, policy: Policy | None, fingerprints: FingerprintTable, thumbnails: int) -> None:
-        self.rows = ReportRows(policy, fingerprints, thumbnails)
+    value: int
+
+    def get_lock(self) -> AbstractContextManager[Any]: ...
+
+
+class WorkerRows:
+    """A scan's worker's half of the rows (``ReportRows.rendered``: the row's text but for the
+    shared strings' indices, and the thumbnails), so the parent only interns the strings and
+    writes the line.
+
+    The parent gives thumbnails to the first image violations in the order it records them, the
+    one it made up to its budget (``ReportRows.rendered_line``).  The workers make them first, out
+    of one count all of them draw on (``slots``): however the images fall between the workers, no
+    more than that many are made, and the parent makes those it is short of (a chunk with images
+    recorded before one checked earlier), Pillow's import and all, while the workers want the
+    cores.  The count is a little more than the budget (``runner.THUMBNAIL_MARGIN``), so it seldom
+    has to."""
+
+    def __init__(self, policy: Policy | None, fingerprints: FingerprintTable, slots: ThumbnailSlots | None) -> None:
+        self.rows = ReportRows(policy, fingerprints, 0)
+        self.slots = slots
+        self.spent = slots is None  # no slot is left (once seen, not asked again)
+
+    def _claim(self) -> bool:
+        """Take a slot for one thumbnail, while any is left."""
+        if self.spent or self.slots is None:
+            return False
+        with self.slots.get_lock():
+            if self.slots.value <= 0:
+                self.spent = True
+                return False
+            self.slots.value -= 1
+        return True
+
+    def _give_back(self) -> None:
+        """The image would not decode: its slot is for another."""
+        if self.slots is not None:
+            with self.slots.get_lock():
+                self.slots.value += 1
 
     def made(self, d: dict) -> RenderedRow:
-        tried = self.rows.thumbnails > 0 and d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS
-        return self.rows.rendered(d, self.rows.thumbnail_of(d) if tried else NOT_MADE)
+        made: Thumbnail = NOT_MADE
+        if d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS and self._claim():
+            made = thumbnail(result_path(d), d["format"])
+            if made is None:
+                self._give_back()
+        return self.rows.rendered(d, made)
 
 
 class RowsFile:

@@ -27,6 +27,7 @@ unreadable.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -85,18 +86,17 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
     from ..similar.known import KnownIndex
-    from .html_report import RenderedRow, RowsFile, WorkerRows
+    from .html_report import RenderedRow, RowsFile, ThumbnailSlots, WorkerRows
     from .similar_pass import SimilarPassOutput
 
 SUMMARY_EVERY_S = 2.0
 DECLARATIONS_DB = ".declarations.sqlite"  # the sidecar's index, in the output folder while the scan runs
 GRACE_S = 3.0  # how long an interrupted scan waits for files the workers are already checking
 RESULT_PIPE_BYTES = 1 << 20  # the workers' result pipe (``_widen_result_pipe``): Linux's default fs/pipe-max-size
-# Thumbnails a worker makes beyond its even share of the report's (``_worker_report``): the parent
-# takes the first image violations in the order it records them, a chunk at a time, so one worker
-# may give it about a chunk's worth more than the other (about 40 of a chunk of 128 in
-# bench_scan's mix); what the workers do not make, the parent makes itself, Pillow's import and
-# all, while both workers want the cores.  At most ``jobs`` times this many are made for nothing.
+# Thumbnails the workers may make beyond the report's budget, together (``WorkerRows``): the
+# parent takes the first image violations in the order it records them, a chunk at a time, and a
+# chunk with images checked later may be recorded before one checked earlier; what the workers did
+# not make, the parent makes itself.  At most this many are made for nothing.
 THUMBNAIL_MARGIN = 32
 
 # What a stop signal does, by the phase of the run (``Scan._on_signal``).
@@ -159,9 +159,9 @@ class ScanSummary:
 @dataclass(frozen=True)
 class WorkerReport:
     """What a worker makes for report.html beside each chunk (``WorkerRows``): the rows of its
-    issues, and thumbnails for its first ``thumbnails`` image violations."""
+    issues, and thumbnails out of the slots all the workers share (None: no thumbnails)."""
 
-    thumbnails: int
+    slots: ThumbnailSlots | None
 
 
 # This worker's half of the report rows (set by ``_start_worker``; None: the scan writes no
@@ -219,6 +219,8 @@ class Scan:
         # report.html's rows, written as the results come (None: no report, or --similar, whose pass
         # rewrites the issue list the report is then made from).
         self.rows: RowsFile | None = None
+        # The thumbnails the workers may still make, shared by them (``_worker_report``).
+        self._thumbnail_slots: ThumbnailSlots | None = None
         self.known_index: KnownIndex | None = None
         if config.similar_index and os.path.exists(config.similar_index):
             # Read now, before any file: a malformed index must stop the scan at its start, not its end.
@@ -352,23 +354,30 @@ class Scan:
                 jobs,
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(self.config.options, self._worker_report(jobs), inherited),
+                initargs=(self.config.options, self._worker_report(context), inherited),
             )
         _widen_result_pipe(pool)
         return pool
 
-    def _worker_report(self, jobs: int) -> WorkerReport | None:
-        """The workers' share of report.html: each makes the thumbnails of an even split of the
-        budget, and a few more, so the parent seldom has to (``WorkerRows``)."""
+    def _worker_report(self, context: BaseContext) -> WorkerReport | None:
+        """The workers' share of report.html: all the rows, and the thumbnails out of one count of
+        slots, made with the first pool and kept by the pools that replace it (``WorkerRows``)."""
         if self.rows is None:
             return None
-        share = -(-self.config.thumbnails // jobs) if self.config.thumbnails > 0 else 0
-        return WorkerReport(share + (THUMBNAIL_MARGIN if share else 0))
+        if self.config.thumbnails <= 0:
+            return WorkerReport(None)
+        if self._thumbnail_slots is None:
+            self._thumbnail_slots = context.Value("i", self.config.thumbnails + THUMBNAIL_MARGIN)
+        return WorkerReport(self._thumbnail_slots)
 
     def _run_pool(self, items: Iterator[ScanItem], writer: ResultWriter) -> bool:
         """Check every item; return True when all were (False: a stop signal left some to a resume)."""
         jobs = self.config.worker_count()
         size = max(1, self.config.chunk_size)
+        # What this process holds by now (the modules, the checker and its tables) lives as long as
+        # the scan: out of the collector's sight, a forked worker's full collections do not walk it
+        # (~20 ms a worker), nor write to its pages, which then stay shared.  Given back after.
+        gc.freeze()
         pool = self._pool(jobs)
         pending: Pending = {}
         retry: list[ScanItem] = []  # files of chunks lost with a dead worker, retried one at a time
@@ -427,6 +436,7 @@ class Scan:
                 _stop_pool(pool)
             else:
                 pool.shutdown(wait=True)
+            gc.unfreeze()
 
     def _finish_in_flight(self, pending: Pending, writer: ResultWriter) -> None:
         """Interrupted: record the chunks the workers finish within the grace period, or until a
@@ -864,7 +874,7 @@ def _start_worker(options: CheckOptions, report: WorkerReport | None = None, che
         from .html_report import WorkerRows
 
         checker = checker_for(options)
-        _worker_rows = WorkerRows(checker.policy, checker.fingerprints, report.thumbnails)
+        _worker_rows = WorkerRows(checker.policy, checker.fingerprints, report.slots)
 
 
 def _widen_result_pipe(pool: ProcessPoolExecutor) -> None:
