@@ -100,8 +100,8 @@ COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def test_report_rows_are_the_compact_text_character_for_character(trusting_checker) -> None:
-    from aigc_check.scan.html_report import ReportRows
     from aigc_check.scan.outputs import digest
+    from aigc_check.scan.report_rows import ReportRows
 
     rows = ReportRows(trusting_checker.policy, trusting_checker.fingerprints, thumbnails=0)
     for d in _results(trusting_checker, sorted(p for p in FIXTURES.iterdir() if p.is_file())):

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from aigc_check import Checker, contract
 from aigc_check.model import Field, printable
 from aigc_check.scan.batch import ScanItem, check_batch, sniff
-from aigc_check.scan.html_report import _CONTROL, _escape
 from aigc_check.scan.html_report import text as html_text
 from aigc_check.scan.outputs import csv_cell, csv_row
+from aigc_check.scan.report_rows import CONTROL_CHARS, escape_control
 from aigc_check.signatures.fingerprints import FingerprintTable
 from aigc_check.signatures.prefilter import prefilter
 from aigc_check.source import HEAD_SIZE, ByteSource
@@ -241,7 +241,7 @@ def _full_csv_cell(value: object) -> str:
 def _full_html_text(value: object) -> str:
     s = "" if value is None else str(value)
     s = s.encode("utf-8", "backslashreplace").decode("utf-8")
-    return html.escape(_CONTROL.sub(_escape, s), quote=True)
+    return html.escape(CONTROL_CHARS.sub(escape_control, s), quote=True)
 
 
 NAMES = st.text(

@@ -20,8 +20,8 @@ from aigc_check import Checker, CheckOptions
 from aigc_check.model import VIOLATIONS
 from aigc_check.scan import runner
 from aigc_check.scan.batch import ScanItem, check_batch
-from aigc_check.scan.html_report import NOT_MADE, THUMB_FORMATS, ReportRows
 from aigc_check.scan.outputs import COUNTERS, CappedCounter, Tally, digest, is_issue
+from aigc_check.scan.report_rows import NOT_MADE, THUMB_FORMATS, ReportRows
 
 
 @pytest.fixture(scope="module")

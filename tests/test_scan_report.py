@@ -17,8 +17,9 @@ from conftest import FIXTURES
 from scan_helpers import copy_fixtures, results
 
 from aigc_check.cli import main
-from aigc_check.scan.html_report import interface_text, severity_rank
+from aigc_check.scan.html_report import interface_text
 from aigc_check.scan.outputs import canonical_format, digest, is_issue
+from aigc_check.scan.report_rows import severity_rank
 
 CHROMIUM_FLAGS = [*FLAGS, "--hide-scrollbars"]
 VERDICT_RED = (0xC0, 0x39, 0x2B)  # html_report.VERDICT_COLOURS["unlabelled-ai"]

@@ -1,5 +1,5 @@
 """report.html's rows as the scan writes them while it runs (workers make each row's values and
-thumbnails, the parent interns the strings, ``html_report.RowsFile``) are the rows the report
+thumbnails, the parent interns the strings, ``report_rows.RowsFile``) are the rows the report
 makes from the finished results, byte for byte: in the order results.jsonl lists the files, with
 thumbnails for exactly the first image violations the budget allows, whichever worker checked
 them, after a resume too."""
@@ -17,8 +17,8 @@ from scan_helpers import copy_fixtures, fixture_names, results
 from aigc_check import Checker, CheckOptions
 from aigc_check.model import VIOLATIONS
 from aigc_check.scan import runner
-from aigc_check.scan.html_report import THUMB_FORMATS, ReportRows
 from aigc_check.scan.outputs import digest, is_issue, repair_results
+from aigc_check.scan.report_rows import THUMB_FORMATS, ReportRows
 
 ROWS_BLOCK = re.compile(
     r'<script type="application/json" id="report-rows">.*?</script>'

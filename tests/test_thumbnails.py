@@ -11,7 +11,7 @@ import pytest
 from scan_helpers import FIXTURES
 
 from aigc_check import Checker
-from aigc_check.scan.html_report import THUMB_FORMATS, thumbnail
+from aigc_check.scan.report_rows import THUMB_FORMATS, thumbnail
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,7 @@ def test_only_the_plugin_of_the_format_is_imported(images, fmt):
     path = next(p for p, f in images if f == fmt and thumbnail(str(p)) is not None)
     code = (
         "import sys\n"
-        "from aigc_check.scan.html_report import thumbnail\n"
+        "from aigc_check.scan.report_rows import thumbnail\n"
         f"assert thumbnail({str(path)!r}, {fmt!r}) is not None\n"
         "from PIL import Image\n"
         "plugins = sorted(m for m in sys.modules if m.startswith('PIL.') and m.endswith('ImagePlugin'))\n"

@@ -31,7 +31,8 @@ CSS = (
 def similar_sections(out_dir: str, summary: dict, accounts: list, thumbnails: int, t: ReportText) -> Iterator[str]:
     """The two sections, in the report's languages (``t``: the words of ``data/interface_text.json``'s
     ``report`` table in each shown language, as every other section of the page)."""
-    from .html_report import text, thumbnail
+    from .html_report import text
+    from .report_rows import thumbnail
 
     similar = summary["similar"]
     yield f"<style>{CSS}</style>"

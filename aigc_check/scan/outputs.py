@@ -38,7 +38,7 @@ REPORT_TMP = REPORT_HTML + ".tmp"  # html_report writes here, then renames
 MISSING_JSONL = "missing-files.jsonl"
 ACCOUNTS_CSV = "accounts.csv"
 ISSUES_TMP = ".issues.jsonl"  # digests of the files the HTML report lists, kept on disk until it is written
-REPORT_ROWS_TMP = ".report-rows.tmp"  # the HTML report's rows, written as the results come (html_report.RowsFile)
+REPORT_ROWS_TMP = ".report-rows.tmp"  # the HTML report's rows, written as the results come (report_rows.RowsFile)
 
 # Categorical tallies keep at most this many distinct values (generator names come from manifests
 # and could be unique per file); the rest are counted under "(other)".

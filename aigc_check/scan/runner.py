@@ -86,7 +86,7 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
     from ..similar.known import KnownIndex
-    from .html_report import RenderedRow, RowsFile, ThumbnailSlots, WorkerRows
+    from .report_rows import RenderedRow, RowsFile, ThumbnailSlots, WorkerRows
     from .similar_pass import SimilarPassOutput
 
 SUMMARY_EVERY_S = 2.0
@@ -592,7 +592,7 @@ class Scan:
         start, so that they inherit the module."""
         if not self.config.html or self.checker.options.similar:
             return None
-        from .html_report import RowsFile
+        from .report_rows import RowsFile
 
         return RowsFile(
             os.path.join(self.out, REPORT_ROWS_TMP),
@@ -835,7 +835,7 @@ def _worker_context() -> BaseContext:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(
-        ["aigc_check.checker", "aigc_check.scan.batch", "aigc_check.scan.runner", "aigc_check.scan.html_report"]
+        ["aigc_check.checker", "aigc_check.scan.batch", "aigc_check.scan.runner", "aigc_check.scan.report_rows"]
     )
     return context
 
@@ -871,7 +871,7 @@ def _start_worker(options: CheckOptions, report: WorkerReport | None = None, che
         adopt_checker(options, checker)
     init_worker(options)
     if report is not None:
-        from .html_report import WorkerRows
+        from .report_rows import WorkerRows
 
         checker = checker_for(options)
         _worker_rows = WorkerRows(checker.policy, checker.fingerprints, report.slots)
