@@ -13,7 +13,7 @@ import os
 
 # numpy's OpenBLAS starts a pool of native threads when it loads, and nothing here uses BLAS (the
 # index is elementwise).  Those threads would make the scan start its workers from a fork server
-# (``scan/runner._worker_context``: forking a process with native threads can deadlock) instead of
+# (``scan/pool.worker_context``: forking a process with native threads can deadlock) instead of
 # by a fast fork.  Set before any module of this package imports numpy; a caller's setting wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
