@@ -86,7 +86,12 @@ def test_install_commands_name_what_exists():
             assert target == "." or target == f"dist/{WHEEL}", f"{spec}: not the checkout or its wheel"
             for extra in (match["extras"] or "").split(","):
                 assert not extra or extra in EXTRAS, f"{spec}: no extra {extra!r} in pyproject.toml"
-    for hint_file in ("aigc_check/service/__init__.py", "aigc_check/spark/job.py", "aigc_check/cli.py"):
+    for hint_file in (
+        "aigc_check/service/__init__.py",
+        "aigc_check/spark/job.py",
+        "aigc_check/cli.py",
+        "aigc_check/cli_serve.py",
+    ):
         assert "aigc-check[" not in (ROOT / hint_file).read_text(encoding="utf-8"), hint_file
 
 
