@@ -164,6 +164,7 @@ class CountingStream(io.RawIOBase):
         self._pos = 0
         # Its own read-ahead window: the source's window counts what it reads into ``bytes_read``.
         self._window_at, self._window = 0, b""
+        self._head_view = memoryview(owner.head)
 
     def _bytes(self, offset: int, n: int) -> bytes:
         """Up to ``n`` bytes at ``offset``, uncounted (``read`` counts what it hands on): from the
@@ -200,8 +201,18 @@ class CountingStream(io.RawIOBase):
         return self.read(-1)
 
     def readinto(self, buffer: WriteableBuffer) -> int:
+        # c2pa-python reads through this, tens to hundreds of times a file: a range inside the head
+        # is copied straight from it into the caller's buffer (no bytes object between), and the
+        # rest is ``read``'s.  The bytes counted are the same either way.
         view = memoryview(buffer)
-        data = self.read(len(view))
+        pos = self._pos
+        end = pos + view.nbytes
+        if end <= len(self._owner.head):
+            view[:] = self._head_view[pos:end]
+            self._pos = end
+            self._owner.bytes_read += end - pos
+            return end - pos
+        data = self.read(view.nbytes)
         view[: len(data)] = data
         return len(data)
 
