@@ -2,15 +2,23 @@
 
 - a C2PA store's JSON text is parsed by orjson where its value is ``json.loads``'s (every store
   of every fixture and corpus file, and the texts where the two parsers part);
+- a process that owns its signals (a scan or service worker) sets the ``SIGALRM`` handler once and
+  each check only arms and disarms the timer: the limit still ends a check, no timer is left
+  armed, an inner block's expiry is its own, and a handler set since is used and given back;
+- a stream read inside the head is counted as a read through the source is (and the property test
+  of ``test_core_speedups`` compares every read and seek with a plain file object).
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, corpus_dir, corpus_rows
+from conftest import FIXTURES, ROOT, corpus_dir, corpus_rows
 
 from aigc_check import Checker
 from aigc_check.json_lines import parse_json
@@ -117,3 +125,130 @@ def test_a_store_with_a_wide_integer_keeps_it_exact() -> None:
     value = parse_json('{"manifests": {"m": {"size": 340282366920938463463374607431768211456}}}')
     assert value["manifests"]["m"]["size"] == 2**128
     assert isinstance(value["manifests"]["m"]["size"], int)
+
+
+# --------------------------------------------------------------------------- the owned SIGALRM handler
+
+
+def _run_fresh(code: str) -> None:
+    """Run ``code`` in a fresh interpreter (owning the signal is for good: not in the test process)."""
+    run = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().endswith("ok"), run.stdout
+
+
+def test_an_owned_handler_still_ends_a_block_and_stays_in_place() -> None:
+    _run_fresh(
+        """
+        import signal, time
+        from aigc_check import deadline
+        from aigc_check.deadline import TimeLimitError, time_limit
+
+        def spin(seconds):
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                pass
+
+        deadline.own_alarm_signal()
+        assert signal.getsignal(signal.SIGALRM) is deadline._dispatch
+        for _ in range(3):
+            try:
+                with time_limit(0.05):
+                    spin(5)
+            except TimeLimitError as exc:
+                assert "0.05 s limit" in str(exc)
+            else:
+                raise AssertionError("no TimeLimitError")
+            assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+            assert signal.getsignal(signal.SIGALRM) is deadline._dispatch
+            assert deadline._armed is None
+        with time_limit(5):
+            assert signal.getitimer(signal.ITIMER_REAL)[0] > 0
+            assert deadline._armed is not None
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and deadline._armed is None
+
+        # A library that swallows the expiry: the block still ends with it.
+        try:
+            with time_limit(0.05):
+                try:
+                    spin(5)
+                except TimeLimitError:
+                    pass
+        except TimeLimitError:
+            pass
+        else:
+            raise AssertionError("the swallowed expiry was lost")
+
+        # Nested: the inner block's expiry is the inner one's, and the outer is armed again after.
+        outer = time_limit(30)
+        with outer:
+            try:
+                with time_limit(0.05):
+                    spin(5)
+            except TimeLimitError:
+                pass
+            assert deadline._armed is outer and not outer.expired
+        assert deadline._armed is None
+
+        # A handler set since (something else took SIGALRM): the block sets its own, gives it back.
+        def other(signum, frame):
+            raise AssertionError("the block's own handler should have been in place")
+
+        signal.signal(signal.SIGALRM, other)
+        try:
+            with time_limit(0.05):
+                spin(5)
+        except TimeLimitError:
+            pass
+        assert signal.getsignal(signal.SIGALRM) is other
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+        # A stray alarm with no block armed is ignored under the owned handler.
+        deadline.own_alarm_signal()
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        spin(0.1)
+        print("ok")
+        """
+    )
+
+
+def test_a_scan_worker_owns_the_handler_and_a_slow_check_still_ends_at_the_limit() -> None:
+    _run_fresh(
+        f"""
+        import signal, time
+        from aigc_check import deadline
+        from aigc_check.checker import Checker
+        from aigc_check.options import CheckOptions
+        from aigc_check.scan import batch
+
+        slow = Checker._check_source
+
+        def spinning(self, src, display, declared):
+            if display.endswith("plain.jpg"):
+                end = time.monotonic() + 5
+                while time.monotonic() < end:
+                    pass
+            return slow(self, src, display, declared)
+
+        Checker._check_source = spinning
+        options = CheckOptions(time_limit=0.2)
+        batch.init_worker(options)
+        assert signal.getsignal(signal.SIGALRM) is deadline._dispatch
+        checker = batch.checker_for(options)
+        result = checker.check({str(FIXTURES / "plain.jpg")!r})
+        assert result.verdict.value == "unreadable", result.verdict
+        assert [e.code for e in result.errors] == ["time-limit"], result.errors
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        fine = checker.check({str(FIXTURES / "gen-flux.jpg")!r})
+        assert fine.verdict.value != "unreadable", fine.verdict
+        print("ok")
+        """
+    )
