@@ -252,3 +252,54 @@ def test_a_scan_worker_owns_the_handler_and_a_slow_check_still_ends_at_the_limit
         print("ok")
         """
     )
+
+
+# --------------------------------------------------------------------------- a path read by its descriptor
+
+
+def _open_error(opener, target) -> tuple:
+    with pytest.raises(OSError) as caught:
+        opener(target)
+    exc = caught.value
+    return type(exc), exc.errno, exc.strerror, exc.filename, str(exc)
+
+
+def test_a_path_that_cannot_be_opened_fails_as_open_did(tmp_path: Path) -> None:
+    from aigc_check.source import ByteSource
+
+    def plain(target):
+        return open(target, "rb", buffering=0)
+
+    for target in (tmp_path, str(tmp_path), tmp_path / "missing.jpg", str(tmp_path / "missing" / "x.png")):
+        assert _open_error(ByteSource.open, target) == _open_error(plain, target)
+
+
+def test_a_path_reads_what_its_bytes_read_and_closes_once(tmp_path: Path) -> None:
+    import os
+
+    from aigc_check.source import HEAD_SIZE, ByteSource
+
+    data = bytes(range(256)) * (3 * HEAD_SIZE // 256 + 7)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    src, mem = ByteSource.open(path), ByteSource.open(data)
+    assert src.head == mem.head == data[:HEAD_SIZE] and src.bytes_read == mem.bytes_read == HEAD_SIZE
+    for offset, n in ((0, 10), (HEAD_SIZE - 5, 10), (HEAD_SIZE + 100, 50), (2 * HEAD_SIZE, 5000), (len(data) - 3, 9)):
+        assert src.read(offset, n) == mem.read(offset, n) == data[offset : offset + n]
+        assert src.bytes_read == mem.bytes_read
+    stream, mem_stream = src.stream(), mem.stream()
+    stream.seek(HEAD_SIZE + 1)
+    mem_stream.seek(HEAD_SIZE + 1)
+    assert stream.read(100) == mem_stream.read(100) == data[HEAD_SIZE + 1 : HEAD_SIZE + 101]
+    assert src.bytes_read == mem.bytes_read
+    fd = src._fd
+    src.close()
+    src.close()  # a second close is nothing (the descriptor may be another file's by now)
+    with pytest.raises(OSError):
+        os.fstat(fd)
+    # A checked file's descriptor is closed with its check.
+    before = len(os.listdir("/proc/self/fd"))
+    checker = Checker(CheckOptions(time_limit=None))
+    for p in sorted(FIXTURES.iterdir())[:40]:
+        checker.check(p)
+    assert len(os.listdir("/proc/self/fd")) <= before
