@@ -5,6 +5,10 @@
 - a process that owns its signals (a scan or service worker) sets the ``SIGALRM`` handler once and
   each check only arms and disarms the timer: the limit still ends a check, no timer is left
   armed, an inner block's expiry is its own, and a handler set since is used and given back;
+- a GB 45438 label's elements, written into the evidence by orjson where its text is the standard
+  encoder's (every label of every fixture and corpus file, and values where the two part);
+- a path is read through its descriptor (no file object): the same errors as ``open``, the same
+  bytes and counts as a buffer's source;
 - a stream read inside the head is counted as a read through the source is (and the property test
   of ``test_core_speedups`` compares every read and seek with a plain file object).
 """
@@ -303,3 +307,43 @@ def test_a_path_reads_what_its_bytes_read_and_closes_once(tmp_path: Path) -> Non
     for p in sorted(FIXTURES.iterdir())[:40]:
         checker.check(p)
     assert len(os.listdir("/proc/self/fd")) <= before
+
+
+# --------------------------------------------------------------------------- the label's evidence text
+
+
+def _label_values() -> list[dict]:
+    from aigc_check.signatures import aigc_label
+
+    seen: list[dict] = []
+    original = aigc_label._values_text
+
+    def spy(values):
+        seen.append(values)
+        return original(values)
+
+    checker = Checker(CheckOptions(time_limit=None))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(aigc_label, "_values_text", spy)
+        for path in _every_file():
+            checker.check(str(path))
+    return seen
+
+
+_PARTING_VALUES = [
+    {"Label": "1", "ContentProducer": 'a\u2028b\x7f\x00\x1f"\\/\n\t\b\f\r', "ProduceID": "标识"},
+    {"Label": 1, "n": 2**63 - 1, "m": -(2**63), "wide": 2**70, "t": True, "f": False, "z": None},
+    {"Label": "1", "ContentProducer": "\udcff lone surrogate"},
+    {"Label": "1", "ratio": 1e-05, "big": 1e16, "nan": float("nan"), "inf": float("inf")},
+    {"Label": "1", "nested": {"a": [1, 2.5, "x"]}},
+    {"Label": "1", 5: "a key that is not a string"},
+]
+
+
+def test_every_label_text_is_the_standard_encoders() -> None:
+    from aigc_check.signatures import aigc_label
+
+    values = _label_values()
+    assert len(values) >= 20
+    for v in values + _PARTING_VALUES:
+        assert aigc_label._values_text(v) == aigc_label._VALUE_ENCODER.encode(v), v
