@@ -9,6 +9,9 @@
   encoder's (every label of every fixture and corpus file, and values where the two part);
 - a path is read through its descriptor (no file object): the same errors as ``open``, the same
   bytes and counts as a buffer's source;
+- the shipped fingerprint table compiles a rule's pattern on its first use, to the pattern an
+  eager compile gives; a user's fingerprint file compiles its patterns when it loads, so a bad
+  one still fails the load with the same error;
 - a stream read inside the head is counted as a read through the source is (and the property test
   of ``test_core_speedups`` compares every read and seek with a plain file object).
 """
@@ -347,3 +350,66 @@ def test_every_label_text_is_the_standard_encoders() -> None:
     assert len(values) >= 20
     for v in values + _PARTING_VALUES:
         assert aigc_label._values_text(v) == aigc_label._VALUE_ENCODER.encode(v), v
+
+
+# --------------------------------------------------------------------------- patterns compiled on first use
+
+
+def test_the_shipped_patterns_compile_on_first_use_to_what_an_eager_compile_gives() -> None:
+    import re
+
+    from aigc_check.data import load
+    from aigc_check.signatures import fingerprints
+
+    data = load("generators.json")
+    lazy = fingerprints.parse_generators(data, compile_now=False)
+    eager = fingerprints.parse_generators(data)
+    pairs = [
+        (a, b)
+        for ga, gb in zip(lazy, eager, strict=True)
+        for ra, rb in zip(ga.rules, gb.rules, strict=True)
+        for a, b in zip(ra, rb, strict=True)
+    ]
+    with_patterns = [(a, b) for a, b in pairs if a.source is not None]
+    assert len(with_patterns) > 50
+    assert all("pattern" not in a.__dict__ for a, _ in with_patterns)  # nothing compiled at load
+    assert all("pattern" in b.__dict__ for _, b in with_patterns)
+    for a, b in pairs:
+        assert a == b and a.globs == b.globs
+        if a.source is None:
+            assert a.pattern is None and b.pattern is None
+            continue
+        assert a.pattern.pattern == b.pattern.pattern == a.source
+        assert a.pattern.flags == b.pattern.flags == re.compile(a.source, a.flags).flags
+        assert a.__dict__["pattern"] is a.pattern  # cached: compiled once
+    # The table a Checker uses is the lazy one, and judges the fixtures as the eager one does.
+    table = fingerprints._shipped()
+    first = table.generators[0].rules[0][0]
+    assert first.source is not None
+    eager_table = fingerprints.FingerprintTable(eager, fingerprints.parse_field_groups(data))
+    lazy_checker, eager_checker = Checker(CheckOptions(time_limit=None)), Checker(CheckOptions(time_limit=None))
+    eager_checker.fingerprints = eager_table
+    compared = 0
+    for path in sorted(FIXTURES.iterdir()):
+        a, b = lazy_checker.check(path).to_dict(), eager_checker.check(path).to_dict()
+        a.pop("elapsed_ms", None)
+        b.pop("elapsed_ms", None)
+        assert a == b, path.name
+        compared += 1
+    assert compared > 100
+
+
+def test_a_users_bad_pattern_still_fails_the_load(tmp_path: Path) -> None:
+    from aigc_check.errors import DataFileError
+    from aigc_check.signatures.fingerprints import FingerprintTable
+
+    good = {"id": "mine", "name": "Mine", "rules": [{"when": [{"field": "text/*", "pattern": "mine-[0-9]+"}]}]}
+    bad = {"id": "broken", "name": "Broken", "rules": [{"when": [{"field": "text/*", "pattern": "a(b"}]}]}
+    path = tmp_path / "generators.json"
+    path.write_text(json.dumps({"generators": [good, bad]}), encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"generators\[1\] \(broken\): bad regular expression 'a\(b'"):
+        FingerprintTable.load(str(path))
+    path.write_text(json.dumps({"generators": [good]}), encoding="utf-8")
+    table = FingerprintTable.load(str(path))
+    condition = table.generators[0].rules[0][0]
+    assert "pattern" in condition.__dict__ and condition.pattern.search("x mine-42")
