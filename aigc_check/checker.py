@@ -288,7 +288,7 @@ class Checker:
             or container.c2pa is not None
             or container.errors
             or container.findings
-            or summary != self._no_manifest
+            or (summary is not self._no_manifest and summary != self._no_manifest)  # shared: most are it
         ):
             return None
         return (container.format, container.media_type, declared)
