@@ -12,6 +12,9 @@
 - the shipped fingerprint table compiles a rule's pattern on its first use, to the pattern an
   eager compile gives; a user's fingerprint file compiles its patterns when it loads, so a bad
   one still fails the load with the same error;
+- the lean path's copy of a record, a function made per class, copies what a copy slot by slot
+  does (slots, frozen slots, a ``__dict__``), and the results of the lean path are the full path's
+  (``test_core_speedups`` compares them on every fixture and corpus file);
 - a stream read inside the head is counted as a read through the source is (and the property test
   of ``test_core_speedups`` compares every read and seek with a plain file object).
 """
@@ -413,3 +416,40 @@ def test_a_users_bad_pattern_still_fails_the_load(tmp_path: Path) -> None:
     table = FingerprintTable.load(str(path))
     condition = table.generators[0].rules[0][0]
     assert "pattern" in condition.__dict__ and condition.pattern.search("x mine-42")
+
+
+# --------------------------------------------------------------------------- the lean path's record copies
+
+
+def test_a_record_copy_is_a_slot_by_slot_copy() -> None:
+    from dataclasses import dataclass, fields
+
+    from aigc_check.checker import _copied
+    from aigc_check.model import Classification, Decision, Finding, Status, Verdict
+
+    @dataclass(slots=True, frozen=True)
+    class FrozenRecord:
+        a: int
+        b: list
+
+    @dataclass
+    class DictRecord:
+        a: int
+        b: list
+
+    records = [
+        Classification(Status.AI_GENERATED, "strong", "flux", "generator", None, ["x"]),
+        Decision(Verdict.COMPLIANT, None, {"zh": "x"}, "none", ["m"], "advice", "cn"),
+        Finding("code", "warning", "message", "here"),
+        FrozenRecord(1, [2]),
+        DictRecord(1, [2]),
+    ]
+    for record in records:
+        for _ in range(2):  # the copier made, then the one kept
+            copy = _copied(record)
+            assert type(copy) is type(record) and copy is not record and copy == record
+            for f in fields(record):
+                assert getattr(copy, f.name) is getattr(record, f.name)
+    copy = _copied(records[0])
+    copy.deciding = []
+    assert records[0].deciding == ["x"]
