@@ -64,14 +64,20 @@ def compact_json(obj: object) -> str:
 # string with such digits after a blank gives a false alarm: the standard parser then reads it).
 _NUMBER_SHAPES = bytes.maketrans(b"0123456789[, \t\r\n-", b"0000000000:::::::")
 _WIDE_NUMBER = b":" + b"0" * 19
+# ``json.loads`` gives up on nesting somewhat under Python's recursion limit (a RecursionError at
+# about 1,000 levels, fewer deep in a call stack) where orjson reads 1,024: a text with more openers
+# than this may nest that deep, and is read by ``json.loads`` (C2PA stores hold 25-140).
+_DEEP = 256
 
 
 def parse_json(text: str) -> Any:
     """``json.loads(text)``, the same value (types, key order, and any error the standard parser
     raises), through orjson, about four times faster on a C2PA store's text.  orjson refuses what
     the standard parser reads differently (a lone surrogate, ``NaN``, a number out of a double's
-    range): those texts, and any that may hold an integer wider than 64 bits, are read by
-    ``json.loads`` itself."""
+    range): those texts, and any that may hold an integer wider than 64 bits or nest deeper than
+    ``json.loads`` reads, are read by ``json.loads`` itself."""
+    if text.count("[") + text.count("{") > _DEEP:
+        return json.loads(text)
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:

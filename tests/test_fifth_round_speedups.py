@@ -131,6 +131,18 @@ def test_texts_where_the_parsers_part_give_the_standard_value_or_error(text: str
         assert fast == plain
 
 
+def test_a_text_nested_deeper_than_the_standard_parser_reads_fails_as_it_does() -> None:
+    for depth in (300, 1000, 1020, 2000):
+        text = "[" * depth + "]" * depth
+        try:
+            expected: object = json.loads(text)
+        except RecursionError:
+            with pytest.raises(RecursionError):
+                parse_json(text)
+        else:
+            assert _same(parse_json(text), expected)
+
+
 def test_a_store_with_a_wide_integer_keeps_it_exact() -> None:
     value = parse_json('{"manifests": {"m": {"size": 340282366920938463463374607431768211456}}}')
     assert value["manifests"]["m"]["size"] == 2**128
