@@ -16,6 +16,7 @@ numbers of C2PA stores parsed from c2pa-rs's JSON, which has no such token.)
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import orjson
 
@@ -52,3 +53,36 @@ def compact_json(obj: object) -> str:
     its ``1e-5``, the same number); report.html's rows hold none (strings, ints, None).  What
     orjson refuses is written by the standard encoder, as in ``json_line``."""
     return _text(obj, _COMPACT)
+
+
+# -- reading: orjson where its value is the standard library's ------------------------------------
+
+# orjson reads an integer beyond 64 bits (below -2**63 or above 2**64 - 1) as a float, silently,
+# where ``json.loads`` keeps it exact.  Such an integer is a token of 19 digits or more, and a
+# number token always follows a ``:``, ``[``, ``,``, a blank or its own ``-``; mapped through this
+# table (digits to ``0``, those to ``:``) a text holds ``_WIDE_NUMBER`` wherever it may hold one (a
+# string with such digits after a blank gives a false alarm: the standard parser then reads it).
+_NUMBER_SHAPES = bytes.maketrans(b"0123456789[, \t\r\n-", b"0000000000:::::::")
+_WIDE_NUMBER = b":" + b"0" * 19
+# ``json.loads`` gives up on nesting somewhat under Python's recursion limit (a RecursionError at
+# about 1,000 levels, fewer deep in a call stack) where orjson reads 1,024: a text with more openers
+# than this may nest that deep, and is read by ``json.loads`` (C2PA stores hold 25-140).
+_DEEP = 256
+
+
+def parse_json(text: str) -> Any:
+    """``json.loads(text)``, the same value (types, key order, and any error the standard parser
+    raises), through orjson, about four times faster on a C2PA store's text.  orjson refuses what
+    the standard parser reads differently (a lone surrogate, ``NaN``, a number out of a double's
+    range): those texts, and any that may hold an integer wider than 64 bits or nest deeper than
+    ``json.loads`` reads, are read by ``json.loads`` itself."""
+    if text.count("[") + text.count("{") > _DEEP:
+        return json.loads(text)
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)  # its value where it reads one, its own error where not
+    shapes = text.encode("utf-8").translate(_NUMBER_SHAPES)
+    if _WIDE_NUMBER in shapes or shapes.startswith(_WIDE_NUMBER[1:]):
+        return json.loads(text)
+    return value

@@ -7,8 +7,10 @@ almost every header read lands there.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from .errors import TruncatedError
@@ -28,10 +30,13 @@ STREAM_WINDOW = io.DEFAULT_BUFFER_SIZE
 
 
 class ByteSource:
-    def __init__(self, fileobj: BinaryIO, size: int, name: str, head: bytes | None = None) -> None:
-        """``head``: the file's first ``min(size, HEAD_SIZE)`` bytes when the caller holds them
-        already (a buffer), counted as read; otherwise they are read now."""
+    def __init__(self, fileobj: BinaryIO | None, size: int, name: str, head: bytes | None = None, fd: int = -1) -> None:
+        """``fileobj``: the stream to read, or None to read the open descriptor ``fd`` (a path's,
+        owned and closed by this source) by positioned reads.  ``head``: the file's first
+        ``min(size, HEAD_SIZE)`` bytes when the caller holds them already (a buffer), counted as
+        read; otherwise they are read now."""
         self._f = fileobj
+        self._fd = fd
         self.size = size
         self.name = name
         if head is None:
@@ -56,21 +61,28 @@ class ByteSource:
             # (mypy does not narrow a union by hasattr: what has read and seek here is the BinaryIO.)
             stream = cast(BinaryIO, target)
             return cls(stream, _stream_size(stream), name or getattr(stream, "name", "") or "<stream>")
-        # The file is owned by the ByteSource returned (closed by its close()), not by this block.
-        # Unbuffered: every read here is a large positioned one (the head, a read-ahead window, a
-        # block), which a BufferedReader only copies once more; on a small file the buffered open
-        # and head read cost more than the rest of the check's reading.  ``_raw`` reads until the
-        # count or the end, so a short read of the raw file (a pipe, a signal) loses nothing.
-        f = cast(BinaryIO, open(target, "rb", buffering=0))  # noqa: SIM115
+        # A path: its descriptor, owned by the ByteSource returned (closed by its close()), not by
+        # this block, and read by positioned reads (``os.pread``), each a large one (the head, a
+        # read-ahead window, a block).  No file object: on a small file, which the head holds
+        # whole, an unbuffered ``FileIO`` (its own fstat, the seek before the head's read) cost
+        # more than the rest of the check's reading, and a buffered one copies every read again.
+        # ``_pread_full`` reads until the count or the end, so a short read loses nothing.
+        fd = os.open(target, os.O_RDONLY)  # not inherited by child processes (PEP 446), as open()'s
         try:
-            size = os.fstat(f.fileno()).st_size
-            return cls(f, size, name or os.fspath(target))
+            status = os.fstat(fd)
+            if stat.S_ISDIR(status.st_mode):  # what open() refuses (os.open does not)
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(target))
+            return cls(None, status.st_size, name or os.fspath(target), fd=fd)
         except BaseException:
-            f.close()
+            os.close(fd)
             raise
 
     def close(self) -> None:
-        self._f.close()
+        if self._f is not None:
+            self._f.close()
+        elif self._fd >= 0:
+            fd, self._fd = self._fd, -1  # closed once, whoever else closes it again
+            os.close(fd)
 
     def __enter__(self) -> ByteSource:
         return self
@@ -82,9 +94,16 @@ class ByteSource:
     def head(self) -> bytes:
         return self._head
 
-    def _raw(self, offset: int, n: int) -> bytes:
+    def fetch(self, offset: int, n: int) -> bytes:
+        """Up to ``n`` bytes at ``offset`` read from the file, not counted (``CountingStream``
+        counts what it hands on)."""
+        if self._f is None:
+            return _pread_full(self._fd, n, offset)
         self._f.seek(offset)
-        data = _read_full(self._f, n)
+        return _read_full(self._f, n)
+
+    def _raw(self, offset: int, n: int) -> bytes:
+        data = self.fetch(offset, n)
         self.bytes_read += len(data)
         return data
 
@@ -123,7 +142,7 @@ class ByteSource:
         """The file as a read-only stream from its start, for libraries that need the whole file
         (the C2PA reader, Pillow).  What they read is added to ``bytes_read``, so the report shows
         whether validation had to touch the media data."""
-        return CountingStream(self._f, self)
+        return CountingStream(self)
 
 
 def _read_full(f: BinaryIO, n: int) -> bytes:
@@ -136,6 +155,22 @@ def _read_full(f: BinaryIO, n: int) -> bytes:
     got = len(data)
     while got < n:
         more = f.read(n - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def _pread_full(fd: int, n: int, offset: int) -> bytes:
+    """``_read_full`` by positioned reads of a descriptor."""
+    data = os.pread(fd, n, offset)
+    if not 0 < len(data) < n:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < n:
+        more = os.pread(fd, n - got, offset + got)
         if not more:
             break
         parts.append(more)
@@ -158,12 +193,13 @@ class CountingStream(io.RawIOBase):
     its own position and serves reads from the source's head or its own read-ahead window, so the
     many small reads of c2pa-python and Pillow cost no system call each (the file is unbuffered)."""
 
-    def __init__(self, f: BinaryIO, owner: ByteSource) -> None:
+    def __init__(self, owner: ByteSource) -> None:
         super().__init__()
-        self._f, self._owner = f, owner
+        self._owner = owner
         self._pos = 0
         # Its own read-ahead window: the source's window counts what it reads into ``bytes_read``.
         self._window_at, self._window = 0, b""
+        self._head_view = memoryview(owner.head)
 
     def _bytes(self, offset: int, n: int) -> bytes:
         """Up to ``n`` bytes at ``offset``, uncounted (``read`` counts what it hands on): from the
@@ -176,11 +212,10 @@ class CountingStream(io.RawIOBase):
         w = offset - self._window_at
         if w >= 0 and end <= self._window_at + len(self._window):
             return self._window[w : w + n]
-        self._f.seek(offset)
         if n < STREAM_WINDOW:
-            self._window_at, self._window = offset, _read_full(self._f, STREAM_WINDOW)
+            self._window_at, self._window = offset, self._owner.fetch(offset, STREAM_WINDOW)
             return self._window[:n]
-        return _read_full(self._f, n)
+        return self._owner.fetch(offset, n)
 
     def readable(self) -> bool:
         return True
@@ -200,8 +235,18 @@ class CountingStream(io.RawIOBase):
         return self.read(-1)
 
     def readinto(self, buffer: WriteableBuffer) -> int:
+        # c2pa-python reads through this, tens to hundreds of times a file: a range inside the head
+        # is copied straight from it into the caller's buffer (no bytes object between), and the
+        # rest is ``read``'s.  The bytes counted are the same either way.
         view = memoryview(buffer)
-        data = self.read(len(view))
+        pos = self._pos
+        end = pos + view.nbytes
+        if end <= len(self._owner.head):
+            view[:] = self._head_view[pos:end]
+            self._pos = end
+            self._owner.bytes_read += end - pos
+            return end - pos
+        data = self.read(view.nbytes)
         view[: len(data)] = data
         return len(data)
 

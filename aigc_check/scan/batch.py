@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from .. import formats
 from ..checker import Checker, CheckOptions
-from ..deadline import limit_memory
+from ..deadline import limit_memory, own_alarm_signal
 from ..errors import DeclarationError
 from ..model import CheckResult, Declared
 from ..source import ByteSource
@@ -180,4 +180,5 @@ def init_worker(options: CheckOptions) -> None:
     # default, so the parent can end a worker stuck on a file.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     limit_memory(options.memory_limit_mb)
+    own_alarm_signal()  # a worker's signals are its own: each check only arms and disarms the timer
     checker_for(options)

@@ -288,11 +288,12 @@ def _worker_main(conn: Connection, options: CheckOptions, roots: tuple[str, ...]
     outside ``roots``, or ``("error", message)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
     from ..checker import Checker
-    from ..deadline import limit_memory
+    from ..deadline import limit_memory, own_alarm_signal
     from ..json_lines import json_line_bytes
     from ..scan.objects import ObjectReader
 
     limit_memory(options.memory_limit_mb)  # an allocation a hostile file provokes fails here, not the host
+    own_alarm_signal()  # a worker's signals are its own: each check only arms and disarms the timer
     checker = Checker(options)
     objects = ObjectReader(io_threads=0)  # one object per request, opened in this process
     checker.check(_warmup_jpeg(), Declared.NONE, name="warm-up")

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..json_lines import compact_json
 from ..model import Evidence, EvidenceKind, Field, Finding, Indicates, Strength
 from . import SignalView, clip
 from .label_decoding import KEYS, TELLTALE, decode, find_in_text
@@ -59,6 +60,19 @@ _TELLTALE_LITERALS = prefilter(TELLTALE)
 # One encoder for every label's evidence value: ``json.dumps`` with any option builds a new one per
 # call.  Same options, same text.
 _VALUE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# The values orjson writes as ``_VALUE_ENCODER`` does, character for character (a float it writes
+# in another form, ``1e-5`` for ``1e-05``; a list or object inside would need its own look).
+_FLAT_TYPES = frozenset((str, int, bool, type(None)))
+
+
+def _values_text(values: dict[str, Any]) -> str:
+    """``_VALUE_ENCODER``'s text of a label's elements (in the contract), made by orjson when every
+    element is a string, an integer, a boolean or null (``compact_json``: what orjson refuses, a
+    lone surrogate or an integer beyond 64 bits, is the standard encoder's)."""
+    if all(type(v) in _FLAT_TYPES for v in values.values()):
+        return compact_json(values)
+    return _VALUE_ENCODER.encode(values)
+
 
 __all__ = ["KEYS", "LABEL_MEANING", "REQUIRED", "ParsedLabel", "collect", "parse", "validate"]
 
@@ -224,7 +238,7 @@ def _evidence(view: SignalView, p: ParsedLabel) -> None:
     producer = raw_producer if isinstance(raw_producer, str) else ""
     generator = view.fingerprints.for_producer(producer) if producer else None
     # A label that was read is shown as the elements read; one that could not be used, as written.
-    value = clip(_VALUE_ENCODER.encode(p.values), MAX_EVIDENCE_VALUE) if meaning is not None else clip(f.value)
+    value = clip(_values_text(p.values), MAX_EVIDENCE_VALUE) if meaning is not None else clip(f.value)
     if meaning is not None:
         explanation = (
             f"{f.name} says Label {label} = content {meaning}"

@@ -45,7 +45,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import translate
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from ..data import load
@@ -69,7 +69,17 @@ _UNSET = object()  # a condition's prefilter not worked out yet
 @dataclass(frozen=True)
 class Condition:
     globs: tuple[str, ...]
-    pattern: re.Pattern | None
+    source: str | None  # the regular expression a value must match (None: any value)
+    flags: int = 0
+
+    @cached_property
+    def pattern(self) -> re.Pattern | None:
+        """``source`` compiled, on first use: a check meets few of the shipped table's conditions,
+        and compiling all of them was a fifth of a ``Checker``'s start (the shipped patterns are
+        compiled by the tests; a user's fingerprint file has its own compiled when it loads, so
+        a bad pattern fails there, ``parse_generators``).  Cached in the instance, so later uses
+        are a plain attribute read."""
+        return re.compile(self.source, self.flags) if self.source is not None else None
 
     @property
     def prefilter(self) -> Prefilter | None:
@@ -263,7 +273,22 @@ def parse_edit_traces(data: dict) -> dict[str, EditTrace]:
     return traces
 
 
-def parse_generators(data: dict, base_groups: Mapping[str, tuple[str, ...]] | None = None) -> tuple[Generator, ...]:
+def _condition(spec: dict, groups: Mapping[str, tuple[str, ...]], where: str, compile_now: bool) -> Condition:
+    globs = _globs(spec["field"], groups, where)
+    if "pattern" not in spec:
+        return Condition(globs, None)
+    condition = Condition(globs, spec["pattern"], _flags(spec.get("flags", "")))
+    if compile_now:  # the pattern's first use, now: a bad one is this file's error
+        condition.__dict__["pattern"] = _compile(spec["pattern"], spec.get("flags", ""), where)
+    return condition
+
+
+def parse_generators(
+    data: dict, base_groups: Mapping[str, tuple[str, ...]] | None = None, compile_now: bool = True
+) -> tuple[Generator, ...]:
+    """The generators of a fingerprint file.  ``compile_now``: compile the rules' patterns now (a
+    user's file: a bad one fails the load), not on first use (the shipped table, which the tests
+    compile whole)."""
     groups = parse_field_groups(data, base_groups)
     traces = parse_edit_traces(data)
     out = []
@@ -276,13 +301,7 @@ def parse_generators(data: dict, base_groups: Mapping[str, tuple[str, ...]] | No
                 raise DataFileError(f"{where}: duplicate id")
             seen.add(gid)
             rules = tuple(
-                tuple(
-                    Condition(
-                        _globs(c["field"], groups, where),
-                        _compile(c["pattern"], c.get("flags", ""), where) if "pattern" in c else None,
-                    )
-                    for c in rule["when"]
-                )
+                tuple(_condition(c, groups, where, compile_now) for c in rule["when"])
                 for rule in entry.get("rules", [])
             )
             unknown = [t for t in entry.get("modified_when", []) if t not in traces]
@@ -499,7 +518,7 @@ def _rule_hit(rule: PlannedRule, index: FieldIndex) -> Field | None:
 @lru_cache(maxsize=1)
 def _shipped() -> FingerprintTable:
     data = load("generators.json")
-    return FingerprintTable(parse_generators(data), parse_field_groups(data))
+    return FingerprintTable(parse_generators(data, compile_now=False), parse_field_groups(data))
 
 
 def collect(view: SignalView) -> None:
