@@ -43,6 +43,24 @@ def _every_file() -> list[Path]:
     return paths
 
 
+def _arguments_while_checking(module: object, name: str) -> list:
+    """What ``module.name`` (a one-argument function) was called with while every fixture and
+    corpus file was checked."""
+    seen: list = []
+    original = getattr(module, name)
+
+    def spy(argument: object) -> object:
+        seen.append(argument)
+        return original(argument)
+
+    checker = Checker(CheckOptions(time_limit=None))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(module, name, spy)
+        for path in _every_file():
+            checker.check(str(path))
+    return seen
+
+
 def _same(a: object, b: object) -> bool:
     """Equal, and of the same types all the way down (``1 == 1.0`` is not enough), keys in order."""
     if type(a) is not type(b):
@@ -69,18 +87,7 @@ def _outcome(parse, text: str) -> tuple:
 @pytest.fixture(scope="module")
 def store_texts() -> list[str]:
     """The JSON text c2pa-python gave for every fixture's and corpus file's manifest store."""
-    texts: list[str] = []
-
-    def spy(text: str) -> object:
-        texts.append(text)
-        return parse_json(text)
-
-    checker = Checker(CheckOptions(time_limit=None))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(c2pa_reader, "parse_json", spy)
-        for path in _every_file():
-            checker.check(str(path))
-    return texts
+    return _arguments_while_checking(c2pa_reader, "parse_json")
 
 
 def test_there_are_stores_to_compare(store_texts: list[str]) -> None:
@@ -333,19 +340,7 @@ def test_a_path_reads_what_its_bytes_read_and_closes_once(tmp_path: Path) -> Non
 def _label_values() -> list[dict]:
     from aigc_check.signatures import aigc_label
 
-    seen: list[dict] = []
-    original = aigc_label._values_text
-
-    def spy(values):
-        seen.append(values)
-        return original(values)
-
-    checker = Checker(CheckOptions(time_limit=None))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(aigc_label, "_values_text", spy)
-        for path in _every_file():
-            checker.check(str(path))
-    return seen
+    return _arguments_while_checking(aigc_label, "_values_text")
 
 
 _PARTING_VALUES = [
