@@ -491,13 +491,11 @@ def _copier(cls: type) -> Callable[[Any], Any]:
     its ``__init__`` sets them; a class without slots is copied by its ``__dict__``."""
     slots = getattr(cls, "__slots__", ())
     slots = (slots,) if isinstance(slots, str) else tuple(slots)
-    if not slots or not all(name.isidentifier() for name in slots):
+    if not slots:  # (slot names are identifiers: Python refuses any other)
 
         def by_dict(record: Any) -> Any:
             copy: Any = object.__new__(cls)
             copy.__dict__.update(record.__dict__)
-            for name in slots:
-                object.__setattr__(copy, name, getattr(record, name))
             return copy
 
         return by_dict

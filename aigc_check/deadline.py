@@ -78,7 +78,7 @@ class _TimeLimit:
 
     def __enter__(self) -> None:
         global _armed
-        if _owned and _c_signal.getsignal(_SIGALRM) is _dispatch:
+        if _c_signal.getsignal(_SIGALRM) is _dispatch:
             # The process's own handler is in place (``own_alarm_signal``): only the timer is set,
             # and the handler raises into this block, the innermost; the one outside it is kept.
             self.previous, _armed = _armed, self
@@ -109,7 +109,6 @@ _setitimer, _ITIMER_REAL, _SIGALRM = signal.setitimer, signal.ITIMER_REAL, int(s
 # ``own_alarm_signal`` sets one handler for good, and each block then only arms and disarms the
 # timer.  A block that finds another handler in place (something set one since) sets and restores
 # its own, as without this.
-_owned = False
 _armed: _TimeLimit | None = None  # the innermost block running under the process's own handler
 
 
@@ -124,11 +123,9 @@ def own_alarm_signal() -> None:
     """Set the ``SIGALRM`` handler once for every later ``time_limit`` of this process, which must
     own its signals (a worker that only runs checks): the handler is not given back after a block.
     Nothing off the main thread, where ``time_limit`` is nothing."""
-    global _owned
     if threading.current_thread() is not threading.main_thread():
         return
     _c_signal.signal(_SIGALRM, _dispatch)
-    _owned = True
 
 
 def limit_memory(megabytes: int | None) -> None:

@@ -190,8 +190,6 @@ class ReportRows:
         self.ai = {s.value for s in policy.ai_statuses} if policy else set()
         self.count = 0
         self.strings: dict[str | None, int] = {None: 0}
-        # Each generator's display name, looked up once (the table's lookup walks its generators).
-        self._display_names: dict[str, str | None] = {}
 
     def _s(self, value: str | None) -> int:
         if value is None or value == "":
@@ -207,12 +205,7 @@ class ReportRows:
         key, name_only = generator_key(d.get("generator"), self.fingerprints)
         if key == NOT_NAMED and d["status"] not in self.ai:
             key = ""  # only AI files are counted under "(not named)"
-        if key in self._display_names:
-            display = self._display_names[key]
-        else:
-            display = self.fingerprints.display_name(key) if key in self.fingerprints.ids else None
-            if len(self._display_names) <= len(self.fingerprints.ids):  # bounded: keys come from files
-                self._display_names[key] = display
+        display = self.fingerprints.display_name(key) if key in self.fingerprints.ids else None
         return [
             shown(d["path"]),
             d["verdict"],

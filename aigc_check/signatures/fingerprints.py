@@ -342,6 +342,10 @@ class FingerprintTable:
         self.generators = tuple(generators)
         self.ids = frozenset(g.id for g in self.generators)
         self._aliases = {a.casefold(): g.id for g in self.generators for a in (g.id, *g.aliases)}
+        # Each id's display name, the first generator's of that id (a report row asks per file).
+        self._display_names: dict[str, str] = {}
+        for g in self.generators:
+            self._display_names.setdefault(g.id, g.display_name or g.name)
         self.field_groups: dict[str, tuple[str, ...]] = dict(field_groups or {})
         self._with_rules = tuple(g for g in self.generators if g.rules)
         self._named: dict[str, frozenset[int]] = {}
@@ -424,10 +428,7 @@ class FingerprintTable:
 
     def display_name(self, gid: str) -> str:
         """The name a report shows for a fingerprint id (the id itself when it is not one)."""
-        for g in self.generators:
-            if g.id == gid:
-                return g.display_name or g.name
-        return gid
+        return self._display_names.get(gid, gid)
 
     def in_group(self, group: str, name: str) -> bool:
         """Whether the field name ``name`` (``family/key``) is one of the group's globs (cached)."""
