@@ -85,6 +85,12 @@ def thumbnail(path: str, image_format: str | None = None) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def has_thumbnail(d: dict) -> bool:
+    """Whether the row of an issue digest ``d`` gets a thumbnail while the budget lasts: an image
+    violation."""
+    return d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS
+
+
 def shown(value: object) -> str | None:
     """A value as the page shows it (``text`` without the HTML escaping: the script writes text nodes)."""
     if value is None:
@@ -231,7 +237,7 @@ class ReportRows:
     def thumbnail_of(self, d: dict, made: Thumbnail = NOT_MADE) -> str | None:
         """The row's thumbnail while the budget lasts: ``made`` when a worker already tried it
         (a data URI, or None when the image would not decode), else made here."""
-        if self.thumbnails <= 0 or d["verdict"] not in VIOLATIONS or d.get("format") not in THUMB_FORMATS:
+        if self.thumbnails <= 0 or not has_thumbnail(d):
             return None
         thumb = thumbnail(result_path(d), d.get("format")) if made is NOT_MADE else made
         self.thumbnails -= thumb is not None
@@ -266,7 +272,7 @@ class ReportRows:
 
         template = script_safe_json(_laid_out(v, shared, _THUMB_MARK)).replace("%", "%%")
         template = template.replace(_INDEX_MARK_JSON, "%d").replace(_THUMB_MARK_JSON, "%s")
-        eligible = d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS
+        eligible = has_thumbnail(d)
         return template, strings, (made, result_path(d), d["format"]) if eligible else None
 
     def rendered_line(self, row: RenderedRow) -> str:
@@ -346,7 +352,7 @@ class WorkerRows:
 
     def made(self, d: dict) -> RenderedRow:
         made: Thumbnail = NOT_MADE
-        if d["verdict"] in VIOLATIONS and d.get("format") in THUMB_FORMATS and self._claim():
+        if has_thumbnail(d) and self._claim():
             made = thumbnail(result_path(d), d["format"])
             if made is None:
                 self._give_back()
