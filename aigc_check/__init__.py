@@ -20,8 +20,9 @@ The names are imported on first use (PEP 562), so that importing the package, wh
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -79,10 +80,4 @@ if TYPE_CHECKING:
     from .policy import load_policy, shipped_policies
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aigc_check' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # once: later lookups do not come here
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

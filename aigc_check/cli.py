@@ -28,12 +28,11 @@ from .cli_options import (
     spark_options,
 )
 from .cli_output import FORMATS, FullHelpGroup, MachineReport, Output, output_options, quiet_option
-from .cli_serve import serve_command
 from .deadline import limit_memory
 from .errors import AigcCheckError
 from .model import CheckResult, Declared
 from .report import summary_line, to_text
-from .scan.runner import ScanConfig
+from .scan.config import ScanConfig
 from .spark.config import InputColumns, SparkScanConfig
 from .trust import load_trust_list, update_trust_list
 
@@ -80,6 +79,7 @@ def _print_man_page(ctx: click.Context, param: click.Parameter, value: bool) -> 
 
 @click.group(
     cls=FullHelpGroup,
+    lazy_commands={"serve": "aigc_check.cli_serve:serve_command"},
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=MAIN_EPILOG,
 )
@@ -667,9 +667,6 @@ def trust_update_command(source: str, dest: str, allow_network: bool) -> ExitSta
     for note in trust.warnings():
         click.echo(f"warning: {note}")
     return ExitStatus.COMPLIANT
-
-
-cli.add_command(serve_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Collection, Iterable
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,9 +18,11 @@ from . import CheckOptions, shipped_policies
 from .errors import DeclarationError
 from .limits import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT
 from .model import DECLARATIONS, CheckResult, Declared, Verdict
-from .scan.runner import ScanSummary
 from .spark.config import InputColumns, SparkScanConfig
 from .trust import load_trust_list
+
+if TYPE_CHECKING:
+    from .scan.runner import ScanSummary
 
 
 class ExitStatus(IntEnum):

@@ -12,6 +12,7 @@ says whether it may be kept.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import json
 import os
@@ -152,16 +153,14 @@ class MachineReport:
     batch streams), the array and the CSV header framed around them."""
 
     def __init__(self, fmt: str, output: Output) -> None:
-        from .scan.outputs import csv_lines  # the scan's CSV writer: one escaping rule for both
-
         self.fmt = fmt
         self.output = output
         self.count = 0
-        self._csv_lines = csv_lines
         if fmt == "json-array":
             output.write("[", nl=False)
         elif fmt == "csv":
             from . import contract
+            from .scan.outputs import csv_lines  # the scan's CSV writer: one escaping rule for both
 
             output.write(csv_lines([list(contract.csv_columns())]), nl=False)
 
@@ -172,9 +171,9 @@ class MachineReport:
         elif self.fmt == "json-array":
             self.output.write(("," if self.count else "") + "\n" + json_text(record), nl=False)
         else:
-            from .scan.outputs import csv_row
+            from .scan.outputs import csv_lines, csv_row
 
-            self.output.write(self._csv_lines([csv_row({**record, "account": None, "post_id": None})]), nl=False)
+            self.output.write(csv_lines([csv_row({**record, "account": None, "post_id": None})]), nl=False)
         self.count += 1
 
     def close(self) -> None:
@@ -202,10 +201,19 @@ def man_page(ctx: click.Context) -> str:
         for p in command.params
         if isinstance(p, click.Option) and not p.hidden and (record := p.get_help_record(ctx)) is not None
     ]
-    commands = getattr(command, "commands", None)
+    commands = subcommands(ctx)
     if commands:
-        page.commands = [(name, sub.get_short_help_str(limit=200)) for name, sub in commands.items() if not sub.hidden]
+        page.commands = [(name, sub.get_short_help_str(limit=200)) for name, sub in commands if not sub.hidden]
     return str(page)
+
+
+def subcommands(ctx: click.Context) -> list[tuple[str, click.Command]]:
+    """The commands of ``ctx``'s command, if it is a group (lazy ones imported), by name."""
+    group = ctx.command
+    if not isinstance(group, click.Group):
+        return []
+    found = ((name, group.get_command(ctx, name)) for name in group.list_commands(ctx))
+    return [(name, sub) for name, sub in found if sub is not None]
 
 
 def write_man_pages(command: click.Command, out_dir: str, name: str = "aigc-check") -> list[str]:
@@ -220,7 +228,7 @@ def write_man_pages(command: click.Command, out_dir: str, name: str = "aigc-chec
         with open(path, "w", encoding="utf-8") as f:
             f.write(man_page(ctx))
         written.append(path)
-        for sub_name, sub in getattr(cmd, "commands", {}).items():
+        for sub_name, sub in subcommands(ctx):
             if not sub.hidden:
                 write(sub, sub_name, ctx)
 
@@ -233,6 +241,23 @@ class FullHelpGroup(click.Group):
     to what fits beside the name on one line; here it is the first sentence, wrapped."""
 
     group_class = type  # subgroups (``policy``) are of this class too
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kwargs: Any) -> None:
+        """``lazy_commands``: name -> ``"module:attribute"`` of commands imported only when they
+        are run or listed (click's lazy-group pattern): ``serve`` needs the service's settings for
+        its options' defaults, which every other command would otherwise import at start-up."""
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy_commands.get(cmd_name)
+        if target is not None and cmd_name not in self.commands:
+            module, _, attribute = target.partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []

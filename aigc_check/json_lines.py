@@ -16,6 +16,7 @@ numbers of C2PA stores parsed from c2pa-rs's JSON, which has no such token.)
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -86,3 +87,27 @@ def parse_json(text: str) -> Any:
     if _WIDE_NUMBER in shapes or shapes.startswith(_WIDE_NUMBER[1:]):
         return json.loads(text)
     return value
+
+
+# -- reading a file of JSON lines -------------------------------------------------------------------
+
+
+def object_lines(
+    lines: Iterable[str], where: str, error: Callable[[str], Exception], max_chars: int | None = None
+) -> Iterator[tuple[int, dict]]:
+    """Each line's JSON object, with its line number (blank lines skipped): the reading of a
+    user's JSON-lines file (a declaration sidecar, a similar index).  A line that is not a JSON
+    object, or is longer than ``max_chars``, raises ``error(message)``, the message naming
+    ``where`` and the line."""
+    for number, line in enumerate(lines, 1):
+        if max_chars is not None and len(line) > max_chars:
+            raise error(f"{where} line {number}: longer than {max_chars} characters")
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise error(f"{where} line {number}: not valid JSON ({exc})") from exc
+        if not isinstance(row, dict):
+            raise error(f"{where} line {number}: each line must be a JSON object")
+        yield number, row

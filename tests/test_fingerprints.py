@@ -1,49 +1,27 @@
 """Generator fingerprints: the shipped data file, run through the real engine.
 
 Field values below are modelled on the research catalogue and on real sample
-files; the corpus test at the end reads real generator outputs when the
-shared corpus is present.
+files (``test_fingerprint_samples`` reads real generator outputs when the shared
+corpus is present; ``test_fingerprint_names`` maps C2PA names and GB 45438
+producer codes).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
+from fingerprint_run import TABLE, F, ids, run
 
-from aigc_check.model import C2paSummary, Container, Field, Indicates, Strength
-from aigc_check.options import CheckOptions
-from aigc_check.signatures import SignalView, fingerprints
-from aigc_check.signatures.fingerprints import FingerprintTable, collect, parse_generators
+from aigc_check.model import Indicates, Strength
+from aigc_check.signatures import fingerprints
+from aigc_check.signatures.fingerprints import parse_generators
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_FILE = REPO / "aigc_check" / "data" / "generators.json"
 UUID = "a7421d2f-b262-44f9-977c-ac23e9c7d3e3"
-TABLE = FingerprintTable.load()
-
-
-def F(name: str, value) -> Field:
-    family, _, key = name.partition("/")
-    return Field(family, key, value, "test")
-
-
-def run(fields: list[Field]) -> list:
-    view = SignalView(
-        fields=list(fields),
-        container=Container("png", "image/png"),
-        c2pa=C2paSummary(),
-        options=CheckOptions(),
-        fingerprints=TABLE,
-    )
-    collect(view)
-    return view.evidence
-
-
-def ids(evidence, strength: Strength) -> set[str]:
-    return {e.generator for e in evidence if e.strength is strength}
 
 
 # --------------------------------------------------------------------------- the data file
@@ -749,185 +727,3 @@ NEGATIVE = [
 @pytest.mark.parametrize("case,fields", NEGATIVE, ids=[c[0] for c in NEGATIVE])
 def test_negative_fields_give_no_generator(case, fields):
     assert run(fields) == []
-
-
-# --------------------------------------------------------------------------- C2PA names, GB 45438 producers
-
-C2PA_NAMES = [
-    (["DALL·E"], "openai"),
-    (["gpt-image"], "openai"),
-    (["OpenAI Media Service API"], "openai"),
-    (["", "", "ChatGPT", "OpenAI", "Truepic Lens CLI in Sora"], "openai"),
-    (["GPT-4o"], "openai"),
-    (["Azure OpenAI ImageGen"], "microsoft"),
-    (["Azure OpenAI DALL-E"], "microsoft"),
-    (["Image Creator from Designer", "AI Generated Image", "Microsoft_Responsible_AI/1.0"], "microsoft"),
-    (["Adobe Firefly"], "adobe-firefly"),
-    (["Adobe_Firefly adobe_c2pa/0.5.0 c2pa-rs/0.20.0"], "adobe-firefly"),
-    (["", "Created by Google Generative AI.", "Google C2PA Core Generator Library 851316892:851316892"], "google"),
-    (["Google Photos"], "google-photos"),
-    (["Veo 3"], "veo"),
-    (["Sora"], "sora"),
-    (["Dreamina/7.5.0"], "dreamina"),
-    (["volcengine"], "volcengine"),
-    (["Samsung Galaxy AI"], "samsung"),
-    (["Stability AI"], "stability"),
-    (["FLUX.1 Kontext [pro]"], "flux"),
-    (["Black Forest Labs"], "flux"),
-    (["Runway Gen-4"], "runway"),
-    (["Suno, Inc."], "suno"),
-    (["Eleven Labs"], "elevenlabs"),
-    (["Topaz Labs Image API"], "topaz"),
-    (["Midjourney"], "midjourney"),
-    (["Ideogram"], "ideogram"),
-    (["NovelAI"], "novelai"),
-    (["Luma AI"], "luma"),
-]
-
-
-@pytest.mark.parametrize("names,expected", C2PA_NAMES, ids=[c[1] + ":" + "|".join(c[0]) for c in C2PA_NAMES])
-def test_c2pa_names_map_to_generator(names, expected):
-    g = TABLE.for_c2pa(names)
-    assert g is not None and g.id == expected
-
-
-def test_every_c2pa_generator_has_a_case():
-    assert {g.id for g in TABLE.generators if g.c2pa_names} - {c[1] for c in C2PA_NAMES} == set()
-
-
-@pytest.mark.parametrize(
-    "names",
-    [
-        ["Truepic_Lens_SDK_libc2pa/2.5.1"],
-        ["Truepic", "Truepic Lens SDK v1.1.3 in Vision Camera v3.1.5"],
-        ["Adobe_Photoshop/26.9.0 adobe_c2pa/0.14.2 c2pa-rs/0.43.0", "Adobe Inc.", "Adobe C2PA"],
-        ["make_test_images/0.33.1 c2pa-rs/0.33.1", "C2PA Test Signing Cert"],
-        ["Nikon_Z_9_Sample_for_Adobe_MAX_2022 c2pa-rs/0.14.0", "NIKON CORPORATION"],
-        ["GIMP 3.0.6"],
-        ["Pixel Camera", "Google LLC"],
-        [""],
-        [],
-    ],
-)
-def test_c2pa_non_generators_are_not_mapped(names):
-    assert TABLE.for_c2pa(names) is None
-
-
-PRODUCERS = [
-    ("001191110102MACQD9K64018705", "doubao"),
-    ("doubao", "doubao"),
-    ("00119144030008867405X2ABCDE", "jimeng"),
-    ("001191110108335469089CABCDE", "kling"),
-    ("001191440101MA9Y9T4H7AABCDE", "qwen"),
-    ("001191440300708461136T1XGW3", "tencent"),
-    ("001191110000802100433BABCDE", "baidu"),
-    ("001191110105MACJ6K1C8AABCDE", "liblibai"),
-    ("001191340100MAEB4N8H76ABCDE", "runninghub"),
-    ("RunningHub", "runninghub"),
-    ("Minimax Agent AI", "minimax"),
-]
-
-
-@pytest.mark.parametrize("producer,expected", PRODUCERS, ids=[c[1] + ":" + c[0] for c in PRODUCERS])
-def test_aigc_producers_map_to_generator(producer, expected):
-    g = TABLE.for_producer(producer)
-    assert g is not None and g.id == expected
-
-
-def test_every_producer_generator_has_a_case_and_unknown_codes_do_not_map():
-    assert {g.id for g in TABLE.generators if g.aigc_producers} - {c[1] for c in PRODUCERS} == set()
-    assert TABLE.for_producer("001191110000000000000X00000") is None
-    assert TABLE.for_producer("doubao-fan-club") is None
-    assert TABLE.for_producer("") is None
-
-
-# --------------------------------------------------------------------------- real sample files
-
-
-def _corpus() -> Path:
-    return Path(os.environ.get("AIGC_CORPUS") or REPO.parent / "shared" / "corpus")
-
-
-def _png_fields(path: Path) -> list[Field]:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        im.load()  # text chunks after IDAT are only seen once the image is loaded
-        return [Field("text", k, v, str(path)) for k, v in im.info.items() if isinstance(v, str)]
-
-
-CORPUS_PNG = [
-    ("sd-parsers/automatic1111_cropped.png", "a1111"),
-    ("sd-parsers/comfyui_img2img_cropped.png", "comfyui"),
-    ("sd-parsers/comfyui_night_evening_day_morning_cropped.png", "comfyui"),
-    ("sd-parsers/comfyui_noisy_latents_3_subjects_cropped.png", "comfyui"),
-    ("sd-parsers/comfyui_unclip_2pass_cropped.png", "comfyui"),
-    ("sd-parsers/fooocus1_cropped.png", "fooocus"),
-    ("sd-parsers/invokeai_dream1.png", "invokeai"),
-    ("sd-parsers/invokeai_imeta1.png", "invokeai"),
-    ("sd-parsers/invokeai_sdmeta1.png", "invokeai"),
-    ("sd-parsers/novelai1_cropped.png", "novelai"),
-    # The manifest calls this "no generator parameters", but it holds the A1111 duck
-    # parameters in a zTXt chunk placed after IDAT.
-    ("sd-parsers/text_after_idat.png", "a1111"),
-]
-
-
-def _need_corpus() -> Path:
-    root = _corpus()
-    if not (root / "sd-parsers").is_dir():
-        pytest.skip(f"sample corpus not found at {root} (set AIGC_CORPUS to its path)")
-    return root
-
-
-@pytest.mark.parametrize("rel,expected", CORPUS_PNG, ids=[c[0] for c in CORPUS_PNG])
-def test_corpus_png_text_chunks(rel, expected):
-    root = _need_corpus()
-    fields = _png_fields(root / rel)
-    assert fields, "no text chunks read"
-    assert ids(run(fields), Strength.STRONG) == {expected}
-
-
-def test_corpus_a1111_jpeg_usercomment():
-    import piexif
-    import piexif.helper
-    from PIL import Image
-
-    root = _need_corpus()
-    with Image.open(root / "sd-parsers/automatic1111_cropped.jpg") as im:
-        exif = piexif.load(im.info["exif"])
-    comment = piexif.helper.UserComment.load(exif["Exif"][piexif.ExifIFD.UserComment])
-    assert ids(run([Field("exif", "UserComment", comment, "corpus")]), Strength.STRONG) == {"a1111"}
-
-
-def test_corpus_a1111_stealth_alpha():
-    from PIL import Image
-
-    from aigc_check.readers.stealth import decode_alpha
-
-    root = _need_corpus()
-    with Image.open(root / "sd-parsers/automatic1111_stealth.png") as im:
-        alpha = im.getchannel("A")
-        text = decode_alpha(alpha.tobytes(), im.width, im.height)
-    assert text
-    assert ids(run([Field("stealth", "parameters", text, "corpus")]), Strength.STRONG) == {"a1111"}
-
-
-def test_corpus_comfyui_screenshot_is_not_a_generator():
-    import piexif
-    import piexif.helper
-    from PIL import Image
-
-    root = _need_corpus()
-    path = root / "sd-prompt-reader/comfyui_sdxl.png"
-    if not path.exists():
-        pytest.skip(f"{path} not in the corpus")
-    fields = _png_fields(path)
-    with Image.open(path) as im:
-        exif = piexif.load(im.info["exif"])
-    fields.append(
-        Field("exif", "UserComment", piexif.helper.UserComment.load(exif["Exif"][piexif.ExifIFD.UserComment]), "corpus")
-    )
-    evidence = run(fields)
-    assert ids(evidence, Strength.STRONG) == set()
-    assert evidence == []

@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import FIXTURES, ROOT, corpus_dir, corpus_rows
 
-from aigc_check.json_lines import compact_json, json_line, json_line_bytes
+from aigc_check.json_lines import compact_json, json_line, json_line_bytes, object_lines
 from aigc_check.model import printable
 from aigc_check.scan.outputs import jsonl_line
 
@@ -137,3 +137,22 @@ def test_a_scans_results_are_json_lines_text(tmp_path, similar):
     lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3
     assert all(line == json_line(json.loads(line)) for line in lines)
+
+
+class _LineError(Exception):
+    pass
+
+
+def test_object_lines_numbers_each_object_and_names_the_bad_line():
+    lines = ['{"a": 1}\n', "\n", "  \n", '{"b": [2]}\n']
+    assert list(object_lines(lines, "f.jsonl", _LineError)) == [(1, {"a": 1}), (4, {"b": [2]})]
+    for bad, message in (
+        ("{not json\n", "f.jsonl line 2: not valid JSON"),
+        ("[1, 2]\n", "f.jsonl line 2: each line must be a JSON object"),
+        ('"text"\n', "f.jsonl line 2: each line must be a JSON object"),
+        ('{"long": "' + "x" * 100 + '"}\n', "f.jsonl line 2: longer than 50 characters"),
+    ):
+        with pytest.raises(_LineError, match=message):
+            list(object_lines(['{"ok": true}\n', bad], "f.jsonl", _LineError, max_chars=50))
+    long_line = '{"long": "' + "x" * 100 + '"}'
+    assert list(object_lines([long_line], "f.jsonl", _LineError)) == [(1, {"long": "x" * 100})]  # no bound given

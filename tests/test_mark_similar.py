@@ -126,7 +126,7 @@ def test_the_library_mark_reads_the_index(known, tmp_path):
 
 @pytest.mark.parametrize(
     "content, message",
-    [(None, "cannot read the similar index"), ("not an index\n", "line 1: not JSON"), ("", "empty")],
+    [(None, "cannot read the similar index"), ("not an index\n", "line 1: not valid JSON"), ("", "empty")],
 )
 def test_a_missing_or_malformed_index_is_a_usage_error_and_nothing_is_written(tmp_path, content, message):
     index = tmp_path / "known.idx"

@@ -361,7 +361,7 @@ def test_the_index_written_by_scan_catches_a_stripped_re_upload_at_check(near_du
         ("", "empty"),
         ('{"schema": "other"}\n', "line 1: not a similar index"),
         ('{"schema": "aigc-check-similar-index/1"}\n{"hash": "zz", "path": "a", "status": "ai-generated"}\n', "line 2"),
-        ('{"schema": "aigc-check-similar-index/1"}\nnot json\n', "line 2: not JSON"),
+        ('{"schema": "aigc-check-similar-index/1"}\nnot json\n', "line 2: not valid JSON"),
         (
             '{"schema": "aigc-check-similar-index/1"}\n{"hash": "' + "0" * 64 + '", "path": "a", "status": "x"}\n',
             "line 2",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import FIXTURES, ROOT
@@ -124,6 +125,14 @@ def test_local_paths_and_file_uris():
     assert local_path("file:///data/a.jpg") == "/data/a.jpg"
     assert local_path("s3a://bucket/a.jpg") is None
     assert local_path("file://host/a.jpg") is None
+    assert local_path("C:\\data\\a.jpg") == "C:\\data\\a.jpg"  # a drive letter is not a scheme
+
+
+def test_a_path_without_a_colon_is_local_as_the_parse_would_say():
+    """``local_path`` skips the URL parse for a string with no colon: what the parse says of it."""
+    for path in ("/data/a.jpg", "rel/a.jpg", " /lead", "\ttab", "a%20b.jpg", "//host/share/a.jpg", "", "?q#f"):
+        assert ":" not in path and len(urlsplit(path).scheme) <= 1
+        assert local_path(path) == path
 
 
 # --- remote objects, through an fsspec filesystem that serves ranged reads as object stores do --------

@@ -31,11 +31,10 @@ error: it never stops the walk or hides the other chunks.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable
 from typing import Any
-
-from mutagen.id3 import ID3, ParseID3v1
 
 from ..deadline import ENDS_CHECK
 from ..errors import LimitExceededError, MediaError, TruncatedError
@@ -44,18 +43,19 @@ from ..model import Block, C2paMarker, Container, ReadError
 from ..source import ByteSource
 
 
-def _fast_frames() -> dict[str, type] | None:
+@functools.cache
+def fast_frames() -> dict[str, type] | None:
     """``_id3_text``'s frame classes; None when they cannot be made: they build on mutagen's
     private spec classes, and a mutagen release that moves them leaves the tags to mutagen's own
-    frame classes (its slower UTF-16 decoding), not the tool unimportable."""
+    frame classes (its slower UTF-16 decoding), not the tool unimportable.  Made at the first tag,
+    as mutagen is imported then: every walk that might meet a tag imports this module, and a check
+    of a photo must not pay for mutagen."""
     try:
         from ._id3_text import FRAMES_V23 as frames
     except (ImportError, AttributeError, TypeError):
         return None
     return frames
 
-
-FRAMES_V23 = _fast_frames()
 
 C2PA_MIME_TYPES = {"application/c2pa", "application/x-c2pa-manifest-store"}
 XMP_MIME_TYPES = {"application/rdf+xml", "application/xmp+xml", "text/xml", "application/xml"}
@@ -236,6 +236,8 @@ def _ape_start(src: ByteSource, c: Container, end: int, floor: int) -> int | Non
 
 def unpack_id3v1(c: Container, data: bytes, location: str) -> None:
     """The text of an ID3v1 tag (128 bytes, ``TAG`` first) as ``id3v1`` blocks, parsed by mutagen."""
+    from mutagen.id3 import ParseID3v1
+
     frames = ParseID3v1(data) or {}
     for frame_id, name in ID3V1_FIELDS.items():
         frame = frames.get(frame_id)
@@ -246,11 +248,13 @@ def unpack_id3v1(c: Container, data: bytes, location: str) -> None:
 
 def unpack_id3(c: Container, data: bytes, location: str) -> None:
     """Add the blocks (and the C2PA marker) the ID3v2 tag ``data`` found at ``location`` carries."""
+    from mutagen.id3 import ID3
+
     frames: list[Block] = []
     try:
         tags = ID3()
         # ID3v2.3 and 2.4 frames are read by mutagen's classes with the one-call UTF-16 text spec.
-        known = FRAMES_V23 if data[3:4] in (b"\x03", b"\x04") else None
+        known = fast_frames() if data[3:4] in (b"\x03", b"\x04") else None
         tags.load(io.BytesIO(data), known_frames=known, load_v1=False, translate=True)
         version = ".".join(str(v) for v in tags.version[:2])
         for frame in tags.values():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import struct
 
@@ -177,6 +176,8 @@ class ExtendedXmp:
                     )
                 )
             else:
+                import hashlib  # here: only extended XMP needs it, and OpenSSL's import is a few ms
+
                 digest = hashlib.md5(data, usedforsecurity=False).hexdigest().upper()
                 if digest != guid:
                     c.errors.append(

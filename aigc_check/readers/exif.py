@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import piexif
-
 from ..formats.ifd import read_directories
 from ..model import Block, Field
 from ..source import ByteSource
@@ -70,6 +68,8 @@ def _tag_name(ifd: str, tag: int) -> str:
 
 
 def _look_up_name(ifd: str, tag: int) -> str:
+    import piexif  # here, not at the top: a file without EXIF never needs its table
+
     info = piexif.TAGS.get(ifd if ifd != "1st" else "Image", {}).get(tag)
     if info is None and ifd == "0th":
         info = piexif.TAGS["Exif"].get(tag)  # some writers put Exif-IFD tags (UserComment) in IFD0

@@ -14,7 +14,6 @@ current directory, or absolute; a found file is looked up in that order.
 from __future__ import annotations
 
 import csv
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..errors import AigcCheckError, DeclarationError
+from ..json_lines import object_lines
 from ..model import Declared
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def read_sidecar(path: str) -> Iterator[tuple[int, dict]]:
     except OSError as exc:
         raise SidecarError(f"{path}: cannot read declarations: {exc.strerror or exc}") from exc
     with f:
-        rows = _jsonl_rows(f, path) if kind == "jsonl" else _csv_rows(f, path)
+        rows = object_lines(f, path, SidecarError) if kind == "jsonl" else _csv_rows(f, path)
         for line, row in rows:
             yield line, _validated(row, path, line)
 
@@ -100,19 +100,6 @@ def _csv_rows(f: Iterable[str], where: str) -> Iterator[tuple[int, dict]]:
             yield reader.line_num, row
     except csv.Error as exc:
         raise SidecarError(f"{where} line {reader.line_num}: {exc}") from exc
-
-
-def _jsonl_rows(f: Iterable[str], where: str) -> Iterator[tuple[int, dict]]:
-    for number, text in enumerate(f, 1):
-        if not text.strip():
-            continue
-        try:
-            row = json.loads(text)
-        except ValueError as exc:
-            raise SidecarError(f"{where} line {number}: not valid JSON ({exc})") from exc
-        if not isinstance(row, dict):
-            raise SidecarError(f"{where} line {number}: each line must be a JSON object")
-        yield number, row
 
 
 def _validated(row: dict, where: str, line: int) -> dict:

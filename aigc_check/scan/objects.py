@@ -37,6 +37,8 @@ class ObjectStoreError(AigcCheckError):
 
 def local_path(uri: str) -> str | None:
     """The local path a URI names (``/a/b``, ``a/b``, ``file:/a/b``, ``file:///a/b``), or None if it is remote."""
+    if ":" not in uri:
+        return uri  # no scheme: a path (what a scan's walk hands over, for every file), without a parse
     if uri.startswith("file:"):
         parts = urlsplit(uri)
         if parts.netloc not in ("", "localhost"):

@@ -28,7 +28,6 @@ unreadable.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import signal
 import threading
@@ -36,16 +35,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from ..checker import Checker, CheckOptions
+from ..checker import Checker
 from ..limits import DEFAULT_TIME_LIMIT
-from ..model import Declared, Verdict, result_path
+from ..model import Verdict, result_path
 from .accounts import ACCOUNT_COLUMNS, RepeatOffenderRules, account_rows
 from .batch import ScanItem
+from .config import ScanConfig
 from .declarations import DeclarationIndex
 from .outputs import (
     ACCOUNTS_CSV,
@@ -111,34 +111,6 @@ STALL_MARGIN_S = 30.0
 
 # The chunks in flight: future -> (its items, whether it ran alone, when it was submitted).
 Pending = dict[Future[ChunkOutput], tuple[list[ScanItem], bool, float]]
-
-
-@dataclass
-class ScanConfig:
-    paths: tuple = ()
-    from_list: str | None = None
-    out_dir: str = "scan-report"
-    declared: Declared = Declared.NONE  # for every file the sidecar does not name
-    declarations: str | None = None
-    options: CheckOptions = field(default_factory=CheckOptions)
-    jobs: int = 0  # 0: every core this process may use
-    resume: bool = False
-    overwrite: bool = False
-    chunk_size: int = 128  # files a worker is handed at once: larger chunks cost the parent less a file
-    html: bool = True
-    thumbnails: int = 200
-    progress: str = "auto"
-    progress_interval: float = 5.0
-    # --similar-index: the known-content index read (when it exists) and written by the near-duplicate pass.
-    similar_index: str | None = None
-
-    def worker_count(self) -> int:
-        if self.jobs > 0:
-            return self.jobs
-        try:
-            return len(os.sched_getaffinity(0))
-        except AttributeError:
-            return os.cpu_count() or 1
 
 
 @dataclass
@@ -629,7 +601,7 @@ class Scan:
         count = 0
         with open(os.path.join(self.out, MISSING_JSONL), "w", encoding="utf-8", errors="backslashreplace") as f:
             for row in declarations.missing():
-                f.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
+                f.write(jsonl_line(row.to_dict()) + "\n")  # as every other JSON-lines file of the scan
                 count += 1
         return count
 

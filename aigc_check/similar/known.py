@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from ..json_lines import object_lines
 from ..model import Similarity, Status
 from . import MATCH_DISTANCE, MIN_QUALITY, VARIANT_DISTANCE, SimilarIndexError
 from .index import HashIndex, hashes_array
@@ -110,17 +111,7 @@ def _entries(lines: Iterable[str], where: str) -> Iterable[KnownEntry]:
     statuses = {s.value for s in Status}
     header_seen = False
     version1 = False
-    for number, line in enumerate(lines, 1):
-        if len(line) > MAX_LINE:
-            raise SimilarIndexError(f"{where} line {number}: longer than {MAX_LINE} characters")
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise SimilarIndexError(f"{where} line {number}: not JSON ({exc})") from exc
-        if not isinstance(row, dict):
-            raise SimilarIndexError(f"{where} line {number}: not a JSON object")
+    for number, row in object_lines(lines, where, SimilarIndexError, MAX_LINE):
         if not header_seen:
             if row.get("schema") not in (SCHEMA, SCHEMA_V1):
                 raise SimilarIndexError(f"{where} line {number}: not a similar index (needs schema {SCHEMA!r} first)")

@@ -1,0 +1,115 @@
+"""What ``aigc-check check`` imports, in a fresh interpreter: a creator's or a gateway's one-file
+check starts without the scan's process pool and outputs, the service's settings, mutagen, piexif
+or OpenSSL's hashes, none of which a photo without tags needs; the commands and names that need
+them still find them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each of these costs a few milliseconds of every start, and a check of a plain photo uses none.
+NOT_FOR_A_PHOTO = (
+    "aigc_check.scan.runner",
+    "aigc_check.scan.outputs",
+    "aigc_check.scan.batch",
+    "concurrent.futures.process",
+    "multiprocessing",
+    "aigc_check.cli_serve",
+    "aigc_check.service.config",
+    "mutagen",
+    "piexif",
+    "_hashlib",
+)
+
+
+def _fresh(code: str, *args: str) -> str:
+    answer = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert answer.returncode == 0, answer.stderr
+    return answer.stdout
+
+
+def _imported_by_check(path: Path) -> dict:
+    code = (
+        "import json, sys\n"
+        "from aigc_check.cli import main\n"
+        "status = main(['check', '--format', 'json', sys.argv[1]])\n"
+        "print(json.dumps({'status': status, 'modules': sorted(sys.modules)}))\n"
+    )
+    report, modules = _fresh(code, str(path)).splitlines()  # the check's JSON line, then ours
+    return json.loads(modules) | {"report": json.loads(report)}
+
+
+def test_a_check_of_a_plain_photo_imports_none_of_what_it_does_not_need(tmp_path):
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (32, 24), (200, 120, 40)).save(photo, "JPEG")
+    run = _imported_by_check(photo)
+    assert run["status"] == 0 and run["report"]["verdict"] == "compliant"
+    loaded = set(run["modules"])
+    assert {"aigc_check.checker", "aigc_check.formats.jpeg", "aigc_check.scan.config"} <= loaded
+    assert not [m for m in NOT_FOR_A_PHOTO if m in loaded or any(n.startswith(m + ".") for n in loaded)]
+
+
+def test_the_files_that_need_them_still_get_them():
+    """An MP3's ID3 tag imports mutagen, a JPEG's EXIF piexif, on first use, and are read as before."""
+    mp3 = next(p for p in sorted((ROOT / "fixtures" / "files").rglob("*.mp3")) if p.stat().st_size > 1000)
+    run = _imported_by_check(mp3)
+    assert "mutagen.id3" in run["modules"]
+    assert any(f["key"].startswith("id3") or "id3" in f["location"].lower() for f in _evidence(run)), mp3
+    camera = next(p for p in sorted((ROOT / "fixtures" / "files").rglob("*.jpg")) if _has_exif(p))
+    assert "piexif" in _imported_by_check(camera)["modules"]
+
+
+def _evidence(run: dict) -> list[dict]:
+    return run["report"]["evidence"]
+
+
+def _has_exif(path: Path) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fixtures include damaged EXIF, on purpose
+        try:
+            with Image.open(path) as image:
+                return bool(image.getexif())
+        except Exception:
+            return False
+
+
+def test_serve_is_listed_and_runs_though_imported_only_when_asked_for():
+    code = (
+        "import sys\n"
+        "from aigc_check.cli import cli, main\n"
+        "import click\n"
+        "ctx = click.Context(cli, info_name='aigc-check')\n"
+        "print(','.join(cli.list_commands(ctx)))\n"
+        "print('aigc_check.cli_serve' in sys.modules)\n"
+        "main(['serve', '--help'])\n"
+        "print('aigc_check.cli_serve' in sys.modules)\n"
+    )
+    lines = _fresh(code).splitlines()
+    commands = lines[0].split(",")
+    assert "serve" in commands and commands == sorted(commands) and {"check", "scan", "mark"} <= set(commands)
+    assert lines[1] == "False"
+    assert any("--allow-root" in line for line in lines[2:-1])  # serve's own options, in its help
+    assert lines[-1] == "True"
+
+
+def test_the_scan_package_names_resolve_to_their_modules():
+    from aigc_check import scan
+    from aigc_check.scan import batch, config, runner
+
+    assert scan.ScanConfig is config.ScanConfig is runner.ScanConfig
+    assert scan.run_scan is runner.run_scan and scan.check_batch is batch.check_batch
+    assert set(scan.__all__) == set(scan._EXPORTS)
+    try:
+        scan.no_such_name  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_name" in str(exc)
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")
