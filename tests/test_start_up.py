@@ -1,7 +1,8 @@
-"""What ``aigc-check check`` imports, in a fresh interpreter: a creator's or a gateway's one-file
-check starts without the scan's process pool and outputs, the service's settings, mutagen, piexif
-or OpenSSL's hashes, none of which a photo without tags needs; the commands and names that need
-them still find them."""
+"""A one-file ``aigc-check check`` starts lean: in a fresh interpreter it imports neither the
+scan's process pool and outputs, nor the service's settings, mutagen, piexif or OpenSSL's hashes,
+none of which a photo without tags needs, and only the walkers up to the file's own; the commands
+and names that need them still find them.  The fingerprint table's field globs are compared
+without regexes where they are plain names, as ``fnmatch`` would compare them."""
 
 from __future__ import annotations
 
@@ -9,9 +10,15 @@ import json
 import subprocess
 import sys
 import warnings
+from fnmatch import fnmatchcase
 from pathlib import Path
 
+import pytest
 from PIL import Image
+
+from aigc_check.signatures.fingerprints import FingerprintTable, glob_matcher
+
+TABLE = FingerprintTable.load()
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,3 +120,79 @@ def test_the_scan_package_names_resolve_to_their_modules():
         assert "no_such_name" in str(exc)
     else:
         raise AssertionError("an unknown name must raise AttributeError")
+
+
+_IDENTIFY = """
+import json, random, sys, threading
+from aigc_check import formats
+paths = sys.argv[2:]
+heads = {p: open(p, "rb").read(8192) for p in paths}
+if sys.argv[1] == "all-first":
+    formats.handlers()
+elif sys.argv[1] == "threads":
+    found = {}
+    def run(ps):
+        for p in ps:
+            h = formats.identify(heads[p])
+            found[p] = h.name if h else None
+    parts = [paths[i::4] for i in range(4)]
+    threads = [threading.Thread(target=run, args=(part,)) for part in parts]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    print(json.dumps(found))
+    sys.exit()
+order = list(paths)
+random.Random(int(sys.argv[1]) if sys.argv[1].isdigit() else 0).shuffle(order)
+imported = []
+for p in order:
+    h = formats.identify(heads[p])
+    imported.append(sorted(m for m in sys.modules if m.startswith("aigc_check.formats.")))
+print(json.dumps({"found": {p: formats.identify(heads[p]).name if formats.identify(heads[p]) else None for p in order},
+                  "first_import": imported[0], "first": order[0]}))
+"""
+
+
+def _identified(mode: str, paths: list[Path]) -> dict:
+    return json.loads(_fresh(_IDENTIFY, mode, *map(str, paths)).splitlines()[-1])
+
+
+def test_walkers_are_imported_as_needed_and_tell_every_file_as_all_of_them_would():
+    paths = sorted(p for p in (ROOT / "fixtures" / "files").rglob("*") if p.is_file())
+    assert len(paths) > 200
+    every = _identified("all-first", paths)["found"]
+    assert len(set(every.values())) > 15  # the fixtures cover nearly every walker, and some no walker takes
+    for seed in ("1", "2"):
+        assert _identified(seed, paths)["found"] == every, seed
+    assert _identified("threads", paths) == every
+
+
+def test_a_photo_imports_only_the_jpeg_walker(tmp_path):
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (8, 8)).save(photo, "JPEG")
+    run = _identified("0", [photo])
+    assert run["found"] == {str(photo): "jpeg"}
+    from aigc_check import formats
+
+    walkers = {m.rpartition(".")[2] for m in run["first_import"]} & set(formats._MODULES)
+    assert walkers == {"jpeg"}  # its helpers (irb) come with it; no other walker does
+
+
+def test_every_walker_module_registers_in_the_order_listed():
+    from aigc_check import formats
+
+    names = [h.name for h in formats.handlers()]
+    modules = [h.accept.__module__.rpartition(".")[2] for h in formats.handlers()]
+    assert modules == list(formats._MODULES)
+    assert names[:2] == ["jpeg", "png"] and len(names) == len(set(names))
+
+
+GLOBS = ["text/parameters", "comment/*", "*/videoai", "id3/TXXX:*", "a?c", "[ab]x", "x[!a]", "*", "", "a.b", "pre*fix"]
+NAMES = ["text/parameters", "text/parameters2", "comment/", "comment/x\ny", "mp4/videoai", "videoai", "id3/TXXX:"]
+NAMES += ["abc", "a/c", "ax", "bx", "cx", "xa", "xb", "", "a.b", "axb", "prefix", "pre-x-fix", "Text/Parameters"]
+
+
+@pytest.mark.parametrize("glob", GLOBS + [g for _, g, _ in TABLE._globs])
+def test_a_glob_matches_the_names_fnmatch_matches(glob):
+    matches = glob_matcher(glob)
+    for name in NAMES + [g for _, g, _ in TABLE._globs]:
+        assert matches(name) is fnmatchcase(name, glob), (glob, name)
