@@ -10,7 +10,6 @@ JSON decode back to the very same name.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -291,6 +290,8 @@ class DoneSet:
 
     @staticmethod
     def _hash(path: str) -> int:
+        import hashlib  # here: a scan that resumes nothing never hashes, and OpenSSL's import is a few ms
+
         raw = path.encode("utf-8", "surrogateescape")
         return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
 
