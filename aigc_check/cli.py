@@ -27,7 +27,15 @@ from .cli_options import (
     scan_exit_status,
     spark_options,
 )
-from .cli_output import FORMATS, FullHelpGroup, MachineReport, Output, output_options, quiet_option
+from .cli_output import (
+    FORMATS,
+    FullHelpGroup,
+    MachineReport,
+    Output,
+    output_options,
+    quiet_option,
+    report_file_options,
+)
 from .deadline import limit_memory
 from .errors import AigcCheckError
 from .model import CheckResult, Declared
@@ -248,8 +256,9 @@ def _check_one(checker: Checker, path: str, declared: Declared) -> CheckResult:
     show_default=True,
     help="text for people; json prints one aigc-check-compare/1 object per pair, one per line; csv one row per pair.",
 )
+@report_file_options(quiet_help="Text report: one line per pair, no summary.")
 @checker_options(time_limit=True)
-def compare_command(original: str, delivered: str, fmt: str, options: CheckOptions) -> ExitStatus:
+def compare_command(original: str, delivered: str, fmt: str, options: CheckOptions, output: Output) -> ExitStatus:
     """Compare ORIGINAL with DELIVERED (two files, or two folders matched by relative path): which
     provenance marks were kept, lost, changed or added."""
 
@@ -264,18 +273,20 @@ def compare_command(original: str, delivered: str, fmt: str, options: CheckOptio
         limit_memory(options.memory_limit_mb)
     pairs = comparer.trees(original, delivered) if dirs[0] else iter([comparer.pair(original, delivered)])
     if fmt == "csv":
-        click.echo(compare_render.csv_header(), nl=False)
+        output.write(compare_render.csv_header(), nl=False)
     results = []
     for result in pairs:
         results.append(result)
         if fmt == "json":
-            click.echo(compare_render.to_json_line(result))
+            output.write(compare_render.to_json_line(result))
         elif fmt == "csv":
-            click.echo(compare_render.csv_row(result), nl=False)
+            output.write(compare_render.csv_row(result), nl=False)
+        elif output.quiet:
+            output.write(compare_render.to_text(result, comparer.checker.policy).split("\n", 1)[0])
         else:
-            click.echo(compare_render.to_text(result, comparer.checker.policy) + "\n")
-    if fmt == "text" and len(results) > 1:
-        click.echo(compare_render.summary_line(results))
+            output.write(compare_render.to_text(result, comparer.checker.policy) + "\n")
+    if fmt == "text" and len(results) > 1 and not output.quiet:
+        output.write(compare_render.summary_line(results))
     return compare_exit_status(results)
 
 
@@ -502,12 +513,13 @@ def spark_scan(
 
 @cli.command("policies")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def policies_command(fmt: str) -> ExitStatus:
+@report_file_options()
+def policies_command(fmt: str, output: Output) -> ExitStatus:
     """List the shipped rule packs: id, kind, date, what each extends, languages and sources."""
     from .policy_listing import listing_text, summaries
 
     packs = summaries()
-    click.echo(json.dumps(packs, ensure_ascii=False, indent=2) if fmt == "json" else listing_text(packs))
+    output.write(json.dumps(packs, ensure_ascii=False, indent=2) if fmt == "json" else listing_text(packs))
     return ExitStatus.COMPLIANT
 
 
@@ -518,12 +530,13 @@ def policy_group() -> None:
 
 @policy_group.command("show")
 @click.argument("policy")
-def policy_show_command(policy: str) -> ExitStatus:
+@report_file_options()
+def policy_show_command(policy: str, output: Output) -> ExitStatus:
     """Print the effective rules of POLICY (a shipped id or a file), after its extends chain."""
     from .policy import load_policy
     from .policy_listing import effective_json
 
-    click.echo(effective_json(load_policy(policy)))
+    output.write(effective_json(load_policy(policy)))
     return ExitStatus.COMPLIANT
 
 

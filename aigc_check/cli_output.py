@@ -86,20 +86,23 @@ class Output:
         return click.style(text, **styles) if styles else text
 
 
+_OUTPUT_OPTION = click.option(
+    "-o",
+    "--output",
+    "output_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the report to FILE (UTF-8) instead of standard output; '-' is standard output.",
+)
+
+
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``-o/--output``, ``-q/--quiet``, ``-v/--verbose``, ``--color/--no-color``; the command gets
     one ``output`` argument (an ``Output``).  ``-o FILE`` is written to a temporary file beside it
     and moved into place only when the command returns: a usage error, a bad policy or a Ctrl-C
     leaves FILE as it was (no empty or half-written report)."""
 
-    @click.option(
-        "-o",
-        "--output",
-        "output_path",
-        metavar="FILE",
-        type=click.Path(dir_okay=False, allow_dash=True),
-        help="Write the report to FILE (UTF-8) instead of standard output; '-' is standard output.",
-    )
+    @_OUTPUT_OPTION
     @click.option("-q", "--quiet", "quiet", is_flag=True, help="Text report: one line per file, no summary.")
     @click.option(
         "-v",
@@ -120,27 +123,57 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     ) -> Any:
         if quiet and verbose:
             raise click.UsageError("-q and -v ask for opposite things: give one")
-        verbosity = -1 if quiet else verbose
-        if output_path is None or output_path == "-":
-            return command(*args, output=Output(sys.stdout, color_wanted(color, sys.stdout), verbosity), **kwargs)
-        folder = os.path.dirname(os.path.abspath(output_path))
-        try:
-            handle, partial = tempfile.mkstemp(prefix=".aigc-check-", suffix=".part", dir=folder)
-        except OSError as exc:
-            raise click.BadParameter(f"cannot write {output_path}: {exc.strerror or exc}", param_hint="-o") from exc
-        try:
-            with open(handle, "w", encoding="utf-8", newline="") as stream:
-                outcome = command(*args, output=Output(stream, bool(color), verbosity, to_file=True), **kwargs)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(partial, 0o666 & ~umask)  # as open() would make it (mkstemp's file is private)
-            os.replace(partial, output_path)
-        except BaseException:
-            os.unlink(partial)
-            raise
-        return outcome
+        return _written(command, args, kwargs, output_path, color, -1 if quiet else verbose)
 
     return with_output
+
+
+def report_file_options(quiet_help: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-o/--output`` (as ``output_options``' : a temporary file moved into place when the command
+    returns), and ``-q/--quiet`` with ``quiet_help`` when given, for a command whose report has no
+    colour and no codes to show with ``-v`` (``compare``, ``policies``, ``policy``); the command gets
+    one ``output`` argument (an ``Output``, verbosity -1 with ``-q``)."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def with_output(*args: Any, output_path: str | None, quiet: bool = False, **kwargs: Any) -> Any:
+            return _written(command, args, kwargs, output_path, False, -1 if quiet else 0)
+
+        wrapped = _OUTPUT_OPTION(with_output)
+        if quiet_help is not None:
+            wrapped = click.option("-q", "--quiet", "quiet", is_flag=True, help=quiet_help)(wrapped)
+        return wrapped
+
+    return decorate
+
+
+def _written(
+    command: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    output_path: str | None,
+    color: bool | None,
+    verbosity: int,
+) -> Any:
+    """Run ``command`` with its ``output``: standard output, or ``output_path`` written whole."""
+    if output_path is None or output_path == "-":
+        return command(*args, output=Output(sys.stdout, color_wanted(color, sys.stdout), verbosity), **kwargs)
+    folder = os.path.dirname(os.path.abspath(output_path))
+    try:
+        handle, partial = tempfile.mkstemp(prefix=".aigc-check-", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {output_path}: {exc.strerror or exc}", param_hint="-o") from exc
+    try:
+        with open(handle, "w", encoding="utf-8", newline="") as stream:
+            outcome = command(*args, output=Output(stream, bool(color), verbosity, to_file=True), **kwargs)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)  # as open() would make it (mkstemp's file is private)
+        os.replace(partial, output_path)
+    except BaseException:
+        os.unlink(partial)
+        raise
+    return outcome
 
 
 def json_text(value: object) -> str:

@@ -74,6 +74,17 @@ def test_output_file_is_left_as_it_was_on_a_usage_error(capsys, tmp_path):
     assert code == ExitStatus.USAGE and "cannot write" in err
 
 
+def test_policy_listings_write_to_an_output_file(capsys, tmp_path):
+    for args in (["policies"], ["policies", "--format", "json"], ["policy", "show", "eu"]):
+        code, shown, _ = run(capsys, *args)
+        target = tmp_path / "listing.txt"
+        assert run(capsys, *args, "-o", str(target)) == (ExitStatus.COMPLIANT, "", "")
+        assert target.read_text(encoding="utf-8") == shown and code == ExitStatus.COMPLIANT, args
+    target.write_text("earlier\n", encoding="utf-8")
+    assert run(capsys, "policy", "show", "no-such-pack", "-o", str(target))[0] == ExitStatus.USAGE
+    assert target.read_text(encoding="utf-8") == "earlier\n"
+
+
 def test_json_array_is_one_document_of_the_json_lines_records(capsys, tmp_path):
     _, lines, _ = run(capsys, "check", "--format", "json", AI_PNG, PLAIN)
     target = tmp_path / "all.json"

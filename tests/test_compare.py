@@ -302,6 +302,26 @@ def test_csv_output(pairs: dict, capsys: pytest.CaptureFixture) -> None:
     assert row[3:6] == ["label-lost", "false", "lost"]
 
 
+def test_output_file_and_quiet(trees: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """``-o FILE`` gets the report whole (standard output nothing), ``-q`` one line per pair and no
+    summary, and a usage error leaves FILE as it was."""
+    before, after = trees
+    assert main(["compare", str(before), str(after)]) == 1
+    full = capsys.readouterr().out
+    report = tmp_path / "report.txt"
+    assert main(["compare", str(before), str(after), "-o", str(report)]) == 1
+    assert capsys.readouterr().out == "" and report.read_text(encoding="utf-8") == full
+    assert main(["compare", "-q", str(before), str(after)]) == 1
+    quiet = capsys.readouterr().out.splitlines()
+    firsts = [line for line in full.splitlines() if line and not line.startswith(" ")]
+    assert quiet == firsts[:-1] and len(quiet) == 5  # the five pairs' first lines; the summary is the last
+    assert main(["compare", "--format", "json", str(before), str(after), "-o", str(report)]) == 1
+    assert len(_json_lines(report.read_text(encoding="utf-8"))) == 5
+    assert main(["compare", str(FIXTURES / "gb-png-itxt.png"), str(tmp_path), "-o", str(report)]) == 2
+    assert len(_json_lines(report.read_text(encoding="utf-8"))) == 5  # as it was
+    capsys.readouterr()
+
+
 def test_a_file_and_a_folder_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["compare", str(FIXTURES / "gb-png-itxt.png"), str(tmp_path)]) == 2
     assert "two files, or two folders" in capsys.readouterr().err
