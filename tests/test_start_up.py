@@ -196,3 +196,19 @@ def test_a_glob_matches_the_names_fnmatch_matches(glob):
     matches = glob_matcher(glob)
     for name in NAMES + [g for _, g, _ in TABLE._globs]:
         assert matches(name) is fnmatchcase(name, glob), (glob, name)
+
+
+def test_a_walker_imported_again_registers_its_format_once():
+    """As a first import cut short and tried again would run the module twice (in a fresh
+    interpreter: the reload stays out of the other tests)."""
+    code = (
+        "import importlib\n"
+        "from aigc_check import formats\n"
+        "from aigc_check.formats import png\n"
+        "before = [h.name for h in formats.handlers()]\n"
+        "importlib.reload(png)\n"
+        "assert [h.name for h in formats._registered[png.__name__]] == ['png']\n"
+        "assert [h.name for h in formats.handlers()] == before\n"
+        "print('ok')\n"
+    )
+    assert _fresh(code).strip() == "ok"

@@ -84,8 +84,11 @@ DISPLAY_NAMES = {
 
 
 def register(handler: FormatHandler) -> None:
-    """Called by a walker module of ``_MODULES`` as it is imported (its ``accept`` is its own)."""
-    _registered.setdefault(handler.accept.__module__, []).append(handler)
+    """Called by a walker module of ``_MODULES`` as it is imported (its ``accept`` is its own).  A
+    module imported again (its first import cut short, by a check's time limit say) replaces its
+    handler of that name: the list never holds a format twice."""
+    registered = _registered.setdefault(handler.accept.__module__, [])
+    registered[:] = [h for h in registered if h.name != handler.name] + [handler]
 
 
 def _load_next() -> None:
