@@ -11,9 +11,11 @@ says whether it may be kept.
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib
 import inspect
+import io
 import json
 import os
 import sys
@@ -129,15 +131,17 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def report_file_options(quiet_help: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``-o/--output`` (as ``output_options``' : a temporary file moved into place when the command
-    returns), and ``-q/--quiet`` with ``quiet_help`` when given, for a command whose report has no
-    colour and no codes to show with ``-v`` (``compare``, ``policies``, ``policy``); the command gets
-    one ``output`` argument (an ``Output``, verbosity -1 with ``-q``)."""
+    """``-o/--output``, and ``-q/--quiet`` with ``quiet_help`` when given, for a command whose report
+    has no colour and no codes to show with ``-v`` (``compare``, ``policies``, ``policy``); the
+    command gets one ``output`` argument (an ``Output``, verbosity -1 with ``-q``).  The report is
+    kept in memory and written whole when the command returns (nothing, or FILE as it was, if it
+    fails): no temporary file lies beside FILE meanwhile, for ``compare`` of a folder that holds
+    FILE to meet as one of the folder's files."""
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(command)
         def with_output(*args: Any, output_path: str | None, quiet: bool = False, **kwargs: Any) -> Any:
-            return _written(command, args, kwargs, output_path, False, -1 if quiet else 0)
+            return _written(command, args, kwargs, output_path, False, -1 if quiet else 0, buffered=True)
 
         wrapped = _OUTPUT_OPTION(with_output)
         if quiet_help is not None:
@@ -154,11 +158,22 @@ def _written(
     output_path: str | None,
     color: bool | None,
     verbosity: int,
+    buffered: bool = False,
 ) -> Any:
-    """Run ``command`` with its ``output``: standard output, or ``output_path`` written whole."""
+    """Run ``command`` with its ``output``: standard output, or ``output_path`` written whole (as
+    the command writes, to a temporary file beside it; ``buffered``: kept in memory until it
+    returns, then so)."""
     if output_path is None or output_path == "-":
         return command(*args, output=Output(sys.stdout, color_wanted(color, sys.stdout), verbosity), **kwargs)
     folder = os.path.dirname(os.path.abspath(output_path))
+    if buffered:
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+            why = os.strerror(errno.EACCES if os.path.isdir(folder) else errno.ENOENT)
+            raise click.BadParameter(f"cannot write {output_path}: {why}", param_hint="-o")
+        text = io.StringIO()
+        outcome = command(*args, output=Output(text, bool(color), verbosity, to_file=True), **kwargs)
+        _written(lambda output: output.write(text.getvalue(), nl=False), (), {}, output_path, color, verbosity)
+        return outcome
     try:
         handle, partial = tempfile.mkstemp(prefix=".aigc-check-", suffix=".part", dir=folder)
     except OSError as exc:

@@ -319,7 +319,23 @@ def test_output_file_and_quiet(trees: tuple[Path, Path], tmp_path: Path, capsys:
     assert len(_json_lines(report.read_text(encoding="utf-8"))) == 5
     assert main(["compare", str(FIXTURES / "gb-png-itxt.png"), str(tmp_path), "-o", str(report)]) == 2
     assert len(_json_lines(report.read_text(encoding="utf-8"))) == 5  # as it was
-    capsys.readouterr()
+    assert main(["compare", str(before), str(after), "-o", str(tmp_path / "no-such-folder" / "r.txt")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_an_output_file_inside_a_compared_folder_is_not_one_of_its_files(
+    trees: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
+    """The report is written once the pairs are compared, so the walk of the folder it goes into
+    meets neither it nor a temporary file beside it."""
+    before, after = trees
+    assert main(["compare", str(before), str(after)]) == 1
+    full = capsys.readouterr().out
+    for inside in (before / "pairs.txt", after / "sub" / "pairs.txt"):
+        assert main(["compare", str(before), str(after), "-o", str(inside)]) == 1
+        assert inside.read_text(encoding="utf-8") == full, inside
+        inside.unlink()
+    assert capsys.readouterr().out == ""
 
 
 def test_a_file_and_a_folder_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -133,6 +133,7 @@ def test_a_path_without_a_colon_is_local_as_the_parse_would_say():
     for path in ("/data/a.jpg", "rel/a.jpg", " /lead", "\ttab", "a%20b.jpg", "//host/share/a.jpg", "", "?q#f"):
         assert ":" not in path and len(urlsplit(path).scheme) <= 1
         assert local_path(path) == path
+    assert local_path("//[x/a.jpg") == "//[x/a.jpg"  # a path, though the URL parse refuses it (an IPv6 host)
 
 
 # --- remote objects, through an fsspec filesystem that serves ranged reads as object stores do --------

@@ -143,12 +143,12 @@ elif sys.argv[1] == "threads":
     sys.exit()
 order = list(paths)
 random.Random(int(sys.argv[1]) if sys.argv[1].isdigit() else 0).shuffle(order)
-imported = []
+imported, found = [], {}
 for p in order:
-    h = formats.identify(heads[p])
+    h = formats.identify(heads[p])  # as the walkers are imported: the answer of that moment
+    found[p] = h.name if h else None
     imported.append(sorted(m for m in sys.modules if m.startswith("aigc_check.formats.")))
-print(json.dumps({"found": {p: formats.identify(heads[p]).name if formats.identify(heads[p]) else None for p in order},
-                  "first_import": imported[0], "first": order[0]}))
+print(json.dumps({"found": found, "first_import": imported[0], "first": order[0]}))
 """
 
 
@@ -199,16 +199,82 @@ def test_a_glob_matches_the_names_fnmatch_matches(glob):
 
 
 def test_a_walker_imported_again_registers_its_format_once():
-    """As a first import cut short and tried again would run the module twice (in a fresh
-    interpreter: the reload stays out of the other tests)."""
+    """A module run twice (reloaded, as a first import cut short would be tried again) has its
+    format once, as the module's latest handler, in the walkers' order (in a fresh interpreter: the
+    reload stays out of the other tests)."""
     code = (
         "import importlib\n"
         "from aigc_check import formats\n"
         "from aigc_check.formats import png\n"
         "before = [h.name for h in formats.handlers()]\n"
-        "importlib.reload(png)\n"
+        "png = importlib.reload(png)\n"
         "assert [h.name for h in formats._registered[png.__name__]] == ['png']\n"
         "assert [h.name for h in formats.handlers()] == before\n"
+        "assert [h.walk for h in formats.handlers() if h.name == 'png'] == [png.walk]\n"
         "print('ok')\n"
     )
     assert _fresh(code).strip() == "ok"
+
+
+def test_a_step_of_the_walker_loading_cut_short_is_done_again():
+    """A time limit that fires while ``identify`` adds a walker's handler: that call ends with the
+    error, the next one finds the format, and the list holds each format once, in order."""
+    code = (
+        "from aigc_check import formats\n"
+        "from aigc_check.deadline import TimeLimitError\n"
+        "real, calls = formats._rebuild, []\n"
+        "def cut_short(imported):\n"
+        "    calls.append(imported)\n"
+        "    real(imported)\n"
+        "    if len(calls) == 3:\n"
+        "        raise TimeLimitError('the check took longer than the 10 s limit')\n"
+        "formats._rebuild = cut_short\n"
+        "webp = b'RIFF\\x20\\x00\\x00\\x00WEBPVP8 ' + bytes(32)\n"
+        "try:\n"
+        "    formats.identify(webp)\n"
+        "except TimeLimitError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('the step was not cut short')\n"
+        "assert formats.identify(webp).name == 'webp', formats.identify(webp)\n"
+        "names = [h.name for h in formats.handlers()]\n"
+        "assert len(names) == len(set(names)) == len(formats._MODULES)\n"
+        "assert [h.accept.__module__.rpartition('.')[2] for h in formats.handlers()] == list(formats._MODULES)\n"
+        "print(calls[:4])\n"
+    )
+    assert _fresh(code).strip() == "[1, 2, 3, 3]"  # the third step, cut short, done again
+
+
+def test_a_handler_registered_by_another_module_is_tested_after_every_walker():
+    code = (
+        "import types\n"
+        "from aigc_check import formats\n"
+        "plugin = types.ModuleType('plugin_xyz')\n"
+        "exec('def accept(head):\\n    return head.startswith(b\"XYZF\")\\n'\n"
+        "     'def walk(src, container):\\n    pass\\n', plugin.__dict__)\n"
+        "plugin.__dict__['__name__'] = 'plugin_xyz'\n"
+        "plugin.accept.__module__ = 'plugin_xyz'\n"
+        "formats.register(formats.FormatHandler('xyz', 'application/x-xyz', plugin.accept, plugin.walk))\n"
+        "assert formats.identify(b'XYZF' + bytes(16)).name == 'xyz'\n"
+        "names = [h.name for h in formats.handlers()]\n"
+        "assert names[-1] == 'xyz' and names[:-1] == [h.name for h in formats.handlers()][:-1]\n"
+        "assert formats.identify(b'\\xff\\xd8\\xff\\xe0' + bytes(16)).name == 'jpeg'\n"
+        "print(len(names))\n"
+    )
+    from aigc_check import formats
+
+    assert int(_fresh(code).strip()) == len(formats._MODULES) + 1
+
+
+def test_a_service_worker_imports_every_walker_before_it_says_it_is_ready():
+    code = (
+        "import sys\n"
+        "from aigc_check import formats\n"
+        "from aigc_check.service.pool import warm_up_walkers\n"
+        "warm_up_walkers()\n"
+        "missing = [m for m in formats._MODULES if f'aigc_check.formats.{m}' not in sys.modules]\n"
+        "print(missing, 'mutagen.id3' in sys.modules, len(formats.handlers()))\n"
+    )
+    from aigc_check import formats
+
+    assert _fresh(code).strip() == f"[] True {len(formats._MODULES)}"

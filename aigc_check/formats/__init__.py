@@ -31,7 +31,8 @@ class FormatHandler:
     walk: Callable[[ByteSource, Container], None]
 
 
-# The handlers of the modules of ``_MODULES[:_imported]``, in that order (``_load_next``).
+# The handlers of the modules of ``_MODULES[:_imported]``, in that order, then (once every one is
+# in) those other modules registered (``_rebuild``).
 _HANDLERS: list[FormatHandler] = []
 _MODULES = (
     "jpeg",
@@ -56,7 +57,8 @@ _MODULES = (
 )
 _imported = 0
 _registered: dict[str, list[FormatHandler]] = {}  # by module name, as each module registers
-_loading = threading.Lock()
+_loading = threading.RLock()  # held while a walker imports, and so registers
+_WALKER_MODULES = frozenset(f"{__name__}.{name}" for name in _MODULES)
 # The formats in the words a person knows, for the advice on a file no walker accepts (the handler
 # names, such as bmff or riff, are internal); tests/test_advice.py keeps one entry per handler.
 DISPLAY_NAMES = {
@@ -84,11 +86,24 @@ DISPLAY_NAMES = {
 
 
 def register(handler: FormatHandler) -> None:
-    """Called by a walker module of ``_MODULES`` as it is imported (its ``accept`` is its own).  A
-    module imported again (its first import cut short, by a check's time limit say) replaces its
-    handler of that name: the list never holds a format twice."""
-    registered = _registered.setdefault(handler.accept.__module__, [])
-    registered[:] = [h for h in registered if h.name != handler.name] + [handler]
+    """Called by a walker module as it is imported: those of ``_MODULES`` are tested in its order,
+    any other after all of them.  A module imported again (its first import cut short, by a check's
+    time limit say) replaces its handler of that name: the list never holds a format twice."""
+    with _loading:
+        registered = _registered.setdefault(handler.accept.__module__, [])
+        registered[:] = [h for h in registered if h.name != handler.name] + [handler]
+        if _imported == len(_MODULES):
+            _rebuild(_imported)
+
+
+def _rebuild(imported: int) -> None:
+    """``_HANDLERS`` made again from what is registered, for the first ``imported`` modules of
+    ``_MODULES`` (and, once that is all of them, the other modules'): the same list object, its
+    prefix unchanged (a thread iterating it meanwhile sees the same handlers at the same places),
+    and the same whether or not an earlier rebuild was cut short."""
+    walkers = [f"{__name__}.{name}" for name in _MODULES[:imported]]
+    others = [m for m in _registered if m not in _WALKER_MODULES] if imported == len(_MODULES) else []
+    _HANDLERS[:] = [h for module in (*walkers, *others) for h in _registered.get(module, [])]
 
 
 def _load_next() -> None:
@@ -99,9 +114,8 @@ def _load_next() -> None:
     with _loading:
         if _imported == len(_MODULES):
             return
-        module = f"{__name__}.{_MODULES[_imported]}"
-        importlib.import_module(module)  # registers its handler, unless an earlier import did
-        _HANDLERS.extend(_registered.get(module, []))
+        importlib.import_module(f"{__name__}.{_MODULES[_imported]}")  # registers, unless an earlier import did
+        _rebuild(_imported + 1)  # cut short (a time limit), the next call does this step again
         _imported += 1
 
 
@@ -146,10 +160,11 @@ def identify(head: bytes, named: str | None = None) -> FormatHandler | None:
     ``named``: the file was named or declared by the user (not found by sniffing a folder), under
     this display name; then plain UTF-8 text is judged as ``text`` too, unless the name's suffix says
     it is another format (``text.MEDIA_SUFFIXES``)."""
+    importing = _imported < len(_MODULES)  # read first: every handler counted is in the list
     for handler in _HANDLERS:
         if handler.accept(head):
             return handler
-    if _imported < len(_MODULES):
+    if importing:
         found = _identify_importing(head)
         if found is not None:
             return found

@@ -297,6 +297,7 @@ def _worker_main(conn: Connection, options: CheckOptions, roots: tuple[str, ...]
     checker = Checker(options)
     objects = ObjectReader(io_threads=0)  # one object per request, opened in this process
     checker.check(_warmup_jpeg(), Declared.NONE, name="warm-up")
+    warm_up_walkers()
     fd_socket = _fd_socket(conn)
     conn.send(("ready", os.getpid()))
     while True:
@@ -313,6 +314,17 @@ def _worker_main(conn: Connection, options: CheckOptions, roots: tuple[str, ...]
             conn.send(("refused", str(exc)))
         except Exception as exc:  # a checker bug: report it, keep serving
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def warm_up_walkers() -> None:
+    """Import every walker and mutagen's ID3 frames now, before the worker says it is ready: a
+    check imports them as it meets their formats (a one-file ``check`` needs one), and a request
+    must not wait for that."""
+    from ..formats import handlers
+    from ..formats.id3 import fast_frames
+
+    handlers()
+    fast_frames()
 
 
 class Worker:
