@@ -57,7 +57,7 @@ _MODULES = (
 )
 _imported = 0
 _registered: dict[str, list[FormatHandler]] = {}  # by module name, as each module registers
-_loading = threading.RLock()  # held while a walker imports, and so registers
+_loading = threading.Lock()  # held while ``_load_next`` imports a walker
 _WALKER_MODULES = frozenset(f"{__name__}.{name}" for name in _MODULES)
 # The formats in the words a person knows, for the advice on a file no walker accepts (the handler
 # names, such as bmff or riff, are internal); tests/test_advice.py keeps one entry per handler.
@@ -88,12 +88,13 @@ DISPLAY_NAMES = {
 def register(handler: FormatHandler) -> None:
     """Called by a walker module as it is imported: those of ``_MODULES`` are tested in its order,
     any other after all of them.  A module imported again (its first import cut short, by a check's
-    time limit say) replaces its handler of that name: the list never holds a format twice."""
-    with _loading:
-        registered = _registered.setdefault(handler.accept.__module__, [])
-        registered[:] = [h for h in registered if h.name != handler.name] + [handler]
-        if _imported == len(_MODULES):
-            _rebuild(_imported)
+    time limit say) replaces its handler of that name: the list never holds a format twice.  It
+    takes no lock: a module another thread imports itself must not wait on ``_load_next``, which
+    holds its lock while it imports (and may be importing that module's imports)."""
+    registered = _registered.setdefault(handler.accept.__module__, [])
+    registered[:] = [h for h in registered if h.name != handler.name] + [handler]
+    if _imported == len(_MODULES):
+        _rebuild(_imported)
 
 
 def _rebuild(imported: int) -> None:
