@@ -237,9 +237,16 @@ class ReportRows:
     def thumbnail_of(self, d: dict, made: Thumbnail = NOT_MADE) -> str | None:
         """The row's thumbnail while the budget lasts: ``made`` when a worker already tried it
         (a data URI, or None when the image would not decode), else made here."""
-        if self.thumbnails <= 0 or not has_thumbnail(d):
+        if not has_thumbnail(d):
             return None
-        thumb = thumbnail(result_path(d), d.get("format")) if made is NOT_MADE else made
+        return self._spend_thumbnail(made, result_path(d), d.get("format"))
+
+    def _spend_thumbnail(self, made: Thumbnail, path: str, image_format: str | None) -> str | None:
+        """While the budget lasts: ``made`` (a worker's try) or the thumbnail made here, one of the
+        budget spent when there is one."""
+        if self.thumbnails <= 0:
+            return None
+        thumb = thumbnail(path, image_format) if made is NOT_MADE else made
         self.thumbnails -= thumb is not None
         return thumb
 
@@ -285,11 +292,7 @@ class ReportRows:
             for i, x in enumerate(shared):
                 if indices[i] is None:  # new: its index is the next, as ``_s`` gives it
                     indices[i] = table.setdefault(x, len(table))
-        thumb = None
-        if source is not None and self.thumbnails > 0:
-            made, path, image_format = source
-            thumb = thumbnail(path, image_format) if made is NOT_MADE else made
-            self.thumbnails -= thumb is not None
+        thumb = None if source is None else self._spend_thumbnail(*source)
         thumb_json = "null" if thumb is None else script_safe_json(thumb)
         text = ("," if self.count else "") + template % (*indices, thumb_json) + "\n"
         self.count += 1
