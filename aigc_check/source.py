@@ -11,6 +11,7 @@ import errno
 import io
 import os
 import stat
+from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from .errors import TruncatedError
@@ -151,15 +152,7 @@ def _read_full(f: BinaryIO, n: int) -> bytes:
     data = f.read(n)
     if not 0 < len(data) < n:
         return data
-    parts = [data]
-    got = len(data)
-    while got < n:
-        more = f.read(n - got)
-        if not more:
-            break
-        parts.append(more)
-        got += len(more)
-    return b"".join(parts)
+    return _rest(data, n, lambda got: f.read(n - got))
 
 
 def _pread_full(fd: int, n: int, offset: int) -> bytes:
@@ -167,14 +160,20 @@ def _pread_full(fd: int, n: int, offset: int) -> bytes:
     data = os.pread(fd, n, offset)
     if not 0 < len(data) < n:
         return data
-    parts = [data]
-    got = len(data)
+    return _rest(data, n, lambda got: os.pread(fd, n - got, offset + got))
+
+
+def _rest(first: bytes, n: int, more: Callable[[int], bytes]) -> bytes:
+    """``first``, a short read, and what ``more(got)`` reads after the ``got`` bytes held, until
+    ``n`` or the end (an empty read)."""
+    parts = [first]
+    got = len(first)
     while got < n:
-        more = os.pread(fd, n - got, offset + got)
-        if not more:
+        data = more(got)
+        if not data:
             break
-        parts.append(more)
-        got += len(more)
+        parts.append(data)
+        got += len(data)
     return b"".join(parts)
 
 
