@@ -308,11 +308,7 @@ class FullHelpGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = []
-        for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(limit=10_000)))
+        rows = [(name, sub.get_short_help_str(limit=10_000)) for name, sub in subcommands(ctx) if not sub.hidden]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
